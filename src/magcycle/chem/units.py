@@ -1,0 +1,324 @@
+"""Unit conversions and quantity-string parsing at the edges.
+
+magcycle works internally in fixed units (ARCHITECTURE.md): L/h for liquid
+volumetric flows, mol/L for concentrations, plain fractions for
+dimensionless quantities. Strings such as ``"250 L/h"`` or ``"36 g/L"`` are
+turned into those units here, once, when specs and CLI arguments are read.
+The core never sees a unit string.
+
+The parser is a small table of exact conversion factors; no units library
+is used. numpy is imported only when an array is converted, so importing
+this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from magcycle.chem.elements import MOLAR_MASS, check_any_element
+from magcycle.errors import InputError
+
+__all__ = [
+    "g_per_L_to_mol_per_L",
+    "mol_per_L_to_g_per_L",
+    "parse_quantity",
+    "QUANTITY_KINDS",
+]
+
+
+# ---------------------------------------------------------------------------
+# Concentration conversions (core, numpy-friendly)
+# ---------------------------------------------------------------------------
+
+def _molar_mass_of(element: str) -> float:
+    try:
+        return MOLAR_MASS[element]
+    except (KeyError, TypeError):
+        return MOLAR_MASS[check_any_element(element, "element")]  # raises
+
+
+def _scale(value: Any, factor: float, divide: bool) -> Any:
+    """value*factor (or value/factor): float for scalars, ndarray otherwise."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        x = float(value)
+        return x / factor if divide else x * factor
+    import numpy as np  # lazy: keeps `import magcycle.chem` free of numpy
+
+    arr = np.asarray(value, dtype=float)
+    return arr / factor if divide else arr * factor
+
+
+def g_per_L_to_mol_per_L(value: Any, element: str) -> Any:
+    """Mass concentration to molar concentration of an element.
+
+        c [mol/L] = rho [g/L] / M [g/mol]
+
+    ``value`` [g/L] may be a scalar (a float is returned) or array-like (an
+    ndarray is returned). M is the IUPAC CIAAW 2021 atomic weight of
+    ``element``. Raises :class:`~magcycle.errors.InputError` ``("element", ...)``
+    for an unknown element.
+
+    >>> round(g_per_L_to_mol_per_L(36.0, "Nd"), 6)   # 36 / 144.242
+    0.249581
+    >>> g_per_L_to_mol_per_L([144.242, 288.484], "Nd")
+    array([1., 2.])
+    """
+    return _scale(value, _molar_mass_of(element), divide=True)
+
+
+def mol_per_L_to_g_per_L(value: Any, element: str) -> Any:
+    """Molar concentration to mass concentration of an element.
+
+        rho [g/L] = c [mol/L] * M [g/mol]
+
+    ``value`` [mol/L] may be a scalar (a float is returned) or array-like (an
+    ndarray is returned). M is the IUPAC CIAAW 2021 atomic weight.
+
+    >>> mol_per_L_to_g_per_L(0.25, "Dy")   # 0.25 * 162.500
+    40.625
+    >>> mol_per_L_to_g_per_L([1.0, 0.5], "Fe")   # M(Fe) = 55.845
+    array([55.845 , 27.9225])
+    """
+    return _scale(value, _molar_mass_of(element), divide=False)
+
+
+# ---------------------------------------------------------------------------
+# Unit tables: each entry converts one unit into the internal unit.
+# ---------------------------------------------------------------------------
+
+# Every factor is an exact ratio of integers (num, den): the value in the
+# internal unit is number * num / den, so integer inputs convert exactly.
+
+# Volume [mL] and time [s] used to build the flow table (internal unit L/h).
+_VOLUME_ML = {"L": 1000, "mL": 1, "m3": 1_000_000, "m^3": 1_000_000,
+              "m\u00b3": 1_000_000}
+_TIME_S = {"h": 3600, "hr": 3600, "min": 60, "s": 1, "d": 86400, "day": 86400}
+
+
+def _ratio(num: int, den: int) -> tuple[int, int]:
+    g = math.gcd(num, den)
+    return num // g, den // g
+
+
+# L/h per unit: (V_mL / 1000) / (t_s / 3600) = V_mL * 3600 / (t_s * 1000)
+_FLOW_TO_L_PER_H: dict[str, tuple[int, int]] = {
+    f"{v}/{t}": _ratio(v_ml * 3600, t_s * 1000)
+    for v, v_ml in _VOLUME_ML.items()
+    for t, t_s in _TIME_S.items()
+}
+
+# mol/L per unit.
+_MOLAR_TO_MOL_PER_L: dict[str, tuple[int, int]] = {
+    "mol/L": (1, 1), "M": (1, 1), "mol/dm3": (1, 1), "kmol/m3": (1, 1),
+    "mmol/L": (1, 1000), "mM": (1, 1000), "mol/m3": (1, 1000),
+}
+
+# g/L per unit (mass concentrations; mol/L then needs the element's M).
+_MASS_TO_G_PER_L: dict[str, tuple[int, int]] = {
+    "g/L": (1, 1), "kg/m3": (1, 1), "mg/mL": (1, 1),
+    "mg/L": (1, 1000), "g/m3": (1, 1000),
+    "ug/L": (1, 1_000_000), "\u00b5g/L": (1, 1_000_000), "\u03bcg/L": (1, 1_000_000),
+}
+
+# Fractions [-].
+_FRACTION: dict[str, tuple[int, int]] = {"": (1, 1), "%": (1, 100), "ppm": (1, 1_000_000)}
+
+
+def _with_lowercase_litre(table: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+    """Accept 'l' as well as 'L' for the litre ('L/h' and 'l/h')."""
+    out = dict(table)
+    for unit, factor in table.items():
+        out.setdefault(unit.replace("L", "l"), factor)
+    return out
+
+
+_FLOW_TO_L_PER_H = _with_lowercase_litre(_FLOW_TO_L_PER_H)
+_MOLAR_TO_MOL_PER_L = _with_lowercase_litre(_MOLAR_TO_MOL_PER_L)
+_MASS_TO_G_PER_L = _with_lowercase_litre(_MASS_TO_G_PER_L)
+
+#: Supported ``kind`` values of :func:`parse_quantity` and their internal unit.
+QUANTITY_KINDS: Mapping[str, str] = MappingProxyType({
+    "volumetric_flow": "L/h",
+    "concentration": "mol/L",
+    "dimensionless": "1",
+})
+
+# What each unit measures, for "wrong kind of unit" messages.
+_UNIT_MEANING: dict[str, str] = {}
+for _unit in _FLOW_TO_L_PER_H:
+    _UNIT_MEANING[_unit] = "a volumetric flow"
+for _unit in _MOLAR_TO_MOL_PER_L:
+    _UNIT_MEANING[_unit] = "a molar concentration"
+for _unit in _MASS_TO_G_PER_L:
+    _UNIT_MEANING[_unit] = "a mass concentration"
+for _unit in _FRACTION:
+    _UNIT_MEANING[_unit] = "a dimensionless fraction"
+del _unit
+
+_KIND_NAME = {
+    "volumetric_flow": "a volumetric flow",
+    "concentration": "a concentration",
+    "dimensionless": "a dimensionless quantity",
+}
+
+# Units listed in messages (the aliases are accepted but not listed).
+_SHOWN = {
+    "volumetric_flow": "L/h, L/min, L/s, L/d, mL/min, mL/h, m3/h, m3/d",
+    "concentration": "mol/L, M, mmol/L, mM, or with an element g/L, mg/L, kg/m3, g/m3",
+    "dimensionless": "%, ppm or no unit",
+}
+
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_SLASH = re.compile(r"\s*/\s*")
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf(?:inity)?)(?![a-z])", re.IGNORECASE)
+
+
+def _show(value: object) -> str:
+    """Short one-line repr of user input for messages."""
+    try:
+        r = repr(value)
+    except ValueError:  # e.g. int with more than sys.get_int_max_str_digits() digits
+        return f"<{type(value).__name__}>"
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+def _as_number(value: Any, field: str) -> float:
+    """A bare number (already in internal units) as a finite float."""
+    try:
+        x = float(value)
+    except OverflowError:
+        x = math.inf
+    if not math.isfinite(x):
+        raise InputError(field, f"not a finite number: {_show(value)}")
+    return x
+
+
+def _finite(result: float, value: Any, field: str) -> float:
+    """Reject a conversion that overflowed (e.g. '1e308 m3/h')."""
+    if not math.isfinite(result):
+        raise InputError(field, f"not a finite number after unit conversion: {_show(value)}")
+    return result
+
+
+def parse_quantity(
+    value: Any,
+    kind: str,
+    *,
+    field: str,
+    element: str | None = None,
+) -> float:
+    """Parse a user quantity into magcycle's internal unit for ``kind``.
+
+    ``value`` is either a number, taken to be in the internal unit already,
+    or a string ``"<number> <unit>"`` (blanks optional, scientific notation
+    allowed, a string with no unit is also taken to be in the internal unit).
+
+    ======================  ==============  =====================================
+    kind                    returns         accepted units
+    ======================  ==============  =====================================
+    ``"volumetric_flow"``   [L/h]           L/h, L/min, L/s, L/d, mL/min, mL/h,
+                                            m3/h, m3/d (also m^3/h, hr, day, l)
+    ``"concentration"``     [mol/L]         mol/L, M, mmol/L, mM, mol/m3; with
+                                            ``element``: g/L, mg/L, kg/m3, g/m3,
+                                            ug/L, converted by
+                                            c = rho / M(element)
+    ``"dimensionless"``     [-]             plain number, % (x 0.01), ppm (x 1e-6)
+    ======================  ==============  =====================================
+
+    Flow factors are exact: 1 m3 = 1000 L, 1 h = 60 min = 3600 s, 1 d = 24 h.
+    The sign is not checked (callers check positivity); NaN and infinities
+    are rejected.
+
+    Raises :class:`~magcycle.errors.InputError` ``(field, reason)`` for
+    booleans, non-finite numbers, empty or malformed strings, unknown units
+    and units of the wrong kind; ``ValueError`` for an unknown ``kind``
+    (a programming error, not a user error).
+
+    >>> parse_quantity("6 m3/d", "volumetric_flow", field="feed.flow")   # 6*1000/24
+    250.0
+    >>> parse_quantity("100 mL/min", "volumetric_flow", field="feed.flow")  # 0.1*60
+    6.0
+    >>> parse_quantity("1.5 M", "concentration", field="organic.extractant")
+    1.5
+    >>> round(parse_quantity("36 g/L", "concentration", field="feed.Nd", element="Nd"), 6)
+    0.249581
+    >>> parse_quantity("35 %", "dimensionless", field="saponification")
+    0.35
+    >>> parse_quantity(250, "volumetric_flow", field="feed.flow")
+    250.0
+    >>> parse_quantity("1.5 furlongs", "volumetric_flow", field="feed.flow")
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: feed.flow: unknown unit 'furlongs' for a volumetric flow; use one of L/h, L/min, L/s, L/d, mL/min, mL/h, m3/h, m3/d
+    """
+    if kind not in QUANTITY_KINDS:
+        raise ValueError(
+            f"unknown quantity kind {kind!r}; expected one of {', '.join(QUANTITY_KINDS)}"
+        )
+
+    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # numpy bools too
+        raise InputError(field, f"expected a number or a quantity string, got a boolean ({value!r})")
+    if isinstance(value, numbers.Real):
+        return _as_number(value, field)
+    if not isinstance(value, str):
+        raise InputError(
+            field,
+            f"expected a number or a quantity string such as '1.5 mol/L', "
+            f"got {type(value).__name__}",
+        )
+
+    text = value.strip()
+    if not text:
+        raise InputError(field, "empty string; expected a number with a unit")
+    match = _NUMBER.match(text)
+    if match is None:
+        if _NON_FINITE.match(text):
+            raise InputError(field, f"not a finite number: {_show(value)}")
+        raise InputError(field, f"not a number: {_show(value)}")
+    number = _as_number(match.group(), field)
+    # Blanks around '/' are allowed ('m3 / h' -> 'm3/h'); any other blank
+    # inside the unit makes it unknown (and is shown escaped in the message).
+    unit = _SLASH.sub("/", text[match.end():].strip())
+
+    if unit == "" and kind != "dimensionless":
+        return number  # bare number string: already in the internal unit
+    if kind == "volumetric_flow":
+        ratio = _FLOW_TO_L_PER_H.get(unit)
+        if ratio is not None:
+            return _finite(number * ratio[0] / ratio[1], value, field)
+    elif kind == "concentration":
+        ratio = _MOLAR_TO_MOL_PER_L.get(unit)
+        if ratio is not None:
+            return _finite(number * ratio[0] / ratio[1], value, field)
+        ratio = _MASS_TO_G_PER_L.get(unit)
+        if ratio is not None:
+            if element is None:
+                raise InputError(
+                    field,
+                    f"mass concentration unit {unit!r} needs an element to convert "
+                    "to mol/L; use a molar unit (mol/L, M, mmol/L, mM)",
+                )
+            m = MOLAR_MASS.get(element) if isinstance(element, str) else None
+            if m is None:
+                m = MOLAR_MASS[check_any_element(element, field)]  # raises
+            return _finite(number * ratio[0] / ratio[1] / m, value, field)
+    else:  # dimensionless
+        ratio = _FRACTION.get(unit)
+        if ratio is not None:
+            return _finite(number * ratio[0] / ratio[1], value, field)
+
+    meaning = _UNIT_MEANING.get(unit)
+    if meaning is None:
+        raise InputError(
+            field,
+            f"unknown unit {_show(unit)} for {_KIND_NAME[kind]}; use one of {_SHOWN[kind]}",
+        )
+    raise InputError(
+        field,
+        f"unit {_show(unit)} is {meaning}, not {_KIND_NAME[kind]}; use one of {_SHOWN[kind]}",
+    )

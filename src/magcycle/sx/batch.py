@@ -1,0 +1,291 @@
+"""Many variants of one cascade at once.
+
+``solve_many(spec, {"flows.organic": array, "model.D.Nd": array, ...})``
+evaluates B variants of ``spec`` that differ in any numeric parameter (the
+keys are the dotted paths of the configuration document; the geometry, i.e.
+the stage counts, is shared). constant_d is evaluated in closed form for the
+whole batch in a few vectorised passes; the nonlinear models run one
+batched Newton (block Thomas over the batch) warm-started from the solution
+of the nominal ``spec``, and any variant that does not converge from there
+is solved again on its own from a cold start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from magcycle.errors import ConvergenceError, InputError, MassBalanceError
+from magcycle.sx import constant_d
+from magcycle.sx.constant_beta import BetaCascade
+from magcycle.sx.newton import ptc_newton
+from magcycle.sx.result import CLOSURE_LIMIT
+from magcycle.sx.solver import (
+    DT_WARM,
+    NEWTON_TOL,
+    beta_continuation,
+    mass_action_model,
+    solve,
+)
+from magcycle.sx.spec import CascadeSpec
+
+_SCALARS = {
+    "constant_d": (),
+    "constant_beta": ("organic_loading", "scrub_acid"),
+    "mass_action": ("extractant", "saponification", "feed_acid", "scrub_acid", "strip_acid"),
+}
+_VECTORS = {
+    "constant_d": ("D", "D_scrub", "D_strip"),
+    "constant_beta": ("beta",),
+    "mass_action": ("log10_K",),
+}
+CHUNK = 1024
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Outcome of :func:`solve_many`; arrays have a leading variant axis B."""
+
+    components: tuple[str, ...]
+    outlets: dict  # name -> (B, C) [mol/h]
+    feed_mol_per_h: np.ndarray  # (B, C)
+    converged: np.ndarray  # (B,)
+    iterations: np.ndarray  # (B,)
+    closure: np.ndarray  # (B,)
+
+    def fraction_to(self, outlet: str) -> np.ndarray:
+        """Share of each variant's feed of each component leaving in ``outlet`` (B, C)."""
+        return self.outlets[outlet] / self.feed_mol_per_h
+
+    def purity_of(self, outlet: str) -> np.ndarray:
+        """Rare-earth mole fractions in ``outlet`` (B, C)."""
+        flows = self.outlets[outlet]
+        return flows / flows.sum(axis=-1, keepdims=True)
+
+    @property
+    def fraction_to_extract(self):
+        return self.fraction_to("extract")
+
+    @property
+    def fraction_to_raffinate(self):
+        return self.fraction_to("raffinate")
+
+
+def _parameters(spec: CascadeSpec, variants, B: int) -> dict:
+    """Per-variant parameter arrays, validated; keys as in the document."""
+    comps = spec.components
+    doc = spec.to_dict()
+    known = {}
+    for key, val in doc["flows"].items():
+        known[f"flows.{key}"] = val
+    for el, val in doc["feed"].items():
+        known[f"feed.{el}"] = val
+    for key in _SCALARS[spec.model]:
+        known[f"model.{key}"] = doc["model"][key]
+    for table in _VECTORS[spec.model]:
+        for el, val in doc["model"].get(table, {}).items():
+            known[f"model.{table}.{el}"] = val
+    out = {k: np.full(B, float(v)) for k, v in known.items()}
+    for key, arr in variants.items():
+        if key not in known:
+            raise InputError(key, f"not a numeric parameter of this {spec.model} cascade; "
+                                  f"one of {', '.join(sorted(known))}")
+        a = np.asarray(arr, dtype=float)
+        if a.shape != (B,):
+            raise InputError(key, f"must be a 1-D array of {B} values, got shape {a.shape}")
+        bad = ~np.isfinite(a)
+        if bad.any():
+            raise InputError(f"{key}[{int(np.argmax(bad))}]", "not a finite number")
+        out[key] = a
+    # the same rules as the file loader, per variant
+    positive = ["flows.organic", "flows.feed"] + [f"feed.{c}" for c in comps]
+    if spec.scrub_stages or spec.model == "constant_beta":
+        positive.append("flows.scrub")
+    if spec.strip_stages:
+        positive.append("flows.strip")
+    for table in ("D", "D_scrub", "D_strip", "beta"):
+        positive += [k for k in out if k.startswith(f"model.{table}.")]
+    positive += [k for k in ("model.organic_loading", "model.extractant") if k in out]
+    if spec.model == "constant_beta":
+        positive.append("model.scrub_acid")
+    for key in positive:
+        bad = ~(out[key] > 0)
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(f"{key}[{i}]", f"must be > 0, got {out[key][i]:g}")
+    if spec.model == "mass_action":
+        s = out["model.saponification"]
+        bad = ~((s >= 0) & (s < 1))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(f"model.saponification[{i}]", f"must be in [0, 1), got {s[i]:g}")
+    return out
+
+
+def _vector(params, prefix, comps):
+    return np.stack([params[f"{prefix}.{c}"] for c in comps], axis=-1)
+
+
+def solve_many(spec: CascadeSpec, variants: dict, *, on_failure: str = "raise") -> BatchResult:
+    """Solve B variants of ``spec`` (see the module docstring).
+
+    Parameters
+    ----------
+    spec : CascadeSpec
+        The nominal cascade; it fixes the model, components and stage counts.
+    variants : dict[str, array of shape (B,)]
+        Dotted parameter paths (``flows.organic``, ``feed.Nd``,
+        ``model.D.Nd``, ``model.beta.Pr``, ``model.log10_K.Dy``,
+        ``model.scrub_acid``, ...) and their values per variant, in the
+        document's units (L/h, mol/L, -).
+    on_failure : "raise" or "mark"
+        What to do with a variant that does not converge: raise
+        ConvergenceError (default), or mark it ``converged = False`` with NaN
+        outlet flows.
+
+    Returns
+    -------
+    BatchResult
+    """
+    if on_failure not in ("raise", "mark"):
+        raise InputError("on_failure", "must be 'raise' or 'mark'")
+    sizes = {np.shape(v)[0] if np.ndim(v) else 0 for v in variants.values()}
+    if not variants:
+        raise InputError("variants", "no parameters to vary")
+    if len(sizes) != 1 or 0 in sizes:
+        raise InputError("variants", "every parameter needs a 1-D array of the same length")
+    B = sizes.pop()
+    p = _parameters(spec, variants, B)
+    comps = spec.components
+    feed = _vector(p, "feed", comps) * p["flows.feed"][:, None]
+    if spec.model == "constant_d":
+        outlets, conv, its = _many_constant_d(spec, p, feed)
+    elif spec.model == "constant_beta":
+        outlets, conv, its = _many_nonlinear(spec, p, feed, _beta_chunk)
+    else:
+        outlets, conv, its = _many_nonlinear(spec, p, feed, _mass_action_chunk)
+    total = sum(outlets.values())
+    with np.errstate(invalid="ignore"):
+        closure = np.max(np.abs(feed - total) / feed, axis=-1)
+    bad_mass = conv & ~(closure <= CLOSURE_LIMIT)
+    if bad_mass.any():
+        i = int(np.argmax(bad_mass))
+        raise MassBalanceError(f"variant {i} lost mass", float(closure[i]))
+    if on_failure == "raise" and not conv.all():
+        i = int(np.argmax(~conv))
+        raise ConvergenceError(f"variant {i} of the batch did not converge", float("nan"), int(its[i]))
+    return BatchResult(comps, outlets, feed, conv, its, closure)
+
+
+def _many_constant_d(spec, p, feed):
+    comps = spec.components
+    Qo, Qf, Qs, Qt = (p[f"flows.{k}"] for k in ("organic", "feed", "scrub", "strip"))
+    D = _vector(p, "model.D", comps)
+    Ds = _vector(p, "model.D_scrub", comps)
+    eE = D * (Qo / (Qf + Qs))[:, None]
+    eS = Ds * (Qo / Qs)[:, None] if spec.scrub_stages else np.ones_like(eE)
+    eT = None
+    if spec.strip_stages:
+        eT = _vector(p, "model.D_strip", comps) * (Qo / Qt)[:, None]
+    sol = constant_d.solve_arrays(eE, eS, eT, spec.extraction_stages, spec.scrub_stages,
+                                  spec.strip_stages, feed, profiles=False)
+    outlets = {k: sol[k] for k in ("raffinate", "extract", "stripped_organic") if k in sol}
+    B = feed.shape[0]
+    return outlets, np.ones(B, dtype=bool), np.ones(B, dtype=int)
+
+
+def _beta_chunk(spec, p, feed, sl):
+    comps = spec.components
+    S = p["flows.organic"][sl] * p["model.organic_loading"][sl]
+    W = p["flows.scrub"][sl] * p["model.scrub_acid"][sl] / 3.0
+    F = feed[sl]
+    R = F.sum(axis=1) + W - S
+    for cond, what in ((S > W, "S > W"), (R > 0, "R = F + W - S > 0")):
+        if not cond.all():
+            i = sl.start + int(np.argmax(~cond))
+            raise InputError(f"variants[{i}]", f"the constant_beta flows need {what}")
+    model = BetaCascade(_vector(p, "model.beta", comps)[sl], S, W, F,
+                        spec.extraction_stages, spec.scrub_stages)
+
+    def outlets(u):
+        a = np.exp(u)
+        o = model.organic(u)
+        P = (S - W) / S
+        return {"raffinate": a[:, 0], "extract": o[:, -1] * P[:, None]}
+
+    def cold(b):
+        one = BetaCascade(model.beta[b:b + 1], S[b:b + 1], W[b:b + 1], F[b:b + 1],
+                          model.n, model.m)
+        return beta_continuation(one)
+
+    return model, outlets, cold
+
+
+def _mass_action_chunk(spec, p, feed, sl):
+    comps = spec.components
+    K = 10.0 ** _vector(p, "model.log10_K", comps)[sl]
+    conc = _vector(p, "feed", comps)[sl]
+    names = ("organic", "feed", "scrub", "strip")
+    Qo, Qf, Qs, Qt = (p[f"flows.{k}"][sl] for k in names)
+    chem = {k: p[f"model.{k}"][sl] for k in _SCALARS["mass_action"]}
+    chloride = Qf * (3 * conc.sum(axis=1) + chem["feed_acid"]) + Qs * chem["scrub_acid"]
+    released = chem["saponification"] * chem["extractant"] * Qo
+    if not (released < chloride).all():
+        i = sl.start + int(np.argmax(~(released < chloride)))
+        raise InputError(f"variants[{i}]", "counter-ion released exceeds the chloride of the "
+                                           "extraction-section aqueous")
+    model = mass_action_model(spec, K=K, feed_conc=conc, organic=Qo, feed_flow=Qf, scrub=Qs,
+                              strip=Qt, **chem)
+    n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
+
+    def outlets(u):
+        x, _, _ = model.split(u)
+        y = model.loading(u)
+        out = {"raffinate": model.Qa[:, 0, None] * x[:, 0]}
+        if k:
+            out["extract"] = Qt[:, None] * x[:, n + m]
+            out["stripped_organic"] = Qo[:, None] * y[:, -1]
+        else:
+            out["extract"] = Qo[:, None] * y[:, -1]
+        return out
+
+    def cold(b):
+        one = mass_action_model(
+            spec, K=K[b:b + 1], feed_conc=conc[b:b + 1], organic=Qo[b:b + 1],
+            feed_flow=Qf[b:b + 1], scrub=Qs[b:b + 1], strip=Qt[b:b + 1],
+            **{key: v[b:b + 1] for key, v in chem.items()})
+        return ptc_newton(one, one.initial(), dt0=1.0, tol=NEWTON_TOL, max_iter=600)
+
+    return model, outlets, cold
+
+
+def _many_nonlinear(spec, p, feed, make_chunk):
+    B = feed.shape[0]
+    nominal = solve(spec)
+    conv = np.zeros(B, dtype=bool)
+    its = np.zeros(B, dtype=int)
+    outlets = None
+    for start in range(0, B, CHUNK):
+        sl = slice(start, min(B, start + CHUNK))
+        model, outlet_fn, cold = make_chunk(spec, p, feed, sl)
+        nb = sl.stop - sl.start
+        u0 = np.broadcast_to(nominal.state, (nb,) + nominal.state.shape)
+        out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=40)
+        u = out.u
+        c = out.converged.copy()
+        it = out.iterations.copy()
+        for b in np.flatnonzero(~c):
+            retry = cold(int(b))
+            it[b] += retry.iterations[0]
+            if retry.converged[0]:
+                u[b] = retry.u[0]
+                c[b] = True
+        flows = outlet_fn(u)
+        if outlets is None:
+            outlets = {name: np.full((B, feed.shape[1]), np.nan) for name in flows}
+        for name, val in flows.items():
+            outlets[name][sl] = np.where(c[:, None], val, np.nan)
+        conv[sl] = c
+        its[sl] = it
+    return outlets, conv, its

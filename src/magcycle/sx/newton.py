@@ -1,0 +1,236 @@
+"""Globalised Newton for block-tridiagonal stage systems.
+
+A counter-current cascade couples each stage only to its neighbours, so the
+Jacobian of the stage equations in the stage variables u (here logarithms of
+concentrations or flows) is block tridiagonal::
+
+    L_k du_{k-1} + D_k du_k + U_k du_{k+1} = -r_k,     k = 1..N
+
+Newton converges quadratically near the solution but not from a cold start.
+It is globalised by pseudo-transient continuation (PTC; Kelley & Keyes, SIAM
+J. Numer. Anal. 35 (1998) 508): each step solves
+
+    (J - H / dt) du = -r
+
+where H is 1 on the rows that carry a holdup (the component balances,
+scaled so that one unit of pseudo-time is one stage residence time) and 0 on
+algebraic rows. dt starts small (an implicit-Euler march of the start-up
+transient) and grows by switched evolution relaxation, dt <- dt * |r_old| /
+|r_new|, so the iteration becomes Newton's method as the residual falls. A
+step that increases the residual tenfold, or produces non-finite values, is
+rejected and retried with dt / 10; steps are capped at ``max_step`` in each
+log variable.
+
+Rows are scaled by positive weights supplied by the model (the local flows
+of each component), so convergence means every balance, including those of
+trace components, holds to ``tol`` relative to its own flows.
+
+Two linear solvers share one interface: LAPACK's banded LU (``dgbsv``) for a
+single system, and block Thomas elimination vectorised over a batch of
+variants for many at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from magcycle.errors import ConvergenceError
+
+
+@dataclass
+class NewtonOutcome:
+    u: np.ndarray  # (B, N, M)
+    converged: np.ndarray  # (B,)
+    iterations: np.ndarray  # (B,)
+    residual: np.ndarray  # (B,) largest scaled residual
+
+
+@lru_cache(maxsize=64)
+def _band_index(N: int, M: int, kl: int, ku: int):
+    """Flat indices of the three block diagonals in LAPACK band storage.
+
+    Entry (r, c) of the n x n matrix (n = N M) lives at ab[kl + ku + r - c, c]
+    of an array of shape (2 kl + ku + 1, n). Entries outside the band are
+    dropped (the model guarantees they are zero).
+    """
+    n = N * M
+    i = np.arange(M)[:, None]
+    j = np.arange(M)[None, :]
+    k = np.arange(N)[:, None, None]
+    out = []
+    for shift in (-1, 0, 1):
+        rows = k * M + i + 0 * j
+        cols = (k + shift) * M + j + 0 * i
+        valid = (cols >= 0) & (cols < n) & (rows - cols <= kl) & (cols - rows <= ku)
+        flat = (kl + ku + rows - cols) * n + cols
+        out.append((valid.ravel(), flat.ravel()[valid.ravel()]))
+    return n, out
+
+
+def _solve_banded(Lo, Di, Up, rhs, kl, ku):
+    """Solve one block-tridiagonal system with LAPACK dgbsv; None if singular."""
+    from scipy.linalg.lapack import dgbsv
+
+    N, M = rhs.shape
+    n, parts = _band_index(N, M, kl, ku)
+    ab = np.zeros((2 * kl + ku + 1) * n)
+    for blocks, (valid, flat) in zip((Lo, Di, Up), parts):
+        ab[flat] = blocks.ravel()[valid]
+    ab = ab.reshape(2 * kl + ku + 1, n)
+    _, _, x, info = dgbsv(kl, ku, ab, rhs.ravel(), overwrite_ab=True, overwrite_b=True)
+    if info != 0:
+        return None
+    return x.reshape(N, M)
+
+
+def _solve_block_thomas(Lo, Di, Up, rhs):
+    """Block Thomas elimination vectorised over the leading batch axis.
+
+    Shapes: Lo, Di, Up (B, N, M, M); rhs (B, N, M). Returns (B, N, M); rows of
+    a singular variant are NaN.
+    """
+    B, N, M = rhs.shape
+    Cp = np.empty((B, N, M, M))
+    gp = np.empty((B, N, M))
+    bad = np.zeros(B, dtype=bool)
+    for k in range(N):
+        A = Di[:, k]
+        d = rhs[:, k]
+        if k > 0:
+            A = A - Lo[:, k] @ Cp[:, k - 1]
+            d = d - np.einsum("bij,bj->bi", Lo[:, k], gp[:, k - 1])
+        stacked = np.concatenate([Up[:, k], d[..., None]], axis=-1)
+        try:
+            sol = np.linalg.solve(A, stacked)
+        except np.linalg.LinAlgError:
+            sol = np.empty_like(stacked)
+            for b in range(B):
+                try:
+                    sol[b] = np.linalg.solve(A[b], stacked[b])
+                except np.linalg.LinAlgError:
+                    sol[b] = np.nan
+                    bad[b] = True
+        Cp[:, k] = sol[..., :M]
+        gp[:, k] = sol[..., M]
+    x = np.empty_like(gp)
+    x[:, N - 1] = gp[:, N - 1]
+    for k in range(N - 2, -1, -1):
+        x[:, k] = gp[:, k] - np.einsum("bij,bj->bi", Cp[:, k], x[:, k + 1])
+    x[bad] = np.nan
+    return x
+
+
+def solve_linear(Lo, Di, Up, rhs, kl, ku):
+    """Solve a batch of block-tridiagonal systems (B, N, M); NaN where singular."""
+    B = rhs.shape[0]
+    if B <= 4:
+        out = np.empty_like(rhs)
+        for b in range(B):
+            x = _solve_banded(Lo[b], Di[b], Up[b], rhs[b], kl, ku)
+            out[b] = np.nan if x is None else x
+        return out
+    return _solve_block_thomas(Lo, Di, Up, rhs)
+
+
+def _log_update(du, max_step):
+    """Map a Newton step in u = ln(v) to the new ln(v).
+
+    The step solves J_v (v du) = -r, i.e. it is Newton's step dv = v du in
+    the original variable. Where that keeps v positive with margin
+    (du > -0.9) it is taken as it is, ln(v + dv) = u + ln(1 + du): equations
+    that are linear in v (every trace component, given the bulk) are then
+    solved in one step from above or below, which a step of du in ln v
+    cannot do. Larger decreases fall back to the multiplicative step,
+    limited to ``max_step``.
+    """
+    lin = du > -0.9
+    return np.where(lin, np.log1p(np.where(lin, du, 0.0)), np.maximum(du, -max_step))
+
+
+def ptc_newton(
+    model,
+    u0: np.ndarray,
+    *,
+    dt0: float,
+    tol: float = 1e-12,
+    max_iter: int = 400,
+    max_step: float = 2.0,
+    dt_max: float = 1e14,
+) -> NewtonOutcome:
+    """Drive ``model.evaluate(u)`` to zero residual from ``u0`` (B, N, M).
+
+    ``model.evaluate(u)`` returns ``(r, Lo, Di, Up, w)``: raw residuals
+    (B, N, M), Jacobian blocks dr_k/du_{k-1}, dr_k/du_k, dr_k/du_{k+1}
+    (B, N, M, M) and positive row weights w (B, N, M). ``model.hold`` (M,) is
+    1 on differential rows and 0 on algebraic ones; ``model.kl``/``model.ku``
+    bound the scalar band.
+    """
+    u = np.array(u0, dtype=float, copy=True)
+    B = u.shape[0]
+    hold = np.asarray(model.hold, dtype=float)
+    dt = np.full(B, float(dt0))
+    converged = np.zeros(B, dtype=bool)
+    iterations = np.zeros(B, dtype=int)
+
+    diff = hold > 0
+
+    def scaled(u_):
+        r, Lo, Di, Up, w = model.evaluate(u_)
+        inv = 1.0 / w
+        rs = r * inv
+        # bulk weights: a component balance is judged against all the rare
+        # earth of its stage, so trace species do not steer the pseudo-time
+        wb = np.where(diff, np.sum(w * diff, axis=-1, keepdims=True), w)
+        with np.errstate(invalid="ignore"):
+            norm = np.max(np.abs(rs), axis=(1, 2))
+            bulk = np.max(np.abs(r) / wb, axis=(1, 2))
+        norm = np.where(np.isfinite(norm), norm, np.inf)
+        bulk = np.where(np.isfinite(bulk), bulk, np.inf)
+        return rs, Lo * inv[..., None], Di * inv[..., None], Up * inv[..., None], norm, bulk
+
+    rs, Lo, Di, Up, norm, bulk = scaled(u)
+    converged = norm <= tol
+    eye = np.eye(hold.size)
+    for it in range(max_iter):
+        active = ~converged
+        if not active.any():
+            break
+        idx = np.flatnonzero(active)
+        A = Di[idx] - (hold / dt[idx, None, None])[..., None] * eye
+        du = solve_linear(Lo[idx], A, Up[idx], -rs[idx], model.kl, model.ku)
+        ok_step = np.all(np.isfinite(du), axis=(1, 2))
+        trial = u.copy()
+        trial[idx[ok_step]] += _log_update(du[ok_step], max_step)
+        t_rs, t_Lo, t_Di, t_Up, t_norm, t_bulk = scaled(trial)
+        iterations[idx] += 1
+        accept = np.zeros(B, dtype=bool)
+        accept[idx] = ok_step & (t_bulk[idx] < 10.0 * bulk[idx] + tol)
+        reject = active & ~accept
+        # switched evolution relaxation on the bulk residual; shrink dt on rejection
+        with np.errstate(divide="ignore", invalid="ignore"):
+            growth = np.clip(bulk / np.maximum(t_bulk, 1e-300), 0.5, 1e3)
+        growth = np.where(t_bulk <= bulk, np.maximum(growth, 2.0), growth)
+        dt = np.where(accept, np.minimum(dt * growth, dt_max), dt)
+        dt = np.where(reject, dt * 0.1, dt)
+        if accept.any():
+            u[accept] = trial[accept]
+            rs[accept], Lo[accept], Di[accept], Up[accept] = (
+                t_rs[accept], t_Lo[accept], t_Di[accept], t_Up[accept])
+            norm = np.where(accept, t_norm, norm)
+            bulk = np.where(accept, t_bulk, bulk)
+        converged = norm <= tol
+        if np.any(dt[~converged] < 1e-12):
+            break
+    return NewtonOutcome(u=u, converged=converged, iterations=iterations, residual=norm)
+
+
+def require_converged(outcome: NewtonOutcome, what: str) -> None:
+    """Raise ConvergenceError for the first variant that did not converge."""
+    if not outcome.converged.all():
+        b = int(np.flatnonzero(~outcome.converged)[0])
+        raise ConvergenceError(
+            f"{what} did not converge", float(outcome.residual[b]), int(outcome.iterations[b])
+        )

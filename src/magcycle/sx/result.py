@@ -1,0 +1,156 @@
+"""Cascade result: plain data that serialises to the JSON contract.
+
+See ``shared/design/cascade-spec.md`` ("Result"). Fractions and purities are
+derived from the outlet flows, so they cannot disagree with them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from magcycle.errors import MassBalanceError
+from magcycle.sx.spec import CascadeSpec
+
+#: A solve whose largest relative element closure error exceeds this is an
+#: error (ARCHITECTURE.md: "worse than 1e-9 relative is an error").
+CLOSURE_LIMIT = 1e-9
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """One outlet stream: volumetric flow [L/h] and component flows [mol/h]."""
+
+    flow_L_per_h: float
+    mol_per_h: np.ndarray
+
+    @property
+    def total_mol_per_h(self) -> float:
+        return float(np.sum(self.mol_per_h))
+
+
+def closure_error(feed_mol_per_h: np.ndarray, outlets) -> np.ndarray:
+    """Relative closure error per component, |F - sum(out)| / F [-].
+
+    >>> import numpy as np
+    >>> float(closure_error(np.array([2.0]), [np.array([1.5]), np.array([0.5])])[0])
+    0.0
+    """
+    total = np.zeros_like(feed_mol_per_h)
+    for out in outlets:
+        total = total + out
+    return np.abs(feed_mol_per_h - total) / feed_mol_per_h
+
+
+@dataclass(frozen=True)
+class CascadeResult:
+    """Steady state of one cascade.
+
+    Attributes
+    ----------
+    spec : CascadeSpec
+    converged : bool
+    iterations : int
+        Newton iterations (1 for the closed-form constant_d solution).
+    closure : float
+        Largest relative mass-balance error over components [-].
+    outlets : dict[str, Outlet]
+        ``raffinate``, ``extract`` and, with strip stages, ``stripped_organic``.
+    aqueous, organic : ndarray, shape (N, C)
+        Concentrations leaving each stage [mol/L].
+    pH : ndarray of shape (N,) or None
+        Stage pH (mass_action only).
+    residual : float
+        Largest scaled stage residual at the solution [-].
+    state : ndarray or None
+        The solver's variables, used to warm-start a neighbouring solve.
+    extra : dict
+        Model-specific stage data (e.g. ``free_extractant_mol_per_L``).
+    """
+
+    spec: CascadeSpec
+    converged: bool
+    iterations: int
+    closure: float
+    outlets: dict
+    aqueous: np.ndarray
+    organic: np.ndarray
+    pH: np.ndarray | None = None
+    residual: float = 0.0
+    state: np.ndarray | None = field(default=None, repr=False)
+    extra: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return self.spec.components
+
+    def fraction_to(self, outlet: str) -> np.ndarray:
+        """Share of the feed's flow of each component leaving in ``outlet`` [-]."""
+        return self.outlets[outlet].mol_per_h / self.spec.feed_mol_per_h
+
+    def purity_of(self, outlet: str) -> np.ndarray:
+        """Mole fraction of each rare earth among all rare earths in ``outlet`` [-]."""
+        flows = self.outlets[outlet].mol_per_h
+        return flows / np.sum(flows)
+
+    @property
+    def fraction_to_extract(self) -> np.ndarray:
+        return self.fraction_to("extract")
+
+    @property
+    def fraction_to_raffinate(self) -> np.ndarray:
+        return self.fraction_to("raffinate")
+
+    @property
+    def purity(self) -> dict:
+        return {name: self.purity_of(name) for name in self.outlets}
+
+    def to_dict(self) -> dict:
+        """The JSON document of ``magcycle sx solve --json``."""
+        comps = self.components
+
+        def per(arr):
+            return {c: float(v) for c, v in zip(comps, arr)}
+
+        doc = {
+            "model": self.model,
+            "converged": bool(self.converged),
+            "iterations": int(self.iterations),
+            "closure": float(self.closure),
+            "residual": float(self.residual),
+            "components": list(comps),
+        }
+        for name in self.outlets:
+            doc[f"fraction_to_{name}"] = per(self.fraction_to(name))
+        doc["purity"] = {name: per(self.purity_of(name)) for name in self.outlets}
+        doc["outlets"] = {
+            name: {"flow_L_per_h": float(o.flow_L_per_h), "mol_per_h": per(o.mol_per_h)}
+            for name, o in self.outlets.items()
+        }
+        doc["stages"] = {
+            "aqueous_mol_per_L": self.aqueous.tolist(),
+            "organic_mol_per_L": self.organic.tolist(),
+            "pH": None if self.pH is None else self.pH.tolist(),
+        }
+        for key, val in self.extra.items():
+            doc["stages"][key] = val.tolist() if isinstance(val, np.ndarray) else val
+        return doc
+
+
+def checked_closure(spec: CascadeSpec, outlets: dict) -> float:
+    """Largest relative closure error; raises MassBalanceError above CLOSURE_LIMIT."""
+    err = closure_error(spec.feed_mol_per_h, [o.mol_per_h for o in outlets.values()])
+    worst = float(np.max(err))
+    if not worst <= CLOSURE_LIMIT:
+        i = int(np.nanargmax(np.where(np.isfinite(err), err, np.inf)))
+        raise MassBalanceError(
+            f"cascade lost mass: {spec.components[i]} closes to {worst:.3e} relative "
+            f"(limit {CLOSURE_LIMIT:g})",
+            worst,
+        )
+    return worst

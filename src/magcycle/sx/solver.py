@@ -1,0 +1,250 @@
+"""One solver interface for the three equilibrium models.
+
+``solve(spec)`` returns a :class:`CascadeResult` whose mass closure has been
+checked; ``solve(spec, warm_start=previous)`` starts Newton from a
+neighbouring solution of the same geometry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from magcycle.sx import constant_d
+from magcycle.sx.constant_beta import BetaCascade
+from magcycle.sx.mass_action import MassActionCascade
+from magcycle.sx.newton import ptc_newton, require_converged
+from magcycle.sx.result import CascadeResult, Outlet, checked_closure
+from magcycle.sx.spec import CascadeSpec, beta_flows
+
+#: scaled-residual tolerance of the nonlinear models
+NEWTON_TOL = 1e-12
+#: first pseudo-time step [stage residence times], cold and warm
+DT_COLD = 1.0
+DT_WARM = 1e4
+
+
+def solve(spec: CascadeSpec, *, warm_start: CascadeResult | None = None) -> CascadeResult:
+    """Steady state of the cascade described by ``spec``.
+
+    Parameters
+    ----------
+    spec : CascadeSpec
+        A validated configuration (:func:`magcycle.sx.load_cascade`).
+    warm_start : CascadeResult, optional
+        A solution of a neighbouring specification with the same model,
+        components and stage counts; ignored (cold start) otherwise.
+
+    Raises
+    ------
+    ConvergenceError
+        If Newton fails; carries the residual and the iteration count.
+    MassBalanceError
+        If the solution does not close the element balance to 1e-9.
+    """
+    if spec.model == "constant_d":
+        return _solve_constant_d(spec)
+    if spec.model == "constant_beta":
+        return _solve_constant_beta(spec, warm_start)
+    return _solve_mass_action(spec, warm_start)
+
+
+def _warm_state(spec: CascadeSpec, warm_start: CascadeResult | None, shape) -> np.ndarray | None:
+    if warm_start is None or warm_start.state is None:
+        return None
+    if warm_start.model != spec.model or warm_start.components != spec.components:
+        return None
+    if warm_start.state.shape != shape:
+        return None
+    return warm_start.state[None]
+
+
+# ---------------------------------------------------------------- constant_d
+def constant_d_factors(spec: CascadeSpec):
+    """Extraction factors (eE, eS, eT) of a constant-D spec [-]."""
+    p = spec.params
+    eE = p.D * spec.organic / (spec.feed_flow + spec.scrub)
+    eS = p.D_scrub * spec.organic / spec.scrub if spec.scrub > 0 else p.D_scrub * np.inf
+    eT = p.D_strip * spec.organic / spec.strip if spec.strip_stages > 0 else None
+    return eE, eS, eT
+
+
+def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
+    eE, eS, eT = constant_d_factors(spec)
+    if spec.scrub_stages == 0:
+        eS = np.ones_like(eE)  # unused: a zero-stage scrub contributes sigma = 1
+    n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
+    sol = constant_d.solve_arrays(eE, eS, eT, n, m, k, spec.feed_mol_per_h)
+    outlets = {
+        "raffinate": Outlet(spec.feed_flow + spec.scrub, sol["raffinate"]),
+        "extract": Outlet(spec.strip if k else spec.organic, sol["extract"]),
+    }
+    if k:
+        outlets["stripped_organic"] = Outlet(spec.organic, sol["stripped_organic"])
+    closure = checked_closure(spec, outlets)
+    aq = sol["aqueous_flow"] / spec.aqueous_flows()[:, None]
+    org = sol["organic_flow"] / spec.organic
+    return CascadeResult(
+        spec=spec,
+        converged=True,
+        iterations=1,
+        closure=closure,
+        outlets=outlets,
+        aqueous=aq,
+        organic=org,
+        residual=_linear_stage_residual(spec, sol),
+    )
+
+
+def _linear_stage_residual(spec: CascadeSpec, sol) -> float:
+    """Largest stage balance residual of a solution, relative to the stage's flows."""
+    a, o = sol["aqueous_flow"], sol["organic_flow"]
+    n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
+    r = -a - o
+    r[:-1] += a[1:]
+    if k:
+        r[n + m - 1] -= a[n + m]  # the strip liquor does not flow into the scrub
+    r[1:] += o[:-1]
+    r[n - 1] += spec.feed_mol_per_h
+    return float(np.max(np.abs(r) / (a + o)))
+
+
+# -------------------------------------------------------------- constant_beta
+def beta_model(spec: CascadeSpec, **arrays) -> BetaCascade:
+    S, W, F, P, R = beta_flows(spec)
+    beta = arrays.get("beta", spec.params.beta[None])
+    feed = arrays.get("feed", spec.feed_mol_per_h[None])
+    return BetaCascade(
+        beta, arrays.get("S", np.array([S])), arrays.get("W", np.array([W])), feed,
+        spec.extraction_stages, spec.scrub_stages,
+    )
+
+
+def beta_continuation(model: BetaCascade, *, tol: float = NEWTON_TOL, first_step: float = 0.125,
+                       mid_tol: float = 1e-4, mid_iter: int = 8):
+    """Cold start of the constant-beta model by continuation in the separation factors.
+
+    With beta_t = beta**t the cascade at t = 0 separates nothing and its
+    exact solution is the feed composition on every stage (a_k = L_k z,
+    o_k = S z). t is raised to 1 in adaptive steps, each solved by Newton
+    from the previous solution (steps halve on failure, double on success),
+    so no initial guess is ever typed in and the iteration never starts far
+    from a solution.
+    """
+    F = model.F
+    z = F / F.sum(axis=-1, keepdims=True)
+    L = model.stage_aqueous_totals()
+    u = np.log(L[..., None] * z[:, None, :])
+    t, step, total = 0.0, first_step, np.zeros(F.shape[0], dtype=int)
+    slope = None  # du/dt from the last two solutions: a secant predictor
+    while True:
+        t_new = min(1.0, t + step)
+        stage_model = BetaCascade(model.beta**t_new, model.S, model.W, F, model.n, model.m)
+        last = t_new == 1.0
+        guess = u if slope is None else u + slope * (t_new - t)
+        out = ptc_newton(stage_model, guess, dt0=DT_WARM, tol=tol if last else mid_tol,
+                         max_iter=400 if last and step < 1e-3 else mid_iter)
+        total += out.iterations
+        if out.converged.all():
+            slope = (out.u - u) / (t_new - t)
+            u, t = out.u, t_new
+            if last:
+                out.iterations = total
+                return out
+            step = min(2.0 * step, 1.0)
+        else:
+            step *= 0.25
+            if step < 1e-6:
+                out.iterations = total
+                return out
+
+
+def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
+    model = beta_model(spec)
+    u0 = _warm_state(spec, warm_start, (model.N, model.C))
+    out = None
+    if u0 is not None:
+        out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=30)
+    if out is None or not out.converged.all():
+        out = beta_continuation(model)
+    require_converged(out, "constant_beta cascade")
+    u = out.u[0]
+    a = np.exp(u)
+    o = model.organic(out.u)[0]
+    S, W, F, P, R = beta_flows(spec)
+    outlets = {
+        "raffinate": Outlet(spec.feed_flow + spec.scrub, a[0]),
+        "extract": Outlet(spec.organic * P / S, o[-1] * (P / S)),
+    }
+    closure = checked_closure(spec, outlets)
+    return CascadeResult(
+        spec=spec,
+        converged=True,
+        iterations=int(out.iterations[0]),
+        closure=closure,
+        outlets=outlets,
+        aqueous=a / spec.aqueous_flows()[:, None],
+        organic=o / spec.organic,
+        residual=float(out.residual[0]),
+        state=u,
+    )
+
+
+# ---------------------------------------------------------------- mass_action
+def mass_action_model(spec: CascadeSpec, **arrays) -> MassActionCascade:
+    p = spec.params
+
+    def get(name, default):
+        return arrays.get(name, np.atleast_1d(np.asarray(default, float)))
+
+    K = arrays.get("K", (10.0 ** p.log10_K)[None])
+    return MassActionCascade(
+        K,
+        get("feed_conc", spec.feed[None]),
+        get("organic", spec.organic),
+        get("feed_flow", spec.feed_flow),
+        get("scrub", spec.scrub),
+        get("strip", spec.strip),
+        get("extractant", p.extractant),
+        get("saponification", p.saponification),
+        get("feed_acid", p.feed_acid),
+        get("scrub_acid", p.scrub_acid),
+        get("strip_acid", p.strip_acid),
+        spec.extraction_stages,
+        spec.scrub_stages,
+        spec.strip_stages,
+    )
+
+
+def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
+    model = mass_action_model(spec)
+    u0 = _warm_state(spec, warm_start, (model.N, model.M))
+    cold = u0 is None
+    out = ptc_newton(model, model.initial() if cold else u0,
+                     dt0=DT_COLD if cold else DT_WARM, tol=NEWTON_TOL, max_iter=600)
+    require_converged(out, "mass_action cascade")
+    u = out.u[0]
+    x, z, h = model.split(out.u)
+    x, z, h = x[0], z[0], h[0]
+    y = model.loading(out.u)[0]
+    n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
+    Qa = spec.aqueous_flows()
+    outlets = {"raffinate": Outlet(Qa[0], Qa[0] * x[0])}
+    if k:
+        outlets["extract"] = Outlet(spec.strip, spec.strip * x[n + m])
+        outlets["stripped_organic"] = Outlet(spec.organic, spec.organic * y[-1])
+    else:
+        outlets["extract"] = Outlet(spec.organic, spec.organic * y[-1])
+    closure = checked_closure(spec, outlets)
+    return CascadeResult(
+        spec=spec,
+        converged=True,
+        iterations=int(out.iterations[0]),
+        closure=closure,
+        outlets=outlets,
+        aqueous=x,
+        organic=y,
+        pH=-np.log10(h),
+        residual=float(out.residual[0]),
+        state=u,
+        extra={"free_extractant_mol_per_L": z},
+    )
