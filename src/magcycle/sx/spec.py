@@ -57,7 +57,7 @@ def _frozen(values) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ConstantDParams:
     """Distribution ratios [-] per component, per section."""
 
@@ -66,7 +66,7 @@ class ConstantDParams:
     D_strip: np.ndarray | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ConstantBetaParams:
     """Relative extractabilities [-], organic loading [mol/L], scrub acid [mol/L H+]."""
 
@@ -75,7 +75,7 @@ class ConstantBetaParams:
     scrub_acid: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MassActionParams:
     """Mass-action constants and reagent strengths (see cascade-spec.md)."""
 
@@ -96,7 +96,7 @@ ModelParams = ConstantDParams | ConstantBetaParams | MassActionParams
 # --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CascadeSpec:
     """A validated counter-current cascade (extraction, scrub, strip).
 
@@ -116,6 +116,13 @@ class CascadeSpec:
     feed: np.ndarray  # [mol/L] per component
     params: ModelParams
     source: str | None = field(default=None, compare=False)
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, CascadeSpec):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None
 
     # ---- derived geometry -------------------------------------------------
     @property
