@@ -67,6 +67,8 @@ def dense_oracle(beta, F, S, W, n, m):
     return a
 
 
+@pytest.mark.filterwarnings("ignore:The iteration is not making good progress")
+@pytest.mark.filterwarnings("ignore:xtol=")
 @pytest.mark.parametrize("seed", range(6))
 def test_matches_independent_dense_solve(seed):
     rng = np.random.default_rng(seed)

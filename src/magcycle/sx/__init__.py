@@ -8,7 +8,7 @@ Configuration and result contract: ``shared/design/cascade-spec.md``.
 ...     "flows": {"organic": 1.0, "feed": 1.0},
 ...     "feed": {"Nd": 0.1},
 ...     "model": {"D": {"Nd": 1.2}}})
->>> round(float(solve(spec).fraction_to_raffinate[0]), 13)  # Kremser, e = 1.2, n = 5
+>>> print(f"{solve(spec).fraction_to_raffinate[0]:.13f}")  # Kremser, e = 1.2, n = 5
 0.1007057458670
 """
 

@@ -79,16 +79,17 @@ def log_geometric_sum(log_ratio, count):
     """
     L = np.asarray(log_ratio, dtype=float)
     k = np.asarray(count, dtype=float)
-    neg = -np.abs(L)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.expm1(k * neg) / np.expm1(neg)
-    ratio = np.where(neg == 0.0, k, ratio)
-    return np.log(ratio) + np.where(L > 0.0, (k - 1.0) * L, 0.0)
+    # |L| below 1e-300 changes nothing in double precision (the ratio is k to
+    # the last bit), and keeping it away from 0 avoids 0/0 without errstate
+    neg = np.minimum(-np.abs(L), -1e-300)
+    ratio = np.expm1(k * neg) / np.expm1(neg)
+    return np.log(ratio) + np.maximum(L, 0.0) * (k - 1.0)
 
 
 def _expit(t):
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-t))
+    """1 / (1 + exp(-t)), overflow-free (exp capped at e^709; below that the
+    result underflows anyway)."""
+    return 1.0 / (1.0 + np.exp(np.minimum(-t, 709.0)))
 
 
 def solve_arrays(eE, eS, eT, n: int, m: int, k: int, feed_mol_per_h, *, profiles: bool = True):

@@ -96,7 +96,8 @@ class CascadeResult:
     def purity_of(self, outlet: str) -> np.ndarray:
         """Mole fraction of each rare earth among all rare earths in ``outlet`` [-]."""
         flows = self.outlets[outlet].mol_per_h
-        return flows / np.sum(flows)
+        total = np.sum(flows)
+        return flows / total if total > 0 else np.full_like(flows, np.nan)
 
     @property
     def fraction_to_extract(self) -> np.ndarray:
@@ -115,7 +116,8 @@ class CascadeResult:
         comps = self.components
 
         def per(arr):
-            return {c: float(v) for c, v in zip(comps, arr)}
+            # an empty outlet has no purity: null, never NaN (invalid JSON)
+            return {c: (float(v) if np.isfinite(v) else None) for c, v in zip(comps, arr)}
 
         doc = {
             "model": self.model,

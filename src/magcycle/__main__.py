@@ -1,0 +1,8 @@
+"""``python -m magcycle``: the same as the ``magcycle`` console script."""
+
+if __name__ == "__main__":
+    import sys
+
+    from magcycle.cli import main
+
+    sys.exit(main())
