@@ -25,6 +25,7 @@ from magcycle.sx.solver import (
     DT_WARM,
     NEWTON_TOL,
     beta_continuation,
+    mass_action_cold,
     mass_action_model,
     solve,
 )
@@ -255,7 +256,7 @@ def _mass_action_chunk(spec, p, feed, sl):
             spec, K=K[b:b + 1], feed_conc=conc[b:b + 1], organic=Qo[b:b + 1],
             feed_flow=Qf[b:b + 1], scrub=Qs[b:b + 1], strip=Qt[b:b + 1],
             **{key: v[b:b + 1] for key, v in chem.items()})
-        return ptc_newton(one, one.initial(), dt0=1.0, tol=NEWTON_TOL, max_iter=600)
+        return mass_action_cold(one)
 
     return model, outlets, cold
 

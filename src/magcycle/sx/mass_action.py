@@ -93,6 +93,16 @@ class MassActionCascade:
             conn[n + m - 1] = False
         self.connected = conn
 
+    @property
+    def upper(self):
+        """Physical caps on the log variables: 3 x <= [Cl-], z <= C_HA/2, h <= [Cl-]."""
+        B, N = self.Cl.shape
+        up = np.empty((B, N, self.M))
+        up[..., : self.C] = np.log(self.Cl / 3.0)[..., None]
+        up[..., self.C] = np.log(self.CHA / 2.0)[:, None]
+        up[..., self.C + 1] = np.log(self.Cl)
+        return up
+
     def split(self, u):
         C = self.C
         x = np.exp(u[..., :C])

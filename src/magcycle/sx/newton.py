@@ -66,7 +66,8 @@ def _band_index(N: int, M: int, kl: int, ku: int):
         cols = (k + shift) * M + j + 0 * i
         valid = (cols >= 0) & (cols < n) & (rows - cols <= kl) & (cols - rows <= ku)
         flat = (kl + ku + rows - cols) * n + cols
-        out.append((valid.ravel(), flat.ravel()[valid.ravel()]))
+        v = valid.ravel()
+        out.append((np.flatnonzero(v), flat.ravel()[v]))
     return n, out
 
 
@@ -77,8 +78,8 @@ def _solve_banded(Lo, Di, Up, rhs, kl, ku):
     N, M = rhs.shape
     n, parts = _band_index(N, M, kl, ku)
     ab = np.zeros((2 * kl + ku + 1) * n)
-    for blocks, (valid, flat) in zip((Lo, Di, Up), parts):
-        ab[flat] = blocks.ravel()[valid]
+    for blocks, (src, flat) in zip((Lo, Di, Up), parts):
+        ab[flat] = blocks.reshape(-1)[src]
     ab = ab.reshape(2 * kl + ku + 1, n)
     _, _, x, info = dgbsv(kl, ku, ab, rhs.ravel(), overwrite_ab=True, overwrite_b=True)
     if info != 0:
@@ -159,6 +160,7 @@ def ptc_newton(
     max_iter: int = 400,
     max_step: float = 2.0,
     dt_max: float = 1e14,
+    growth_limit: float = 10.0,
 ) -> NewtonOutcome:
     """Drive ``model.evaluate(u)`` to zero residual from ``u0`` (B, N, M).
 
@@ -166,10 +168,16 @@ def ptc_newton(
     (B, N, M), Jacobian blocks dr_k/du_{k-1}, dr_k/du_k, dr_k/du_{k+1}
     (B, N, M, M) and positive row weights w (B, N, M). ``model.hold`` (M,) is
     1 on differential rows and 0 on algebraic ones; ``model.kl``/``model.ku``
-    bound the scalar band.
+    bound the scalar band; an optional ``model.upper`` (B, N, M) caps u at
+    physical bounds (no concentration above what the stage's inflows can
+    supply). A step whose bulk residual grows more than ``growth_limit``-fold
+    is rejected and retried with dt / 10.
     """
     u = np.array(u0, dtype=float, copy=True)
     B = u.shape[0]
+    upper = getattr(model, "upper", None)
+    if upper is not None:
+        np.minimum(u, upper, out=u)
     hold = np.asarray(model.hold, dtype=float)
     dt = np.full(B, float(dt0))
     converged = np.zeros(B, dtype=bool)
@@ -198,16 +206,28 @@ def ptc_newton(
         active = ~converged
         if not active.any():
             break
-        idx = np.flatnonzero(active)
-        A = Di[idx] - (hold / dt[idx, None, None])[..., None] * eye
-        du = solve_linear(Lo[idx], A, Up[idx], -rs[idx], model.kl, model.ku)
+        if active.all():
+            idx = slice(None)
+            A = Di - (hold / dt[:, None, None])[..., None] * eye
+            du = solve_linear(Lo, A, Up, -rs, model.kl, model.ku)
+        else:
+            idx = np.flatnonzero(active)
+            A = Di[idx] - (hold / dt[idx, None, None])[..., None] * eye
+            du = solve_linear(Lo[idx], A, Up[idx], -rs[idx], model.kl, model.ku)
         ok_step = np.all(np.isfinite(du), axis=(1, 2))
         trial = u.copy()
-        trial[idx[ok_step]] += _log_update(du[ok_step], max_step)
+        if isinstance(idx, slice) and ok_step.all():
+            trial += _log_update(du, max_step)
+        else:
+            rows = np.arange(B)[idx][ok_step]
+            trial[rows] += _log_update(du[ok_step], max_step)
+        if upper is not None:
+            np.minimum(trial, upper, out=trial)
         t_rs, t_Lo, t_Di, t_Up, t_norm, t_bulk = scaled(trial)
         iterations[idx] += 1
         accept = np.zeros(B, dtype=bool)
-        accept[idx] = ok_step & (t_bulk[idx] < 10.0 * bulk[idx] + tol)
+        accept[idx] = ok_step & (t_bulk[idx] < growth_limit * bulk[idx] + tol)
+        accept &= active
         reject = active & ~accept
         # switched evolution relaxation on the bulk residual; shrink dt on rejection
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -215,7 +235,10 @@ def ptc_newton(
         growth = np.where(t_bulk <= bulk, np.maximum(growth, 2.0), growth)
         dt = np.where(accept, np.minimum(dt * growth, dt_max), dt)
         dt = np.where(reject, dt * 0.1, dt)
-        if accept.any():
+        if accept.all():
+            u, rs, Lo, Di, Up = trial, t_rs, t_Lo, t_Di, t_Up
+            norm, bulk = t_norm, t_bulk
+        elif accept.any():
             u[accept] = trial[accept]
             rs[accept], Lo[accept], Di[accept], Up[accept] = (
                 t_rs[accept], t_Lo[accept], t_Di[accept], t_Up[accept])

@@ -215,12 +215,31 @@ def mass_action_model(spec: CascadeSpec, **arrays) -> MassActionCascade:
     )
 
 
+#: cold-start attempts of the mass-action PTC: (first dt, largest log step)
+MASS_ACTION_ATTEMPTS = ((DT_COLD, 2.0), (0.1, 1.0), (0.01, 0.5))
+
+
+def mass_action_cold(model: MassActionCascade):
+    """PTC from the acid-only start; more cautious attempts if one fails."""
+    total = 0
+    for dt0, step in MASS_ACTION_ATTEMPTS:
+        out = ptc_newton(model, model.initial(), dt0=dt0, max_step=step, tol=NEWTON_TOL,
+                         max_iter=600)
+        total = total + out.iterations
+        if out.converged.all():
+            break
+    out.iterations = total
+    return out
+
+
 def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
     model = mass_action_model(spec)
     u0 = _warm_state(spec, warm_start, (model.N, model.M))
-    cold = u0 is None
-    out = ptc_newton(model, model.initial() if cold else u0,
-                     dt0=DT_COLD if cold else DT_WARM, tol=NEWTON_TOL, max_iter=600)
+    out = None
+    if u0 is not None:
+        out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=40)
+    if out is None or not out.converged.all():
+        out = mass_action_cold(model)
     require_converged(out, "mass_action cascade")
     u = out.u[0]
     x, z, h = model.split(out.u)
