@@ -7,6 +7,8 @@ derived from the outlet flows, so they cannot disagree with them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Callable
 
 import numpy as np
 
@@ -43,7 +45,7 @@ def closure_error(feed_mol_per_h: np.ndarray, outlets) -> np.ndarray:
     return np.abs(feed_mol_per_h - total) / feed_mol_per_h
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class CascadeResult:
     """Steady state of one cascade.
 
@@ -57,12 +59,17 @@ class CascadeResult:
         Largest relative mass-balance error over components [-].
     outlets : dict[str, Outlet]
         ``raffinate``, ``extract`` and, with strip stages, ``stripped_organic``.
+    profile : tuple or callable
+        ``(aqueous, organic, residual)``, or a function returning it on first
+        use (the closed-form constant_d solution defers its stage profiles
+        so that a solve for outlet fractions alone stays in microseconds).
+        Read them through the properties below.
     aqueous, organic : ndarray, shape (N, C)
         Concentrations leaving each stage [mol/L].
-    pH : ndarray of shape (N,) or None
-        Stage pH (mass_action only).
     residual : float
         Largest scaled stage residual at the solution [-].
+    pH : ndarray of shape (N,) or None
+        Stage pH (mass_action only).
     state : ndarray or None
         The solver's variables, used to warm-start a neighbouring solve.
     extra : dict
@@ -74,12 +81,27 @@ class CascadeResult:
     iterations: int
     closure: float
     outlets: dict
-    aqueous: np.ndarray
-    organic: np.ndarray
+    profile: tuple | Callable = field(repr=False)
     pH: np.ndarray | None = None
-    residual: float = 0.0
     state: np.ndarray | None = field(default=None, repr=False)
     extra: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def _profile(self):
+        p = self.profile
+        return p() if callable(p) else p
+
+    @property
+    def aqueous(self) -> np.ndarray:
+        return self._profile[0]
+
+    @property
+    def organic(self) -> np.ndarray:
+        return self._profile[1]
+
+    @property
+    def residual(self) -> float:
+        return float(self._profile[2])
 
     @property
     def model(self) -> str:

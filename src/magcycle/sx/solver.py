@@ -73,7 +73,7 @@ def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
     if spec.scrub_stages == 0:
         eS = np.ones_like(eE)  # unused: a zero-stage scrub contributes sigma = 1
     n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
-    sol = constant_d.solve_arrays(eE, eS, eT, n, m, k, spec.feed_mol_per_h)
+    sol = constant_d.solve_arrays(eE, eS, eT, n, m, k, spec.feed_mol_per_h, profiles=False)
     outlets = {
         "raffinate": Outlet(spec.feed_flow + spec.scrub, sol["raffinate"]),
         "extract": Outlet(spec.strip if k else spec.organic, sol["extract"]),
@@ -81,18 +81,15 @@ def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
     if k:
         outlets["stripped_organic"] = Outlet(spec.organic, sol["stripped_organic"])
     closure = checked_closure(spec, outlets)
-    aq = sol["aqueous_flow"] / spec.aqueous_flows()[:, None]
-    org = sol["organic_flow"] / spec.organic
-    return CascadeResult(
-        spec=spec,
-        converged=True,
-        iterations=1,
-        closure=closure,
-        outlets=outlets,
-        aqueous=aq,
-        organic=org,
-        residual=_linear_stage_residual(spec, sol),
-    )
+
+    def profile():
+        prof = constant_d.solve_arrays(eE, eS, eT, n, m, k, spec.feed_mol_per_h)
+        return (prof["aqueous_flow"] / spec.aqueous_flows()[:, None],
+                prof["organic_flow"] / spec.organic,
+                _linear_stage_residual(spec, prof))
+
+    return CascadeResult(spec=spec, converged=True, iterations=1, closure=closure,
+                         outlets=outlets, profile=profile)
 
 
 def _linear_stage_residual(spec: CascadeSpec, sol) -> float:
@@ -182,9 +179,7 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
         iterations=int(out.iterations[0]),
         closure=closure,
         outlets=outlets,
-        aqueous=a / spec.aqueous_flows()[:, None],
-        organic=o / spec.organic,
-        residual=float(out.residual[0]),
+        profile=(a / spec.aqueous_flows()[:, None], o / spec.organic, out.residual[0]),
         state=u,
     )
 
@@ -260,10 +255,8 @@ def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
         iterations=int(out.iterations[0]),
         closure=closure,
         outlets=outlets,
-        aqueous=x,
-        organic=y,
+        profile=(x, y, out.residual[0]),
         pH=-np.log10(h),
-        residual=float(out.residual[0]),
         state=u,
         extra={"free_extractant_mol_per_L": z},
     )
