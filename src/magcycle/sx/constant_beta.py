@@ -65,34 +65,52 @@ class BetaCascade:
         self.kl, self.ku = 2 * C - 1, C
         self.hold = np.ones(C)
 
+    @property
+    def upper(self):
+        """Physical caps on u = ln a: no component exceeds its stage's aqueous RE flow."""
+        return np.log(self.stage_aqueous_totals())[..., None] * np.ones(self.C)
+
+    def log_organic(self, u):
+        """ln o (B, N, C) [ln mol/h]: o = S beta a / sum(beta a), from u = ln a."""
+        lw = u + np.log(self.beta)[:, None, :]
+        top = lw.max(axis=-1, keepdims=True)
+        lse = top + np.log(np.sum(np.exp(lw - top), axis=-1, keepdims=True))
+        return np.log(self.S)[:, None, None] + lw - lse
+
     def organic(self, u):
         """Organic flows o (B, N, C) [mol/h] in equilibrium with a = exp(u)."""
-        lw = u + np.log(self.beta)[:, None, :]
-        lw = lw - lw.max(axis=-1, keepdims=True)
-        w = np.exp(lw)
-        return self.S[:, None, None] * w / w.sum(axis=-1, keepdims=True)
+        return np.exp(self.log_organic(u))
 
     def evaluate(self, u):
-        a = np.exp(u)
-        o = self.organic(u)
-        B, N, C = u.shape
-        S = self.S[:, None, None]
-        ratio = (self.W / self.S)[:, None]
-        r = -a - o
-        r[:, :-1] += a[:, 1:]
-        r[:, -1] += ratio * o[:, -1]
-        r[:, 1:] += o[:, :-1]
-        r[:, self.n - 1] += self.F
+        """Scaled residuals and Jacobian blocks (see :mod:`magcycle.sx.newton`).
+
+        Each balance is divided by its own outflow w = a + o and evaluated
+        from differences of logarithms, so a component at 1e-250 of the bulk
+        is as well resolved as the bulk and nothing underflows.
+        """
+        C = self.C
+        lo = self.log_organic(u)
+        lw = np.logaddexp(u, lo)  # ln(a + o)
+        sig = np.exp(lo - lw)  # o / (a + o)
+        y = np.exp(lo - np.log(self.S)[:, None, None])  # organic composition
+        log_ratio = np.log(self.W / self.S)[:, None]
+        up = np.zeros_like(u)
+        up[:, :-1] = np.exp(u[:, 1:] - lw[:, :-1])  # a_{k+1} / w_k
+        low = np.zeros_like(u)
+        low[:, 1:] = np.exp(lo[:, :-1] - lw[:, 1:])  # o_{k-1} / w_k
+        reflux = np.exp(log_ratio + lo[:, -1] - lw[:, -1])  # (W/S) o_N / w_N
+        rs = up + low - 1.0
+        rs[:, -1] += reflux
+        with np.errstate(divide="ignore"):
+            rs[:, self.n - 1] += np.exp(np.log(self.F) - lw[:, self.n - 1])
         eye = np.eye(C)
-        G = o[..., :, None] * eye - o[..., :, None] * o[..., None, :] / S[..., None]
-        Di = -(a[..., :, None] * eye) - G
-        Di[:, -1] += ratio[..., None] * G[:, -1]
-        Lo = np.zeros_like(G)
-        Lo[:, 1:] = G[:, :-1]
-        Up = np.zeros_like(G)
-        Up[:, :-1] = a[:, 1:, :, None] * eye
-        w = a + o
-        return r, Lo, Di, Up, w
+        Di = sig[..., :, None] * y[..., None, :] - eye
+        # top stage: the reflux (W/S) o_N depends on u_N through G_N
+        Di[:, -1] += (np.exp(log_ratio)[..., None] * sig[:, -1, :, None]) * (eye - y[:, -1, None, :])
+        Lo = low[..., :, None] * (eye - np.concatenate([np.zeros_like(y[:, :1]), y[:, :-1]], axis=1)[..., None, :])
+        Up = up[..., :, None] * eye
+        share = np.exp(lw - np.logaddexp.reduce(lw, axis=-1, keepdims=True))
+        return rs, Lo, Di, Up, share
 
     def stage_aqueous_totals(self):
         """Rare-earth flow of the aqueous leaving each stage [mol/h], (B, N)."""

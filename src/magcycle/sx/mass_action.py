@@ -117,49 +117,58 @@ class MassActionCascade:
         return np.exp(ly)
 
     def evaluate(self, u):
-        C, M = self.C, self.M
-        x, z, h = self.split(u)
-        y = self.loading(u)
-        B, N, _ = u.shape
-        Qa = self.Qa[:, :, None]
-        Qo = self.Qo[:, None, None]
-        a = Qa * x
-        o = Qo * y
-        conn = self.connected
-        r = np.empty((B, N, M))
-        re = -a - o
-        re[:, :-1] += np.where(conn[None, :, None], a[:, 1:], 0.0)
-        re[:, 1:] += o[:, :-1]
-        re[:, self.n - 1] += self.feed
-        r[..., :C] = re
-        sy = y.sum(axis=-1)
-        # the algebraic rows are written as "supply - demand" so that, like the
-        # component balances, they fall as their own variable rises: a
-        # pseudo-transient with a holdup on every row is then stable
-        r[..., C] = self.CHA[:, None] - 2.0 * z - 6.0 * sy
-        r[..., C + 1] = self.Cl - h - 3.0 * x.sum(axis=-1) - self.cation
-        w = np.empty((B, N, M))
-        w[..., :C] = a + o
-        w[..., C] = self.CHA[:, None]
-        w[..., C + 1] = self.Cl
+        """Scaled residuals and Jacobian blocks (see :mod:`magcycle.sx.newton`).
 
-        Di = np.zeros((B, N, M, M))
+        Component balances are divided by their outflow w = Q_a x + Q_o y and
+        evaluated from differences of logarithms (no underflow for trace
+        species); the extractant and charge balances are divided by C_HA and
+        [Cl-]. Those two are written "supply - demand" so that every row
+        falls as its own variable rises and a pseudo-transient with a holdup
+        on every row is stable.
+        """
+        C, M = self.C, self.M
+        B, N, _ = u.shape
+        X, Z, H = u[..., :C], u[..., C], u[..., C + 1]
+        la = np.log(self.Qa)[:, :, None] + X
+        ly = np.log(self.K)[:, None, :] + X + 3.0 * (Z - H)[..., None]
+        lo = np.log(self.Qo)[:, None, None] + ly
+        lw = np.logaddexp(la, lo)
+        sig = np.exp(lo - lw)  # o / w
+        conn = self.connected[None, :, None]
+        up = np.zeros((B, N, C))
+        up[:, :-1] = np.where(conn, np.exp(la[:, 1:] - lw[:, :-1]), 0.0)
+        low = np.zeros((B, N, C))
+        low[:, 1:] = np.exp(lo[:, :-1] - lw[:, 1:])
+        rs = np.empty((B, N, M))
+        re = up + low - 1.0
+        with np.errstate(divide="ignore"):
+            re[:, self.n - 1] += np.exp(np.log(self.feed) - lw[:, self.n - 1])
+        rs[..., :C] = re
+        x, y, z, h = np.exp(X), np.exp(ly), np.exp(Z), np.exp(H)
+        cha = self.CHA[:, None]
+        sy = y.sum(axis=-1)
+        rs[..., C] = 1.0 - (2.0 * z + 6.0 * sy) / cha
+        rs[..., C + 1] = 1.0 - (h + 3.0 * x.sum(axis=-1) + self.cation) / self.Cl
+
         ic = np.arange(C)
-        Di[:, :, ic, ic] = -a - o
-        Di[:, :, ic, C] = -3.0 * o
-        Di[:, :, ic, C + 1] = 3.0 * o
-        Di[:, :, C, ic] = -6.0 * y
-        Di[:, :, C, C] = -2.0 * z - 18.0 * sy
-        Di[:, :, C, C + 1] = 18.0 * sy
-        Di[:, :, C + 1, ic] = -3.0 * x
-        Di[:, :, C + 1, C + 1] = -h
+        Di = np.zeros((B, N, M, M))
+        Di[:, :, ic, ic] = -1.0
+        Di[:, :, ic, C] = -3.0 * sig
+        Di[:, :, ic, C + 1] = 3.0 * sig
+        Di[:, :, C, ic] = -6.0 * y / cha[..., None]
+        Di[:, :, C, C] = -(2.0 * z + 18.0 * sy) / cha
+        Di[:, :, C, C + 1] = 18.0 * sy / cha
+        Di[:, :, C + 1, ic] = -3.0 * x / self.Cl[..., None]
+        Di[:, :, C + 1, C + 1] = -h / self.Cl
         Lo = np.zeros((B, N, M, M))
-        Lo[:, 1:, ic, ic] = o[:, :-1]
-        Lo[:, 1:, ic, C] = 3.0 * o[:, :-1]
-        Lo[:, 1:, ic, C + 1] = -3.0 * o[:, :-1]
+        Lo[:, :, ic, ic] = low
+        Lo[:, :, ic, C] = 3.0 * low
+        Lo[:, :, ic, C + 1] = -3.0 * low
         Up = np.zeros((B, N, M, M))
-        Up[:, :-1, ic, ic] = np.where(conn[None, :, None], a[:, 1:], 0.0)
-        return r, Lo, Di, Up, w
+        Up[:, :, ic, ic] = up
+        share = np.ones((B, N, M))
+        share[..., :C] = np.exp(lw - np.logaddexp.reduce(lw, axis=-1, keepdims=True))
+        return rs, Lo, Di, Up, share
 
     def free_extractant(self, x, h):
         """Solve 2 z + 6 z^3 sum(K x)/h^3 = C_HA for z per stage (monotone cubic)."""

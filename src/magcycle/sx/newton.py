@@ -21,9 +21,11 @@ step that increases the residual tenfold, or produces non-finite values, is
 rejected and retried with dt / 10; steps are capped at ``max_step`` in each
 log variable.
 
-Rows are scaled by positive weights supplied by the model (the local flows
-of each component), so convergence means every balance, including those of
-trace components, holds to ``tol`` relative to its own flows.
+Rows come scaled by the model (each balance divided by the local flows of
+its component, evaluated so that nothing underflows), so convergence means
+every balance, including those of trace components, holds to ``tol``
+relative to its own flows. The pseudo-time step is steered by the bulk
+norm, in which a balance counts in proportion to its share of the stage.
 
 Two linear solvers share one interface: LAPACK's banded LU (``dgbsv``) for a
 single system, and block Thomas elimination vectorised over a batch of
@@ -164,9 +166,12 @@ def ptc_newton(
 ) -> NewtonOutcome:
     """Drive ``model.evaluate(u)`` to zero residual from ``u0`` (B, N, M).
 
-    ``model.evaluate(u)`` returns ``(r, Lo, Di, Up, w)``: raw residuals
-    (B, N, M), Jacobian blocks dr_k/du_{k-1}, dr_k/du_k, dr_k/du_{k+1}
-    (B, N, M, M) and positive row weights w (B, N, M). ``model.hold`` (M,) is
+    ``model.evaluate(u)`` returns ``(r, Lo, Di, Up, share)``: residuals
+    (B, N, M) already divided by their own positive row weights w (the
+    flows of the balance's component), the Jacobian blocks of those scaled
+    residuals dr_k/du_{k-1}, dr_k/du_k, dr_k/du_{k+1} (B, N, M, M), and
+    share = w / (sum of w over the stage's component rows) for the bulk
+    norm (1 on rows that stand alone). ``model.hold`` (M,) is
     1 on differential rows and 0 on algebraic ones; ``model.kl``/``model.ku``
     bound the scalar band; an optional ``model.upper`` (B, N, M) caps u at
     physical bounds (no concentration above what the stage's inflows can
@@ -183,21 +188,18 @@ def ptc_newton(
     converged = np.zeros(B, dtype=bool)
     iterations = np.zeros(B, dtype=int)
 
-    diff = hold > 0
 
     def scaled(u_):
-        r, Lo, Di, Up, w = model.evaluate(u_)
-        inv = 1.0 / w
-        rs = r * inv
-        # bulk weights: a component balance is judged against all the rare
-        # earth of its stage, so trace species do not steer the pseudo-time
-        wb = np.where(diff, np.sum(w * diff, axis=-1, keepdims=True), w)
+        rs, Lo, Di, Up, share = model.evaluate(u_)
+        absr = np.abs(rs)
         with np.errstate(invalid="ignore"):
-            norm = np.max(np.abs(rs), axis=(1, 2))
-            bulk = np.max(np.abs(r) / wb, axis=(1, 2))
+            norm = np.max(absr, axis=(1, 2))
+            # bulk: a component balance judged against all the rare earth of
+            # its stage, so that trace species do not steer the pseudo-time
+            bulk = np.max(absr * share, axis=(1, 2))
         norm = np.where(np.isfinite(norm), norm, np.inf)
         bulk = np.where(np.isfinite(bulk), bulk, np.inf)
-        return rs, Lo * inv[..., None], Di * inv[..., None], Up * inv[..., None], norm, bulk
+        return rs, Lo, Di, Up, norm, bulk
 
     rs, Lo, Di, Up, norm, bulk = scaled(u)
     converged = norm <= tol

@@ -117,7 +117,8 @@ def beta_model(spec: CascadeSpec, **arrays) -> BetaCascade:
 
 
 def beta_continuation(model: BetaCascade, *, tol: float = NEWTON_TOL, first_step: float = 0.125,
-                       mid_tol: float = 1e-4, mid_iter: int = 8):
+                       mid_tol: float = 1e-4, mid_iter: int = 8,
+                       min_step: float = 1e-2):
     """Cold start of the constant-beta model by continuation in the separation factors.
 
     With beta_t = beta**t the cascade at t = 0 separates nothing and its
@@ -125,7 +126,8 @@ def beta_continuation(model: BetaCascade, *, tol: float = NEWTON_TOL, first_step
     o_k = S z). t is raised to 1 in adaptive steps, each solved by Newton
     from the previous solution (steps halve on failure, double on success),
     so no initial guess is ever typed in and the iteration never starts far
-    from a solution.
+    from a solution. Where the path turns stiff (steps below ``min_step``),
+    the full problem is marched in pseudo-time from the last point reached.
     """
     F = model.F
     z = F / F.sum(axis=-1, keepdims=True)
@@ -150,8 +152,12 @@ def beta_continuation(model: BetaCascade, *, tol: float = NEWTON_TOL, first_step
             step = min(2.0 * step, 1.0)
         else:
             step *= 0.25
-            if step < 1e-6:
-                out.iterations = total
+            if step < min_step:
+                # the path is stiff here (the flows are near the minimum for
+                # the intermediate separation factors): march the full
+                # problem in pseudo-time from the last point on the path
+                out = ptc_newton(model, u, dt0=1.0, tol=tol, max_iter=2000)
+                out.iterations = total + out.iterations
                 return out
 
 
