@@ -30,8 +30,9 @@ Equations
 
         do_k/du_k = diag(o_k) - o_k o_k^T / S.
 
-    The cold start is the constant-D cascade with D_i = beta_i / sum_j
-    beta_j z_j (z the feed composition), solved exactly, so no initial
+    The cold start is a continuation in the separation factors from their
+    common value, where the exact solution is the feed composition on every
+    stage (:func:`magcycle.sx.solver.beta_continuation`), so no initial
     guess is ever typed in.
 
 Reference
@@ -43,7 +44,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from magcycle.sx import constant_d
 
 
 class BetaCascade:
@@ -121,24 +121,3 @@ class BetaCascade:
         L[:, self.n :] = self.W[:, None]
         L[:, 0] = self.W + Ftot - self.S
         return L
-
-    def initial(self, sweeps: int = 1):
-        """Cold start from the feed composition, refined by Thiele-Geddes sweeps.
-
-        Each sweep fixes the stage denominators K_k = sum_j beta_j a_kj (from
-        the previous sweep, rescaled to the stage's known rare-earth flow)
-        and solves every component's linear cascade exactly
-        (:func:`magcycle.sx.constant_d.solve_stagewise`).
-        """
-        F = self.F
-        L = self.stage_aqueous_totals()
-        z = F / F.sum(axis=-1, keepdims=True)
-        K = np.broadcast_to(np.sum(self.beta * z, axis=-1)[:, None], L.shape)
-        log_top = np.log(self.S / (self.S - self.W))
-        for _ in range(sweeps):
-            logE = (np.log(self.S)[:, None, None] + np.log(self.beta)[:, None, :]
-                    - np.log(K * L)[..., None])
-            a, _ = constant_d.solve_stagewise(logE, self.n, F, log_top)
-            a = a * (L / a.sum(axis=-1))[..., None]
-            K = np.sum(self.beta[:, None, :] * a, axis=-1) / L
-        return np.log(np.maximum(a, 1e-300))

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["log_geometric_sum", "solve_arrays", "solve_stagewise"]
+__all__ = ["log_geometric_sum", "solve_arrays"]
 
 
 def log_geometric_sum(log_ratio, count):
@@ -150,61 +150,3 @@ def solve_arrays(eE, eS, eT, n: int, m: int, k: int, feed_mol_per_h, *, profiles
         out["aqueous_flow"] = np.concatenate(parts_aq, axis=-2)
         out["organic_flow"] = np.concatenate(parts_org, axis=-2)
     return out
-
-
-def _log_cumsum_exp(v, axis):
-    return np.logaddexp.accumulate(v, axis=axis)
-
-
-def solve_stagewise(log_e, feed_stage: int, feed_mol_per_h, log_top=None):
-    """Two-section cascade with a different extraction factor on every stage.
-
-    The recursions rho_{k+1} = 1 + e_k rho_k (below the feed) and
-    sigma_{k-1} = 1 + sigma_k / e_k (above it) are unrolled into sums of
-    positive exponentials, evaluated with cumulative log-sum-exp, so the
-    whole cascade is a handful of vectorised passes. Accuracy is that of
-    the cumulative sums of ln e (about N eps max|ln e| relative): ample for
-    initial guesses; the exact section-constant solver is
-    :func:`solve_arrays`.
-
-    Parameters
-    ----------
-    log_e : ndarray, shape (..., N, C)
-        ln of the extraction factor of each stage [-].
-    feed_stage : int
-        Stage n (1-based) receiving the aqueous feed.
-    feed_mol_per_h : ndarray, shape (..., C)
-        Feed flows [mol/h].
-    log_top : ndarray, shape (...), optional
-        ln(o_N / P): 0 for a barren scrub (default), ln(S/(S-W)) for a total
-        reflux of W from an organic of S.
-
-    Returns
-    -------
-    (aqueous, organic) : ndarrays, shape (..., N, C)
-        Flows leaving each stage [mol/h].
-    """
-    N = log_e.shape[-2]
-    f = feed_stage
-    F = np.asarray(feed_mol_per_h, dtype=float)
-    below = log_e[..., : f - 1, :]
-    # SLprev_k = sum_{l<k} ln e_l for k = 1..f
-    slprev = np.concatenate([np.zeros_like(log_e[..., :1, :]), np.cumsum(below, axis=-2)], axis=-2)
-    log_rho = slprev + _log_cumsum_exp(-slprev, axis=-2)
-    # T_k = -sum_{l=k+1}^{N} ln e_l for k = f..N
-    above = -log_e[..., f:, :]
-    T = np.concatenate([np.flip(np.cumsum(np.flip(above, axis=-2), axis=-2), axis=-2),
-                        np.zeros_like(log_e[..., :1, :])], axis=-2)
-    terms = -T
-    if log_top is not None:
-        terms = terms.copy()
-        terms[..., -1, :] += np.asarray(log_top)[..., None]
-    log_sigma = T + np.flip(_log_cumsum_exp(np.flip(terms, axis=-2), axis=-2), axis=-2)
-    log_ratio = log_e[..., f - 1, :] + log_rho[..., -1, :] - log_sigma[..., 0, :]  # ln(P/R)
-    R = F * _expit(-log_ratio)
-    P = F * _expit(log_ratio)
-    aq_low = R[..., None, :] * np.exp(log_rho)
-    org_high = P[..., None, :] * np.exp(log_sigma)
-    aq = np.concatenate([aq_low, org_high[..., 1:, :] * np.exp(-log_e[..., f:, :])], axis=-2)
-    org = np.concatenate([aq_low * np.exp(log_e[..., :f, :]), org_high[..., 1:, :]], axis=-2)
-    return aq, org
