@@ -99,11 +99,15 @@ def import_times(repeats: int = 7):
     }
 
 
-def robustness(n_specs: int):
+def robustness(n_specs: int, model: str = "mass_action", max_section: int | None = None):
+    """Cold-solve n random valid specs; (failures, n, median and max iterations, median time)."""
     rng = np.random.default_rng(2026)
     fails, its, times = 0, [], []
     for _ in range(n_specs):
-        spec = random_cascade(rng, "mass_action")
+        stages = (0, None, None)
+        if max_section:
+            stages = (int(rng.integers(1, max_section + 1)), int(rng.integers(0, max_section + 1)), None)
+        spec = random_cascade(rng, model, stages=stages)
         t = time.perf_counter()
         try:
             r = solve(spec)
@@ -119,7 +123,17 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats and variants (smoke run)")
     ap.add_argument("--out", default=str(Path(__file__).with_name("results_sx.md")))
+    ap.add_argument("--robustness", action="store_true",
+                    help="only the robustness runs: 1,000 random specs each of mass_action "
+                         "(default ranges) and constant_beta (up to 120 stages per section)")
     args = ap.parse_args(argv)
+    if args.robustness:
+        for model, max_section in (("mass_action", None), ("constant_beta", 120)):
+            fails, n, med_it, max_it, med_t = robustness(1000, model, max_section)
+            print(f"{model}: {fails} failures in {n} random valid specifications (seed 2026"
+                  f"{f', up to {max_section} stages per section' if max_section else ''}); median "
+                  f"{med_it:.0f} iterations (max {max_it}), median {fmt(med_t)} per cold solve")
+        return
     rows = []
     for model in ("constant_d", "constant_beta", "mass_action"):
         for N in (20, 60, 120):
