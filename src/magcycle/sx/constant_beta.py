@@ -107,9 +107,11 @@ class BetaCascade:
         Di = sig[..., :, None] * y[..., None, :] - eye
         # top stage: the reflux (W/S) o_N depends on u_N through G_N
         Di[:, -1] += (np.exp(log_ratio)[..., None] * sig[:, -1, :, None]) * (eye - y[:, -1, None, :])
-        Lo = low[..., :, None] * (eye - np.concatenate([np.zeros_like(y[:, :1]), y[:, :-1]], axis=1)[..., None, :])
+        Lo = np.zeros_like(Di)
+        Lo[:, 1:] = low[:, 1:, :, None] * (eye - y[:, :-1, None, :])
         Up = up[..., :, None] * eye
-        share = np.exp(lw - np.logaddexp.reduce(lw, axis=-1, keepdims=True))
+        e = np.exp(lw - lw.max(axis=-1, keepdims=True))
+        share = e / e.sum(axis=-1, keepdims=True)
         return rs, Lo, Di, Up, share
 
     def stage_aqueous_totals(self):

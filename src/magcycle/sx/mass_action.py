@@ -167,7 +167,8 @@ class MassActionCascade:
         Up = np.zeros((B, N, M, M))
         Up[:, :, ic, ic] = up
         share = np.ones((B, N, M))
-        share[..., :C] = np.exp(lw - np.logaddexp.reduce(lw, axis=-1, keepdims=True))
+        e = np.exp(lw - lw.max(axis=-1, keepdims=True))
+        share[..., :C] = e / e.sum(axis=-1, keepdims=True)
         return rs, Lo, Di, Up, share
 
     def free_extractant(self, x, h):
