@@ -61,7 +61,7 @@ class BetaCascade:
         self.n, self.m = n, m
         self.N = n + m
         C = self.beta.shape[-1]
-        self.C = C
+        self.C = self.M = C
         self.kl, self.ku = 2 * C - 1, C
         self.hold = np.ones(C)
 

@@ -186,15 +186,22 @@ def beta_continuation(model: BetaCascade, *, tol: float = NEWTON_TOL, first_step
                 return out
 
 
-def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
-    model = beta_model(spec)
-    u0 = _warm_state(spec, warm_start, (model.N, model.C))
+def _newton_solve(spec, model, warm_start, cold, outlets_of, what):
+    """Warm start if a neighbour fits, else ``cold(model)``; then converge,
+    polish and check the closure. Returns (outcome, outlets, closure)."""
+    u0 = _warm_state(spec, warm_start, (model.N, model.M))
     out = None
     if u0 is not None:
-        out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=30)
+        out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=40)
     if out is None or not out.converged.all():
-        out = beta_continuation(model)
-    require_converged(out, "constant_beta cascade")
+        out = cold(model)
+    require_converged(out, what)
+    outlets = _polish(spec, model, out, outlets_of)
+    return out, outlets, checked_closure(spec, outlets)
+
+
+def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
+    model = beta_model(spec)
     S, W, F, P, R = beta_flows(spec)
 
     def outlets_of(uu):
@@ -203,8 +210,8 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
             "extract": Outlet(spec.organic * P / S, model.organic(uu)[0, -1] * (P / S)),
         }
 
-    outlets = _polish(spec, model, out, outlets_of)
-    closure = checked_closure(spec, outlets)
+    out, outlets, closure = _newton_solve(spec, model, warm_start, beta_continuation, outlets_of,
+                                          "constant_beta cascade")
     u = out.u[0]
     a = np.exp(u)
     o = model.organic(out.u)[0]
@@ -264,13 +271,6 @@ def mass_action_cold(model: MassActionCascade):
 
 def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
     model = mass_action_model(spec)
-    u0 = _warm_state(spec, warm_start, (model.N, model.M))
-    out = None
-    if u0 is not None:
-        out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=40)
-    if out is None or not out.converged.all():
-        out = mass_action_cold(model)
-    require_converged(out, "mass_action cascade")
     n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
     Qa = spec.aqueous_flows()
 
@@ -285,8 +285,8 @@ def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
             res["extract"] = Outlet(spec.organic, spec.organic * yy[-1])
         return res
 
-    outlets = _polish(spec, model, out, outlets_of)
-    closure = checked_closure(spec, outlets)
+    out, outlets, closure = _newton_solve(spec, model, warm_start, mass_action_cold, outlets_of,
+                                          "mass_action cascade")
     u = out.u[0]
     x, z, h = model.split(out.u)
     x, z, h = x[0], z[0], h[0]
