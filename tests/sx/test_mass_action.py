@@ -106,7 +106,7 @@ def finite_difference_check(model, u):
     at a solution (r = 0) that equals the derivative of the scaled residuals,
     which is what the differences measure.
     """
-    r, Lo, Di, Up, _ = model.evaluate(u)
+    r, Lo, Di, Up, _ = model.evaluate(u)  # residual + jacobian together
     _, N, M = u.shape
     h = 1e-6
     worst = 0.0

@@ -88,31 +88,39 @@ class BetaCascade:
         from differences of logarithms, so a component at 1e-250 of the bulk
         is as well resolved as the bulk and nothing underflows.
         """
-        C = self.C
+        rs, share, ctx = self.residual(u)
+        return (rs, *self.jacobian(ctx), share)
+
+    def residual(self, u):
+        """Scaled residuals (B, N, C), bulk shares, and what :meth:`jacobian` reuses."""
         lo = self.log_organic(u)
         lw = np.logaddexp(u, lo)  # ln(a + o)
-        sig = np.exp(lo - lw)  # o / (a + o)
-        y = np.exp(lo - np.log(self.S)[:, None, None])  # organic composition
         log_ratio = np.log(self.W / self.S)[:, None]
         up = np.zeros_like(u)
         up[:, :-1] = np.exp(u[:, 1:] - lw[:, :-1])  # a_{k+1} / w_k
         low = np.zeros_like(u)
         low[:, 1:] = np.exp(lo[:, :-1] - lw[:, 1:])  # o_{k-1} / w_k
-        reflux = np.exp(log_ratio + lo[:, -1] - lw[:, -1])  # (W/S) o_N / w_N
         rs = up + low - 1.0
-        rs[:, -1] += reflux
+        rs[:, -1] += np.exp(log_ratio + lo[:, -1] - lw[:, -1])  # reflux (W/S) o_N / w_N
         with np.errstate(divide="ignore"):
             rs[:, self.n - 1] += np.exp(np.log(self.F) - lw[:, self.n - 1])
-        eye = np.eye(C)
+        e = np.exp(lw - lw.max(axis=-1, keepdims=True))
+        share = e / e.sum(axis=-1, keepdims=True)
+        return rs, share, (lo, lw, up, low, log_ratio)
+
+    def jacobian(self, ctx):
+        """Blocks (Lo, Di, Up) (B, N, C, C) of the scaled residuals in u = ln a."""
+        lo, lw, up, low, log_ratio = ctx
+        sig = np.exp(lo - lw)  # o / (a + o)
+        y = np.exp(lo - np.log(self.S)[:, None, None])  # organic composition
+        eye = np.eye(self.C)
         Di = sig[..., :, None] * y[..., None, :] - eye
         # top stage: the reflux (W/S) o_N depends on u_N through G_N
         Di[:, -1] += (np.exp(log_ratio)[..., None] * sig[:, -1, :, None]) * (eye - y[:, -1, None, :])
         Lo = np.zeros_like(Di)
         Lo[:, 1:] = low[:, 1:, :, None] * (eye - y[:, :-1, None, :])
         Up = up[..., :, None] * eye
-        e = np.exp(lw - lw.max(axis=-1, keepdims=True))
-        share = e / e.sum(axis=-1, keepdims=True)
-        return rs, Lo, Di, Up, share
+        return Lo, Di, Up
 
     def stage_aqueous_totals(self):
         """Rare-earth flow of the aqueous leaving each stage [mol/h], (B, N)."""

@@ -126,6 +126,11 @@ class MassActionCascade:
         falls as its own variable rises and a pseudo-transient with a holdup
         on every row is stable.
         """
+        rs, share, ctx = self.residual(u)
+        return (rs, *self.jacobian(ctx), share)
+
+    def residual(self, u):
+        """Scaled residuals (B, N, C+2), bulk shares, and what :meth:`jacobian` reuses."""
         C, M = self.C, self.M
         B, N, _ = u.shape
         X, Z, H = u[..., :C], u[..., C], u[..., C + 1]
@@ -133,7 +138,6 @@ class MassActionCascade:
         ly = np.log(self.K)[:, None, :] + X + 3.0 * (Z - H)[..., None]
         lo = np.log(self.Qo)[:, None, None] + ly
         lw = np.logaddexp(la, lo)
-        sig = np.exp(lo - lw)  # o / w
         conn = self.connected[None, :, None]
         up = np.zeros((B, N, C))
         up[:, :-1] = np.where(conn, np.exp(la[:, 1:] - lw[:, :-1]), 0.0)
@@ -149,7 +153,18 @@ class MassActionCascade:
         sy = y.sum(axis=-1)
         rs[..., C] = 1.0 - (2.0 * z + 6.0 * sy) / cha
         rs[..., C + 1] = 1.0 - (h + 3.0 * x.sum(axis=-1) + self.cation) / self.Cl
+        e = np.exp(lw - lw.max(axis=-1, keepdims=True))
+        share = np.ones((B, N, M))
+        share[..., :C] = e / e.sum(axis=-1, keepdims=True)
+        return rs, share, (lo, lw, up, low, x, y, z, h, sy)
 
+    def jacobian(self, ctx):
+        """Blocks (Lo, Di, Up) (B, N, C+2, C+2) of the scaled residuals in u."""
+        C, M = self.C, self.M
+        lo, lw, up, low, x, y, z, h, sy = ctx
+        B, N, _ = x.shape
+        sig = np.exp(lo - lw)  # o / w
+        cha = self.CHA[:, None]
         ic = np.arange(C)
         Di = np.zeros((B, N, M, M))
         Di[:, :, ic, ic] = -1.0
@@ -166,10 +181,7 @@ class MassActionCascade:
         Lo[:, :, ic, C + 1] = -3.0 * low
         Up = np.zeros((B, N, M, M))
         Up[:, :, ic, ic] = up
-        share = np.ones((B, N, M))
-        e = np.exp(lw - lw.max(axis=-1, keepdims=True))
-        share[..., :C] = e / e.sum(axis=-1, keepdims=True)
-        return rs, Lo, Di, Up, share
+        return Lo, Di, Up
 
     def free_extractant(self, x, h):
         """Solve 2 z + 6 z^3 sum(K x)/h^3 = C_HA for z per stage (monotone cubic)."""

@@ -164,14 +164,16 @@ def ptc_newton(
     dt_max: float = 1e14,
     growth_limit: float = 10.0,
 ) -> NewtonOutcome:
-    """Drive ``model.evaluate(u)`` to zero residual from ``u0`` (B, N, M).
+    """Drive the model's scaled residuals to zero from ``u0`` (B, N, M).
 
-    ``model.evaluate(u)`` returns ``(r, Lo, Di, Up, share)``: residuals
-    (B, N, M) already divided by their own positive row weights w (the
-    flows of the balance's component), the Jacobian blocks of those scaled
-    residuals dr_k/du_{k-1}, dr_k/du_k, dr_k/du_{k+1} (B, N, M, M), and
-    share = w / (sum of w over the stage's component rows) for the bulk
-    norm (1 on rows that stand alone). ``model.hold`` (M,) is
+    ``model.residual(u)`` returns ``(r, share, ctx)``: residuals (B, N, M)
+    already divided by their own positive row weights w (the flows of the
+    balance's component), share = w / (sum of w over the stage's component
+    rows) for the bulk norm (1 on rows that stand alone), and whatever
+    ``model.jacobian(ctx)`` needs to return the blocks dr_k/du_{k-1},
+    dr_k/du_k, dr_k/du_{k+1} (B, N, M, M) of those scaled residuals. The
+    Jacobian is built only at states a step starts from, never at a
+    rejected trial or at the converged state. ``model.hold`` (M,) is
     1 on differential rows and 0 on algebraic ones; ``model.kl``/``model.ku``
     bound the scalar band; an optional ``model.upper`` (B, N, M) caps u at
     physical bounds (no concentration above what the stage's inflows can
@@ -190,7 +192,7 @@ def ptc_newton(
 
 
     def scaled(u_):
-        rs, Lo, Di, Up, share = model.evaluate(u_)
+        rs, share, ctx = model.residual(u_)
         absr = np.abs(rs)
         with np.errstate(invalid="ignore"):
             norm = np.max(absr, axis=(1, 2))
@@ -199,15 +201,18 @@ def ptc_newton(
             bulk = np.max(absr * share, axis=(1, 2))
         norm = np.where(np.isfinite(norm), norm, np.inf)
         bulk = np.where(np.isfinite(bulk), bulk, np.inf)
-        return rs, Lo, Di, Up, norm, bulk
+        return rs, ctx, norm, bulk
 
-    rs, Lo, Di, Up, norm, bulk = scaled(u)
+    rs, ctx, norm, bulk = scaled(u)
     converged = norm <= tol
+    Lo = Di = Up = None  # the Jacobian at u, built only when a step needs it
     eye = np.eye(hold.size)
     for it in range(max_iter):
         active = ~converged
         if not active.any():
             break
+        if Lo is None:
+            Lo, Di, Up = model.jacobian(ctx)
         if active.all():
             idx = slice(None)
             A = Di - (hold / dt[:, None, None])[..., None] * eye
@@ -225,7 +230,7 @@ def ptc_newton(
             trial[rows] += _log_update(du[ok_step], max_step)
         if upper is not None:
             np.minimum(trial, upper, out=trial)
-        t_rs, t_Lo, t_Di, t_Up, t_norm, t_bulk = scaled(trial)
+        t_rs, t_ctx, t_norm, t_bulk = scaled(trial)
         iterations[idx] += 1
         accept = np.zeros(B, dtype=bool)
         accept[idx] = ok_step & (t_bulk[idx] < growth_limit * bulk[idx] + tol)
@@ -238,18 +243,32 @@ def ptc_newton(
         dt = np.where(accept, np.minimum(dt * growth, dt_max), dt)
         dt = np.where(reject, dt * 0.1, dt)
         if accept.all():
-            u, rs, Lo, Di, Up = trial, t_rs, t_Lo, t_Di, t_Up
+            u, rs, ctx = trial, t_rs, t_ctx
             norm, bulk = t_norm, t_bulk
+            Lo = None
         elif accept.any():
+            # a batch in which only some variants moved: the state arrays
+            # of the others stay as they are; the Jacobian is rebuilt at the
+            # merged state (the model evaluates whole batches)
             u[accept] = trial[accept]
-            rs[accept], Lo[accept], Di[accept], Up[accept] = (
-                t_rs[accept], t_Lo[accept], t_Di[accept], t_Up[accept])
+            rs[accept] = t_rs[accept]
+            ctx = tuple(_merge(c, t, accept) for c, t in zip(ctx, t_ctx))
             norm = np.where(accept, t_norm, norm)
             bulk = np.where(accept, t_bulk, bulk)
+            Lo = None
         converged = norm <= tol
         if np.any(dt[~converged] < 1e-12):
             break
     return NewtonOutcome(u=u, converged=converged, iterations=iterations, residual=norm)
+
+
+def _merge(current, trial, accept):
+    """Take the accepted variants' entries of a per-variant array from ``trial``."""
+    if not isinstance(current, np.ndarray) or current.ndim == 0 or current.shape[0] != accept.size:
+        return current
+    out = current.copy()
+    out[accept] = trial[accept]
+    return out
 
 
 def require_converged(outcome: NewtonOutcome, what: str) -> None:
