@@ -139,7 +139,7 @@ def test_sx_solve_human_table(capsys):
 
 # ----------------------------------------------------------------------- run
 def test_run_lists_all_examples_with_products():
-    proc = run_cli("run")
+    proc = run_cli("sx", "examples")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     lines = proc.stdout.splitlines()
@@ -156,7 +156,7 @@ def test_run_lists_all_examples_with_products():
 
 
 def test_run_json_is_keyed_by_example(capsys):
-    status, out, err = run_inprocess(capsys, "run", "--json")
+    status, out, err = run_inprocess(capsys, "sx", "examples", "--json")
     assert (status, err) == (0, "")
     docs = json.loads(out)
     assert sorted(docs) == EXAMPLES
@@ -172,8 +172,8 @@ def test_run_json_is_keyed_by_example(capsys):
 @pytest.mark.parametrize("args, fail_at", [
     (("sx", "solve", "EX", "--json"), 1),
     (("sx", "solve", "EX"), 1),
-    (("run", "--json"), 3),  # run solves each example twice: the 2nd example fails
-    (("run",), 3),
+    (("sx", "examples", "--json"), 3),  # run solves each example twice: the 2nd example fails
+    (("sx", "examples"), 3),
 ])
 def test_solver_failure_is_one_line_exit_1(capsys, monkeypatch, exc, args, fail_at):
     import magcycle.sx

@@ -2,8 +2,12 @@
 
 Subcommands::
 
+    magcycle run [PLANT.toml] [--feed FEED] [--rate RATE] [--out DIR] [--json]
+                                      the main job: simulate a plant (default: the
+                                      reference plant on its default feed blend)
+    magcycle feed list | show FEED    the feedstock catalogue
     magcycle sx solve FILE [--json]   solve one cascade file (cascade-spec.md)
-    magcycle run [--json]             the main job (for now: the bundled examples)
+    magcycle sx examples [--json]     solve the bundled example cascades
 
 Exit status: 0 on success; 2 for bad input (argparse usage errors and
 :class:`magcycle.errors.InputError`, printed as ``magcycle: error: FIELD:
@@ -177,7 +181,7 @@ def _timed_solve(solve, spec, where: str):
     return result, min(times)
 
 
-def _cmd_run(args) -> str:
+def _cmd_sx_examples(args) -> str:
     from importlib.resources import as_file
 
     from magcycle.sx import load_cascade, solve
@@ -214,6 +218,92 @@ def _cmd_run(args) -> str:
     return title + "\n" + _table(header, rows, right_from=3) + "\n"
 
 
+# ------------------------------------------------------------------ the plant
+def _write_atomically(folder, files: dict) -> None:
+    """Write every file to a temporary name first, then rename them all."""
+    import tempfile
+    from pathlib import Path
+
+    out = Path(folder)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _Failure(f"error: --out: cannot create {folder}: {exc.strerror}", EXIT_INPUT) from None
+    if not out.is_dir():
+        raise _Failure(f"error: --out: {folder} is not a folder", EXIT_INPUT)
+    tmp = []
+    try:
+        for name, text in files.items():
+            fd, path = tempfile.mkstemp(prefix=f".{name}.", dir=out)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(path, 0o644)
+            tmp.append((path, out / name))
+    except OSError as exc:
+        for path, _ in tmp:
+            os.unlink(path)
+        raise _Failure(f"error: --out: cannot write to {folder}: {exc.strerror}", EXIT_INPUT) from None
+    for path, final in tmp:
+        os.replace(path, final)
+
+
+def _product_table(result) -> str:
+    header = ["product", "oxide", "kg/h", "t/y", "purity %", "recovery %", "spec", "meets spec"]
+    rows = []
+    for p in result.products:
+        rec = " ".join(f"{k} {100 * v:.2f}" for k, v in p["recovery"].items() if v is not None) or "-"
+        ok = {True: "pass", False: "FAIL", None: "not produced"}[p["meets_spec"]]
+        purity = f"{100 * p['purity']:.3f}" if p["purity"] is not None else "-"
+        rows.append([p["name"], p["oxide"], f"{p['kg_per_h']:.3f}", f"{p['t_per_y']:.1f}", purity, rec,
+                     p["spec"], ok])
+    return _table(header, rows, right_from=2)
+
+
+def _cmd_run(args) -> str:
+    from magcycle.flowsheet import simulate
+
+    def progress(units):
+        print(f"{PROG}: solving {units}", file=sys.stderr, flush=True)
+
+    result = _guard(lambda: simulate(args.plant, args.feed, rate=args.rate, progress=progress))
+    doc = result.to_dict()
+    from magcycle.report import render_report
+
+    text = _dumps(doc)
+    _write_atomically(args.out, {"results.json": text, "report.html": render_report(doc)})
+    if args.json:
+        return text
+    return (f"Plant {result.spec.name!r}, feed {result.feed.name} at {result.feed.kg_per_h:.4g} kg/h dry; "
+            f"element closure {result.closure:.1e}; recycle {result.recycle_iterations} iterations\n"
+            + _product_table(result) + "\n"
+            + f"wrote {os.path.join(args.out, 'results.json')} and {os.path.join(args.out, 'report.html')}\n")
+
+
+def _cmd_feed_list(args) -> str:
+    from magcycle.feed import CATALOGUE
+
+    rows = [[c.key, c.name, f"{c.nominal['Nd'] + c.nominal['Pr'] + c.nominal['Dy'] + c.nominal['Tb']:.2f}",
+             f"{c.moisture_wt_pct:g}"] for c in CATALOGUE.values()]
+    return _table(["class", "name", "Nd+Pr+Dy+Tb wt %", "moisture wt %"], rows, right_from=2) + "\n"
+
+
+def _cmd_feed_show(args) -> str:
+    from magcycle.feed import CATALOGUE, resolve_feed
+
+    feed = _guard(lambda: resolve_feed(args.feed, args.rate or "100 kg/h"))
+    if args.json:
+        return _dumps(feed.to_dict())
+    cls = CATALOGUE.get(args.feed)
+    rows = []
+    for el, w in sorted(feed.composition.items(), key=lambda kv: -kv[1]):
+        lo, hi = cls.ranges.get(el, (None, None)) if cls else (None, None)
+        src = (cls.sources.get(el) or cls.sources.get("all") or cls.sources.get("other", "")) if cls else ""
+        rows.append([el, f"{w:.3f}", "" if lo is None else f"{lo:g}-{hi:g}",
+                     f"{feed.kg_per_h * w / 100:.4g}", src[:70]])
+    head = f"{feed.name}: {feed.kg_per_h:.4g} kg/h dry, moisture {feed.moisture_wt_pct:g} wt %\n"
+    return head + _table(["element", "wt % (dry)", "range", "kg/h", "source"], rows, right_from=1) + "\n"
+
+
 # -------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -226,12 +316,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser(
         "run",
-        help="the main job (for now: solve the bundled example cascades)",
-        description="Solve the bundled example cascades and tabulate their products.",
+        help="the main job: simulate a plant (default: the built-in reference plant)",
+        description="Simulate a plant flowsheet on a feed; print the product table and write "
+        "results.json and report.html.",
     )
-    run.add_argument("--json", action="store_true",
-                     help="print the result documents as JSON, keyed by example name")
+    run.add_argument("plant", nargs="?", metavar="PLANT.toml",
+                     help="flowsheet file (default: the built-in reference plant)")
+    run.add_argument("--feed", help="feed class (see 'magcycle feed list'), blend such as "
+                     "ev=0.5,wind=0.5, or assay file (.csv/.toml); default: the plant's [feed]")
+    run.add_argument("--rate", help="dry feed rate, e.g. '150 kg/h' or '1200 t/y'")
+    run.add_argument("--out", default="magcycle-results", metavar="DIR",
+                     help="folder for results.json and report.html (default: magcycle-results)")
+    run.add_argument("--json", action="store_true", help="print results.json on stdout")
     run.set_defaults(handler=_cmd_run)
+
+    feed = sub.add_parser("feed", help="feedstock catalogue", description="Feedstock catalogue.")
+    feed_sub = feed.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
+    fl = feed_sub.add_parser("list", help="list the built-in feed classes")
+    fl.set_defaults(handler=_cmd_feed_list)
+    fs = feed_sub.add_parser("show", help="show a feed class, blend or assay file")
+    fs.add_argument("feed", metavar="FEED")
+    fs.add_argument("--rate", help="dry feed rate (default 100 kg/h)")
+    fs.add_argument("--json", action="store_true")
+    fs.set_defaults(handler=_cmd_feed_show)
 
     sx = sub.add_parser("sx", help="solvent-extraction cascades",
                         description="Solvent-extraction cascades.")
@@ -246,6 +353,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--json", action="store_true",
                        help="print the result document (cascade-spec.md) as JSON")
     solve.set_defaults(handler=_cmd_sx_solve)
+    examples = sx_sub.add_parser("examples", help="solve the bundled example cascades",
+                                 description="Solve the bundled example cascades and tabulate their products.")
+    examples.add_argument("--json", action="store_true",
+                          help="print the result documents as JSON, keyed by example name")
+    examples.set_defaults(handler=_cmd_sx_examples)
     return parser
 
 

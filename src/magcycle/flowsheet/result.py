@@ -1,0 +1,101 @@
+"""PlantResult: streams, products, reagents and closure of one plant solve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from magcycle.chem.formula import formula_mass
+from magcycle.feed import Feed
+from magcycle.flowsheet.products import evaluate_product
+from magcycle.flowsheet.spec import FlowsheetSpec
+from magcycle.units.stream import Stream
+
+
+@dataclass
+class PlantResult:
+    spec: FlowsheetSpec
+    feed: Feed
+    streams: dict[str, Stream]
+    units: dict[str, Any]  # name -> UnitResult
+    closure_by_element: dict[str, float]
+    closure: float
+    recycle_iterations: int
+    tear_streams: list[str]
+    seconds: float
+    state: dict = field(repr=False, default_factory=dict)
+
+    def __post_init__(self):
+        feed_mol = self.feed.element_mol_h()
+        self.products = [
+            evaluate_product(name, self.streams[p["stream"]], p["elements"], p["spec"], feed_mol,
+                             self.spec.hours_per_year)
+            for name, p in self.spec.products.items()
+        ]
+
+    @property
+    def reagents_mol_h(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in self.units.values():
+            for k, v in r.reagents.items():
+                out[k] = out.get(k, 0.0) + v
+        return out
+
+    @property
+    def all_products_meet_spec(self) -> bool:
+        return all(p["meets_spec"] is not False for p in self.products)
+
+    def stream_rows(self) -> list[dict]:
+        rows = []
+        for c in self.spec.connections:
+            s = self.streams[c.name]
+            rows.append({
+                "name": c.name,
+                "from": "feed" if c.src[0] == "feed" else f"{c.src[0]}.{c.src[1]}",
+                "to": c.dst[0] if not c.dst[1] else f"{c.dst[0]}.{c.dst[1]}",
+                "phase": s.phase, "kg_per_h": s.kg_h(), "L_per_h": s.volume_L_h,
+                "mol_per_h": dict(s.mol_h),
+            })
+        return rows
+
+    def stream_table(self):
+        """Stream table as a pandas DataFrame: one row per stream, kg/h of each species."""
+        import pandas as pd
+
+        rows = []
+        for r in self.stream_rows():
+            row = {k: r[k] for k in ("name", "from", "to", "phase", "kg_per_h", "L_per_h")}
+            for sp, n in r["mol_per_h"].items():
+                row[f"{sp} [kg/h]"] = n * formula_mass(sp) / 1000.0
+            rows.append(row)
+        return pd.DataFrame(rows).set_index("name").fillna(0.0)
+
+    def to_dict(self) -> dict:
+        hours = self.spec.hours_per_year
+        reagents = {k: {"mol_per_h": v, "kg_per_h": v * formula_mass(k) / 1000.0,
+                        "t_per_y": v * formula_mass(k) / 1e6 * hours}
+                    for k, v in sorted(self.reagents_mol_h.items())}
+        units = {}
+        for name, r in self.units.items():
+            u = self.spec.units[name]
+            design = u.design(r)
+            info = {k: v for k, v in r.info.items() if k != "profile"}
+            units[name] = {"type": u.type_name, "closure": r.closure, "design": design, "cost": u.cost(design),
+                           "info": info, "utilities": dict(r.utilities)}
+        sx = {name: r.info["profile"] | {"components": r.info["components"]}
+              for name, r in self.units.items() if r.info.get("profile")}
+        return {
+            "plant": self.spec.name,
+            "closure": self.closure,
+            "closure_by_element": dict(sorted(self.closure_by_element.items())),
+            "products": self.products,
+            "all_products_meet_spec": self.all_products_meet_spec,
+            "feed": self.feed.to_dict() | {"t_per_y": self.feed.kg_per_h * hours / 1000.0},
+            "hours_per_year": hours,
+            "streams": self.stream_rows(),
+            "reagents": reagents,
+            "units": units,
+            "sx_profiles": sx,
+            "recycle": {"tear_streams": self.tear_streams, "iterations": self.recycle_iterations},
+            "solve_seconds": self.seconds,
+        }

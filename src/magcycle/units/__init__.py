@@ -1,0 +1,21 @@
+"""magcycle.units: unit operations with one contract (run / design / cost).
+
+See :mod:`magcycle.units.base`. ``UNIT_TYPES`` maps the ``type`` of a
+flowsheet unit to its class.
+"""
+
+from magcycle.units.base import UnitOperation, UnitResult
+from magcycle.units.calcine import Calcination
+from magcycle.units.impurity import ImpurityRemoval
+from magcycle.units.leach import Leach
+from magcycle.units.mixing import Mixer, Splitter
+from magcycle.units.oxalate import OxalatePrecipitation
+from magcycle.units.pretreat import Pretreatment
+from magcycle.units.stream import Stream
+from magcycle.units.sx_cascade import SXCascade
+
+UNIT_TYPES = {cls.type_name: cls for cls in (
+    Pretreatment, Leach, ImpurityRemoval, SXCascade, OxalatePrecipitation, Calcination, Mixer, Splitter)}
+
+__all__ = ["UNIT_TYPES", "UnitOperation", "UnitResult", "Stream", "Pretreatment", "Leach", "ImpurityRemoval",
+           "SXCascade", "OxalatePrecipitation", "Calcination", "Mixer", "Splitter"]

@@ -1,0 +1,46 @@
+"""Mixer and splitter.
+
+Mixer: inlets ``in1``..``in6`` (at least one connected, one phase), outlet
+``out`` = the sum of the inlets. Splitter: inlet ``in``; outlets ``out1`` =
+``fraction`` x in and ``out2`` = the rest, species by species.
+"""
+
+from __future__ import annotations
+
+from magcycle.errors import InputError
+from magcycle.units.base import UnitOperation, UnitResult, number
+from magcycle.units.stream import Stream
+
+
+class Mixer(UnitOperation):
+    type_name = "mixer"
+    inlets = ()
+    optional_inlets = ("in1", "in2", "in3", "in4", "in5", "in6")
+    outlets = ("out",)
+    params = {}
+
+    def _run(self, inlets, state):
+        streams = [s for s in inlets.values() if s is not None]
+        if not streams:
+            raise InputError(f"units.{self.name}", "a mixer needs at least one connected inlet")
+        phases = {s.phase for s in streams if s.mol_h}
+        if len(phases) > 1:
+            raise InputError(f"units.{self.name}", f"cannot mix phases {sorted(phases)}")
+        out = Stream(phases.pop() if phases else streams[0].phase, {})
+        for s in streams:
+            out = out.plus(s)
+        return UnitResult(outlets={"out": out})
+
+
+class Splitter(UnitOperation):
+    type_name = "splitter"
+    inlets = ("in",)
+    outlets = ("out1", "out2")
+    params = {"fraction": (0.5, number(0.0, 1.0))}
+
+    def _run(self, inlets, state):
+        s = inlets["in"]
+        f = self.p["fraction"]
+        a = s.scaled(f)
+        b = Stream(s.phase, {k: v - a.get(k) for k, v in s.mol_h.items()})
+        return UnitResult(outlets={"out1": a, "out2": b})

@@ -1,0 +1,137 @@
+"""Process streams: a phase and species flows [mol/h].
+
+Species are named by formula (:mod:`magcycle.chem.formula`). By convention
+
+* solids carry metals on an elemental basis (``"Nd"``, ``"Fe"``, ``"O"``,
+  ``"C"`` as present in the magnet or residue) and named compounds once a
+  unit has made them (``"FeO(OH)"``, ``"Nd2(C2O4)3.10H2O"``, ``"Nd2O3"``);
+* aqueous streams carry ions with their charge (``"Nd+3"``, ``"Fe+2"``,
+  ``"Cl-"``, ``"H+"``, ``"Na+"``), neutral solutes (``"H3BO3"``,
+  ``"H2C2O4"``) and water ``"H2O"``;
+* gases carry molecules (``"H2"``, ``"CO2"``, ``"O2"``, ``"H2O"``).
+
+The volume of an aqueous stream is taken as its water at 1 kg/L (dilute
+liquors; the concentrated leach liquor is off by its density, 1.2-1.3 kg/L,
+which only shifts concentrations, never a mass balance).
+
+Streams are immutable: every operation returns a new one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from magcycle.chem.formula import charge, formula_mass, parse_formula
+from magcycle.errors import InputError
+
+PHASES = ("solid", "aqueous", "organic", "gas")
+
+#: [L/mol] volume of water per mole at 1 kg/L
+WATER_L_PER_MOL = formula_mass("H2O") / 1000.0
+
+
+def _frozen(d: Mapping[str, float]) -> Mapping[str, float]:
+    return MappingProxyType({k: float(v) for k, v in d.items() if v != 0.0})
+
+
+@dataclass(frozen=True)
+class Stream:
+    """One stream: ``phase`` and species flows ``mol_h`` [mol/h]."""
+
+    phase: str
+    mol_h: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.phase not in PHASES:
+            raise InputError("phase", f"unknown phase {self.phase!r}; expected one of {', '.join(PHASES)}")
+        for k, v in self.mol_h.items():
+            parse_formula(k)
+            if not v >= 0.0 or v == float("inf"):
+                raise InputError(f"mol_h.{k}", f"a flow must be finite and >= 0, got {v!r}")
+        object.__setattr__(self, "mol_h", _frozen(self.mol_h))
+
+    # ------------------------------------------------------------ quantities
+    def get(self, species: str) -> float:
+        return self.mol_h.get(species, 0.0)
+
+    def elements(self) -> dict[str, float]:
+        """Element flows [mol/h] summed over species."""
+        out: dict[str, float] = {}
+        for sp, n in self.mol_h.items():
+            for el, k in parse_formula(sp).items():
+                out[el] = out.get(el, 0.0) + k * n
+        return out
+
+    def element(self, symbol: str) -> float:
+        """Flow of one element [mol/h]."""
+        return sum(parse_formula(sp).get(symbol, 0) * n for sp, n in self.mol_h.items())
+
+    def kg_h(self, species: str | None = None) -> float:
+        """Mass flow of one species or of the whole stream [kg/h]."""
+        if species is not None:
+            return self.get(species) * formula_mass(species) / 1000.0
+        return sum(n * formula_mass(sp) for sp, n in self.mol_h.items()) / 1000.0
+
+    @property
+    def volume_L_h(self) -> float:
+        """Liquid volume [L/h]: the water at 1 kg/L (0 for solids and gases)."""
+        if self.phase != "aqueous":
+            return 0.0
+        return self.get("H2O") * WATER_L_PER_MOL
+
+    def concentration(self, species: str) -> float:
+        """[mol/L] of a solute in an aqueous stream."""
+        v = self.volume_L_h
+        return self.get(species) / v if v > 0 else 0.0
+
+    def net_charge(self) -> float:
+        """sum z_i n_i [mol/h of charge]; zero for an electroneutral liquor."""
+        return sum(charge(sp) * n for sp, n in self.mol_h.items())
+
+    # ------------------------------------------------------------ algebra
+    def plus(self, other: "Stream | Mapping[str, float]") -> "Stream":
+        flows = dict(self.mol_h)
+        items = other.mol_h.items() if isinstance(other, Stream) else other.items()
+        for k, v in items:
+            flows[k] = flows.get(k, 0.0) + v
+        return Stream(self.phase, flows)
+
+    def scaled(self, factor: float) -> "Stream":
+        return Stream(self.phase, {k: v * factor for k, v in self.mol_h.items()})
+
+    def without(self, species: Iterable[str]) -> "Stream":
+        drop = set(species)
+        return Stream(self.phase, {k: v for k, v in self.mol_h.items() if k not in drop})
+
+    def to_dict(self) -> dict:
+        return {"phase": self.phase, "mol_per_h": dict(self.mol_h), "kg_per_h": self.kg_h(),
+                "L_per_h": self.volume_L_h}
+
+
+def empty(phase: str) -> Stream:
+    return Stream(phase, {})
+
+
+def element_totals(streams: Iterable[Stream | Mapping[str, float]]) -> dict[str, float]:
+    """Element flows [mol/h] summed over streams or plain species mappings."""
+    out: dict[str, float] = {}
+    for s in streams:
+        els = s.elements() if isinstance(s, Stream) else Stream("gas", s).elements()
+        for el, n in els.items():
+            out[el] = out.get(el, 0.0) + n
+    return out
+
+
+def closure(inflow: Mapping[str, float], outflow: Mapping[str, float]) -> dict[str, float]:
+    """Relative closure error per element, |in - out| / max(in, out) [-].
+
+    An element with zero flow on both sides has error 0.
+    """
+    out = {}
+    for el in set(inflow) | set(outflow):
+        a, b = inflow.get(el, 0.0), outflow.get(el, 0.0)
+        scale = max(abs(a), abs(b))
+        out[el] = abs(a - b) / scale if scale > 0 else 0.0
+    return out
