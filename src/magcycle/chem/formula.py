@@ -15,7 +15,7 @@ The molar mass is the sum of the element masses (IUPAC 2021, see
 >>> charge("SO4-2"), charge("Nd+3"), charge("H2O")
 (-2, 3, 0)
 >>> round(formula_mass("H2C2O4.2H2O"), 3)
-126.065
+126.064
 """
 
 from __future__ import annotations

@@ -25,8 +25,8 @@ from typing import Any, Callable, ClassVar, Mapping
 from magcycle.errors import InputError, MassBalanceError
 from magcycle.units.stream import Stream, closure, element_totals
 
-#: relative element closure a single unit must achieve (round-off only)
-UNIT_CLOSURE_LIMIT = 1e-11
+#: relative element closure every unit must achieve (the project-wide limit)
+UNIT_CLOSURE_LIMIT = 1e-9
 
 #: year of the purchase-cost basis
 COST_YEAR = 2024

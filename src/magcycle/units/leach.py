@@ -48,8 +48,8 @@ ACIDS = {"HCl": ("Cl-", 1), "H2SO4": ("SO4-2", 2)}
 def water_per_mol_solute(solute: str, wt_pct: float) -> float:
     """Moles of water carried per mole of solute in a solution of ``wt_pct`` [mol/mol].
 
-    >>> round(water_per_mol_solute("HCl", 32.0), 3)   # 68/18.015 per 32/36.458
-    4.301
+    >>> round(water_per_mol_solute("HCl", 32.0), 3)   # (68/18.015) / (32/36.458) = 4.3005
+    4.3
     """
     return (100.0 - wt_pct) / wt_pct * formula_mass(solute) / formula_mass("H2O")
 

@@ -33,7 +33,10 @@ Design (every run, unless the stages are fixed or the flowsheet froze it)
     (:func:`magcycle.sx.design.xu_stage_estimates`), rounded up. The design
     is then checked with the exact multicomponent cascade
     (:func:`magcycle.sx.solve`); a section whose target is missed gets
-    more stages (+25 %, at least 2) until both targets hold. A target
+    more stages (+25 %, at least 2) until both targets hold. Rare earths
+    below ``TRACE_FLOOR`` (1e-30) of the feed RE skip the cascade and follow
+    their side of the cut whole (their flows would otherwise fall into the
+    subnormal range of doubles and lose their relative precision). A target
     that no cascade of up to ``max_stages`` meets is an input error naming
     the unit.
 
@@ -76,6 +79,9 @@ def _ladder() -> dict[str, float]:
         out[el] = v
     return out
 
+
+#: rare earths below this share of the feed RE bypass the cascade on their side of the cut
+TRACE_FLOOR = 1e-30
 
 #: relative extractability of each rare earth by P507 in HCl [-] (see module notes)
 P507_BETA = _ladder()
@@ -255,6 +261,11 @@ class SXCascade(UnitOperation):
         fixed = self.p["extraction_stages"] is not None
         warm = None
         for rounds in range(60):
+            if n + m > self.p["max_stages"]:
+                raise InputError(f"units.{self.name}",
+                                 f"no cascade of up to {self.p['max_stages']} stages meets the targets "
+                                 f"at reflux_factor {self.p['reflux_factor']} (cut below {self.p['heavy_key']}; "
+                                 f"the design needs about {n + m})")
             spec = self._spec(comps, re_flow, Q_feed, n, m, S, W)
             res = solve(spec, warm_start=warm)
             warm = res
@@ -267,17 +278,19 @@ class SXCascade(UnitOperation):
                 m += max(2, m // 4)
             if not ok_heavy:
                 n += max(2, n // 4)
-            if n + m > self.p["max_stages"]:
-                raise InputError(f"units.{self.name}",
-                                 f"no cascade of up to {self.p['max_stages']} stages meets the targets "
-                                 f"at reflux_factor {self.p['reflux_factor']} (cut below {self.p['heavy_key']})")
         state["design"] = {"components": comps, "n": n, "m": m, "S": S, "W": W}
         return res, spec, n, m, S, W, rounds
 
     # ------------------------------------------------------------------ run
     def _run(self, inlets, state):
         feed = inlets["feed"]
-        re_flow = {el: feed.get(f"{el}+3") for el in RARE_EARTHS if feed.get(f"{el}+3") > 0}
+        all_re = {el: feed.get(f"{el}+3") for el in RARE_EARTHS if feed.get(f"{el}+3") > 0}
+        total_re = sum(all_re.values())
+        # rare earths below TRACE_FLOOR of the feed's RE do not enter the
+        # cascade (their flows would reach the subnormal range of doubles);
+        # they follow their side of the cut whole, which conserves them exactly
+        re_flow = {el: v for el, v in all_re.items() if v > TRACE_FLOOR * total_re}
+        trace = {el: v for el, v in all_re.items() if el not in re_flow}
         comps, light, heavy = self._sides(re_flow) if re_flow else ([], [], [])
         raf = {k: v for k, v in feed.mol_h.items()}
         ext: dict[str, float] = {}
@@ -299,8 +312,13 @@ class SXCascade(UnitOperation):
             ext_re, raf_re = dict(re_flow), {e: 0.0 for e in comps}
         else:
             ext_re, raf_re = {e: 0.0 for e in comps}, dict(re_flow)
+        hk = self.beta[self.p["heavy_key"]]
+        for el, v in trace.items():
+            heavy_side = self.beta.get(el, 0.0) >= hk
+            ext_re[el], raf_re[el] = (v, 0.0) if heavy_side else (0.0, v)
+        comps_all = comps + sorted(trace)
         P = sum(ext_re.values())
-        for el in comps:
+        for el in comps_all:
             raf[f"{el}+3"] = raf_re[el]
         if P > 0:
             p = self.p
@@ -329,7 +347,7 @@ class SXCascade(UnitOperation):
             reagents["HCl"] = reagents.get("HCl", 0.0) + hcl
             w_strip = V / WATER_L_PER_MOL
             reagents["H2O"] = reagents.get("H2O", 0.0) + w_strip
-            ext = {f"{el}+3": ext_re[el] for el in comps if ext_re[el] > 0}
+            ext = {f"{el}+3": ext_re[el] for el in comps_all if ext_re[el] > 0}
             ext["Cl-"] = hcl
             ext["H+"] = free
             ext["H2O"] = w_strip

@@ -1,0 +1,82 @@
+"""`magcycle run` and `magcycle feed`: the main job from the command line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from magcycle import cli
+
+
+def run(capsys, *args):
+    status = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_run_default_writes_results_and_report(capsys, tmp_path):
+    status, out, err = run(capsys, "run", "--out", str(tmp_path / "o"))
+    assert status == 0, err
+    assert "NdPr oxide" in out and "Dy2O3" in out and "Tb4O7" in out and "pass" in out
+    doc = json.loads((tmp_path / "o" / "results.json").read_text())
+    assert doc["closure"] <= 1e-9
+    assert [p["meets_spec"] for p in doc["products"]] == [True, True, True]
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert "<svg data-plot=\"sankey\"" in html and "http" not in html.split("<body>")[1].split("xmlns")[0]
+    assert "solving" in err  # progress on stderr
+
+
+def test_run_json_is_the_results_document(capsys, tmp_path):
+    status, out, err = run(capsys, "run", "--feed", "hdd", "--json", "--out", str(tmp_path))
+    assert status == 0
+    doc = json.loads(out)
+    assert doc == json.loads((tmp_path / "results.json").read_text())
+    assert doc["feed"]["parts"] == {"hdd": 1.0}
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["--feed", "unobtainium"], "feed: unknown feed"),
+    (["--feed", "ev", "--rate", "-3 kg/h"], "feed.rate"),
+    (["no_such_plant.toml"], "plant: no such file"),
+])
+def test_run_bad_input_is_one_line_exit_2(capsys, tmp_path, args, needle):
+    out_dir = tmp_path / "o"
+    status, out, err = run(capsys, "run", *args, "--out", str(out_dir))
+    assert status == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and needle in err and "Traceback" not in err
+    assert not out_dir.exists()  # nothing half-written
+
+
+def test_run_bad_plant_file(capsys, tmp_path):
+    p = tmp_path / "plant.toml"
+    p.write_text('[units.a]\ntype = "grinder"\n[streams]\nx = "feed -> a.in"\n')
+    status, out, err = run(capsys, "run", str(p), "--out", str(tmp_path / "o"))
+    assert status == 2 and "units.a.type: unknown unit type 'grinder'" in err
+    p.write_text("not toml = = =")
+    status, out, err = run(capsys, "run", str(p), "--out", str(tmp_path / "o"))
+    assert status == 2 and "plant.toml: not a valid TOML file" in err
+
+
+def test_run_bad_assay_composition(capsys, tmp_path):
+    a = tmp_path / "lot.csv"
+    a.write_text("element,wt_pct\nNd,30\nFe,60\n")
+    status, out, err = run(capsys, "run", "--feed", str(a), "--out", str(tmp_path / "o"))
+    assert status == 2 and "sums to 90.000 wt %" in err
+
+
+def test_feed_list_and_show(capsys):
+    status, out, _ = run(capsys, "feed", "list")
+    assert status == 0 and all(k in out for k in ("swarf", "wind", "ev", "hdd", "ebike"))
+    status, out, _ = run(capsys, "feed", "show", "ebike", "--json")
+    assert status == 0 and json.loads(out)["composition_wt_pct"]["Gd"] == 3.6
+    status, _, err = run(capsys, "feed", "show", "nope")
+    assert status == 2 and err.count("\n") == 1
+
+
+def test_console_script_runs_from_a_subprocess(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "magcycle", "run", "--feed", "wind", "--out", str(tmp_path)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "report.html").is_file()
