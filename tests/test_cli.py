@@ -9,7 +9,6 @@ cascade (shared/design/sx-numerics.md §3, oracle 2, times a Kremser strip).
 from __future__ import annotations
 
 import json
-import math
 import re
 import subprocess
 import sys

@@ -1,6 +1,5 @@
 """Each unit against a hand calculation written out here."""
 
-import numpy as np
 import pytest
 
 from magcycle.errors import InputError

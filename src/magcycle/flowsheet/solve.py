@@ -8,8 +8,7 @@ Order
 
 Recycle convergence
     Tear streams are iterated as x <- g(x) with Wegstein's acceleration per
-    species, x_{k+1} = q g(x_k) + (1 - q) ... written as
-    x_{k+1} = q x_k + (1 - q) g(x_k), s = (g_k - g_{k-1}) / (x_k - x_{k-1}),
+    species, x_{k+1} = q x_k + (1 - q) g(x_k), s = (g_k - g_{k-1}) / (x_k - x_{k-1}),
     q = s / (s - 1), bounded to [-5, 0] (Wegstein, Commun. ACM 1 (1958) 9).
     Converged when every species satisfies |g - x| <= rtol max(|g|, |x|) + atol,
     with atol = atol_floor x the tear's total flow, so trace species are judged
@@ -25,7 +24,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Callable
 
 from magcycle.errors import InputError, MassBalanceError
 from magcycle.feed import Feed

@@ -19,6 +19,7 @@ states its basis.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Mapping
 
@@ -85,7 +86,7 @@ def optional(check):
     return inner
 
 
-class UnitOperation:
+class UnitOperation(ABC):
     """Base class: subclasses set the class attributes and implement ``_run``."""
 
     type_name: ClassVar[str] = ""
@@ -129,8 +130,9 @@ class UnitOperation:
                                    f"closure {worst[1]:.2e}", err)
         return res
 
-    def _run(self, inlets: Mapping[str, Stream], state: dict) -> UnitResult:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _run(self, inlets: Mapping[str, Stream], state: dict) -> UnitResult:
+        """Outlets, reagents and utilities of one unit type (its module docstring has the equations)."""
 
     def design(self, result: UnitResult) -> dict[str, float]:
         """Equipment sizes; subclasses add theirs."""

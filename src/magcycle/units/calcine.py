@@ -18,7 +18,6 @@ Equations
 
 from __future__ import annotations
 
-from fractions import Fraction
 
 from magcycle.chem.formula import parse_formula
 from magcycle.chem.oxides import OXIDE_FORMULA

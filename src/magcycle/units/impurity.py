@@ -27,6 +27,7 @@ Equations
 from __future__ import annotations
 
 from magcycle.chem.elements import RARE_EARTHS
+from magcycle.errors import InputError
 from magcycle.units.base import UnitOperation, UnitResult, number, power_law_cost
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
@@ -36,7 +37,6 @@ DEFAULT_LOG_KSP = {"Fe+3": -38.8, "Al+3": -32.9, "Ga+3": -35.0}
 
 
 def _log_ksp(v, field):
-    from magcycle.errors import InputError
     if not isinstance(v, dict):
         raise InputError(field, "expected a table such as { Fe = -38.8 }")
     out = {}

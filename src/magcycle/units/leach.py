@@ -158,7 +158,6 @@ class Leach(UnitOperation):
             outlets={"liquor": Stream("aqueous", liquor), "residue": Stream("solid", residue),
                      "offgas": Stream("gas", offgas)},
             reagents=reagents,
-            utilities={"heat_kW": 0.0},
             info={"acid_demand_mol_H_per_h": demand, "free_acid_mol_per_L": liquor["H+"] / (liquor["H2O"] * WATER_L_PER_MOL),
                   "dry_solids_kg_per_h": dry_kg},
         )

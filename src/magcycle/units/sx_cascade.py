@@ -64,6 +64,7 @@ import math
 import numpy as np
 
 from magcycle.chem.elements import RARE_EARTHS, check_element
+from magcycle.chem.formula import charge as z_of
 from magcycle.errors import InputError
 from magcycle.units.base import UnitOperation, UnitResult, number, optional, power_law_cost
 from magcycle.units.leach import water_per_mol_solute
@@ -355,7 +356,6 @@ class SXCascade(UnitOperation):
             eps = p["entrainment"]
             if eps > 0:
                 charge = 0.0
-                from magcycle.chem.formula import charge as z_of
                 for sp, nflow in feed.mol_h.items():
                     if sp in ("Cl-", "H+", "H2O") or sp.endswith("+3") and sp[:-2] in RARE_EARTHS:
                         continue
