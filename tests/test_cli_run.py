@@ -25,6 +25,15 @@ def test_run_default_writes_results_and_report(capsys, tmp_path):
     html = (tmp_path / "o" / "report.html").read_text()
     assert "<svg data-plot=\"sankey\"" in html and "http" not in html.split("<body>")[1].split("xmlns")[0]
     assert "solving" in err  # progress on stderr
+    csv = (tmp_path / "o" / "streams.csv").read_text().splitlines()
+    assert csv[0].startswith("name,") and any(line.startswith("NdPr oxide,") for line in csv)
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["report.html", "results.json", "streams.csv"]
+
+
+def test_run_builtin_plant_by_name(capsys, tmp_path):
+    status, out, err = run(capsys, "run", "reference-nd-pr", "--out", str(tmp_path))
+    assert status == 0, err
+    assert "Nd2O3" in out and "Pr6O11" in out and "FAIL" not in out
 
 
 def test_run_json_is_the_results_document(capsys, tmp_path):
@@ -38,7 +47,7 @@ def test_run_json_is_the_results_document(capsys, tmp_path):
 @pytest.mark.parametrize("args, needle", [
     (["--feed", "unobtainium"], "feed: unknown feed"),
     (["--feed", "ev", "--rate", "-3 kg/h"], "feed.rate"),
-    (["no_such_plant.toml"], "plant: no such file"),
+    (["no_such_plant.toml"], "plant: no such file: no_such_plant.toml (built-in plants: reference, reference-nd-pr)"),
 ])
 def test_run_bad_input_is_one_line_exit_2(capsys, tmp_path, args, needle):
     out_dir = tmp_path / "o"

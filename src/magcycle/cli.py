@@ -270,13 +270,14 @@ def _cmd_run(args) -> str:
     from magcycle.report import render_report
 
     text = _dumps(doc)
-    _write_atomically(args.out, {"results.json": text, "report.html": render_report(doc)})
+    _write_atomically(args.out, {"results.json": text, "report.html": render_report(doc),
+                                 "streams.csv": result.stream_table().to_csv()})
     if args.json:
         return text
     return (f"Plant {result.spec.name!r}, feed {result.feed.name} at {result.feed.kg_per_h:.4g} kg/h dry; "
             f"element closure {result.closure:.1e}; recycle {result.recycle_iterations} iterations\n"
             + _product_table(result) + "\n"
-            + f"wrote {os.path.join(args.out, 'results.json')} and {os.path.join(args.out, 'report.html')}\n")
+            + f"wrote results.json, report.html and streams.csv in {args.out}\n")
 
 
 def _cmd_feed_list(args) -> str:
@@ -318,15 +319,16 @@ def build_parser() -> argparse.ArgumentParser:
         "run",
         help="the main job: simulate a plant (default: the built-in reference plant)",
         description="Simulate a plant flowsheet on a feed; print the product table and write "
-        "results.json and report.html.",
+        "results.json, report.html and streams.csv.",
     )
     run.add_argument("plant", nargs="?", metavar="PLANT.toml",
-                     help="flowsheet file (default: the built-in reference plant)")
+                     help="flowsheet file, or a built-in plant by name: reference (the default) or "
+                     "reference-nd-pr (with the Nd/Pr split)")
     run.add_argument("--feed", help="feed class (see 'magcycle feed list'), blend such as "
                      "ev=0.5,wind=0.5, or assay file (.csv/.toml); default: the plant's [feed]")
     run.add_argument("--rate", help="dry feed rate, e.g. '150 kg/h' or '1200 t/y'")
     run.add_argument("--out", default="magcycle-results", metavar="DIR",
-                     help="folder for results.json and report.html (default: magcycle-results)")
+                     help="folder for results.json, report.html and streams.csv (default: magcycle-results)")
     run.add_argument("--json", action="store_true", help="print results.json on stdout")
     run.set_defaults(handler=_cmd_run)
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from magcycle.flowsheet.spec import FlowsheetSpec, load_flowsheet, parse_flowsheet, reference_plant_path
+from magcycle.flowsheet.spec import (FlowsheetSpec, builtin_plants, load_flowsheet, parse_flowsheet,
+                                     reference_plant_path)
 
 
 def simulate(plant=None, feed=None, *, rate=None, warm=None, progress=None):
@@ -49,4 +50,4 @@ def simulate(plant=None, feed=None, *, rate=None, warm=None, progress=None):
                        stats.tear_streams, stats.seconds, state)
 
 
-__all__ = ["simulate", "load_flowsheet", "parse_flowsheet", "FlowsheetSpec", "reference_plant_path"]
+__all__ = ["simulate", "builtin_plants", "load_flowsheet", "parse_flowsheet", "FlowsheetSpec", "reference_plant_path"]

@@ -172,10 +172,21 @@ def parse_flowsheet(doc: Mapping[str, Any], source: str = "flowsheet") -> Flowsh
     return FlowsheetSpec(name, float(hours), dict(feed), units, conns, products, dict(doc))
 
 
+def builtin_plants() -> dict[str, Path]:
+    """The plants shipped with magcycle, by name (the file stem in magcycle/plants)."""
+    folder = Path(__file__).resolve().parent.parent / "plants"
+    return {f.stem: f for f in sorted(folder.glob("*.toml"), key=lambda f: f.stem)}
+
+
 def load_flowsheet(path: str | Path) -> FlowsheetSpec:
+    """Load a flowsheet from a TOML file, or a built-in plant by name (``reference-nd-pr``)."""
     p = Path(path)
     if not p.is_file():
-        raise InputError("plant", f"no such file: {path}")
+        builtin = builtin_plants()
+        if str(path) in builtin:
+            p = builtin[str(path)]
+        else:
+            raise InputError("plant", f"no such file: {path} (built-in plants: {', '.join(builtin)})")
     try:
         doc = tomllib.loads(p.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

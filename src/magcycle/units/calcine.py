@@ -14,11 +14,22 @@ Equations
     RE2(C2O4)3.10H2O -> RE2O3 + 6 CO2 + 10 H2O that is 0.75 O2 per RE.
     HREE oxalates reach the oxide at 680-700 C; industrial practice is
     850-950 C for 2-4 h in air ([A]/[C], reference-data section 4).
+
+    Mother liquor left in the cake brings chloride, sulfate and sodium.
+    Sulfate stays as the oxysulfate RE2O2SO4 of the main rare earth below
+    ``SULFATE_DECOMPOSITION_C`` (1100 C [C]; RE oxysulfates lose SO3 only
+    at about 1100-1300 C), otherwise it leaves as SO2 + 1/2 O2. A fraction
+    ``chloride_retained`` (default 0.1 [C], an assumption: oxychlorides
+    REOCl hydrolyse slowly in moist air at 850-950 C) stays as REOCl; the
+    rest leaves as HCl, as far as the solids hold hydrogen, and then as
+    Cl2. Sodium stays as Na2O. The impurity checks of the product specs
+    (Cl, SO4 ppm) see what is kept.
 """
 
 from __future__ import annotations
 
 
+from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import parse_formula
 from magcycle.chem.oxides import OXIDE_FORMULA
 from magcycle.errors import InputError
@@ -27,6 +38,9 @@ from magcycle.units.stream import Stream
 
 OTHER_OXIDES = {"Fe": "Fe2O3", "Co": "CoO", "Ni": "NiO", "Cu": "CuO", "Al": "Al2O3", "Ga": "Ga2O3",
                 "B": "B2O3", "Na": "Na2O", "Ca": "CaO", "Si": "SiO2", "Nb": "Nb2O5"}
+
+#: [C] above about this temperature RE2O2SO4 gives off SO3 (-> SO2 + 1/2 O2)
+SULFATE_DECOMPOSITION_C = 1100.0
 
 
 def oxide_of(el: str) -> str:
@@ -45,18 +59,53 @@ class Calcination(UnitOperation):
     params = {
         "temperature_C": (900.0, number(500.0, 1400.0)),
         "hours": (3.0, number(0.5, 24.0)),
+        "chloride_retained": (0.1, number(0.0, 1.0)),
     }
 
     def _run(self, inlets, state):
-        els = inlets["solids"].elements()
+        els = dict(inlets["solids"].elements())
+        if els.get("N"):
+            raise InputError(f"units.{self.name}", "calcination of N-bearing solids is not modelled")
         oxide: dict[str, float] = {}
-        o_out = 0.0
         gas: dict[str, float] = {}
-        for el, n in els.items():
-            if el in ("C", "H", "O"):
+        o_out = 0.0
+        metals = {el: n for el, n in els.items() if el not in ("C", "H", "O", "Cl", "S")}
+        rare = {el: n for el, n in metals.items() if el in RARE_EARTHS}
+        main = max(rare, key=rare.get) if rare else None
+        # sulfate: kept as the oxysulfate RE2O2SO4 of the main rare earth below
+        # SULFATE_DECOMPOSITION_C, else (or with no rare earth to hold it) SO2 + 1/2 O2
+        s_tot = els.get("S", 0.0)
+        if s_tot > 0:
+            held = 0.0
+            if main is not None and self.p["temperature_C"] < SULFATE_DECOMPOSITION_C:
+                held = min(s_tot, metals[main] / 2.0)
+                oxide[f"{main}2O2SO4"] = held
+                metals[main] -= 2.0 * held
+                o_out += 6.0 * held
+            if s_tot - held > 0:
+                gas["SO2"] = s_tot - held
+                o_out += 2.0 * (s_tot - held)
+        # chloride: a fraction kept as the oxychloride REOCl, the rest as HCl (Cl2 past the H)
+        cl_tot = els.get("Cl", 0.0)
+        h_left = els.get("H", 0.0)
+        if cl_tot > 0:
+            held = 0.0
+            if main is not None:
+                held = min(cl_tot * self.p["chloride_retained"], metals[main])
+                if held > 0:
+                    oxide[f"{main}OCl"] = held
+                    metals[main] -= held
+                    o_out += held
+            free = cl_tot - held
+            hcl = min(free, h_left)
+            if hcl > 0:
+                gas["HCl"] = hcl
+                h_left -= hcl
+            if free - hcl > 0:
+                gas["Cl2"] = (free - hcl) / 2.0
+        for el, n in metals.items():
+            if n <= 0:
                 continue
-            if el in ("Cl", "S", "N"):
-                raise InputError(f"units.{self.name}", f"calcination of {el}-bearing solids is not modelled")
             f = oxide_of(el)
             counts = parse_formula(f)
             units = n / counts[el]
@@ -65,9 +114,9 @@ class Calcination(UnitOperation):
         if els.get("C"):
             gas["CO2"] = els["C"]
             o_out += 2.0 * els["C"]
-        if els.get("H"):
-            gas["H2O"] = els["H"] / 2.0
-            o_out += els["H"] / 2.0
+        if h_left > 0:
+            gas["H2O"] = h_left / 2.0
+            o_out += h_left / 2.0
         o2 = (o_out - els.get("O", 0.0)) / 2.0
         reagents = {}
         if o2 > 0:

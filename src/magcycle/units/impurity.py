@@ -16,7 +16,8 @@ Equations
     -> M(OH)3). A fraction ``re_co_loss`` of every rare earth is lost with the
     cake as RE(OH)3. NaOH supplies OH- = (H+_in - H+_oxidation - H+_final) +
     3 (precipitated M + RE); if that is negative the liquor is already less
-    acidic than the target and HCl is added instead.
+    acidic than the target and acid is added instead: HCl, or H2SO4 where
+    sulfate carries most of the liquor's anion equivalents.
 
     Defaults: pH 3.5 and re_co_loss 0.006 (FeOOH route: Fe2O3/REO < 0.01 %
     with 0.5-0.7 % PrNd loss; reference-data section 4 [A]); log Ksp
@@ -118,10 +119,15 @@ class ImpurityRemoval(UnitOperation):
             liq["H2O"] = liq.get("H2O", 0.0) + neutralised + water_made
         else:
             # the liquor is less acidic than the target even after hydrolysis
-            # (M3+ + 3 H2O -> M(OH)3 + 3 H+): add HCl to reach the target pH
+            # (M3+ + 3 H2O -> M(OH)3 + 3 H+): add the liquor's own acid (HCl in
+            # a chloride liquor, H2SO4 in a sulfate one) to reach the target pH
             add = -oh
-            reagents["HCl"] = add
-            liq["Cl-"] = liq.get("Cl-", 0.0) + add
+            if 2.0 * liq.get("SO4-2", 0.0) > liq.get("Cl-", 0.0):
+                reagents["H2SO4"] = add / 2.0
+                liq["SO4-2"] = liq["SO4-2"] + add / 2.0
+            else:
+                reagents["HCl"] = add
+                liq["Cl-"] = liq.get("Cl-", 0.0) + add
             liq["H2O"] = liq.get("H2O", 0.0) + water_made - oh_precip
         liq["H+"] = h_final
         return UnitResult(

@@ -46,9 +46,10 @@ Chemistry and reagents (per mol/h of RE to the extract, P)
     liquor holds P RE with 3 P Cl- and ``strip_free_acid`` mol/L of free HCl
     at ``strip_re_mol_per_L``; the scrub acid (Q_scrub [H+]) ends in the
     raffinate. A fraction ``entrainment`` of every non-rare-earth solute of
-    the feed (with its chloride) and of its water is carried into the strip
-    liquor. Organic RE flow S = Q_org * organic_loading, W = Q_scrub
-    scrub_acid / 3 (cascade-spec.md).
+    the feed and of its water is carried into the strip liquor, with the
+    feed's anions (chloride, sulfate) in proportion to their equivalents.
+    Organic RE flow S = Q_org * organic_loading, W = Q_scrub scrub_acid / 3
+    (cascade-spec.md).
 
 Defaults ([C] unless stated): P507 relative extractabilities from the
     separation factors of reference-data section 3b (mid-range: Ce/La 4,
@@ -367,11 +368,17 @@ class SXCascade(UnitOperation):
                         raf[sp] -= take
                         ext[sp] = ext.get(sp, 0.0) + take
                         charge += z * take
-                if charge > raf.get("Cl-", 0.0):
-                    raise InputError(f"units.{self.name}.feed", "the liquor has too little chloride for its cations")
                 if charge > 0:
-                    raf["Cl-"] -= charge
-                    ext["Cl-"] += charge
+                    # the entrained liquor carries the feed's anions (Cl-, SO4-2, ...)
+                    # in proportion to their equivalents in the raffinate
+                    anions = {sp: n for sp, n in raf.items() if n > 0 and z_of(sp) < 0}
+                    eq = sum(-z_of(sp) * n for sp, n in anions.items())
+                    if charge > eq:
+                        raise InputError(f"units.{self.name}.feed", "the liquor has too few anions for its cations")
+                    for sp, n in anions.items():
+                        take = n * charge / eq
+                        raf[sp] = n - take
+                        ext[sp] = ext.get(sp, 0.0) + take
                 wtake = eps * raf.get("H2O", 0.0)
                 raf["H2O"] -= wtake
                 ext["H2O"] += wtake
