@@ -7,6 +7,8 @@ Subcommands::
                                       reference plant on its default feed blend)
     magcycle feed list | show FEED    the feedstock catalogue
     magcycle sx solve FILE [--json]   solve one cascade file (cascade-spec.md)
+    magcycle sx design FILE [--json] [--optimise-flows]
+                                      design a cascade for its [targets]
     magcycle sx examples [--json]     solve the bundled example cascades
 
 Exit status: 0 on success; 2 for bad input (argparse usage errors and
@@ -155,6 +157,61 @@ def _cmd_sx_solve(args) -> str:
     spec = _guard(lambda: load_cascade(args.file))
     result = _guard(lambda: solve(spec))
     return _dumps(result.to_dict()) if args.json else _solve_table(result)
+
+
+def _fmt(x, spec=".4g") -> str:
+    return "-" if x is None else format(x, spec)
+
+
+def _design_text(doc: dict, optimise: bool) -> str:
+    lines = [f"cascade: {doc.get('source') or '-'}   model: {doc.get('model', '-')}"]
+    if not doc["feasible"]:
+        return "\n".join(lines + [f"INFEASIBLE: {doc['reason']}"]) + "\n"
+    f = doc["flows"]
+    lines.append(f"design: {doc['extraction_stages']} extraction + {doc['scrub_stages']} scrub"
+                 f" (+ {doc['strip_stages']} strip) = {doc['total_stages']} stages; flows L/h: organic "
+                 f"{f['organic']:.6g}, feed {f['feed']:.6g}, scrub {f['scrub']:.6g}, strip {f['strip']:.6g}")
+    if optimise:
+        lines.append(f"cost {doc['cost']:.6g} = {doc['cost_formula']}, weights {doc['cost_weights']}")
+    lines.append("verified by the exact solve (cold start):")
+    rows = [[t["outlet"], t["component"], t["kind"], f"{t['minimum']:.6g}", f"{t['achieved']:.8g}"]
+            for t in doc["targets"]]
+    lines.append(_table(["outlet", "component", "target", "minimum", "achieved"], rows, right_from=3))
+    e = doc["estimates"]
+    if e.get("key_pair"):
+        lines.append(f"short-cut estimates, key pair {'/'.join(e['key_pair'])} (beta {e['beta']:.4g}): "
+                     f"Fenske N_min {_fmt(e['fenske_min_stages'], '.2f')}; Underwood S_min {_fmt(e['S_min'])}, "
+                     f"W_min {_fmt(e['W_min'])} (design S {_fmt(e['S'])}, W {_fmt(e['W'])}); Xu n "
+                     f"{_fmt(e['xu_extraction_stages'], '.1f')}, m {_fmt(e['xu_scrub_stages'], '.1f')}")
+    for note in e.get("notes", []):
+        lines.append(f"note: {note}")
+    if optimise and doc.get("pareto_front"):
+        lines.append("Pareto front (fewest stages for each organic flow evaluated):")
+        lines.append(_table(["organic L/h", "scrub L/h", "total stages"],
+                            [[f"{p['organic']:.6g}", f"{p['scrub']:.6g}", str(p["total_stages"])]
+                             for p in doc["pareto_front"]]))
+    if optimise:
+        lines.append(f"{doc['designs_evaluated']} flow settings designed, {doc['seconds']:.2f} s")
+    else:
+        lines.append(f"{doc['evaluations']} cascade solves, {doc['seconds']:.2f} s")
+    return "\n".join(lines) + "\n"
+
+
+def _cmd_sx_design(args):
+    from magcycle.sx.optimise import load_design, minimum_stages, optimise_flows
+
+    prob = _guard(lambda: load_design(args.file))
+    max_stages = args.max_stages or prob.max_stages
+    if args.optimise_flows:
+        out = _guard(lambda: optimise_flows(prob.spec, prob.targets, weights=prob.weights,
+                                            max_stages=max_stages))
+        doc = out.to_dict()
+        doc["designs_evaluated"] = len(out.points)
+    else:
+        doc = _guard(lambda: minimum_stages(prob.spec, prob.targets, max_stages=max_stages)).to_dict()
+    doc["source"] = prob.spec.source
+    text = _dumps(doc) if args.json else _design_text(doc, args.optimise_flows)
+    return text, (0 if doc["feasible"] else EXIT_SOLVE)
 
 
 def _example_files():
@@ -355,6 +412,17 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--json", action="store_true",
                        help="print the result document (cascade-spec.md) as JSON")
     solve.set_defaults(handler=_cmd_sx_solve)
+    design = sx_sub.add_parser(
+        "design", help="design a cascade for purity/recovery targets",
+        description="Fewest extraction + scrub stages that meet the [targets] of a cascade file at its "
+        "flows (or, with --optimise-flows, the cheapest stages and flows, with the Pareto front of "
+        "stages against organic flow); verified by the exact model. Exit status 1 when infeasible.")
+    design.add_argument("file", metavar="FILE", help="cascade file with a [targets] table, .toml or .json")
+    design.add_argument("--json", action="store_true", help="print the design document as JSON")
+    design.add_argument("--optimise-flows", action="store_true",
+                        help="also choose the organic and scrub flows (cost weights in [design])")
+    design.add_argument("--max-stages", type=int, metavar="N", help="largest extraction + scrub stages searched")
+    design.set_defaults(handler=_cmd_sx_design)
     examples = sx_sub.add_parser("examples", help="solve the bundled example cascades",
                                  description="Solve the bundled example cascades and tabulate their products.")
     examples.add_argument("--json", action="store_true",
@@ -370,8 +438,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
+    status = 0
     try:
         text = args.handler(args)
+        if isinstance(text, tuple):  # (text, status): an answer that is also a failure
+            text, status = text
     except _Failure as fail:
         print(f"{PROG}: {fail.line}", file=sys.stderr)
         return fail.status
@@ -387,4 +458,4 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_SOLVE
-    return 0
+    return status

@@ -1,0 +1,709 @@
+"""Cascade design against purity and recovery targets, verified by the exact model.
+
+Targets
+    ``[targets]`` in a cascade document sets minimums per outlet and
+    component: ``extract = { Nd = { purity = 0.995 } }``,
+    ``raffinate = { Pr = { purity = 0.99, recovery = 0.98 } }``. The purity
+    of component i in an outlet is its mole fraction among the rare earths
+    of that outlet; its recovery is the share of its feed flow leaving in
+    that outlet (:class:`magcycle.sx.CascadeResult`). The margin of a target
+    is achieved - required; a cascade meets its targets when every margin is
+    >= 0 in the exact solve.
+
+Minimum stages, flows fixed (:func:`minimum_stages`)
+    Strip stages are kept as given; the extraction (n) and scrub (m) stages
+    are designed. For a total N = n + m the best split is the one with the
+    largest smallest margin g(n, N - n); every split is tried for N <= 32,
+    beyond that a coarse scan (step N // 16) is refined to single stages
+    around its best point (g is unimodal in n when, as usual, each target
+    is refined by one section). Feasibility is taken to be monotone in N
+    (a stage added to the section that refines a product never lowers that
+    product's purity: sx-public-cases.md section 4): N is bracketed by
+    doubling from a lower bound (1, or the Fenske minimum of the key pair
+    for constant_beta) up to ``max_stages`` and then bisected. The chosen
+    design is solved again from a cold start and must meet every target.
+    Tests check the answers against exhaustive search on small cases.
+
+Cheapest design, flows free (:func:`optimise_flows`)
+    Over the organic and scrub flows (the feed flow is fixed), each with its
+    minimum-stage design, the cost
+
+        J = stage_weight * N * (Q_feed + Q_organic + Q_scrub) / Q_feed
+            + organic_weight * Q_organic / Q_feed + scrub_weight * Q_scrub / Q_feed
+
+    is minimised: the first term stands for mixer-settler volume and
+    organic inventory (stage count times the throughput of a stage), the
+    others for reagent use. Defaults: stage_weight 1, organic_weight 0,
+    scrub_weight 0 (``[design]`` table). The search is a 7 x 7 grid over
+    factors 1/4..4 of the file's flows (log-spaced), then a pattern search
+    with halving steps around the best point. The Pareto front of total
+    stages against organic flow is the non-dominated set of every design
+    evaluated.
+
+Short-cut estimates beside the answer (key pair: A, the least extractable
+    component with an extract target, or the most extractable with none;
+    B, the most extractable component with a raffinate target, or the next
+    less extractable than A): Fenske N_min, Underwood S_min/W_min and Xu's
+    n, m (:mod:`magcycle.sx.design`), each where its assumptions hold.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+from magcycle.errors import ConvergenceError, InputError
+from magcycle.sx.result import CascadeResult
+from magcycle.sx.solver import solve
+from magcycle.sx.spec import CascadeSpec
+
+OUTLETS = ("extract", "raffinate")
+KINDS = ("purity", "recovery")
+#: designs are searched up to this many extraction + scrub stages unless told otherwise
+DEFAULT_MAX_STAGES = 400
+DEFAULT_WEIGHTS = {"stage_weight": 1.0, "organic_weight": 0.0, "scrub_weight": 0.0}
+
+
+@dataclass(frozen=True)
+class Target:
+    outlet: str
+    component: str
+    index: int
+    kind: str
+    minimum: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.outlet}.{self.component}.{self.kind}"
+
+
+def parse_targets(section: Any, components) -> tuple[Target, ...]:
+    """Validate a ``[targets]`` table against the cascade's components.
+
+    >>> t = parse_targets({"extract": {"Nd": {"purity": 0.995}}}, ("Pr", "Nd"))
+    >>> t[0].label, t[0].index, t[0].minimum
+    ('extract.Nd.purity', 1, 0.995)
+    """
+    if not isinstance(section, Mapping) or not section:
+        raise InputError("targets", "missing: give minimums such as extract = { Nd = { purity = 0.995 } }")
+    comps = list(components)
+    out = []
+    for outlet, table in section.items():
+        if outlet not in OUTLETS:
+            raise InputError(f"targets.{outlet}", f"unknown outlet; expected one of {', '.join(OUTLETS)}")
+        if not isinstance(table, Mapping) or not table:
+            raise InputError(f"targets.{outlet}", "expected a table of component = { purity = ..., recovery = ... }")
+        for comp, kinds in table.items():
+            where = f"targets.{outlet}.{comp}"
+            if comp not in comps:
+                raise InputError(where, f"not a component of the feed ({', '.join(comps)})")
+            if not isinstance(kinds, Mapping) or not kinds:
+                raise InputError(where, "expected a table such as { purity = 0.995 }")
+            for kind, value in kinds.items():
+                if kind not in KINDS:
+                    raise InputError(f"{where}.{kind}", f"unknown target; expected one of {', '.join(KINDS)}")
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+                    raise InputError(f"{where}.{kind}", f"must be a fraction in (0, 1), got {value!r}")
+                out.append(Target(outlet, comp, comps.index(comp), kind, float(value)))
+    return tuple(out)
+
+
+def parse_weights(section: Any) -> dict[str, float]:
+    """Validate the ``[design]`` cost weights (all >= 0, stage_weight > 0)."""
+    if section is None:
+        return dict(DEFAULT_WEIGHTS)
+    if not isinstance(section, Mapping):
+        raise InputError("design", "expected a table of cost weights")
+    out = dict(DEFAULT_WEIGHTS)
+    for key, value in section.items():
+        if key == "max_stages":
+            continue
+        if key not in DEFAULT_WEIGHTS:
+            raise InputError(f"design.{key}", f"unknown key; expected one of {', '.join(DEFAULT_WEIGHTS)}, max_stages")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise InputError(f"design.{key}", f"must be a number >= 0, got {value!r}")
+        out[key] = float(value)
+    if not out["stage_weight"] > 0:
+        raise InputError("design.stage_weight", "must be > 0")
+    return out
+
+
+def margins(result: CascadeResult, targets) -> np.ndarray:
+    """achieved - required for each target [-] (NaN purity of an empty outlet counts as -1)."""
+    out = np.empty(len(targets))
+    cache = {}
+    for j, t in enumerate(targets):
+        key = (t.outlet, t.kind)
+        if key not in cache:
+            cache[key] = result.purity_of(t.outlet) if t.kind == "purity" else result.fraction_to(t.outlet)
+        v = cache[key][t.index]
+        out[j] = v - t.minimum if np.isfinite(v) else -1.0
+    return out
+
+
+# ---------------------------------------------------------------- estimates
+def _extractability(spec: CascadeSpec) -> np.ndarray:
+    p = spec.params
+    if spec.model == "constant_d":
+        return np.asarray(p.D, float)
+    if spec.model == "constant_beta":
+        return np.asarray(p.beta, float)
+    return 10.0 ** np.asarray(p.log10_K, float)
+
+
+def key_pair(spec: CascadeSpec, targets) -> tuple[int, int] | None:
+    """Indices (A, B) of the key components of the cut, or None."""
+    ext = _extractability(spec)
+    order = list(np.argsort(ext))
+    heavy = [t.index for t in targets if t.outlet == "extract"]
+    light = [t.index for t in targets if t.outlet == "raffinate"]
+    if heavy:
+        A = min(heavy, key=lambda i: ext[i])
+    else:
+        below = [i for i in order if any(ext[i] > ext[j] for j in light)]
+        if not below:
+            return None
+        A = below[0]
+    if light:
+        cands = [i for i in light if ext[i] < ext[A]]
+        if not cands:
+            return None
+        B = max(cands, key=lambda i: ext[i])
+    else:
+        cands = [i for i in order if ext[i] < ext[A]]
+        if not cands:
+            return None
+        B = cands[-1]
+    return int(A), int(B)
+
+
+def estimates(spec: CascadeSpec, targets) -> dict:
+    """Fenske, Underwood and Xu estimates for the key pair (None where not applicable)."""
+    from magcycle.sx import design as sd
+
+    out: dict = {"key_pair": None, "beta": None, "fenske_min_stages": None, "S_min": None, "W_min": None,
+                 "S": None, "W": None, "xu_extraction_stages": None, "xu_scrub_stages": None, "notes": []}
+    pair = key_pair(spec, targets)
+    if pair is None:
+        out["notes"].append("no key pair across the cut")
+        return out
+    A, B = pair
+    comps = spec.components
+    ext = _extractability(spec)
+    beta = float(ext[A] / ext[B])
+    fa, fb = float(spec.feed[A]), float(spec.feed[B])
+    f_A = fa / (fa + fb)
+    PA = next((t.minimum for t in targets if t.outlet == "extract" and t.index == A and t.kind == "purity"), None)
+    PB = next((t.minimum for t in targets if t.outlet == "raffinate" and t.index == B and t.kind == "purity"), None)
+    out.update(key_pair=[comps[A], comps[B]], beta=beta)
+    if PA is None or PB is None:
+        out["notes"].append("short-cut estimates need purity targets on both keys "
+                            f"(extract {comps[A]}, raffinate {comps[B]})")
+        return out
+    try:
+        out["fenske_min_stages"] = float(sd.fenske_min_stages(beta, f_A, PA, PB))
+        if spec.model == "constant_beta":
+            S_min, W_min = sd.minimum_extractant(beta, f_A, PA, PB)
+            F = float(np.sum(spec.feed_mol_per_h))
+            S = spec.organic * spec.params.organic_loading / F
+            W = spec.scrub * spec.params.scrub_acid / 3.0 / F
+            out.update(S_min=float(S_min), W_min=float(W_min), S=S, W=W)
+            try:
+                n, m = sd.xu_stage_estimates(beta, f_A, PA, PB, S, W)
+                out.update(xu_extraction_stages=float(n), xu_scrub_stages=float(m))
+            except InputError as exc:
+                out["notes"].append(f"Xu's stage formulas do not apply at these flows ({exc.reason})")
+        else:
+            out["notes"].append("Underwood and Xu apply to constant_beta only")
+    except InputError as exc:
+        out["notes"].append(f"short-cut estimates not applicable: {exc.reason}")
+    if len(comps) > 2:
+        out["notes"].append("multicomponent feed: the estimates treat the key pair alone")
+    return out
+
+
+# ---------------------------------------------------------- minimum stages
+@dataclass
+class StageDesign:
+    """The minimum-stage design of a cascade for fixed flows."""
+
+    feasible: bool
+    spec: CascadeSpec
+    targets: tuple
+    result: CascadeResult | None
+    margins: dict
+    evaluations: int
+    seconds: float
+    estimates: dict = field(default_factory=dict)
+    reason: str | None = None
+
+    @property
+    def extraction_stages(self) -> int | None:
+        return self.spec.extraction_stages if self.feasible else None
+
+    @property
+    def scrub_stages(self) -> int | None:
+        return self.spec.scrub_stages if self.feasible else None
+
+    @property
+    def total_stages(self) -> int | None:
+        return self.spec.n_stages if self.feasible else None
+
+    def to_dict(self) -> dict:
+        s = self.spec
+        return {
+            "feasible": self.feasible,
+            "reason": self.reason,
+            "model": s.model,
+            "extraction_stages": self.extraction_stages,
+            "scrub_stages": self.scrub_stages,
+            "strip_stages": s.strip_stages,
+            "total_stages": self.total_stages,
+            "flows": {"organic": s.organic, "feed": s.feed_flow, "scrub": s.scrub, "strip": s.strip},
+            "targets": [{"outlet": t.outlet, "component": t.component, "kind": t.kind, "minimum": t.minimum,
+                         "achieved": self.margins.get(t.label, (None, None))[0]} for t in self.targets],
+            "estimates": self.estimates,
+            "evaluations": self.evaluations,
+            "seconds": self.seconds,
+            "result": self.result.to_dict() if self.result is not None else None,
+        }
+
+
+class _Evaluator:
+    """Solves (n, m) variants of one spec, warm-starting from the last solve of the same size."""
+
+    def __init__(self, spec: CascadeSpec, targets):
+        self.spec, self.targets = spec, targets
+        self.count = 0
+        self.warm: dict[int, CascadeResult] = {}
+        self.cache: dict[tuple[int, int], tuple[float, CascadeResult | None]] = {}
+
+    def variant(self, n: int, m: int) -> CascadeSpec:
+        if self.spec.model == "mass_action":  # its parameters depend on the section sizes
+            return self.spec.replace({"cascade": {"extraction_stages": n, "scrub_stages": m}})
+        return dataclasses.replace(self.spec, extraction_stages=n, scrub_stages=m)
+
+    def __call__(self, n: int, m: int) -> float:
+        key = (n, m)
+        if key in self.cache:
+            return self.cache[key][0]
+        spec = self.variant(n, m)
+        total = n + m + spec.strip_stages
+        self.count += 1
+        try:
+            res = solve(spec, warm_start=self.warm.get(total))
+        except ConvergenceError:
+            try:
+                res = solve(spec)
+            except ConvergenceError:
+                self.cache[key] = (-math.inf, None)
+                return -math.inf
+        self.warm[total] = res
+        g = float(np.min(margins(res, self.targets)))
+        self.cache[key] = (g, res)
+        return g
+
+
+def _splits(N: int, scrub_allowed: bool) -> list[int]:
+    """Extraction stage counts n to try for a total N (m = N - n)."""
+    return list(range(1, N + 1)) if scrub_allowed else [N]
+
+
+def _best_split(ev: _Evaluator, N: int, scrub_allowed: bool) -> tuple[float, int]:
+    ns = _splits(N, scrub_allowed)
+    if len(ns) <= 32:
+        best = max(ns, key=lambda n: (ev(n, N - n), -abs(2 * n - N)))
+        return ev(best, N - best), best
+    step = max(1, N // 16)
+    coarse = list(range(1, N + 1, step)) + [N]
+    c = max(coarse, key=lambda n: ev(n, N - n))
+    fine = range(max(1, c - step + 1), min(N, c + step - 1) + 1)
+    best = max(fine, key=lambda n: (ev(n, N - n), -abs(2 * n - N)))
+    return ev(best, N - best), best
+
+
+def _any_split(ev: _Evaluator, N: int, scrub_allowed: bool, ratio: float = 0.5) -> bool:
+    """Whether some split of N stages meets the targets; tries splits near n = ratio N first.
+
+    Tries the same candidates as :func:`_best_split` (all splits up to 32
+    stages, else the coarse scan refined around its best), stopping at the
+    first that works.
+    """
+    ns = _splits(N, scrub_allowed)
+    near = sorted(ns, key=lambda n: abs(n - ratio * N))
+    if len(ns) <= 32:
+        return any(ev(n, N - n) >= 0.0 for n in near)
+    for n in near[:3]:
+        if ev(n, N - n) >= 0.0:
+            return True
+    return _best_split(ev, N, scrub_allowed)[0] >= 0.0
+
+
+def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_STAGES,
+                   start: int | None = None, ratio: float = 0.5) -> StageDesign:
+    """Fewest extraction + scrub stages meeting every target at the spec's flows.
+
+    Parameters
+    ----------
+    spec : CascadeSpec
+        The cascade; its stage counts are ignored except strip_stages.
+    targets : sequence of Target
+        From :func:`parse_targets`.
+    max_stages : int
+        Largest n + m searched.
+    start : int, optional
+        A guess of the answer (e.g. a neighbouring design's), used to
+        bracket the search; the answer does not depend on it.
+    ratio : float
+        Guess of n / (n + m), tried first when checking a stage count.
+
+    Returns
+    -------
+    StageDesign
+        ``feasible`` False with a ``reason`` when no cascade of up to
+        ``max_stages`` meets the targets; otherwise the design and its exact
+        solve (cold start), whose margins are all >= 0.
+
+    Examples
+    --------
+    >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_beta", "extraction_stages": 1},
+    ...     "flows": {"organic": 3.3, "feed": 1.0, "scrub": 2.547475},
+    ...     "feed": {"Pr": 0.25, "Nd": 0.75},
+    ...     "model": {"beta": {"Pr": 1.0, "Nd": 1.5}, "organic_loading": 1.0, "scrub_acid": 3.0}})
+    >>> t = parse_targets({"extract": {"Nd": {"purity": 0.995}}, "raffinate": {"Pr": {"purity": 0.995}}},
+    ...                   spec.components)
+    >>> d = minimum_stages(spec, t)
+    >>> d.feasible, d.total_stages    # sx/design.py notes: exact minimum 48 at these flows
+    (True, 48)
+    """
+    t0 = time.perf_counter()
+    targets = tuple(targets)
+    est = estimates(spec, targets)
+    ev = _Evaluator(spec, targets)
+    scrub_allowed = spec.scrub > 0
+    best_of: dict[int, tuple[float, int]] = {}
+
+    def feasible(N: int) -> bool:
+        if N not in best_of:
+            best_of[N] = (0.0, 0) if _any_split(ev, N, scrub_allowed, ratio) else _best_split(ev, N, scrub_allowed)
+        return best_of[N][0] >= 0.0
+
+    lo_bound = 1
+    if spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2:
+        # binary constant beta: no cascade beats total reflux (Fenske)
+        lo_bound = max(1, int(math.floor(est["fenske_min_stages"] + 1e-9)))
+    # bracket: hi feasible; lo infeasible (lo_bound - 1 is infeasible by the bound)
+    N0 = max(lo_bound, min(start or lo_bound, max_stages))
+    hi: int | None
+    if feasible(N0):
+        hi, lo, step = N0, lo_bound - 1, 1
+        while hi - step >= lo_bound:
+            if feasible(hi - step):
+                hi -= step
+                step *= 2
+            else:
+                lo = hi - step
+                break
+    else:
+        lo, hi, step = N0, None, max(1, N0)
+        while hi is None:
+            cand = min(max_stages, lo + step)
+            if feasible(cand):
+                hi = cand
+            elif cand >= max_stages:
+                break
+            else:
+                lo, step = cand, step * 2
+    if hi is None:
+        g, n = _best_split(ev, max_stages, scrub_allowed)
+        res = ev.cache[(n, max_stages - n)][1]
+        reason = _infeasible_reason(spec, targets, est, max_stages, res)
+        marg = _margin_table(res, targets) if res is not None else {}
+        return StageDesign(False, ev.variant(n, max_stages - n), targets, res, marg, ev.count,
+                           time.perf_counter() - t0, est, reason)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid
+    # verify from a cold start; on a round-off miss try the next best split or a stage more
+    for N in range(hi, max_stages + 1):
+        _best_split(ev, N, scrub_allowed)  # every candidate split of N evaluated (cached)
+        order = sorted(_splits(N, scrub_allowed), key=lambda n: -ev(n, N - n))
+        for n in order[:3]:
+            if ev(n, N - n) < 0:
+                break
+            final = ev.variant(n, N - n)
+            res = solve(final)
+            if np.min(margins(res, targets)) >= 0.0:
+                return StageDesign(True, final, targets, res, _margin_table(res, targets), ev.count + 1,
+                                   time.perf_counter() - t0, est)
+    raise ConvergenceError("sx design: no design verified from a cold start", float("nan"), ev.count)
+
+
+def _margin_table(res: CascadeResult, targets) -> dict:
+    m = margins(res, targets)
+    return {t.label: (float(t.minimum + v), float(v)) for t, v in zip(targets, m)}
+
+
+def _infeasible_reason(spec, targets, est, max_stages, res) -> str:
+    worst = ""
+    if res is not None:
+        m = margins(res, targets)
+        j = int(np.argmin(m))
+        t = targets[j]
+        worst = (f"; at {max_stages} stages the best split reaches {t.outlet} {t.component} {t.kind} "
+                 f"{t.minimum + m[j]:.6g} against {t.minimum:.6g}")
+    if est.get("S_min") is not None and est["S"] is not None and est["S"] < est["S_min"]:
+        return (f"below minimum flow: organic rare-earth flow S = {est['S']:.4g} mol per mol feed RE is under "
+                f"Underwood's S_min = {est['S_min']:.4g} for these targets; purities plateau whatever the "
+                f"stage count{worst}")
+    return f"no cascade of up to {max_stages} extraction + scrub stages meets the targets at these flows{worst}"
+
+
+# -------------------------------------------------------------- flows free
+@dataclass
+class FlowDesign:
+    best: StageDesign | None
+    cost: float | None
+    weights: dict
+    points: list  # every evaluated design: dict(organic, scrub, total_stages, cost, feasible)
+    pareto: list
+    seconds: float
+
+    def to_dict(self) -> dict:
+        doc = self.best.to_dict() if self.best is not None else {"feasible": False, "result": None}
+        doc.update({"cost": self.cost, "cost_weights": self.weights,
+                    "cost_formula": "stage_weight*N*(Q_feed+Q_organic+Q_scrub)/Q_feed"
+                                    " + organic_weight*Q_organic/Q_feed + scrub_weight*Q_scrub/Q_feed",
+                    "pareto_front": self.pareto, "evaluated": self.points, "seconds": self.seconds})
+        if self.best is None:
+            doc["reason"] = "no flows on the search grid give a cascade that meets the targets"
+        return doc
+
+
+def design_cost(N: int, organic: float, scrub: float, feed: float, weights: Mapping[str, float]) -> float:
+    """The cost J of the module docstring [-].
+
+    >>> design_cost(40, 3.0, 2.0, 1.0, DEFAULT_WEIGHTS)   # 40 * 6
+    240.0
+    """
+    return (weights["stage_weight"] * N * (feed + organic + scrub) / feed
+            + weights["organic_weight"] * organic / feed + weights["scrub_weight"] * scrub / feed)
+
+
+def pareto_front(points) -> list:
+    """Non-dominated (total_stages, organic) pairs, both minimised, by increasing organic flow."""
+    feas = sorted((p for p in points if p["feasible"]), key=lambda p: (p["organic"], p["total_stages"]))
+    front, best = [], math.inf
+    for p in feas:
+        if p["total_stages"] < best:
+            front.append({"organic": p["organic"], "scrub": p["scrub"], "total_stages": p["total_stages"]})
+            best = p["total_stages"]
+    return front
+
+
+def _flow_space(spec: CascadeSpec, targets, span: float, grid: int):
+    """Search variables (a, b), their initial grid and steps, and the map to (organic, scrub) [L/h]."""
+    if spec.model == "constant_beta":
+        from magcycle.sx.design import product_split
+        from magcycle.sx.spec import beta_flows
+
+        S0, W0, F, P0, _ = beta_flows(spec)
+        load, acid = spec.params.organic_loading, spec.params.scrub_acid
+        est = estimates(spec, targets)
+        pair = key_pair(spec, targets)
+        if est["fenske_min_stages"] is not None and pair is not None:
+            # the product split the purity targets imply (key pair; heavier components all to the extract)
+            A, B = pair
+            ext = _extractability(spec)
+            f = spec.feed_mol_per_h / F
+            fa, fb = f[A], f[B]
+            PA = next(t.minimum for t in targets if t.outlet == "extract" and t.index == A and t.kind == "purity")
+            PB = next(t.minimum for t in targets if t.outlet == "raffinate" and t.index == B and t.kind == "purity")
+            heavier = float(np.sum(f[ext > ext[A]]))
+            P0 = (heavier + (fa + fb) * float(product_split(fa / (fa + fb), PA, PB))) * F
+        if est["S_min"]:  # from just above the minimum flow up
+            lo = math.log(1.02 * est["S_min"] * F / S0)
+            a_axis = np.linspace(lo, lo + 2.0 * math.log(span), grid)
+        else:
+            a_axis = np.linspace(-math.log(span), math.log(span), grid)
+
+        def to_flows(a, b):
+            S = S0 * math.exp(a)
+            P = P0 * (1.0 + b)
+            return float(S / load), float(3.0 * (S - P) / acid)
+
+        return a_axis, np.array([0.0]), (a_axis[1] - a_axis[0], 0.004), to_flows
+    L = math.log(span)
+    axis = np.linspace(-L, L, grid)
+    scrub_free = spec.scrub > 0
+
+    def to_flows(a, b):
+        return spec.organic * math.exp(a), (spec.scrub * math.exp(b) if scrub_free else 0.0)
+
+    return axis, (axis if scrub_free else np.array([0.0])), (axis[1] - axis[0], axis[1] - axis[0] if scrub_free
+                                                               else 0.0), to_flows
+
+
+def optimise_flows(spec: CascadeSpec, targets, *, weights: Mapping[str, float] | None = None,
+                   max_stages: int = DEFAULT_MAX_STAGES, grid: int = 7, span: float = 4.0,
+                   refine: int = 4) -> FlowDesign:
+    """Cheapest (stages, organic, scrub) design meeting the targets; see the module docstring.
+
+    Search variables: for constant_beta, the organic rare-earth flow S (from
+    1.02 S_min up, log-spaced) and the product split P = S - W, started at
+    the split the purity targets imply (:func:`magcycle.sx.design.product_split`
+    of the key pair) and refined by +-0.4 % steps, halving; otherwise the
+    organic and scrub flows, log-spaced over 1/span..span of the file's.
+    """
+    t0 = time.perf_counter()
+    w = dict(DEFAULT_WEIGHTS | dict(weights or {}))
+    targets = tuple(targets)
+    points: list[dict] = []
+    seen: dict[tuple[float, float], tuple[float, StageDesign | None]] = {}
+    a_axis, b_axis, (ha, hb), to_flows = _flow_space(spec, targets, span, grid)
+    last = {"N": None}
+    ratio = {"r": 0.5}
+
+    def make(org: float, scr: float) -> CascadeSpec:
+        if spec.model == "mass_action":
+            return spec.replace({"flows": {"organic": org, "scrub": scr}})
+        cand = dataclasses.replace(spec, organic=org, scrub=scr)
+        if spec.model == "constant_beta":
+            from magcycle.sx.spec import check_beta_flows
+            check_beta_flows(cand)
+        return cand
+
+    def evaluate(a: float, b: float):
+        key = (round(a, 12), round(b, 12))
+        if key in seen:
+            return seen[key]
+        org, scr = to_flows(a, b)
+        try:
+            cand = make(org, scr)
+            d = minimum_stages(cand, targets, max_stages=max_stages, start=last["N"], ratio=ratio["r"])
+        except InputError:
+            seen[key] = (math.inf, None)
+            points.append({"organic": org, "scrub": scr, "feasible": False, "total_stages": None, "cost": None})
+            return seen[key]
+        J = design_cost(d.total_stages, org, scr, spec.feed_flow, w) if d.feasible else math.inf
+        if d.feasible:
+            last["N"] = d.total_stages
+            ratio["r"] = d.extraction_stages / d.total_stages
+        points.append({"organic": org, "scrub": scr, "feasible": d.feasible, "total_stages": d.total_stages,
+                       "cost": J if d.feasible else None})
+        seen[key] = (J, d if d.feasible else None)
+        return seen[key]
+
+    for a in a_axis:
+        for b in b_axis:
+            evaluate(float(a), float(b))
+    cur = min(seen, key=lambda k: seen[k][0])
+    if not math.isfinite(seen[cur][0]):
+        return FlowDesign(None, None, w, points, pareto_front(points), time.perf_counter() - t0)
+    moves = [(1, 0), (-1, 0)] + ([(0, 1), (0, -1)] if hb else [])
+    for _ in range(refine):
+        ha, hb = ha / 2.0, hb / 2.0
+        improved = True
+        while improved:
+            improved = False
+            for da, db in moves:
+                k = (round(cur[0] + da * ha, 12), round(cur[1] + db * hb, 12))
+                if evaluate(*k)[0] < seen[cur][0] - 1e-12:
+                    cur, improved = k, True
+    # The stage count is a step function of the organic flow and, at a fixed
+    # count, the cost rises with the flows: the optimum sits where the count
+    # steps down. Locate each step between the neighbours of the best point
+    # (bisection in the organic variable, 10 halvings) and take the cheapest.
+    # The second variable is tried at its value there and at its start (for
+    # constant_beta the product split the targets imply).
+    h_a = a_axis[1] - a_axis[0] if len(a_axis) > 1 else 0.0
+    centre = cur
+    for b in sorted({centre[1], 0.0}):
+        if not h_a:
+            break
+        a_lo, a_hi = centre[0] - h_a, centre[0] + h_a
+
+        def count(a, b=b):
+            d = evaluate(round(a, 12), b)[1]
+            return d.total_stages if d is not None else None
+
+        def works(a, N, b=b):  # some split of N stages meets the targets at (a, b)
+            org, scr = to_flows(round(a, 12), b)
+            try:
+                cand = make(org, scr)
+            except InputError:
+                return False
+            return _any_split(_Evaluator(cand, targets), N, cand.scrub > 0, ratio["r"])
+
+        n_hi, n_lo = count(a_hi), count(a_lo)
+        if n_hi is None:
+            continue
+        n_top = n_lo if n_lo is not None else seen[centre][1].total_stages + 8
+        for N in range(n_hi, n_top + 1):
+            lo, hi = a_lo, a_hi  # works at hi; find the smallest a where N stages work
+            if works(lo, N):
+                continue
+            for _ in range(8):
+                mid = 0.5 * (lo + hi)
+                if works(mid, N):
+                    hi = mid
+                else:
+                    lo = mid
+            evaluate(round(hi, 12), b)
+            k = (round(hi, 12), b)
+            if seen[k][0] < seen[cur][0]:
+                cur = k
+    J, best = seen[cur]
+    return FlowDesign(best, J, w, points, pareto_front(points), time.perf_counter() - t0)
+
+
+# ------------------------------------------------------------------ loading
+@dataclass(frozen=True)
+class DesignProblem:
+    spec: CascadeSpec
+    targets: tuple
+    weights: dict
+    max_stages: int
+
+
+def design_problem(doc: Mapping[str, Any], *, source: str | None = None) -> DesignProblem:
+    """A cascade document with ``[targets]`` (and optional ``[design]``) into a design problem.
+
+    Stage counts in ``[cascade]`` are not needed (extraction and scrub are
+    designed; strip_stages is kept). The document is not modified.
+    """
+    if not isinstance(doc, Mapping):
+        raise InputError("file", "the document must be a table of sections")
+    data = {k: v for k, v in doc.items() if k not in ("targets", "design")}
+    cas = data.get("cascade")
+    if isinstance(cas, Mapping):
+        data["cascade"] = {"extraction_stages": 1, "scrub_stages": 0} | {
+            k: v for k, v in cas.items() if k not in ("extraction_stages", "scrub_stages")}
+    spec = CascadeSpec.from_dict(data, source=source)
+    targets = parse_targets(doc.get("targets"), spec.components)
+    section = doc.get("design")
+    weights = parse_weights(section)
+    max_stages = DEFAULT_MAX_STAGES
+    if isinstance(section, Mapping) and "max_stages" in section:
+        v = section["max_stages"]
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise InputError("design.max_stages", f"must be a whole number >= 1, got {v!r}")
+        max_stages = v
+    return DesignProblem(spec, targets, weights, max_stages)
+
+
+def load_design(path) -> DesignProblem:
+    """Read a design file (TOML or JSON): a cascade plus ``[targets]``."""
+    from pathlib import Path
+
+    from magcycle.sx.spec import read_document
+
+    return design_problem(read_document(path), source=Path(path).name)
