@@ -595,8 +595,8 @@ def optimise_flows(spec: CascadeSpec, targets, *, weights: Mapping[str, float] |
             return seen[key]
         J = design_cost(d.total_stages, org, scr, spec.feed_flow, w) if d.feasible else math.inf
         if d.feasible:
-            last["N"] = d.total_stages
-            ratio["r"] = d.extraction_stages / d.total_stages
+            last["N"] = d.extraction_stages + d.scrub_stages
+            ratio["r"] = d.extraction_stages / last["N"]
         points.append({"organic": org, "scrub": scr, "feasible": d.feasible, "total_stages": d.total_stages,
                        "cost": J if d.feasible else None})
         seen[key] = (J, d if d.feasible else None)
@@ -632,8 +632,8 @@ def optimise_flows(spec: CascadeSpec, targets, *, weights: Mapping[str, float] |
         a_lo, a_hi = centre[0] - h_a, centre[0] + h_a
 
         def count(a, b=b):
-            d = evaluate(round(a, 12), b)[1]
-            return d.total_stages if d is not None else None
+            d = evaluate(round(a, 12), b)[1]  # extraction + scrub stages (strip is fixed)
+            return d.extraction_stages + d.scrub_stages if d is not None else None
 
         def works(a, N, b=b):  # some split of N stages meets the targets at (a, b)
             org, scr = to_flows(round(a, 12), b)
@@ -646,7 +646,7 @@ def optimise_flows(spec: CascadeSpec, targets, *, weights: Mapping[str, float] |
         n_hi, n_lo = count(a_hi), count(a_lo)
         if n_hi is None:
             continue
-        n_top = n_lo if n_lo is not None else seen[centre][1].total_stages + 8
+        n_top = n_lo if n_lo is not None else count(centre[0]) + 8
         for N in range(n_hi, n_top + 1):
             lo, hi = a_lo, a_hi  # works at hi; find the smallest a where N stages work
             if works(lo, N):
