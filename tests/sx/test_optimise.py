@@ -31,7 +31,6 @@ def meets(res, targets):
 
 def exhaustive_minimum(spec, targets, n_max):
     """Every (n, m) with n + m <= n_max, each solved cold: the fewest total stages that meet the targets."""
-    best = None
     for N in range(1, n_max + 1):
         for n in range(1, N + 1):
             m = N - n
@@ -40,7 +39,7 @@ def exhaustive_minimum(spec, targets, n_max):
             s = spec.replace({"cascade": {"extraction_stages": n, "scrub_stages": m}})
             if meets(solve(s), targets):
                 return N
-    return best
+    return None
 
 
 CASES = [
@@ -109,8 +108,7 @@ def test_design_never_returns_a_cascade_that_fails_its_targets(f, beta, reflux, 
     S_min, _ = minimum_extractant(beta, f, pa, pb)
     S = reflux * S_min
     W = S - product_split(f, pa, pb)
-    prob = design_problem(beta_doc({"B": 1 - f, "A": f} if False else {"Pr": 1 - f, "Nd": f},
-                                   {"Pr": 1.0, "Nd": beta}, S, 3 * W / 3.0,
+    prob = design_problem(beta_doc({"Pr": 1 - f, "Nd": f}, {"Pr": 1.0, "Nd": beta}, S, W,
                                    {"extract": {"Nd": {"purity": pa}}, "raffinate": {"Pr": {"purity": pb}}}))
     d = minimum_stages(prob.spec, prob.targets)
     assert d.feasible

@@ -386,12 +386,12 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
     est = estimates(spec, targets)
     ev = _Evaluator(spec, targets)
     scrub_allowed = spec.scrub > 0
-    best_of: dict[int, tuple[float, int]] = {}
+    known: dict[int, bool] = {}
 
     def feasible(N: int) -> bool:
-        if N not in best_of:
-            best_of[N] = (0.0, 0) if _any_split(ev, N, scrub_allowed, ratio) else _best_split(ev, N, scrub_allowed)
-        return best_of[N][0] >= 0.0
+        if N not in known:
+            known[N] = _any_split(ev, N, scrub_allowed, ratio)
+        return known[N]
 
     lo_bound = 1
     if spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2:
@@ -420,7 +420,7 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
             else:
                 lo, step = cand, step * 2
     if hi is None:
-        g, n = _best_split(ev, max_stages, scrub_allowed)
+        _, n = _best_split(ev, max_stages, scrub_allowed)
         res = ev.cache[(n, max_stages - n)][1]
         reason = _infeasible_reason(spec, targets, est, max_stages, res)
         marg = _margin_table(res, targets) if res is not None else {}
