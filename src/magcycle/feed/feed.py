@@ -20,7 +20,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from magcycle.chem.elements import MOLAR_MASS, check_any_element
 from magcycle.errors import InputError
@@ -145,19 +145,22 @@ def _lookup(key: str, field: str) -> FeedClass:
     return CATALOGUE[key]
 
 
-def blend(parts: Mapping[str, float | int] | Mapping[Feed, float], rate, name: str | None = None,
+def blend(parts: Mapping[str, float | int] | Sequence[tuple[str | Feed, float]], rate, name: str | None = None,
           hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> Feed:
-    """Blend feeds by dry mass; ``parts`` maps class keys (or Feeds) to masses or fractions.
+    """Blend feeds by dry mass; ``parts`` maps class keys to masses or fractions
+    (or is a list of (class key or Feed, weight) pairs).
 
     The weights are normalised, so ``{"ev": 2, "wind": 1}`` and ``{"ev": 2/3,
     "wind": 1/3}`` are the same blend. ``rate`` is the dry feed rate (number
     in kg/h or a string such as ``"1200 t/y"``).
     """
     kg_h = parse_mass_flow(rate, "feed.rate", hours_per_year)
-    if not isinstance(parts, Mapping) or not parts:
+    if isinstance(parts, Mapping):
+        parts = list(parts.items())
+    if not isinstance(parts, (list, tuple)) or not parts:
         raise InputError("feed.blend", "expected a table of feed = mass or fraction")
     feeds, weights = [], []
-    for key, w in parts.items():
+    for key, w in parts:
         label = key.name if isinstance(key, Feed) else str(key)
         if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
             raise InputError(f"feed.blend.{label}", f"a blend weight must be a number >= 0, got {w!r}")

@@ -344,6 +344,52 @@ def _any_split(ev: _Evaluator, N: int, scrub_allowed: bool, ratio: float = 0.5) 
     return _best_split(ev, N, scrub_allowed)[0] >= 0.0
 
 
+def smallest_feasible_total(ev, scrub_allowed: bool, lo_bound: int, start: int | None, max_stages: int,
+                            ratio: float = 0.5) -> int | None:
+    """Smallest total N in [lo_bound, max_stages] with some split (n, N - n) where ``ev(n, m) >= 0``.
+
+    ``ev`` is a cached evaluator (``_Evaluator`` or one of the same shape);
+    feasibility is taken to be monotone in N: bracket by doubling from
+    ``start`` (or ``lo_bound``), then bisect. None when ``max_stages`` fails.
+    """
+    known: dict[int, bool] = {}
+
+    def feasible(N: int) -> bool:
+        if N not in known:
+            known[N] = _any_split(ev, N, scrub_allowed, ratio)
+        return known[N]
+
+    # bracket: hi feasible; lo infeasible (lo_bound - 1 is infeasible by the bound)
+    N0 = max(lo_bound, min(start or lo_bound, max_stages))
+    hi: int | None
+    if feasible(N0):
+        hi, lo, step = N0, lo_bound - 1, 1
+        while hi - step >= lo_bound:
+            if feasible(hi - step):
+                hi -= step
+                step *= 2
+            else:
+                lo = hi - step
+                break
+    else:
+        lo, hi, step = N0, None, max(1, N0)
+        while hi is None:
+            cand = min(max_stages, lo + step)
+            if feasible(cand):
+                hi = cand
+            elif cand >= max_stages:
+                return None
+            else:
+                lo, step = cand, step * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if feasible(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
 def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_STAGES,
                    start: int | None = None, ratio: float = 0.5) -> StageDesign:
     """Fewest extraction + scrub stages meeting every target at the spec's flows.
@@ -386,39 +432,11 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
     est = estimates(spec, targets)
     ev = _Evaluator(spec, targets)
     scrub_allowed = spec.scrub > 0
-    known: dict[int, bool] = {}
-
-    def feasible(N: int) -> bool:
-        if N not in known:
-            known[N] = _any_split(ev, N, scrub_allowed, ratio)
-        return known[N]
-
     lo_bound = 1
     if spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2:
         # binary constant beta: no cascade beats total reflux (Fenske)
         lo_bound = max(1, int(math.floor(est["fenske_min_stages"] + 1e-9)))
-    # bracket: hi feasible; lo infeasible (lo_bound - 1 is infeasible by the bound)
-    N0 = max(lo_bound, min(start or lo_bound, max_stages))
-    hi: int | None
-    if feasible(N0):
-        hi, lo, step = N0, lo_bound - 1, 1
-        while hi - step >= lo_bound:
-            if feasible(hi - step):
-                hi -= step
-                step *= 2
-            else:
-                lo = hi - step
-                break
-    else:
-        lo, hi, step = N0, None, max(1, N0)
-        while hi is None:
-            cand = min(max_stages, lo + step)
-            if feasible(cand):
-                hi = cand
-            elif cand >= max_stages:
-                break
-            else:
-                lo, step = cand, step * 2
+    hi = smallest_feasible_total(ev, scrub_allowed, lo_bound, start, max_stages, ratio)
     if hi is None:
         _, n = _best_split(ev, max_stages, scrub_allowed)
         res = ev.cache[(n, max_stages - n)][1]
@@ -426,12 +444,6 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
         marg = _margin_table(res, targets) if res is not None else {}
         return StageDesign(False, ev.variant(n, max_stages - n), targets, res, marg, ev.count,
                            time.perf_counter() - t0, est, reason)
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if feasible(mid):
-            hi = mid
-        else:
-            lo = mid
     # verify from a cold start; on a round-off miss try the next best split or a stage more
     for N in range(hi, max_stages + 1):
         _best_split(ev, N, scrub_allowed)  # every candidate split of N evaluated (cached)

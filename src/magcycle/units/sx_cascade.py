@@ -17,7 +17,7 @@ Degrees of freedom
     ``raffinate_purity`` or ``heavy_recovery``. ``reflux_factor`` = S/S_min.
     Optionally fixed ``extraction_stages`` and ``scrub_stages``.
 
-Design (every run, unless the stages are fixed or the flowsheet froze it)
+Design (the first run, unless the stages are fixed)
     Pseudo-binary keys: beta_key = beta(heavy key) / beta(light key), f_A the
     heavy-side share of the feed RE. The targets give the light RE in the
     extract x and the heavy RE in the raffinate y (per mol feed RE):
@@ -39,6 +39,14 @@ Design (every run, unless the stages are fixed or the flowsheet froze it)
     subnormal range of doubles and lose their relative precision). A target
     that no cascade of up to ``max_stages`` meets is an input error naming
     the unit.
+
+Operation of the built cut (later runs: recycle iterations, other feeds)
+    The stage counts stay as designed. With ``flow_control = "feed_forward"``
+    (default) the organic and scrub flows are set for each feed by the
+    design rule above (S = reflux_factor S_min(f_A), W = S - P(f_A)), as an
+    operator resets them for a new feed blend; where the targets cannot be
+    met by any flow for that feed, the design ratios are held. With
+    ``"ratio"`` the flows keep their design ratios to the RE fed.
 
 Chemistry and reagents (per mol/h of RE to the extract, P)
     Extraction releases 3 P cations to the raffinate: Na+ for the
@@ -67,7 +75,7 @@ import numpy as np
 from magcycle.chem.elements import RARE_EARTHS, check_element
 from magcycle.chem.formula import charge as z_of
 from magcycle.errors import InputError
-from magcycle.units.base import UnitOperation, UnitResult, number, optional, power_law_cost
+from magcycle.units.base import UnitOperation, UnitResult, choice, number, optional, power_law_cost
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
 
@@ -148,6 +156,7 @@ class SXCascade(UnitOperation):
         "light_recovery": (None, optional(_fraction_open)),
         "heavy_recovery": (None, optional(_fraction_open)),
         "reflux_factor": (1.3, number(1.0, 10.0, lo_open=True)),
+        "flow_control": ("feed_forward", choice("feed_forward", "ratio")),
         "extraction_stages": (None, optional(_stages)),
         "scrub_stages": (None, optional(_stages)),
         "max_stages": (400, _stages),
@@ -202,8 +211,9 @@ class SXCascade(UnitOperation):
             ok_heavy = sum(ext[e] for e in heavy) >= (p["heavy_recovery"] - tol) * sum(feed[e] for e in heavy)
         return ok_light, ok_heavy
 
-    def _initial_design(self, f_A, light, heavy):
-        from magcycle.sx.design import minimum_extractant, product_split, xu_stage_estimates
+    def _flows(self, f_A, light, heavy):
+        """(S, W, beta_key, PA, PB) per mol of feed RE for a feed with heavy share f_A."""
+        from magcycle.sx.design import minimum_extractant, product_split
 
         p = self.p
         beta_key = self.beta[heavy[0]] / self.beta[light[-1]]
@@ -222,7 +232,13 @@ class SXCascade(UnitOperation):
         S_min, _ = minimum_extractant(beta_key, f_A, PA, PB)
         P = float(product_split(f_A, PA, PB))
         S = p["reflux_factor"] * float(S_min)
-        W = S - P
+        return S, S - P, beta_key, PA, PB
+
+    def _initial_design(self, f_A, light, heavy):
+        from magcycle.sx.design import xu_stage_estimates
+
+        p = self.p
+        S, W, beta_key, PA, PB = self._flows(f_A, light, heavy)
         if p["extraction_stages"] is not None:
             return p["extraction_stages"], p["scrub_stages"], S, W
         try:
@@ -254,8 +270,14 @@ class SXCascade(UnitOperation):
         F = sum(re_flow[e] for e in comps)
         f_A = sum(re_flow[e] for e in heavy) / F
         frozen = state.get("design")
-        if frozen is not None and frozen["components"] == comps:
+        if frozen is not None:
+            # built equipment: the stages stay; the flows follow the feed
             n, m, S, W = frozen["n"], frozen["m"], frozen["S"], frozen["W"]
+            if self.p["flow_control"] == "feed_forward" and light and heavy:
+                try:
+                    S, W = self._flows(f_A, light, heavy)[:2]
+                except InputError:
+                    pass  # targets unreachable for this feed: hold the design ratios
             spec = self._spec(comps, re_flow, Q_feed, n, m, S, W)
             res = solve(spec, warm_start=state.get("result"))
             return res, spec, n, m, S, W, 0

@@ -1,0 +1,284 @@
+"""Uncertainty of a whole plant: feed blend and assays, rate, unit parameters.
+
+Configuration
+    The plant's equipment is designed once, at the nominal point (every
+    parameter at its nominal value): that solve fixes the SX stage counts
+    and flow ratios (organic and scrub per mol of rare earth fed), as a
+    built plant would have them. Each sample then runs that plant on its
+    own feed and parameters; the SX controls follow the feed (flows scaled
+    with the rare earth fed), the stages do not change.
+
+Parameters (dotted names, values in the units given)
+    ``feed.rate``                dry feed [kg/h]
+    ``feed.blend.CLASS``         blend weight of a catalogue class [-, relative]
+    ``feed.CLASS.El``            assay of element El in CLASS [wt %, dry]; Fe is
+                                 the balance, so the class still sums to 100 wt %
+    ``feed.CLASS.moisture``      moisture of CLASS [wt %]
+    ``units.UNIT.PARAM[.KEY]``   a unit parameter (e.g. ``units.sx_ndpr.beta.Pr``);
+                                 parameters that only shape the design (targets)
+                                 have no effect once the design is fixed
+
+Metrics (``path``)
+    ``products.NAME.purity``, ``products.NAME.recovery.El``,
+    ``products.NAME.t_per_y``, ``products.NAME.impurities_ppm.X``,
+    ``products.NAME.meets_spec`` (pass), ``all_products_meet_spec`` (pass),
+    ``reagents.SPECIES.kg_per_t`` (per tonne of dry feed),
+    ``recycle_iterations``.
+
+Warm start
+    Within a chunk, each sample starts from the nearest solved neighbour
+    (Euclidean distance in the unit cube of the parameters) among the
+    nominal solution and the chunk's samples solved before it: its SX
+    profiles and recycle tear streams are the starting point. A sample
+    whose solve fails (no convergence, lost mass, a physically impossible
+    feed) is recorded with its reason and counts as not meeting spec.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from magcycle.analysis.model import Metric
+from magcycle.analysis.parameters import Distribution, Parameter
+from magcycle.errors import ConvergenceError, InputError, MassBalanceError
+
+#: nominal plant solves, per process, keyed by the problem's token
+_NOMINAL: dict[str, tuple] = {}
+#: elements whose class ranges the default study varies
+DEFAULT_ASSAY_ELEMENTS = ("Nd", "Pr", "Dy", "Tb")
+
+
+def _plant_document(plant) -> dict:
+    from magcycle.flowsheet.spec import FlowsheetSpec, load_flowsheet, reference_plant_path
+
+    if plant is None:
+        return load_flowsheet(reference_plant_path()).document
+    if isinstance(plant, FlowsheetSpec):
+        return plant.document
+    if isinstance(plant, dict):
+        return plant
+    return load_flowsheet(plant).document
+
+
+def _blend_weights(doc: dict) -> dict[str, float]:
+    feed = doc.get("feed") or {}
+    if "blend" in feed:
+        return {k: float(v) for k, v in feed["blend"].items()}
+    if "class" in feed:
+        return {str(feed["class"]): 1.0}
+    raise InputError("feed", "the plant has no [feed] blend or class to vary")
+
+
+def default_plant_parameters(plant=None, blend_span: float = 0.5) -> list[Parameter]:
+    """Feed variability from the catalogue: each blend weight uniform within
+    +/- ``blend_span`` of its nominal, and each class's Nd, Pr, Dy, Tb uniform
+    over the catalogue range (nominal: the catalogue's nominal assay)."""
+    from magcycle.feed.catalogue import CATALOGUE
+
+    doc = _plant_document(plant)
+    out = []
+    weights = _blend_weights(doc)
+    if len(weights) > 1:
+        for key, w in weights.items():
+            out.append(Parameter(f"feed.blend.{key}", Distribution("uniform", (w * (1 - blend_span),
+                                                                               w * (1 + blend_span))),
+                                 w, "-", "plant [feed] blend +/- 50 %"))
+    for key in weights:
+        cls = CATALOGUE[key]
+        for el in DEFAULT_ASSAY_ELEMENTS:
+            lo, hi = cls.ranges[el]
+            if hi > lo:
+                out.append(Parameter(f"feed.{key}.{el}", Distribution("uniform", (lo, hi)), cls.nominal[el],
+                                     "wt %", cls.sources.get(el, "feed catalogue range")))
+    return out
+
+
+def default_plant_metrics(plant=None) -> list[Metric]:
+    from magcycle.flowsheet.products import product_specs
+
+    doc = _plant_document(plant)
+    specs = product_specs()
+    out = []
+    for name, p in (doc.get("products") or {}).items():
+        out.append(Metric(f"{name} purity", f"products.{name}.purity", at_least=specs[p["spec"]]["min_purity"]))
+        for el in p["elements"]:
+            out.append(Metric(f"{name} recovery {el}", f"products.{name}.recovery.{el}"))
+        out.append(Metric(f"{name} t/y", f"products.{name}.t_per_y", units="t/y"))
+        out.append(Metric(f"{name} meets spec", f"products.{name}.meets_spec", kind="pass"))
+    out.append(Metric("all products meet spec", "all_products_meet_spec", kind="pass"))
+    for sp in ("HCl", "H2C2O4", "NaOH", "H2O2"):
+        out.append(Metric(f"{sp} kg/t feed", f"reagents.{sp}.kg_per_t", units="kg/t"))
+    return out
+
+
+@dataclass
+class PlantProblem:
+    """A plant document, its uncertain parameters and its metrics (see the module docstring)."""
+
+    document: dict
+    parameters: list
+    metrics: list
+    chunk_size: int = 32
+    token: str = field(default="", repr=False)
+
+    def __post_init__(self):
+        self.document = copy.deepcopy(self.document)
+        names = [p.name for p in self.parameters]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise InputError(f"parameters.{dup}", "declared twice")
+        blob = json.dumps([self.document, [p.to_dict() for p in self.parameters],
+                           [m.to_dict() for m in self.metrics]], sort_keys=True, default=str)
+        self.token = hashlib.sha256(blob.encode()).hexdigest()[:16]
+        # check every name and path now, on the nominal point, not in a worker
+        self._build(np.array([p.nominal for p in self.parameters]))
+        for m in self.metrics:
+            self._check_metric(m)
+
+    @classmethod
+    def default(cls, plant=None, **kw) -> "PlantProblem":
+        return cls(_plant_document(plant), default_plant_parameters(plant), default_plant_metrics(plant), **kw)
+
+    # -------------------------------------------------------------- building
+    def _build(self, x: np.ndarray):
+        """(FlowsheetSpec, Feed) for one sample's parameter values."""
+        from magcycle.feed.catalogue import CATALOGUE
+        from magcycle.feed.feed import Feed, blend, parse_mass_flow
+        from magcycle.flowsheet.spec import parse_flowsheet
+
+        doc = self.document
+        feed_doc = doc.get("feed") or {}
+        weights = _blend_weights(doc)
+        hours = float((doc.get("plant") or {}).get("hours_per_year", 8000))
+        rate = parse_mass_flow(feed_doc.get("rate", "100 kg/h"), "feed.rate", hours)
+        assay: dict[str, dict] = {}
+        moisture: dict[str, float] = {}
+        unit_changes = []
+        for p, v in zip(self.parameters, x):
+            parts = p.name.split(".")
+            where = f"parameters.{p.name}"
+            v = float(v)
+            if parts == ["feed", "rate"]:
+                rate = v
+            elif len(parts) == 3 and parts[:2] == ["feed", "blend"]:
+                if parts[2] not in CATALOGUE:
+                    raise InputError(where, f"unknown feed class {parts[2]!r}")
+                weights[parts[2]] = v
+            elif len(parts) == 3 and parts[0] == "feed":
+                if parts[1] not in CATALOGUE:
+                    raise InputError(where, f"unknown feed class {parts[1]!r}")
+                if parts[2] == "moisture":
+                    moisture[parts[1]] = v
+                elif parts[2] in CATALOGUE[parts[1]].nominal and parts[2] != "Fe":
+                    assay.setdefault(parts[1], {})[parts[2]] = v
+                else:
+                    raise InputError(where, f"{parts[2]!r} is not an assay element of {parts[1]} "
+                                            "(Fe is the balance)")
+            elif len(parts) >= 3 and parts[0] == "units":
+                if parts[1] not in (doc.get("units") or {}):
+                    raise InputError(where, f"no unit {parts[1]!r} in the plant")
+                unit_changes.append((parts[1:], v))
+            else:
+                raise InputError(where, "expected feed.rate, feed.blend.CLASS, feed.CLASS.El, "
+                                        "feed.CLASS.moisture or units.UNIT.PARAM")
+        pairs = []
+        for key, w in weights.items():
+            cls = CATALOGUE[key]
+            comp = dict(cls.nominal)
+            comp.update(assay.get(key, {}))
+            comp["Fe"] = 100.0 - sum(v for k, v in comp.items() if k != "Fe")
+            if comp["Fe"] < 0:
+                raise InputError(f"parameters.feed.{key}", f"the assay sums to {100 - comp['Fe']:.2f} wt % "
+                                                           "before iron")
+            comp = {k: v for k, v in comp.items() if v > 0}
+            pairs.append((Feed(key, 1.0, comp, moisture.get(key, cls.moisture_wt_pct), {key: 1.0}), w))
+        feed = blend(pairs, rate, hours_per_year=hours)
+        spec = None
+        if unit_changes:
+            d = copy.deepcopy(doc)
+            for path, v in unit_changes:
+                table = d["units"][path[0]]
+                for k in path[1:-1]:
+                    table = table.setdefault(k, {})
+                table[path[-1]] = v
+            spec = parse_flowsheet(d, "study")
+        return spec, feed
+
+    def _check_metric(self, m: Metric) -> None:
+        parts = m.path.split(".")
+        products = self.document.get("products") or {}
+        ok = (m.path in ("all_products_meet_spec", "recycle_iterations")
+              or (parts[0] == "reagents" and len(parts) == 3 and parts[2] == "kg_per_t")
+              or (parts[0] == "products" and len(parts) >= 3 and parts[1] in products
+                  and (parts[2:] in (["purity"], ["t_per_y"], ["meets_spec"])
+                       or (len(parts) == 4 and parts[2] in ("recovery", "impurities_ppm")))))
+        if not ok:
+            raise InputError(f"metrics.{m.name}", f"unknown plant metric {m.path!r}; products: "
+                                                  f"{', '.join(products)}")
+
+    # ------------------------------------------------------------ evaluating
+    def _nominal(self):
+        if self.token not in _NOMINAL:
+            from magcycle.flowsheet import parse_flowsheet, simulate
+
+            x = np.array([p.nominal for p in self.parameters])
+            spec, feed = self._build(x)
+            spec = spec or parse_flowsheet(self.document, "study")
+            _NOMINAL.clear()  # one study at a time per process
+            _NOMINAL[self.token] = (parse_flowsheet(self.document, "study"), simulate(spec, feed))
+        return _NOMINAL[self.token]
+
+    def values(self, r) -> np.ndarray:
+        from magcycle.chem.formula import formula_mass
+
+        products = {p["name"]: p for p in r.products}
+        reagents = r.reagents_mol_h
+        out = np.full(len(self.metrics), np.nan)
+        for j, m in enumerate(self.metrics):
+            parts = m.path.split(".")
+            if m.path == "all_products_meet_spec":
+                v = float(r.all_products_meet_spec)
+            elif m.path == "recycle_iterations":
+                v = float(r.recycle_iterations)
+            elif parts[0] == "reagents":
+                v = reagents.get(parts[1], 0.0) * formula_mass(parts[1]) / 1000.0 / r.feed.kg_per_h * 1000.0
+            else:
+                p = products[parts[1]]
+                if parts[2] == "meets_spec":
+                    v = float(p["meets_spec"] is not False)
+                elif len(parts) == 3:
+                    v = p[parts[2]]
+                else:
+                    v = (p[parts[2]] or {}).get(parts[3])
+            out[j] = np.nan if v is None else float(v)
+        return out
+
+    def evaluate(self, X, U):
+        from magcycle.flowsheet import simulate
+
+        base_spec, nominal = self._nominal()
+        Y = np.full((len(X), len(self.metrics)), np.nan)
+        errors: list = [None] * len(X)
+        seen_u = [np.full(U.shape[1], 0.5)]
+        seen_r = [nominal]
+        for i in range(len(X)):
+            near = int(np.argmin([np.sum((U[i] - u) ** 2) for u in seen_u]))
+            try:
+                spec, feed = self._build(X[i])
+                r = simulate(spec or base_spec, feed, warm=seen_r[near])
+            except (ConvergenceError, MassBalanceError, InputError) as exc:
+                errors[i] = f"{type(exc).__name__}: {exc}"
+                continue
+            Y[i] = self.values(r)
+            seen_u.append(U[i])
+            seen_r.append(r)
+        return Y, errors
+
+    def nominal_metrics(self) -> dict:
+        _, r = self._nominal()
+        return {m.name: float(v) for m, v in zip(self.metrics, self.values(r))}
