@@ -10,6 +10,10 @@ Subcommands::
     magcycle sx design FILE [--json] [--optimise-flows]
                                       design a cascade for its [targets]
     magcycle sx examples [--json]     solve the bundled example cascades
+    magcycle uq [STUDY|PLANT] [--samples N] [--sobol N] [--scheduler ADDR] ...
+                                      Monte Carlo over feed and model uncertainty
+    magcycle design [STUDY|PLANT] [--probability P] ...
+                                      robust design: fewest stages meeting spec with P
 
 Exit status: 0 on success; 2 for bad input (argparse usage errors and
 :class:`magcycle.errors.InputError`, printed as ``magcycle: error: FIELD:
@@ -362,6 +366,178 @@ def _cmd_feed_show(args) -> str:
     return head + _table(["element", "wt % (dry)", "range", "kg/h", "source"], rows, right_from=1) + "\n"
 
 
+# -------------------------------------------------------- uncertainty, design
+class _Progress:
+    """A progress bar on stderr: redrawn in place on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self, what: str, quiet: bool = False):
+        self.what, self.quiet = what, quiet
+        self.t0 = self.last = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        now = time.perf_counter()
+        if done < total and now - self.last < (0.2 if self.tty else 5.0):
+            return
+        self.last = now
+        el = now - self.t0
+        eta = el / done * (total - done) if done else float("nan")
+        bar = "#" * int(30 * done / max(total, 1))
+        msg = f"{PROG}: {self.what} [{bar:<30}] {done}/{total} samples, {el:.0f} s, about {eta:.0f} s left"
+        if self.tty:
+            print("\r" + msg, end="\n" if done >= total else "", file=sys.stderr, flush=True)
+        else:
+            print(msg, file=sys.stderr, flush=True)
+
+
+def _study(args):
+    from pathlib import Path
+
+    from magcycle.analysis.study import load_study, study_from_dict
+    from magcycle.sx.spec import read_document
+
+    target = args.study
+    if target is None:
+        return study_from_dict({"study": {"plant": "reference"}})
+    p = Path(target)
+    if p.is_file():
+        doc = read_document(p)
+        if isinstance(doc, dict) and ("study" in doc or "parameters" in doc):
+            return load_study(p)
+        return study_from_dict({"study": {"plant": str(p.resolve())}})
+    return study_from_dict({"study": {"plant": target}})  # a built-in plant name
+
+
+def _apply_overrides(study, args):
+    from magcycle.analysis.sampling import METHODS
+
+    for key in ("samples", "seed"):
+        v = getattr(args, key, None)
+        if v is not None:
+            if v < (1 if key == "samples" else 0):
+                raise InputError(f"--{key}", f"must be >= {1 if key == 'samples' else 0}, got {v}")
+            setattr(study, key, v)
+    if getattr(args, "method", None):
+        if args.method not in METHODS:
+            raise InputError("--method", f"expected one of {', '.join(METHODS)}")
+        study.method = args.method
+    if getattr(args, "sobol", None) is not None:
+        if args.sobol < 0:
+            raise InputError("--sobol", f"must be >= 0, got {args.sobol}")
+        study.sobol = args.sobol
+    if getattr(args, "probability", None) is not None:
+        if not 0 < args.probability < 1:
+            raise InputError("--probability", f"must be in (0, 1), got {args.probability}")
+        study.probability = args.probability
+    if args.workers is not None and args.workers < 1:
+        raise InputError("--workers", f"must be >= 1, got {args.workers}")
+    return study
+
+
+def _executor(args):
+    from magcycle.analysis.executors import make_executor
+
+    return make_executor(args.scheduler, args.workers)
+
+
+def _cmd_uq(args) -> str:
+    from magcycle.analysis.model import Model
+    from magcycle.analysis.study import samples_csv, uq_document
+    from magcycle.report.uq_html import render_uq_report
+
+    study = _guard(lambda: _apply_overrides(_study(args), args))
+    model = _guard(lambda: Model(study.problem))
+    ex = _guard(lambda: _executor(args))
+    try:
+        mc = _guard(lambda: model.monte_carlo(study.samples, method=study.method, seed=study.seed, executor=ex,
+                                              confidence=study.confidence,
+                                              progress=_Progress("Monte Carlo", args.quiet)))
+        sob = None
+        if study.sobol:
+            sob = _guard(lambda: model.sobol(study.sobol, seed=study.seed, executor=ex, confidence=study.confidence,
+                                             progress=_Progress("Sobol design", args.quiet)))
+    finally:
+        ex.close()
+    doc = uq_document(study, mc, sob)
+    text = _dumps(doc)
+    _write_atomically(args.out, {"results.json": text, "report.html": render_uq_report(doc),
+                                 "samples.csv": samples_csv(mc)})
+    if args.json:
+        return text
+    p = mc.probability()
+    rows = []
+    for m in mc.metrics:
+        s = doc["monte_carlo"]["summary"][m.name]
+        pr = doc["monte_carlo"]["probability_by_metric"].get(m.name)
+        lim = (f">= {m.at_least:g}" if m.at_least is not None else f"<= {m.at_most:g}" if m.at_most is not None
+               else "pass" if m.kind == "pass" else "")
+        rows.append([m.name, lim] + [f"{s[k]:.6g}" if s.get("n") else "-" for k in ("mean", "p05", "p95")]
+                    + ["" if pr is None else f"{100 * pr['p']:.2f}"])
+    fails = sum(mc.failures().values())
+    head = (f"{doc['subject']}: {mc.n} samples ({mc.method}, seed {mc.seed}) on {mc.executor} "
+            f"x{mc.workers} in {mc.seconds:.1f} s; {fails} failed\n"
+            f"P(meets every spec) = {100 * p['p']:.2f} % ({100 * study.confidence:.0f} % interval "
+            f"{100 * p['lower']:.2f}-{100 * p['upper']:.2f} %)\n")
+    out = head + _table(["metric", "limit", "mean", "5 %", "95 %", "P(meets) %"], rows, right_from=2) + "\n"
+    if sob is not None:
+        srows = [[metric, name, f"{v['S1']:.3f}", f"{v['ST']:.3f}"]
+                 for metric, idx in sob.indices.items() for name, v in idx.items()]
+        out += "Sobol indices\n" + _table(["metric", "parameter", "S1", "ST"], srows, right_from=2) + "\n"
+    return out + f"wrote results.json, report.html and samples.csv in {args.out}\n"
+
+
+def _cmd_design(args):
+    from magcycle.analysis.robust import STAGE_FACTORS, robust_cascade_design, robust_plant_design
+    from magcycle.report.uq_html import render_design_report
+
+    study = _guard(lambda: _apply_overrides(_study(args), args))
+    explicit = args.samples is not None or study.source != "study"
+    if study.kind == "plant":
+        if not explicit:
+            study.samples = 300
+        ex = _guard(lambda: _executor(args))
+        try:
+            d = _guard(lambda: robust_plant_design(
+                study.problem, probability=study.probability, confidence=study.confidence, samples=study.samples,
+                method=study.method, seed=study.seed, executor=ex,
+                factors=study.settings.get("stage_factors") or STAGE_FACTORS,
+                progress=None if args.quiet else (lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True))))
+        finally:
+            ex.close()
+        subject = f"plant {study.problem.document.get('plant', {}).get('name', '?')}"
+    else:
+        if study.design is None:
+            raise _Failure("error: study.cascade: the cascade file has no [targets] to design for", EXIT_INPUT)
+        d = _guard(lambda: robust_cascade_design(
+            study.design, study.problem.parameters, probability=study.probability, confidence=study.confidence,
+            samples=study.samples, method=study.method, seed=study.seed, max_stages=study.max_stages))
+        subject = f"cascade {study.source}"
+    doc = {"kind": "design", "subject": subject, "design": d.to_dict()}
+    text = _dumps(doc)
+    _write_atomically(args.out, {"design.json": text, "report.html": render_design_report(doc)})
+    status = 0 if d.feasible else EXIT_SOLVE
+    if args.json:
+        return text, status
+    dd = doc["design"]
+    if not d.feasible:
+        return f"INFEASIBLE: {d.reason}\n", status
+    p = dd["probability"]
+    prob = (f"P(meets spec) = {100 * p['p']:.2f} % (lower bound {100 * p['lower']:.2f} % at "
+            f"{100 * study.confidence:.0f} % confidence, {p['samples']} samples; required {study.probability:g})")
+    if study.kind == "plant":
+        cuts = ", ".join(f"{k} {n}+{m}" for k, (n, m) in dd["sx_stages"].items())
+        return (f"{subject}: stage factor {dd['stage_factor']:g} -> {dd['total_sx_stages']} SX stages ({cuts}), "
+                f"SX purchase cost {dd['sx_purchase_cost_usd']:,.0f} USD\n{prob}\n"
+                f"wrote design.json and report.html in {args.out}\n")
+    nom = dd["nominal_design"]
+    strip = f" + {dd['strip_stages']} strip" if dd["strip_stages"] else ""
+    return (f"{subject}: {dd['extraction_stages']} extraction + {dd['scrub_stages']} scrub{strip} = "
+            f"{dd['total_stages']} stages "
+            f"(nominal minimum {nom.get('total_stages')})\n{prob}\nwrote design.json and report.html in {args.out}\n")
+
+
 # -------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -428,6 +604,41 @@ def build_parser() -> argparse.ArgumentParser:
     examples.add_argument("--json", action="store_true",
                           help="print the result documents as JSON, keyed by example name")
     examples.set_defaults(handler=_cmd_sx_examples)
+
+    def study_options(p, what):
+        p.add_argument("study", nargs="?", metavar="STUDY|PLANT",
+                       help="study file ([study], [parameters], [metrics]; see magcycle.analysis.study), or a "
+                       "plant (built-in name or flowsheet file) with the catalogue's feed variability; "
+                       "default: the reference plant")
+        p.add_argument("--samples", type=int, metavar="N", help=f"samples {what}")
+        p.add_argument("--method", choices=("random", "lhs", "sobol"), help="sampling method (default lhs)")
+        p.add_argument("--seed", type=int, help="random seed (default 0): the same seed, the same numbers on "
+                       "any executor")
+        p.add_argument("--scheduler", metavar="ADDR", help="serial, processes[:N] (default) or a Dask "
+                       "scheduler address tcp://host:port")
+        p.add_argument("--workers", type=int, metavar="N", help="local worker processes (default: cores)")
+        p.add_argument("--json", action="store_true", help="print the result document as JSON")
+        p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+    uq = sub.add_parser("uq", help="Monte Carlo of a plant or cascade under uncertainty",
+                        description="Seeded Monte Carlo over feed and model uncertainty: probability of meeting "
+                        "spec with its interval, metric distributions, rank correlations and (with --sobol) "
+                        "Sobol indices. Writes results.json, report.html and samples.csv.")
+    study_options(uq, "(default 1000)")
+    uq.add_argument("--sobol", type=int, metavar="N", help="also Sobol indices from N base samples "
+                    "(N (d + 2) evaluations)")
+    uq.add_argument("--out", default="magcycle-uq", metavar="DIR", help="output folder (default magcycle-uq)")
+    uq.set_defaults(handler=_cmd_uq)
+    des = sub.add_parser("design", help="robust design: fewest stages meeting spec with a probability",
+                         description="Robust design. For a plant: the smallest factor on the SX cuts' stages whose "
+                         "Monte Carlo meets every product spec with the required probability (lower confidence "
+                         "bound). For a cascade study with [targets]: the fewest extraction + scrub stages with "
+                         "P(meets every target) >= probability. Exit status 1 when infeasible.")
+    study_options(des, "per candidate design (default: the study's, or 300 for a plant)")
+    des.add_argument("--probability", type=float, metavar="P", help="required probability (default 0.99)")
+    des.add_argument("--out", default="magcycle-design", metavar="DIR",
+                     help="output folder (default magcycle-design)")
+    des.set_defaults(handler=_cmd_design)
     return parser
 
 

@@ -87,7 +87,7 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, address: str, timeout: float = 20.0):
+    def __init__(self, address: str, timeout: float = 10.0):
         try:
             from distributed import Client
         except ImportError:
@@ -101,17 +101,13 @@ class DaskExecutor:
         self.workers = len(self.client.scheduler_info().get("workers", {}))
 
     def map(self, problem, chunks, progress=None):
-        from distributed import as_completed
-
         handle = self.client.scatter(problem, broadcast=True)
         futures = [self.client.submit(evaluate_chunk, handle, X, U, pure=False) for X, U in chunks]
-        index = {f.key: i for i, f in enumerate(futures)}
-        out = [None] * len(chunks)
-        for f in as_completed(futures):
-            i = index[f.key]
-            out[i] = f.result()
+        out = []
+        for (X, _), f in zip(chunks, futures):  # collected in order; the cluster works ahead
+            out.append(f.result())
             if progress:
-                progress(len(chunks[i][0]))
+                progress(len(X))
         return out
 
     def close(self):

@@ -25,6 +25,11 @@ Metrics (``path``)
     ``reagents.SPECIES.kg_per_t`` (per tonne of dry feed),
     ``recycle_iterations``.
 
+Stage margin
+    ``stage_factor`` f scales every SX cut of the nominal design to
+    ceil(f n) extraction and ceil(f m) scrub stages before the samples run
+    (used by the robust plant design, :mod:`magcycle.analysis.robust`).
+
 Warm start
     Within a chunk, each sample starts from the nearest solved neighbour
     (Euclidean distance in the unit cube of the parameters) among the
@@ -111,9 +116,33 @@ def default_plant_metrics(plant=None) -> list[Metric]:
         out.append(Metric(f"{name} t/y", f"products.{name}.t_per_y", units="t/y"))
         out.append(Metric(f"{name} meets spec", f"products.{name}.meets_spec", kind="pass"))
     out.append(Metric("all products meet spec", "all_products_meet_spec", kind="pass"))
-    for sp in ("HCl", "H2C2O4", "NaOH", "H2O2"):
-        out.append(Metric(f"{sp} kg/t feed", f"reagents.{sp}.kg_per_t", units="kg/t"))
+    for sp, label in (("HCl", "HCl"), ("NaOH", "NaOH"), ("H2O2", "H2O2"), ("H2C2O4.2H2O", "oxalic acid dihydrate")):
+        out.append(Metric(f"{label} kg/t feed", f"reagents.{sp}.kg_per_t", units="kg/t"))
     return out
+
+
+def scale_stages(result, factor: float):
+    """A copy of ``result`` whose frozen SX designs have ceil(factor n), ceil(factor m) stages."""
+    import dataclasses
+    import math
+
+    state = {}
+    for k, v in result.state.items():
+        v = dict(v) if isinstance(v, dict) else v
+        if isinstance(v, dict) and "design" in v:
+            d = dict(v["design"])
+            d["n"] = max(1, math.ceil(factor * d["n"] - 1e-9))
+            d["m"] = max(1, math.ceil(factor * d["m"] - 1e-9))
+            v["design"] = d
+            v.pop("result", None)
+        state[k] = v
+    return dataclasses.replace(result, state=state)
+
+
+def sx_stages(result) -> dict[str, tuple[int, int]]:
+    """(extraction, scrub) stages of each SX cut of a plant solve."""
+    return {k: (v["design"]["n"], v["design"]["m"]) for k, v in result.state.items()
+            if isinstance(v, dict) and "design" in v}
 
 
 @dataclass
@@ -124,6 +153,7 @@ class PlantProblem:
     parameters: list
     metrics: list
     chunk_size: int = 32
+    stage_factor: float = 1.0
     token: str = field(default="", repr=False)
 
     def __post_init__(self):
@@ -132,8 +162,11 @@ class PlantProblem:
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
             raise InputError(f"parameters.{dup}", "declared twice")
+        if isinstance(self.stage_factor, bool) or not isinstance(self.stage_factor, (int, float)) \
+                or not 0.05 <= self.stage_factor <= 20:
+            raise InputError("stage_factor", f"must be a number in [0.05, 20], got {self.stage_factor!r}")
         blob = json.dumps([self.document, [p.to_dict() for p in self.parameters],
-                           [m.to_dict() for m in self.metrics]], sort_keys=True, default=str)
+                           [m.to_dict() for m in self.metrics], self.stage_factor], sort_keys=True, default=str)
         self.token = hashlib.sha256(blob.encode()).hexdigest()[:16]
         # check every name and path now, on the nominal point, not in a worker
         self._build(np.array([p.nominal for p in self.parameters]))
@@ -213,7 +246,7 @@ class PlantProblem:
         parts = m.path.split(".")
         products = self.document.get("products") or {}
         ok = (m.path in ("all_products_meet_spec", "recycle_iterations")
-              or (parts[0] == "reagents" and len(parts) == 3 and parts[2] == "kg_per_t")
+              or (parts[0] == "reagents" and len(parts) >= 3 and parts[-1] == "kg_per_t")
               or (parts[0] == "products" and len(parts) >= 3 and parts[1] in products
                   and (parts[2:] in (["purity"], ["t_per_y"], ["meets_spec"])
                        or (len(parts) == 4 and parts[2] in ("recovery", "impurities_ppm")))))
@@ -229,9 +262,16 @@ class PlantProblem:
             x = np.array([p.nominal for p in self.parameters])
             spec, feed = self._build(x)
             spec = spec or parse_flowsheet(self.document, "study")
+            r = simulate(spec, feed)
+            if self.stage_factor != 1.0:
+                r = simulate(spec, feed, warm=scale_stages(r, self.stage_factor))
             _NOMINAL.clear()  # one study at a time per process
-            _NOMINAL[self.token] = (parse_flowsheet(self.document, "study"), simulate(spec, feed))
+            _NOMINAL[self.token] = (parse_flowsheet(self.document, "study"), r)
         return _NOMINAL[self.token]
+
+    def nominal_result(self):
+        """The nominal plant solve (its SX design is the one every sample runs)."""
+        return self._nominal()[1]
 
     def values(self, r) -> np.ndarray:
         from magcycle.chem.formula import formula_mass
@@ -246,7 +286,8 @@ class PlantProblem:
             elif m.path == "recycle_iterations":
                 v = float(r.recycle_iterations)
             elif parts[0] == "reagents":
-                v = reagents.get(parts[1], 0.0) * formula_mass(parts[1]) / 1000.0 / r.feed.kg_per_h * 1000.0
+                sp = ".".join(parts[1:-1])  # a species may hold a dot (H2C2O4.2H2O)
+                v = reagents.get(sp, 0.0) * formula_mass(sp) / 1000.0 / r.feed.kg_per_h * 1000.0
             else:
                 p = products[parts[1]]
                 if parts[2] == "meets_spec":
