@@ -20,7 +20,7 @@ _BAR = "#1f77b4"
 _BAR2 = "#ff7f0e"
 
 
-def _num(x, digits=4) -> str:
+def _num(x, digits=6) -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "-"
     if isinstance(x, int):

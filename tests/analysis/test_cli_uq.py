@@ -1,0 +1,172 @@
+"""`magcycle uq` and `magcycle design` from the command line: outputs, reproducibility, bad input,
+and the HTML page in a real headless Chromium."""
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from magcycle import cli
+
+CASCADE = """
+[cascade]
+model = "constant_beta"
+extraction_stages = 24
+scrub_stages = 24
+[flows]
+organic = 3.3
+feed = 1.0
+scrub = 2.547475
+[feed]
+Pr = 0.25
+Nd = 0.75
+[model]
+beta = { Pr = 1.0, Nd = 1.5 }
+organic_loading = 1.0
+scrub_acid = 3.0
+[targets]
+extract = { Nd = { purity = 0.98 } }
+raffinate = { Pr = { purity = 0.97 } }
+"""
+
+STUDY = """
+[study]
+cascade = "prnd.toml"
+samples = 200
+seed = 3
+sobol = 256
+probability = 0.9
+
+[parameters]
+"model.beta.Nd" = { normal = [1.5, 0.03] }
+"feed.Pr" = { uniform = [0.22, 0.28] }
+"""
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture()
+def study(tmp_path):
+    (tmp_path / "prnd.toml").write_text(CASCADE)
+    (tmp_path / "study.toml").write_text(STUDY)
+    return tmp_path
+
+
+def run(argv, capsys):
+    code = cli.main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_uq_writes_results_and_repeats_itself(study, capsys):
+    out1, out2 = study / "a", study / "b"
+    code, text, _ = run(["uq", str(study / "study.toml"), "--scheduler", "serial", "--out", str(out1), "--json",
+                         "--quiet"], capsys)
+    assert code == 0
+    doc = json.loads(text)
+    mc = doc["monte_carlo"]
+    assert mc["samples"] == 200 and mc["seed"] == 3
+    names = [m["name"] for m in mc["metrics"]]
+    assert names == ["extract.Nd.purity", "raffinate.Pr.purity", "meets_targets"]
+    p = mc["probability_meets_spec"]
+    assert p["lower"] <= p["p"] <= p["upper"] and p["samples"] == 200
+    assert set(doc["sobol"]["indices"]["extract.Nd.purity"]) == {"model.beta.Nd", "feed.Pr"}
+    assert {f.name for f in out1.iterdir()} == {"results.json", "report.html", "samples.csv"}
+    rows = (out1 / "samples.csv").read_text().splitlines()
+    assert len(rows) == 201 and rows[0].startswith("sample,model.beta.Nd,feed.Pr,extract.Nd.purity")
+    # the same seed in two processes: the same samples.csv, byte for byte
+    code, _, _ = run(["uq", str(study / "study.toml"), "--scheduler", "processes:2", "--out", str(out2), "--quiet"],
+                     capsys)
+    assert code == 0
+    assert (out1 / "samples.csv").read_bytes() == (out2 / "samples.csv").read_bytes()
+
+
+def test_design_of_a_cascade_study(study, capsys):
+    code, text, _ = run(["design", str(study / "study.toml"), "--samples", "40", "--out", str(study / "d"), "--json",
+                         "--quiet"], capsys)
+    assert code == 0
+    d = json.loads(text)["design"]
+    assert d["feasible"] and d["probability"]["lower"] >= 0.9 and d["samples"] == 40
+    assert d["total_stages"] == d["extraction_stages"] + d["scrub_stages"]
+    code, text, _ = run(["design", str(study / "study.toml"), "--samples", "40", "--probability", "0.999",
+                         "--out", str(study / "e")], capsys)
+    assert code == 2  # 40 samples cannot show 99.9 %
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["uq", "--samples", "0"], "--samples"),
+    (["uq", "--workers", "0"], "--workers"),
+    (["uq", "nonexistent-plant"], "plant: no such file"),
+    (["uq", "--scheduler", "threads"], "scheduler"),
+    (["design", "--probability", "1.5"], "--probability"),
+])
+def test_bad_command_lines(argv, words, capsys, tmp_path):
+    code, out, err = run(argv + ["--out", str(tmp_path / "x")], capsys)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0]
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("text,words", [
+    ("[study]\nsamples = -1\n", "study.samples"),
+    ("[study]\nmethod = 'halton'\n", "study.method"),
+    ("[study]\ncolour = 1\n", "study.colour"),
+    ("[study]\nplant = 'reference'\n[parameters]\n'feed.ev.Dy' = { uniform = [5, 1] }\n", "parameters.feed.ev.Dy"),
+    ("[study]\ncascade = 'prnd.toml'\n", "parameters"),
+    ("[study]\nplant = 'reference'\n[metrics]\nx = { path = 'products.Gold.purity' }\n", "metrics.x"),
+    ("not toml [", "study.toml"),
+])
+def test_bad_study_files(text, words, study, capsys):
+    (study / "study.toml").write_text(text)
+    code, out, err = run(["uq", str(study / "study.toml"), "--out", str(study / "x")], capsys)
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1 and words in err
+
+
+def test_plant_uq_and_design_from_a_study_file(study, capsys):
+    (study / "plant.toml").write_text("""
+[study]
+plant = "reference"
+samples = 40
+seed = 1
+probability = 0.9
+stage_factors = [0.4, 1.0]
+[parameters]
+"feed.blend.ev" = { uniform = [0.2, 0.5], nominal = 0.35 }
+"feed.ev.Dy" = { uniform = [2, 8], nominal = 4.5 }
+""")
+    code, text, _ = run(["uq", str(study / "plant.toml"), "--samples", "8", "--scheduler", "serial", "--json",
+                         "--quiet", "--out", str(study / "u")], capsys)
+    assert code == 0
+    mc = json.loads(text)["monte_carlo"]
+    assert mc["samples"] == 8 and mc["failed_samples"] == {}
+    assert "NdPr oxide purity" in mc["summary"]
+    code, text, _ = run(["design", str(study / "plant.toml"), "--scheduler", "serial", "--quiet",
+                         "--out", str(study / "pd")], capsys)
+    assert code == 0 and "stage factor 1" in text
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (.ci/run installs it)")
+def test_pages_render_in_a_browser(study, capsys):
+    run(["uq", str(study / "study.toml"), "--scheduler", "serial", "--out", str(study / "u"), "--quiet"], capsys)
+    run(["design", str(study / "study.toml"), "--samples", "40", "--out", str(study / "d"), "--quiet"], capsys)
+    doms = {}
+    for name in ("u", "d"):
+        page = study / name / "report.html"
+        proc = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={study / ('profile-' + name)}", "--dump-dom",
+                               page.as_uri()], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        doms[name] = proc.stdout
+    plots = re.findall(r'<svg data-plot="([^"]+)"', doms["u"])
+    # a histogram per numeric metric, a tornado and Sobol bars per spec metric
+    assert sorted(p for p in plots if p.startswith("hist-")) == ["hist-0", "hist-1"]
+    assert {"tornado-0", "tornado-1", "sobol-0", "sobol-1", "sobol-2"} <= set(plots)
+    assert doms["u"].count('class="bar"') >= 2 * 2 + 2 * 2 * 2  # tornado: 2 metrics x 2 inputs; Sobol: S1, ST
+    assert 'id="probability"' in doms["u"] and 'id="metrics"' in doms["u"]
+    assert "pareto" in re.findall(r'<svg data-plot="([^"]+)"', doms["d"])
+    design = json.loads((study / "d" / "design.json").read_text())["design"]
+    assert doms["d"].count('class="point"') == len(design["probability_by_total_stages"])

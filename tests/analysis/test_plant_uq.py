@@ -1,0 +1,152 @@
+"""Plant Monte Carlo: every sample equals a plant run built by hand, failed samples are counted,
+bad names are refused, the SX cuts follow the feed, and the robust plant design is consistent."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from magcycle.analysis import Model
+from magcycle.analysis.model import Metric
+from magcycle.analysis.parameters import Distribution, Parameter
+from magcycle.analysis.plant import PlantProblem, default_plant_metrics, sx_stages
+from magcycle.analysis.robust import robust_plant_design
+from magcycle.errors import InputError
+from magcycle.feed import CATALOGUE
+from magcycle.feed.feed import Feed, blend
+from magcycle.flowsheet import load_flowsheet, parse_flowsheet, reference_plant_path, simulate
+
+DOC = load_flowsheet(reference_plant_path()).document
+PARAMS = [Parameter("feed.blend.ev", Distribution("uniform", (0.2, 0.5)), 0.35),
+          Parameter("feed.ev.Dy", Distribution("uniform", (2.0, 8.0)), CATALOGUE["ev"].nominal["Dy"]),
+          Parameter("feed.wind.Nd", Distribution("uniform", (19.0, 24.0)), CATALOGUE["wind"].nominal["Nd"]),
+          Parameter("units.sx_ndpr.reflux_factor", Distribution("uniform", (1.2, 1.6)), 1.3)]
+
+
+def hand_built(x):
+    """The sample's plant and feed, written out: catalogue assays with the sampled elements, Fe the
+    balance; blend weights as in the plant file except the sampled one; the unit parameter set."""
+    weights = dict(DOC["feed"]["blend"])
+    weights["ev"] = x[0]
+    parts = []
+    for key, w in weights.items():
+        comp = dict(CATALOGUE[key].nominal)
+        if key == "ev":
+            comp["Dy"] = x[1]
+        if key == "wind":
+            comp["Nd"] = x[2]
+        comp["Fe"] = 100.0 - sum(v for k, v in comp.items() if k != "Fe")
+        parts.append((Feed(key, 1.0, {k: v for k, v in comp.items() if v > 0},
+                           CATALOGUE[key].moisture_wt_pct, {key: 1.0}), w))
+    doc = copy.deepcopy(DOC)
+    doc["units"]["sx_ndpr"]["reflux_factor"] = x[3]
+    return parse_flowsheet(doc, "hand"), blend(parts, "1200 t/y")
+
+
+def test_every_sample_is_the_plant_run_on_its_own_feed():
+    problem = PlantProblem(DOC, PARAMS, default_plant_metrics(DOC), chunk_size=4)
+    nominal = problem.nominal_result()
+    cold = simulate()  # the reference plant on its own feed: the nominal point
+    assert [p["purity"] for p in nominal.products] == [p["purity"] for p in cold.products]
+    res = Model(problem).monte_carlo(6, seed=1, executor="serial")
+    assert res.failures() == {}
+    for i in range(res.n):
+        spec, feed = hand_built(res.X[i])
+        r = simulate(spec, feed, warm=nominal)  # the built plant (nominal design) on this feed
+        got = dict(zip([m.name for m in res.metrics], res.Y[i]))
+        for p in r.products:
+            assert got[f"{p['name']} purity"] == pytest.approx(p["purity"], rel=1e-9, abs=1e-12)
+            assert got[f"{p['name']} t/y"] == pytest.approx(p["t_per_y"], rel=1e-8)
+            for el, v in p["recovery"].items():
+                assert got[f"{p['name']} recovery {el}"] == pytest.approx(v, rel=1e-8)
+        assert got["all products meet spec"] == float(r.all_products_meet_spec)
+        assert sx_stages(r) == sx_stages(nominal)  # the equipment does not change with the feed
+
+
+def test_impossible_feeds_are_failed_samples_not_answers():
+    """EV Nd drawn up to 99 wt %: above about 87 wt % the class sums past 100 % before iron."""
+    nd = Parameter("feed.ev.Nd", Distribution("uniform", (20.0, 99.0)), 22.0)
+    problem = PlantProblem(DOC, [nd], [Metric("ok", "all_products_meet_spec", kind="pass")], chunk_size=8)
+    res = Model(problem).monte_carlo(16, method="lhs", seed=0, executor="serial")
+    others = sum(v for k, v in CATALOGUE["ev"].nominal.items() if k not in ("Fe", "Nd"))
+    impossible = res.X[:, 0] + others > 100.0
+    assert impossible.any() and (~impossible).any()
+    failed = np.array([e is not None for e in res.errors])
+    assert np.array_equal(failed, impossible)
+    assert all("assay sums to" in e for e in res.errors if e)
+    assert res.probability()["passes"] <= int((~impossible).sum())
+
+
+@pytest.mark.parametrize("name,words", [("feed.xx.Nd", "unknown feed class"), ("feed.ev.Zz", "not an assay element"),
+                                        ("feed.ev.Fe", "balance"), ("units.nope.x", "no unit"),
+                                        ("colour", "expected feed.rate")])
+def test_bad_parameter_names(name, words):
+    with pytest.raises(InputError) as e:
+        PlantProblem(DOC, [Parameter(name, Distribution("uniform", (1.0, 2.0)))], default_plant_metrics(DOC))
+    assert e.value.field == f"parameters.{name}" and words in e.value.reason
+
+
+def test_bad_metric_and_unit_parameter_values():
+    with pytest.raises(InputError, match="metrics.x"):
+        PlantProblem(DOC, PARAMS[:1], [Metric("x", "products.Gold.purity")])
+    with pytest.raises(InputError, match="units.sx_ndpr.reflux_factor"):
+        PlantProblem(DOC, [Parameter("units.sx_ndpr.reflux_factor", Distribution("uniform", (0.5, 0.9)))],
+                     default_plant_metrics(DOC))
+
+
+def test_a_built_cut_resets_its_flows_to_the_feed_and_keeps_its_stages():
+    """Feed-forward control: the plant designed on one feed, run on another, has the stages of the
+    first and the SX flows that the design rule gives for the second (a cold design on that feed)."""
+    first = simulate(feed="ev")
+    other = simulate(feed="hdd", warm=first)
+    running = [n for n in sx_stages(first) if not other.units[n].info["bypassed"]]
+    assert len(running) >= 3  # HDD magnets carry no Tb: that cut is bypassed
+    held = []
+    for name in running:
+        w = other.units[name].info
+        assert (w["extraction_stages"], w["scrub_stages"]) == sx_stages(first)[name]
+        # the same cut designed from nothing on the very feed it saw
+        inlet = next(c.name for c in other.spec.connections if c.dst == (name, "feed"))
+        try:
+            fresh = other.spec.units[name].run({"feed": other.streams[inlet]}, {}).info
+        except InputError:  # no flows meet the targets for this feed: the design ratios are held
+            held.append(name)
+            continue
+        assert w["organic_L_per_h"] == pytest.approx(fresh["organic_L_per_h"], rel=1e-12)
+        assert w["scrub_L_per_h"] == pytest.approx(fresh["scrub_L_per_h"], rel=1e-12)
+    assert len(held) <= 1
+    # with "ratio" control the flows keep the first feed's ratio to the RE fed instead
+    doc = copy.deepcopy(DOC)
+    doc["units"]["sx_lh"]["flow_control"] = "ratio"
+    spec = parse_flowsheet(doc, "ratio")
+    first_r = simulate(spec, "ev")
+    other_r = simulate(spec, "hdd", warm=first_r)
+    fi, oi = first_r.units["sx_lh"].info, other_r.units["sx_lh"].info
+    inlet = next(c.name for c in spec.connections if c.dst == ("sx_lh", "feed"))
+
+    def re_fed(r):
+        return sum(r.streams[inlet].get(f"{e}+3") for e in r.units["sx_lh"].info["components"])
+
+    assert oi["organic_L_per_h"] / re_fed(other_r) == pytest.approx(fi["organic_L_per_h"] / re_fed(first_r),
+                                                                     rel=1e-9)
+    assert oi["organic_L_per_h"] / re_fed(other_r) != pytest.approx(
+        other.units["sx_lh"].info["organic_L_per_h"] / re_fed(other), rel=1e-6)
+
+
+def test_robust_plant_design_picks_the_smallest_passing_factor():
+    problem = PlantProblem(DOC, PARAMS[:3], default_plant_metrics(DOC), chunk_size=20)
+    d = robust_plant_design(problem, probability=0.9, samples=40, seed=4, executor="serial",
+                            factors=(0.4, 1.0))
+    tried = {c["stage_factor"]: c for c in d.to_dict()["probability_by_stage_factor"]}
+    assert set(tried) == {0.4, 1.0}
+    assert tried[1.0]["sx_stages"] == {k: list(v) for k, v in sx_stages(problem.nominal_result()).items()}
+    # the built plant passes every sample; 40 % of its stages cannot make 99.5 % oxides
+    assert d.feasible and d.stage_factor == 1.0
+    assert tried[1.0]["lower"] >= 0.9 > tried[0.4]["lower"]
+    from magcycle.analysis.stats import clopper_pearson
+    assert tried[1.0]["lower"] == clopper_pearson(tried[1.0]["passes"], 40, 0.95)[0]
+    # stages at factor 0.4 are ceil(0.4 n) of those at 1.0
+    import math
+    for cut, (n, m) in tried[1.0]["sx_stages"].items():
+        assert tried[0.4]["sx_stages"][cut] == [max(1, math.ceil(0.4 * n - 1e-9)), max(1, math.ceil(0.4 * m - 1e-9))]
+    assert tried[0.4]["sx_purchase_cost_usd"] < tried[1.0]["sx_purchase_cost_usd"]
