@@ -60,6 +60,9 @@ def test_every_sample_is_the_plant_run_on_its_own_feed():
             for el, v in p["recovery"].items():
                 assert got[f"{p['name']} recovery {el}"] == pytest.approx(v, rel=1e-8)
         assert got["all products meet spec"] == float(r.all_products_meet_spec)
+        units = r.to_dict()["units"]
+        assert got["equipment purchase cost"] == pytest.approx(sum(u["cost"]["purchase_usd"] for u in units.values()),
+                                                               rel=1e-9)
         assert sx_stages(r) == sx_stages(nominal)  # the equipment does not change with the feed
 
 

@@ -23,7 +23,8 @@ Metrics (``path``)
     ``products.NAME.t_per_y``, ``products.NAME.impurities_ppm.X``,
     ``products.NAME.meets_spec`` (pass), ``all_products_meet_spec`` (pass),
     ``reagents.SPECIES.kg_per_t`` (per tonne of dry feed),
-    ``recycle_iterations``.
+    ``purchase_cost_usd`` (equipment purchase cost, the sum of the units'
+    ``cost(design(...))``), ``recycle_iterations``.
 
 Stage margin
     ``stage_factor`` f scales every SX cut of the nominal design to
@@ -118,6 +119,7 @@ def default_plant_metrics(plant=None) -> list[Metric]:
     out.append(Metric("all products meet spec", "all_products_meet_spec", kind="pass"))
     for sp, label in (("HCl", "HCl"), ("NaOH", "NaOH"), ("H2O2", "H2O2"), ("H2C2O4.2H2O", "oxalic acid dihydrate")):
         out.append(Metric(f"{label} kg/t feed", f"reagents.{sp}.kg_per_t", units="kg/t"))
+    out.append(Metric("equipment purchase cost", "purchase_cost_usd", units="USD"))
     return out
 
 
@@ -245,7 +247,7 @@ class PlantProblem:
     def _check_metric(self, m: Metric) -> None:
         parts = m.path.split(".")
         products = self.document.get("products") or {}
-        ok = (m.path in ("all_products_meet_spec", "recycle_iterations")
+        ok = (m.path in ("all_products_meet_spec", "recycle_iterations", "purchase_cost_usd")
               or (parts[0] == "reagents" and len(parts) >= 3 and parts[-1] == "kg_per_t")
               or (parts[0] == "products" and len(parts) >= 3 and parts[1] in products
                   and (parts[2:] in (["purity"], ["t_per_y"], ["meets_spec"])
@@ -285,6 +287,11 @@ class PlantProblem:
                 v = float(r.all_products_meet_spec)
             elif m.path == "recycle_iterations":
                 v = float(r.recycle_iterations)
+            elif m.path == "purchase_cost_usd":
+                v = 0.0
+                for name, res in r.units.items():
+                    u = r.spec.units[name]
+                    v += float(u.cost(u.design(res)).get("purchase_usd", 0.0))
             elif parts[0] == "reagents":
                 sp = ".".join(parts[1:-1])  # a species may hold a dot (H2C2O4.2H2O)
                 v = reagents.get(sp, 0.0) * formula_mass(sp) / 1000.0 / r.feed.kg_per_h * 1000.0

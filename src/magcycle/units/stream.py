@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from magcycle.chem.formula import charge, formula_mass, parse_formula
+from magcycle.chem.formula import _parse, charge, formula_mass, parse_formula
 from magcycle.errors import InputError
 
 PHASES = ("solid", "aqueous", "organic", "gas")
@@ -47,7 +47,7 @@ class Stream:
         if self.phase not in PHASES:
             raise InputError("phase", f"unknown phase {self.phase!r}; expected one of {', '.join(PHASES)}")
         for k, v in self.mol_h.items():
-            parse_formula(k)
+            _parse(k)  # a readable formula of known elements (cached)
             if not v >= 0.0 or v == float("inf"):
                 raise InputError(f"mol_h.{k}", f"a flow must be finite and >= 0, got {v!r}")
         object.__setattr__(self, "mol_h", _frozen(self.mol_h))
@@ -57,12 +57,15 @@ class Stream:
         return self.mol_h.get(species, 0.0)
 
     def elements(self) -> dict[str, float]:
-        """Element flows [mol/h] summed over species."""
-        out: dict[str, float] = {}
-        for sp, n in self.mol_h.items():
-            for el, k in parse_formula(sp).items():
-                out[el] = out.get(el, 0.0) + k * n
-        return out
+        """Element flows [mol/h] summed over species (computed once per stream; a copy is returned)."""
+        cached = self.__dict__.get("_elements")
+        if cached is None:
+            cached = {}
+            for sp, n in self.mol_h.items():
+                for el, k in _parse(sp):
+                    cached[el] = cached.get(el, 0.0) + k * n
+            object.__setattr__(self, "_elements", cached)  # the stream is immutable
+        return dict(cached)
 
     def element(self, symbol: str) -> float:
         """Flow of one element [mol/h]."""
