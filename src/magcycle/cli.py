@@ -14,6 +14,8 @@ Subcommands::
                                       Monte Carlo over feed and model uncertainty
     magcycle design [STUDY|PLANT] [--probability P] ...
                                       robust design: fewest stages meeting spec with P
+    magcycle tea [PLANT] [--scenario low|base|high] [--assumptions FILE] [--json]
+                                      feasibility economics and carbon footprint
 
 Exit status: 0 on success; 2 for bad input (argparse usage errors and
 :class:`magcycle.errors.InputError`, printed as ``magcycle: error: FIELD:
@@ -296,8 +298,12 @@ def _write_atomically(folder, files: dict) -> None:
     try:
         for name, text in files.items():
             fd, path = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
+            if isinstance(text, bytes):
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(text)
+            else:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(text)
             os.chmod(path, 0o644)
             tmp.append((path, out / name))
     except OSError as exc:
@@ -538,6 +544,46 @@ def _cmd_design(args):
             f"(nominal minimum {nom.get('total_stages')})\n{prob}\nwrote design.json and report.html in {args.out}\n")
 
 
+def _cmd_tea(args):
+    from magcycle.econ.tea import techno_economics
+    from magcycle.flowsheet import simulate
+    from magcycle.report.tea import render_tea_report, tea_workbook
+
+    overrides = None
+    if args.assumptions:
+        from magcycle.sx.spec import read_document
+
+        overrides = _guard(lambda: read_document(args.assumptions), "--assumptions")
+    if overrides is not None:
+        from magcycle.econ.tea import assumptions
+
+        _guard(lambda: assumptions(overrides))  # bad assumptions fail before the plant is solved
+    result = _guard(lambda: simulate(args.plant, args.feed))
+    tea = _guard(lambda: techno_economics(result, overrides, args.scenario))
+    doc = tea.to_dict()
+    text = _dumps(doc)
+    _write_atomically(args.out, {"tea.json": text, "tea.html": render_tea_report(doc), "tea.xlsx": tea_workbook(doc)})
+    if args.json:
+        return text
+    pay = "-" if tea.cash.payback_y is None else f"{tea.cash.payback_y:.1f} y"
+    irr = "-" if tea.cash.irr is None else f"{100 * tea.cash.irr:.1f} %"
+    lines = [f"Plant {result.spec.name!r}: {tea.feed_t_per_y:,.0f} t/y feed, {args.scenario} prices, "
+             f"discount rate {100 * tea.cash.discount_rate:g} %",
+             _table(["measure", "magcycle", "published study"], [
+                 ["capex", f"{tea.capex_usd / 1e6:,.1f} M USD", f"{doc['comparison'][0]['published'] / 1e6:,.1f} M USD"],
+                 ["opex", f"{tea.opex_usd_per_y / 1e6:,.1f} M USD/y", "-"],
+                 ["revenue", f"{tea.revenue_usd_per_y / 1e6:,.1f} M USD/y",
+                  f"{doc['comparison'][1]['published'] / 1e6:,.1f} M USD/y"],
+                 ["NPV", f"{tea.cash.npv / 1e6:,.1f} M USD", f"{doc['comparison'][2]['published'] / 1e6:,.1f} M USD"],
+                 ["IRR", irr, f"{100 * doc['comparison'][3]['published']:.1f} %"],
+                 ["payback", pay, f"{doc['comparison'][4]['published']:.1f} y"]], right_from=1),
+             _table(["product", "t/y", "USD/kg", "kg CO2e/kg"], [
+                 [x["product"], f"{x['t_per_y']:.1f}", f"{x['usd_per_kg']:,.0f}",
+                  f"{tea.co2e_kg_per_kg.get(x['product'], float('nan')):.2f}"] for x in tea.revenue_lines], right_from=1),
+             f"wrote tea.json, tea.html and tea.xlsx in {args.out}"]
+    return "\n".join(lines) + "\n"
+
+
 # -------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -639,6 +685,19 @@ def build_parser() -> argparse.ArgumentParser:
     des.add_argument("--out", default="magcycle-design", metavar="DIR",
                      help="output folder (default magcycle-design)")
     des.set_defaults(handler=_cmd_design)
+    tea = sub.add_parser("tea", help="feasibility economics and carbon footprint of a plant",
+                         description="Capex, opex, revenue, discounted cash flow (NPV, IRR, payback), break-even "
+                         "prices, tornado, scale and modules, and kg CO2e per kg of each oxide, from a plant solve. "
+                         "Writes tea.json, tea.html and tea.xlsx.")
+    tea.add_argument("plant", nargs="?", metavar="PLANT.toml", help="flowsheet file or built-in plant name "
+                     "(default: the reference plant)")
+    tea.add_argument("--feed", help="feed (as for magcycle run; default: the plant's [feed])")
+    tea.add_argument("--scenario", choices=("low", "base", "high"), default="base", help="product price scenario")
+    tea.add_argument("--assumptions", metavar="FILE", help="TOML/JSON overriding any default assumption "
+                     "(magcycle/data/econ_defaults.toml)")
+    tea.add_argument("--out", default="magcycle-tea", metavar="DIR", help="output folder (default magcycle-tea)")
+    tea.add_argument("--json", action="store_true", help="print tea.json on stdout")
+    tea.set_defaults(handler=_cmd_tea)
     return parser
 
 

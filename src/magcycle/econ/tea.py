@@ -1,0 +1,364 @@
+"""Techno-economics and carbon footprint of a solved plant (``magcycle tea``).
+
+Capital (factored estimate)
+    Each unit's purchase cost (its ``cost(design(...))``, USD of 2024) is
+    escalated by the cost-index ratio; delivered equipment E = sum of
+    purchases x (1 + delivery). Direct and indirect costs are fractions of E
+    (installation, instrumentation, piping, electrical, buildings, yard,
+    service facilities, engineering, construction expenses, legal,
+    contractor's fee, contingency: Peters, Timmerhaus & West, 5th ed.,
+    table 6-9, fluid-processing plant), plus the first fill of SX organic.
+    Fixed capital = E + sum(f_i E) + organic fill; working capital =
+    ``working_capital_months`` of the annual operating cost; capex = fixed
+    capital + working capital. Every line names its unit or factor.
+
+Operating cost per year at full capacity
+    variable: reagents (the flowsheet's reagent flows x price), electricity
+    (units' reported power + SX mixing per m3 of stage volume + calcination
+    heat per kg of oxide + a plant allowance), feed purchase (per kg of feed
+    or of contained rare earth), waste disposal (solids to waste per t,
+    liquid waste per m3), SX organic make-up; fixed: labour, overhead,
+    maintenance and insurance (fractions of fixed capital).
+
+Revenue
+    Each product's t/y x its scenario price; a product failing its
+    specification is sold at (1 - off_spec_discount) of the price.
+
+Carbon footprint (cradle-to-gate of the recycling plant, per year)
+    reagents x their factors, electricity x the grid factor of the country,
+    feed transport (t x km x factor), and direct CO2 leaving in the offgas
+    (the oxalate's carbon from calcination). The total is allocated to the
+    products by revenue (economic) or by mass; kg CO2e per kg of oxide =
+    allocated total / product mass. Contributions add up to the total.
+
+Cash flow, NPV, IRR and payback: :mod:`magcycle.econ.dcf`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Mapping
+
+from magcycle.econ.dcf import cash_flow
+from magcycle.errors import InputError
+
+SCENARIOS = ("low", "base", "high")
+FACTORS = ("installation", "instrumentation", "piping", "electrical", "buildings", "yard", "service_facilities",
+           "engineering", "construction_expenses", "legal", "contractor_fee", "contingency")
+
+
+@lru_cache(maxsize=1)
+def _defaults_text() -> str:
+    return resources.files("magcycle").joinpath("data/econ_defaults.toml").read_text(encoding="utf-8")
+
+
+def default_assumptions() -> dict:
+    """The documented default assumptions (a fresh copy)."""
+    return tomllib.loads(_defaults_text())
+
+
+def _merge(base: dict, over: Mapping, path: str) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        where = f"{path}.{k}" if path else str(k)
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v, where)
+        elif k in out or path.startswith(("revenue.", "opex.reagent", "carbon.", "revenue")):
+            out[k] = copy.deepcopy(v)
+        else:
+            raise InputError(where, "unknown assumption (see magcycle/data/econ_defaults.toml)")
+    return out
+
+
+def _num(v, field, lo=None, lo_open=False, hi=None, hi_open=False) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise InputError(field, f"expected a finite number, got {v!r}")
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise InputError(field, f"must be {'>' if lo_open else '>='} {lo:g}, got {v!r}")
+    if hi is not None and (v > hi or (hi_open and v == hi)):
+        raise InputError(field, f"must be {'<' if hi_open else '<='} {hi:g}, got {v!r}")
+    return float(v)
+
+
+def assumptions(overrides: Mapping | None = None) -> dict:
+    """Defaults merged with ``overrides`` and validated (one clear error per bad field)."""
+    a = _merge(default_assumptions(), overrides or {}, "")
+    f = a["finance"]
+    if not (isinstance(f["discount_rate"], (int, float)) and not isinstance(f["discount_rate"], bool)
+            and f["discount_rate"] > -1.0 and math.isfinite(f["discount_rate"])):
+        raise InputError("finance.discount_rate", f"must be a number > -100 % (-1), got {f['discount_rate']!r}")
+    _num(f["tax_rate"], "finance.tax_rate", 0.0, hi=1.0, hi_open=True)
+    _num(f["working_capital_months"], "finance.working_capital_months", 0.0)
+    for k in FACTORS + ("delivery",):
+        _num(a["capex"][k], f"capex.{k}", 0.0)
+    for k in ("cost_index_basis", "cost_index_year"):
+        _num(a["capex"][k], f"capex.{k}", 0.0, lo_open=True)
+    _num(a["capex"]["organic_usd_per_m3"], "capex.organic_usd_per_m3", 0.0)
+    o = a["opex"]
+    for k in ("operators", "salary_usd_per_y", "maintenance_fraction", "insurance_fraction", "overhead_fraction",
+              "feed_usd_per_kg", "waste_usd_per_t", "bleed_usd_per_m3", "organic_loss_fraction_per_y",
+              "electricity_usd_per_kWh", "sx_kW_per_m3_stage", "calcination_kWh_per_kg_oxide", "auxiliary_kW"):
+        _num(o[k], f"opex.{k}", 0.0)
+    if o["feed_price_basis"] not in ("kg_feed", "kg_re"):
+        raise InputError("opex.feed_price_basis", f"expected kg_feed or kg_re, got {o['feed_price_basis']!r}")
+    for sp, v in o["reagent_usd_per_kg"].items():
+        _num(v, f"opex.reagent_usd_per_kg.{sp}", 0.0)
+    for sc in SCENARIOS:
+        for name, v in a["revenue"][sc].items():
+            _num(v, f"revenue.{sc}.{name}", 0.0)
+    _num(a["revenue"]["off_spec_discount"], "revenue.off_spec_discount", 0.0, hi=1.0)
+    c = a["carbon"]
+    if c["allocation"] not in ("economic", "mass"):
+        raise InputError("carbon.allocation", f"expected economic or mass, got {c['allocation']!r}")
+    if c["country"] not in c["grid_kgCO2e_per_kWh"]:
+        raise InputError("carbon.country", f"no grid factor for {c['country']!r}; known: "
+                                           f"{', '.join(c['grid_kgCO2e_per_kWh'])}")
+    for k in ("feed_transport_km", "transport_kgCO2e_per_t_km"):
+        _num(c[k], f"carbon.{k}", 0.0)
+    for table in ("grid_kgCO2e_per_kWh", "reagent_kgCO2e_per_kg"):
+        for k, v in c[table].items():
+            _num(v, f"carbon.{table}.{k}", 0.0)
+    return a
+
+
+def _price(table: Mapping, product: dict, field: str) -> float:
+    for key in (product["name"], product["oxide"]):
+        if key in table:
+            return float(table[key])
+    raise InputError(f"{field}.{product['name']}", f"no price for product {product['name']!r} "
+                                                  f"({product['oxide']}); give one in [revenue.{field.split('.')[-1]}]")
+
+
+@dataclass
+class TEAResult:
+    plant: str
+    scenario: str
+    hours_per_year: float
+    capex_lines: list  # {item, basis, usd}
+    fixed_capital_usd: float
+    working_capital_usd: float
+    opex_lines: list  # {item, kind, usd_per_y, basis}
+    revenue_lines: list  # {product, t_per_y, usd_per_kg, meets_spec, usd_per_y}
+    carbon_lines: list  # {item, kgCO2e_per_y}
+    co2e_kg_per_kg: dict
+    carbon_by_product: dict
+    cash: Any
+    assumptions: dict
+    breakeven: dict = field(default_factory=dict)
+    sensitivity: list = field(default_factory=list)
+    scale: list = field(default_factory=list)
+    feed_t_per_y: float = 0.0
+
+    @property
+    def capex_usd(self) -> float:
+        return self.fixed_capital_usd + self.working_capital_usd
+
+    @property
+    def opex_usd_per_y(self) -> float:
+        return sum(x["usd_per_y"] for x in self.opex_lines)
+
+    @property
+    def revenue_usd_per_y(self) -> float:
+        return sum(x["usd_per_y"] for x in self.revenue_lines)
+
+    def comparison(self) -> list[dict]:
+        """The published feasibility figures beside these, with the reason for each difference."""
+        pub = self.assumptions["published"]
+        rows = [
+            ("capex_usd", self.capex_usd, pub["capex_usd"],
+             "factored estimate of the modelled units only (leach to calcination); the study adds site works, "
+             "buildings for a commercial plant, effluent treatment, tank farms, owner's costs and spares"),
+            ("revenue_usd_per_y", self.revenue_usd_per_y, pub["revenue_usd_per_y"],
+             f"{self.scenario} prices of the reference data; the study's net revenue implies higher prices for "
+             "non-Chinese-origin oxides (compare the high scenario)"),
+            ("npv_usd", self.cash.npv, pub["npv_usd"], "follows from revenue and capex above, same discount rate"),
+            ("irr", self.cash.irr, pub["irr"], "as NPV"),
+            ("payback_y", self.cash.payback_y, pub["payback_y"], "as NPV; counted from the start of operation"),
+        ]
+        return [{"item": k, "magcycle": v, "published": p, "why": w} for k, v, p, w in rows]
+
+    def to_dict(self) -> dict:
+        return {
+            "plant": self.plant, "scenario": self.scenario, "hours_per_year": self.hours_per_year,
+            "feed_t_per_y": self.feed_t_per_y,
+            "capex_usd": self.capex_usd, "fixed_capital_usd": self.fixed_capital_usd,
+            "working_capital_usd": self.working_capital_usd,
+            "opex_usd_per_y": self.opex_usd_per_y, "revenue_usd_per_y": self.revenue_usd_per_y,
+            "npv_usd": self.cash.npv, "discount_rate": self.cash.discount_rate, "irr": self.cash.irr,
+            "payback_y": self.cash.payback_y, "co2e_kg_per_kg": self.co2e_kg_per_kg,
+            "carbon_by_product": self.carbon_by_product,
+            "capex_lines": self.capex_lines, "opex_lines": self.opex_lines, "revenue_lines": self.revenue_lines,
+            "carbon_lines": self.carbon_lines, "cash_flow": self.cash.rows(), "breakeven": self.breakeven,
+            "sensitivity": self.sensitivity, "scale": self.scale, "comparison": self.comparison(),
+            "assumptions": self.assumptions,
+        }
+
+
+def _capex(result, a) -> tuple[list, float, float]:
+    cx = a["capex"]
+    esc = cx["cost_index_year"] / cx["cost_index_basis"]
+    lines, purchased, organic_m3 = [], 0.0, 0.0
+    for name, r in result.units.items():
+        u = result.spec.units[name]
+        design = u.design(r)
+        cost = u.cost(design)
+        usd = float(cost.get("purchase_usd", 0.0)) * esc
+        if usd > 0:
+            lines.append({"item": f"{name} ({u.type_name}) purchase", "basis": cost.get("basis", ""), "usd": usd,
+                          "group": "equipment"})
+            purchased += usd
+        organic_m3 += float(design.get("organic_inventory_m3", 0.0) or 0.0)
+    delivered = purchased * (1.0 + cx["delivery"])
+    lines.append({"item": "delivery", "basis": f"{cx['delivery']:g} x purchased", "usd": purchased * cx["delivery"],
+                  "group": "equipment"})
+    for k in FACTORS:
+        lines.append({"item": k.replace("_", " "), "basis": f"{cx[k]:g} x delivered equipment",
+                      "usd": cx[k] * delivered, "group": "direct" if k in FACTORS[:7] else "indirect"})
+    fill = organic_m3 * cx["organic_usd_per_m3"]
+    lines.append({"item": "SX organic first fill", "basis": f"{organic_m3:.1f} m3 x {cx['organic_usd_per_m3']:g} USD/m3",
+                  "usd": fill, "group": "direct"})
+    return lines, sum(x["usd"] for x in lines), organic_m3
+
+
+def _power_kW(result, a) -> dict:
+    o = a["opex"]
+    units = sum(float(r.utilities.get("electricity_kW", 0.0)) for r in result.units.values())
+    sx = calc = 0.0
+    for name, r in result.units.items():
+        u = result.spec.units[name]
+        if u.type_name == "sx_cascade" and not r.info.get("bypassed", True):
+            d = u.design(r)
+            sx += o["sx_kW_per_m3_stage"] * d.get("stage_volume_m3", 0.0) * d.get("stages", 0)
+    for p in result.products:
+        calc += o["calcination_kWh_per_kg_oxide"] * p["kg_per_h"]
+    return {"units (reported)": units, "SX mixers and pumps": sx, "calcination heat": calc,
+            "plant allowance": o["auxiliary_kW"]}
+
+
+def _re_kg_h(feed) -> float:
+    from magcycle.chem.elements import RARE_EARTHS
+
+    return sum(kg for el, kg in feed.element_kg_h().items() if el in RARE_EARTHS)
+
+
+def _sink_flows(result):
+    solids_t_y = liquid_m3_y = 0.0
+    offgas_co2_kg_h = 0.0
+    hours = result.spec.hours_per_year
+    for c in result.spec.connections:
+        s = result.streams[c.name]
+        if c.dst[0] == "waste":
+            if s.phase == "aqueous":
+                liquid_m3_y += s.volume_L_h * hours / 1000.0
+            else:
+                solids_t_y += s.kg_h() * hours / 1000.0
+        if c.dst[0] == "offgas":
+            offgas_co2_kg_h += s.kg_h("CO2")
+    return solids_t_y, liquid_m3_y, offgas_co2_kg_h
+
+
+def techno_economics(result, overrides: Mapping | None = None, scenario: str = "base",
+                     extras: bool = True) -> TEAResult:
+    """Capex, opex, revenue, cash flow and carbon of a solved plant (module docstring)."""
+    from magcycle.chem.formula import formula_mass
+
+    if scenario not in SCENARIOS:
+        raise InputError("scenario", f"expected one of {', '.join(SCENARIOS)}, got {scenario!r}")
+    a = assumptions(overrides)
+    hours = result.spec.hours_per_year
+    f, o, c = a["finance"], a["opex"], a["carbon"]
+    capex_lines, fixed_capital, organic_m3 = _capex(result, a)
+    # ---- operating cost
+    reagents = {k: v * formula_mass(k) / 1000.0 for k, v in result.reagents_mol_h.items() if v > 0}
+    opex = []
+    for sp, kg_h in sorted(reagents.items()):
+        if sp not in o["reagent_usd_per_kg"]:
+            raise InputError(f"opex.reagent_usd_per_kg.{sp}", f"no price for reagent {sp!r} used by the plant")
+        opex.append({"item": f"reagent {sp}", "kind": "variable", "basis": f"{kg_h * hours / 1000:.1f} t/y x "
+                     f"{o['reagent_usd_per_kg'][sp]:g} USD/kg", "usd_per_y": kg_h * hours * o["reagent_usd_per_kg"][sp]})
+    power = _power_kW(result, a)
+    kwh_y = sum(power.values()) * hours
+    opex.append({"item": "electricity", "kind": "variable", "basis": f"{sum(power.values()):.0f} kW x {hours:g} h x "
+                 f"{o['electricity_usd_per_kWh']:g} USD/kWh", "usd_per_y": kwh_y * o["electricity_usd_per_kWh"]})
+    feed_kg_y = result.feed.kg_per_h * hours
+    basis_kg = feed_kg_y if o["feed_price_basis"] == "kg_feed" else _re_kg_h(result.feed) * hours
+    opex.append({"item": "feed purchase", "kind": "variable", "basis": f"{basis_kg / 1000:.1f} t/y "
+                 f"({o['feed_price_basis']}) x {o['feed_usd_per_kg']:g} USD/kg", "usd_per_y": basis_kg * o["feed_usd_per_kg"]})
+    solids_t_y, liquid_m3_y, co2_kg_h = _sink_flows(result)
+    opex.append({"item": "waste disposal", "kind": "variable", "basis": f"{solids_t_y:.0f} t/y solids, "
+                 f"{liquid_m3_y:.0f} m3/y liquid", "usd_per_y": solids_t_y * o["waste_usd_per_t"]
+                 + liquid_m3_y * o["bleed_usd_per_m3"]})
+    opex.append({"item": "SX organic make-up", "kind": "variable", "basis": f"{o['organic_loss_fraction_per_y']:g} x "
+                 f"{organic_m3:.1f} m3 per year", "usd_per_y": o["organic_loss_fraction_per_y"] * organic_m3
+                 * a["capex"]["organic_usd_per_m3"]})
+    labour = o["operators"] * o["salary_usd_per_y"]
+    opex += [{"item": "labour", "kind": "fixed", "basis": f"{o['operators']:g} x {o['salary_usd_per_y']:g} USD",
+              "usd_per_y": labour},
+             {"item": "overhead", "kind": "fixed", "basis": f"{o['overhead_fraction']:g} x labour",
+              "usd_per_y": o["overhead_fraction"] * labour},
+             {"item": "maintenance", "kind": "fixed", "basis": f"{o['maintenance_fraction']:g} x fixed capital",
+              "usd_per_y": o["maintenance_fraction"] * fixed_capital},
+             {"item": "insurance", "kind": "fixed", "basis": f"{o['insurance_fraction']:g} x fixed capital",
+              "usd_per_y": o["insurance_fraction"] * fixed_capital}]
+    variable = sum(x["usd_per_y"] for x in opex if x["kind"] == "variable")
+    fixed = sum(x["usd_per_y"] for x in opex if x["kind"] == "fixed")
+    working = f["working_capital_months"] / 12.0 * (variable + fixed)
+    capex_lines.append({"item": "working capital", "basis": f"{f['working_capital_months']:g} months of opex",
+                        "usd": working, "group": "working capital"})
+    # ---- revenue
+    prices = a["revenue"][scenario]
+    revenue = []
+    for p in result.products:
+        if not p["produced"]:
+            continue
+        price = _price(prices, p, f"revenue.{scenario}")
+        factor = 1.0 if p["meets_spec"] is not False else 1.0 - a["revenue"]["off_spec_discount"]
+        revenue.append({"product": p["name"], "oxide": p["oxide"], "t_per_y": p["t_per_y"], "usd_per_kg": price,
+                        "meets_spec": p["meets_spec"], "usd_per_y": p["t_per_y"] * 1000.0 * price * factor})
+    rev_total = sum(x["usd_per_y"] for x in revenue)
+    cash = cash_flow(fixed_capital=fixed_capital, working_capital=working, revenue=rev_total,
+                     variable_opex=variable, fixed_opex=fixed, discount_rate=f["discount_rate"],
+                     tax_rate=f["tax_rate"], life_years=f["life_years"], construction=f["construction"],
+                     ramp_up=f["ramp_up"], depreciation_method=f["depreciation_method"],
+                     depreciation_years=f["depreciation_years"])
+    # ---- carbon
+    carbon = []
+    for sp, kg_h in sorted(reagents.items()):
+        if sp not in c["reagent_kgCO2e_per_kg"]:
+            raise InputError(f"carbon.reagent_kgCO2e_per_kg.{sp}", f"no emission factor for reagent {sp!r}")
+        carbon.append({"item": f"reagent {sp}", "kgCO2e_per_y": kg_h * hours * c["reagent_kgCO2e_per_kg"][sp]})
+    grid = c["grid_kgCO2e_per_kWh"][c["country"]]
+    carbon.append({"item": f"electricity ({c['country']} grid)", "kgCO2e_per_y": kwh_y * grid})
+    carbon.append({"item": "feed transport", "kgCO2e_per_y": feed_kg_y / 1000.0 * c["feed_transport_km"]
+                   * c["transport_kgCO2e_per_t_km"]})
+    carbon.append({"item": "direct CO2 (calcination offgas)", "kgCO2e_per_y": co2_kg_h * hours})
+    total = sum(x["kgCO2e_per_y"] for x in carbon)
+    made = [p for p in result.products if p["produced"] and p["kg_per_h"] > 0]
+    if c["allocation"] == "economic" and rev_total > 0:
+        weights = {x["product"]: x["usd_per_y"] for x in revenue}
+    else:
+        weights = {p["name"]: p["kg_per_h"] for p in made}
+    wsum = sum(weights.values())
+    per_kg, by_product = {}, {}
+    for p in made:
+        share = weights.get(p["name"], 0.0) / wsum if wsum > 0 else 0.0
+        kg_y = p["kg_per_h"] * hours
+        per_kg[p["name"]] = total * share / kg_y
+        by_product[p["name"]] = {"share": share, "kg_per_y": kg_y,
+                                 "by_contribution": {x["item"]: x["kgCO2e_per_y"] * share / kg_y for x in carbon},
+                                 "primary_kgCO2e_per_kg": c.get("primary_kgCO2e_per_kg", {}).get(
+                                     p["name"], c.get("primary_kgCO2e_per_kg", {}).get(p["oxide"]))}
+    res = TEAResult(result.spec.name, scenario, hours, capex_lines, fixed_capital, working, opex, revenue, carbon,
+                    per_kg, by_product, cash, a, feed_t_per_y=feed_kg_y / 1000.0)
+    if extras:
+        from magcycle.econ.sensitivity import breakeven, scale_table, tornado
+
+        res.breakeven = breakeven(res)
+        res.sensitivity = tornado(result, overrides, scenario, res)
+        res.scale = scale_table(res)
+    return res
