@@ -153,3 +153,25 @@ def test_robust_plant_design_picks_the_smallest_passing_factor():
     for cut, (n, m) in tried[1.0]["sx_stages"].items():
         assert tried[0.4]["sx_stages"][cut] == [max(1, math.ceil(0.4 * n - 1e-9)), max(1, math.ceil(0.4 * m - 1e-9))]
     assert tried[0.4]["sx_purchase_cost_usd"] < tried[1.0]["sx_purchase_cost_usd"]
+
+
+def test_economic_parameters_and_metrics():
+    """Dy2O3 price uncertain (USD/kg): each sample's NPV is the TEA of the plant at that price, and NPV
+    rises with the price in every pair of samples (monotone: revenue grows, nothing else changes)."""
+    from magcycle.econ.tea import techno_economics
+
+    price = Parameter("econ.revenue.base.Dy2O3", Distribution("uniform", (150.0, 900.0)), 300.0)
+    metrics = [Metric("NPV", "tea.npv_usd"), Metric("Dy2O3 footprint", "tea.co2e_kg_per_kg.Dy2O3"),
+               Metric("positive NPV", "tea.npv_usd", at_least=0.0)]
+    problem = PlantProblem(DOC, [price], metrics, chunk_size=8)
+    res = Model(problem).monte_carlo(8, seed=5, executor="serial")
+    nominal = problem.nominal_result()
+    for x, y in zip(res.X[:, 0], res.column("NPV")):
+        t = techno_economics(nominal, {"revenue": {"base": {"Dy2O3": float(x)}}}, extras=False)
+        assert y == pytest.approx(t.cash.npv, rel=1e-9)
+    order = np.argsort(res.X[:, 0])
+    assert np.all(np.diff(res.column("NPV")[order]) > 0)
+    with pytest.raises(InputError, match="parameters.econ"):
+        PlantProblem(DOC, [Parameter("econ.finance.discount_rate", Distribution("uniform", (-3.0, -2.0)))], metrics)
+    with pytest.raises(InputError, match="metrics.x"):
+        PlantProblem(DOC, [price], [Metric("x", "tea.co2e_kg_per_kg.Gold")])

@@ -17,6 +17,9 @@ Parameters (dotted names, values in the units given)
     ``units.UNIT.PARAM[.KEY]``   a unit parameter (e.g. ``units.sx_ndpr.beta.Pr``);
                                  parameters that only shape the design (targets)
                                  have no effect once the design is fixed
+    ``econ.SECTION.KEY[.KEY]``   an economic assumption of :mod:`magcycle.econ`
+                                 (e.g. ``econ.revenue.base.Dy2O3`` [USD/kg],
+                                 ``econ.finance.discount_rate``)
 
 Metrics (``path``)
     ``products.NAME.purity``, ``products.NAME.recovery.El``,
@@ -24,7 +27,11 @@ Metrics (``path``)
     ``products.NAME.meets_spec`` (pass), ``all_products_meet_spec`` (pass),
     ``reagents.SPECIES.kg_per_t`` (per tonne of dry feed),
     ``purchase_cost_usd`` (equipment purchase cost, the sum of the units'
-    ``cost(design(...))``), ``recycle_iterations``.
+    ``cost(design(...))``), ``recycle_iterations``; and the techno-economics
+    of :mod:`magcycle.econ` at the base price scenario with the sample's
+    ``econ.*`` parameters: ``tea.npv_usd``, ``tea.irr``, ``tea.capex_usd``,
+    ``tea.opex_usd_per_y``, ``tea.revenue_usd_per_y``, ``tea.payback_y``,
+    ``tea.co2e_kg_per_kg.PRODUCT``.
 
 Stage margin
     ``stage_factor`` f scales every SX cut of the nominal design to
@@ -171,7 +178,14 @@ class PlantProblem:
                            [m.to_dict() for m in self.metrics], self.stage_factor], sort_keys=True, default=str)
         self.token = hashlib.sha256(blob.encode()).hexdigest()[:16]
         # check every name and path now, on the nominal point, not in a worker
-        self._build(np.array([p.nominal for p in self.parameters]))
+        _, _, overrides = self._build(np.array([p.nominal for p in self.parameters]))
+        if overrides or any(m.path.startswith("tea.") for m in self.metrics):
+            from magcycle.econ.tea import assumptions
+
+            try:
+                assumptions(overrides)
+            except InputError as exc:
+                raise InputError(f"parameters.econ.{exc.field}", exc.reason) from None
         for m in self.metrics:
             self._check_metric(m)
 
@@ -194,6 +208,7 @@ class PlantProblem:
         assay: dict[str, dict] = {}
         moisture: dict[str, float] = {}
         unit_changes = []
+        econ: list = []
         for p, v in zip(self.parameters, x):
             parts = p.name.split(".")
             where = f"parameters.{p.name}"
@@ -214,13 +229,15 @@ class PlantProblem:
                 else:
                     raise InputError(where, f"{parts[2]!r} is not an assay element of {parts[1]} "
                                             "(Fe is the balance)")
+            elif len(parts) >= 3 and parts[0] == "econ":
+                econ.append((parts[1:], v))
             elif len(parts) >= 3 and parts[0] == "units":
                 if parts[1] not in (doc.get("units") or {}):
                     raise InputError(where, f"no unit {parts[1]!r} in the plant")
                 unit_changes.append((parts[1:], v))
             else:
                 raise InputError(where, "expected feed.rate, feed.blend.CLASS, feed.CLASS.El, "
-                                        "feed.CLASS.moisture or units.UNIT.PARAM")
+                                        "feed.CLASS.moisture, units.UNIT.PARAM or econ.SECTION.KEY")
         pairs = []
         for key, w in weights.items():
             cls = CATALOGUE[key]
@@ -242,12 +259,22 @@ class PlantProblem:
                     table = table.setdefault(k, {})
                 table[path[-1]] = v
             spec = parse_flowsheet(d, "study")
-        return spec, feed
+        overrides: dict = {}
+        for path, v in econ:
+            table = overrides
+            for k in path[:-1]:
+                table = table.setdefault(k, {})
+            table[path[-1]] = v
+        return spec, feed, overrides
 
     def _check_metric(self, m: Metric) -> None:
         parts = m.path.split(".")
         products = self.document.get("products") or {}
+        tea_keys = ("npv_usd", "irr", "capex_usd", "opex_usd_per_y", "revenue_usd_per_y", "payback_y")
         ok = (m.path in ("all_products_meet_spec", "recycle_iterations", "purchase_cost_usd")
+              or (parts[0] == "tea" and len(parts) == 2 and parts[1] in tea_keys)
+              or (parts[0] == "tea" and len(parts) >= 3 and parts[1] == "co2e_kg_per_kg"
+                  and ".".join(parts[2:]) in products)
               or (parts[0] == "reagents" and len(parts) >= 3 and parts[-1] == "kg_per_t")
               or (parts[0] == "products" and len(parts) >= 3 and parts[1] in products
                   and (parts[2:] in (["purity"], ["t_per_y"], ["meets_spec"])
@@ -262,7 +289,7 @@ class PlantProblem:
             from magcycle.flowsheet import parse_flowsheet, simulate
 
             x = np.array([p.nominal for p in self.parameters])
-            spec, feed = self._build(x)
+            spec, feed, _ = self._build(x)
             spec = spec or parse_flowsheet(self.document, "study")
             r = simulate(spec, feed)
             if self.stage_factor != 1.0:
@@ -275,8 +302,14 @@ class PlantProblem:
         """The nominal plant solve (its SX design is the one every sample runs)."""
         return self._nominal()[1]
 
-    def values(self, r) -> np.ndarray:
+    def values(self, r, overrides=None) -> np.ndarray:
         from magcycle.chem.formula import formula_mass
+
+        tea = None
+        if any(m.path.startswith("tea.") for m in self.metrics):
+            from magcycle.econ.tea import techno_economics
+
+            tea = techno_economics(r, overrides, extras=False).to_dict()
 
         products = {p["name"]: p for p in r.products}
         reagents = r.reagents_mol_h
@@ -287,6 +320,8 @@ class PlantProblem:
                 v = float(r.all_products_meet_spec)
             elif m.path == "recycle_iterations":
                 v = float(r.recycle_iterations)
+            elif parts[0] == "tea":
+                v = tea[parts[1]] if len(parts) == 2 else tea[parts[1]].get(".".join(parts[2:]))
             elif m.path == "purchase_cost_usd":
                 v = 0.0
                 for name, res in r.units.items():
@@ -317,16 +352,17 @@ class PlantProblem:
         for i in range(len(X)):
             near = int(np.argmin([np.sum((U[i] - u) ** 2) for u in seen_u]))
             try:
-                spec, feed = self._build(X[i])
+                spec, feed, overrides = self._build(X[i])
                 r = simulate(spec or base_spec, feed, warm=seen_r[near])
+                Y[i] = self.values(r, overrides)
             except (ConvergenceError, MassBalanceError, InputError) as exc:
                 errors[i] = f"{type(exc).__name__}: {exc}"
                 continue
-            Y[i] = self.values(r)
             seen_u.append(U[i])
             seen_r.append(r)
         return Y, errors
 
     def nominal_metrics(self) -> dict:
         _, r = self._nominal()
-        return {m.name: float(v) for m, v in zip(self.metrics, self.values(r))}
+        _, _, overrides = self._build(np.array([p.nominal for p in self.parameters]))
+        return {m.name: float(v) for m, v in zip(self.metrics, self.values(r, overrides))}

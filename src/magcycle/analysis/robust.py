@@ -236,24 +236,19 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
                         "sx_purchase_cost_usd": capex} | mc.probability()
         return tried[f]["lower"] >= probability
 
-    lo, hi = -1, None  # indices: factors[lo] fails (or none), factors[hi] passes
+    # start at the design as built (factor 1): bisect below it when it passes, walk up when it fails
+    hi = None  # index of the smallest passing factor found
     i = factors.index(1.0) if 1.0 in factors else len(factors) // 2
     if evaluate(factors[i]):
-        hi = i
-        lo_i = -1
-        while hi - lo_i > 1:
-            mid = (lo_i + hi) // 2
+        hi, lo = i, -1  # factors[lo] fails (-1: none tried)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
             if evaluate(factors[mid]):
                 hi = mid
             else:
-                lo_i = mid
+                lo = mid
     else:
-        lo = i
-        for j in range(i + 1, len(factors)):
-            if evaluate(factors[j]):
-                hi = j
-                break
-            lo = j
+        hi = next((j for j in range(i + 1, len(factors)) if evaluate(factors[j])), None)
     curve = [tried[f] for f in sorted(tried)]
     common = dict(required_probability=float(probability), confidence=float(confidence), curve=curve,
                   samples=samples, method=method, seed=seed)

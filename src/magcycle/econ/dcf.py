@@ -49,7 +49,7 @@ def npv(rate: float, cash_flows: Sequence[float]) -> float:
     NPV = sum_t CF_t (1 + r)^-(t + 1), t = 0, 1, ...
 
     >>> round(npv(0.1, [-100.0, 60.0, 60.0]), 6)        # -100/1.1 + 60/1.21 + 60/1.331
-    4.583021
+    3.756574
     """
     if not rate > -1.0:
         raise InputError("discount_rate", f"must be > -100 %, got {rate!r}")
