@@ -132,6 +132,8 @@ def test_off_spec_product_is_discounted(plant):
     ({"finance": {"colour": 1}}, "finance.colour"),
     ({"carbon": {"country": "XX"}}, "carbon.country"),
     ({"opex": {"feed_price_basis": "kg_gold"}}, "opex.feed_price_basis"),
+    ({"revenue": {"base": 5.0}}, "revenue.base"),
+    ({"finance": {"tax_rate": {"uk": 0.25}}}, "finance.tax_rate"),
 ])
 def test_bad_assumptions(over, field):
     with pytest.raises(InputError) as e:

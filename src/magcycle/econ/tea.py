@@ -66,6 +66,10 @@ def _merge(base: dict, over: Mapping, path: str) -> dict:
     out = copy.deepcopy(base)
     for k, v in over.items():
         where = f"{path}.{k}" if path else str(k)
+        if isinstance(out.get(k), dict) and not isinstance(v, Mapping):
+            raise InputError(where, f"expected a table, got {v!r}")
+        if k in out and not isinstance(out[k], dict) and isinstance(v, Mapping):
+            raise InputError(where, "expected a value, not a table")
         if isinstance(v, Mapping) and isinstance(out.get(k), dict):
             out[k] = _merge(out[k], v, where)
         elif k in out or path.startswith(("revenue.", "opex.reagent", "carbon.", "revenue")):
