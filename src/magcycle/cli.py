@@ -498,11 +498,13 @@ def _cmd_design(args):
     from magcycle.analysis.robust import STAGE_FACTORS, robust_cascade_design, robust_plant_design
     from magcycle.report.uq_html import render_design_report
 
+    from magcycle.analysis.robust import default_samples
+
     study = _guard(lambda: _apply_overrides(_study(args), args))
-    explicit = args.samples is not None or study.source != "study"
+    explicit = args.samples is not None or study.explicit_samples
+    if not explicit:
+        study.samples = default_samples(study.probability, study.confidence)
     if study.kind == "plant":
-        if not explicit:
-            study.samples = 300
         ex = _guard(lambda: _executor(args))
         try:
             d = _guard(lambda: robust_plant_design(
@@ -680,7 +682,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "Monte Carlo meets every product spec with the required probability (lower confidence "
                          "bound). For a cascade study with [targets]: the fewest extraction + scrub stages with "
                          "P(meets every target) >= probability. Exit status 1 when infeasible.")
-    study_options(des, "per candidate design (default: the study's, or 300 for a plant)")
+    study_options(des, "per candidate design (default: the study's, or enough that one failing sample "
+                       "does not decide: 555 at P = 0.99 and 95 %% confidence)")
     des.add_argument("--probability", type=float, metavar="P", help="required probability (default 0.99)")
     des.add_argument("--out", default="magcycle-design", metavar="DIR",
                      help="output folder (default magcycle-design)")

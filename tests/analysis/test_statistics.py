@@ -122,3 +122,14 @@ def test_monte_carlo_mean_and_variance_of_the_ishigami_function():
     V = 49 / 8 + 0.1 * math.pi ** 4 / 5 + 0.01 * math.pi ** 8 / 18 + 0.5
     assert abs(y.mean() - 3.5) < 4 * math.sqrt(V / y.size)
     assert y.var(ddof=1) == pytest.approx(V, rel=0.05)
+
+
+def test_sample_counts_for_a_probability_claim():
+    """n samples with k failures show P >= p when the Clopper-Pearson lower bound does; with no
+    failure that is (alpha/2)^(1/n) >= p (the closed form of the bound at k = n)."""
+    from magcycle.analysis.robust import default_samples, minimum_samples
+
+    n = minimum_samples(0.99, 0.95)
+    assert n == math.ceil(math.log(0.025) / math.log(0.99))
+    n1 = default_samples(0.99, 0.95)
+    assert clopper_pearson(n1 - 1, n1, 0.95)[0] >= 0.99 > clopper_pearson(n1 - 2, n1 - 1, 0.95)[0]

@@ -50,6 +50,30 @@ from magcycle.analysis.stats import clopper_pearson
 from magcycle.errors import InputError
 
 
+def minimum_samples(probability: float, confidence: float, failures: int = 0) -> int:
+    """Fewest samples whose Clopper-Pearson lower bound can reach ``probability`` with ``failures`` failures.
+
+    >>> minimum_samples(0.99, 0.95)          # the 'rule of three' regime: (alpha/2)^(1/n) >= p
+    368
+    """
+    n = max(1, failures + 1)
+    while clopper_pearson(n - failures, n, confidence)[0] < probability:
+        n = n * 2 if n < 64 else int(n * 1.1) + 1
+    lo = max(1, n // 2)
+    while lo < n:  # bisect down to the smallest
+        mid = (lo + n) // 2
+        if clopper_pearson(mid - failures, mid, confidence)[0] >= probability:
+            n = mid
+        else:
+            lo = mid + 1
+    return n
+
+
+def default_samples(probability: float, confidence: float) -> int:
+    """Samples for a design search: enough that one failing sample alone does not reject a design."""
+    return minimum_samples(probability, confidence, failures=1)
+
+
 class _RobustEvaluator:
     def __init__(self, spec, targets, parameters, X, U, probability, confidence):
         self.spec, self.targets, self.parameters = spec, targets, parameters

@@ -57,6 +57,7 @@ class Study:
     max_stages: int | None = None
     source: str = ""
     settings: dict = field(default_factory=dict)
+    explicit_samples: bool = False  # the file gave [study] samples
 
 
 def _int(v, field, lo=0):
@@ -156,7 +157,8 @@ def study_from_dict(doc: Mapping, base: Path | None = None, source: str = "study
         else:
             spec = CascadeSpec.from_dict(cdoc, source=path.name)
             problem = CascadeProblem(spec, parameters, metrics or CascadeProblem.default_metrics(spec))
-        return Study("cascade", problem, design=design, max_stages=max_stages, source=source, **s)
+        return Study("cascade", problem, design=design, max_stages=max_stages, source=source,
+                     explicit_samples="samples" in st, **s)
     plant = st.get("plant", "reference")
     if not isinstance(plant, str):
         raise InputError("study.plant", f"expected a plant name or file, got {plant!r}")
@@ -167,7 +169,7 @@ def study_from_dict(doc: Mapping, base: Path | None = None, source: str = "study
                            metrics or default_plant_metrics(pdoc), **(
                                {"chunk_size": _int(st["chunk"], "study.chunk", 1)} if "chunk" in st else {}))
     return Study("plant", problem, max_stages=max_stages, source=source,
-                 settings={"stage_factors": st.get("stage_factors")}, **s)
+                 settings={"stage_factors": st.get("stage_factors")}, explicit_samples="samples" in st, **s)
 
 
 def load_study(path) -> Study:
