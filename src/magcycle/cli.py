@@ -483,9 +483,12 @@ def _cmd_uq(args) -> str:
                     + ["" if pr is None else f"{100 * pr['p']:.2f}"])
     fails = sum(mc.failures().values())
     head = (f"{doc['subject']}: {mc.n} samples ({mc.method}, seed {mc.seed}) on {mc.executor} "
-            f"x{mc.workers} in {mc.seconds:.1f} s; {fails} failed\n"
-            f"P(meets every spec) = {100 * p['p']:.2f} % ({100 * study.confidence:.0f} % interval "
-            f"{100 * p['lower']:.2f}-{100 * p['upper']:.2f} %)\n")
+            f"x{mc.workers} in {mc.seconds:.1f} s; {fails} failed\n")
+    if mc.has_spec:
+        head += (f"P(meets every spec) = {100 * p['p']:.2f} % ({100 * study.confidence:.0f} % interval "
+                 f"{100 * p['lower']:.2f}-{100 * p['upper']:.2f} %)\n")
+    else:
+        head += "no metric states a limit: give at_least, at_most or kind = \"pass\" for P(meets spec)\n"
     out = head + _table(["metric", "limit", "mean", "5 %", "95 %", "P(meets) %"], rows, right_from=2) + "\n"
     if sob is not None:
         srows = [[metric, name, f"{v['S1']:.3f}", f"{v['ST']:.3f}"]

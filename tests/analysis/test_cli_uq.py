@@ -170,3 +170,15 @@ def test_pages_render_in_a_browser(study, capsys):
     assert "pareto" in re.findall(r'<svg data-plot="([^"]+)"', doms["d"])
     design = json.loads((study / "d" / "design.json").read_text())["design"]
     assert doms["d"].count('class="point"') == len(design["probability_by_total_stages"])
+
+
+def test_a_study_without_limits_claims_no_probability(study, capsys):
+    (study / "nolimit.toml").write_text(STUDY.replace("sobol = 256\n", "").replace("samples = 200", "samples = 16")
+                                        .replace('cascade = "prnd.toml"', 'cascade = "plain.toml"'))
+    (study / "plain.toml").write_text(CASCADE.split("[targets]")[0])
+    code, text, _ = run(["uq", str(study / "nolimit.toml"), "--scheduler", "serial", "--quiet",
+                         "--out", str(study / "n")], capsys)
+    assert code == 0 and "no metric states a limit" in text and "P(meets every spec)" not in text
+    doc = json.loads((study / "n" / "results.json").read_text())
+    assert doc["monte_carlo"]["probability_meets_spec"] is None
+    assert "extract.purity.Nd" in doc["monte_carlo"]["summary"]

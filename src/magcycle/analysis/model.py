@@ -102,6 +102,11 @@ class MonteCarloResult:
             ok &= m.passes(self.column(m.name))
         return ok
 
+    @property
+    def has_spec(self) -> bool:
+        """Whether any metric states a limit or is pass/fail."""
+        return any(m.is_spec for m in self.metrics)
+
     def probability(self, metrics: list[str] | None = None) -> dict:
         """P(meets spec) with its Clopper-Pearson interval at ``confidence``."""
         return probability(self.passes(metrics), self.confidence)
@@ -120,7 +125,7 @@ class MonteCarloResult:
             "parameters": [p.to_dict() for p in self.parameters],
             "metrics": [m.to_dict() for m in self.metrics],
             "summary": {m.name: summary(self.Y[:, j]) for j, m in enumerate(self.metrics)},
-            "probability_meets_spec": self.probability(),
+            "probability_meets_spec": self.probability() if self.has_spec else None,
             "probability_by_metric": {m.name: probability(m.passes(self.Y[:, j]), self.confidence)
                                       for j, m in enumerate(self.metrics) if m.is_spec},
             "failed_samples": self.failures(), "nominal": self.nominal,

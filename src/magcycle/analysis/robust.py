@@ -237,7 +237,12 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
     if samples < needed:
         raise InputError("samples", f"{samples} samples cannot show P >= {probability} at "
                                     f"{confidence:.0%} confidence; use at least {needed}")
+    if not any(m.is_spec for m in problem.metrics):
+        raise InputError("metrics", "a design needs at least one metric with a limit (at_least, at_most) "
+                                    "or kind = \"pass\"")
     factors = sorted(set(float(f) for f in factors))
+    if not factors or min(factors) <= 0:
+        raise InputError("stage_factors", "give positive stage factors")
     t0 = time.perf_counter()
     tried: dict[float, dict] = {}
 

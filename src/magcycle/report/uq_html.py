@@ -143,7 +143,8 @@ def render_uq_report(doc: dict) -> str:
     mc = doc["monte_carlo"]
     body = [f"<p>{_e(doc.get('subject', ''))}: {mc['samples']} samples ({_e(mc['method'])}, seed {mc['seed']}), "
             f"{_e(mc['executor'])} with {mc['workers']} worker(s), {mc['seconds']:.1f} s.</p>",
-            f'<p id="probability">P(meets every spec) = <b>{_e(_prob(mc["probability_meets_spec"]))}</b></p>']
+            f'<p id="probability">P(meets every spec) = <b>{_e(_prob(mc["probability_meets_spec"]))}</b></p>'
+            if mc["probability_meets_spec"] else '<p id="probability">No metric states a limit.</p>']
     if mc["failed_samples"]:
         body.append("<p>Failed samples (counted as not meeting spec): "
                     + "; ".join(f"{_e(k)} x {v}" for k, v in mc["failed_samples"].items()) + "</p>")
