@@ -120,6 +120,8 @@ def test_bad_command_lines(argv, words, capsys, tmp_path):
     ("[study]\ncascade = 'prnd.toml'\n", "parameters"),
     ("[study]\nplant = 'reference'\n[metrics]\nx = { path = 'products.Gold.purity' }\n", "metrics.x"),
     ("not toml [", "study.toml"),
+    ("[study]\nstage_factors = ['big']\n", "study.stage_factors"),
+    ("[study]\nconfidence = 1.5\n", "study.confidence"),
 ])
 def test_bad_study_files(text, words, study, capsys):
     (study / "study.toml").write_text(text)

@@ -159,6 +159,10 @@ def study_from_dict(doc: Mapping, base: Path | None = None, source: str = "study
             problem = CascadeProblem(spec, parameters, metrics or CascadeProblem.default_metrics(spec))
         return Study("cascade", problem, design=design, max_stages=max_stages, source=source,
                      explicit_samples="samples" in st, **s)
+    factors = st.get("stage_factors")
+    if factors is not None and (not isinstance(factors, list) or not factors or any(
+            isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.05 <= f <= 20 for f in factors)):
+        raise InputError("study.stage_factors", f"expected a list of numbers in [0.05, 20], got {factors!r}")
     plant = st.get("plant", "reference")
     if not isinstance(plant, str):
         raise InputError("study.plant", f"expected a plant name or file, got {plant!r}")
