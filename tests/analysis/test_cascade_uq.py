@@ -79,6 +79,11 @@ def test_four_stage_recovery_mean_and_probability_by_quadrature():
 
 def test_bad_cascade_study_input():
     spec = extraction_spec(2)
+    wide = CascadeProblem(spec, [Parameter("model.D.Nd", Distribution("normal", (1.0, 2.0)))],
+                          [Metric("r", "extract.recovery.Nd")])
+    with pytest.raises(InputError) as e:  # a normal this wide draws negative distribution ratios
+        Model(wide).monte_carlo(64, seed=1, executor="serial")
+    assert e.value.field == "parameters.model.D.Nd" and "must be > 0" in e.value.reason
     with pytest.raises(InputError, match="model.D.Xx"):
         CascadeProblem(spec, [Parameter("model.D.Xx", Distribution("uniform", (1, 2)))], [Metric("r", "extract.recovery.Nd")])
     with pytest.raises(InputError, match="metrics.r"):

@@ -76,7 +76,14 @@ class CascadeProblem:
         from magcycle.sx.batch import solve_many
 
         variants = {p.name: X[:, j] for j, p in enumerate(self.parameters)}
-        res = solve_many(self.spec, variants, on_failure="mark")
+        try:
+            res = solve_many(self.spec, variants, on_failure="mark")
+        except InputError as exc:
+            name = exc.field.split("[")[0]
+            if name in variants:  # a drawn value the cascade cannot take (e.g. beta <= 0)
+                raise InputError(f"parameters.{name}", f"a sample gives a value the cascade cannot take "
+                                                       f"({exc.reason}); narrow or truncate the distribution") from None
+            raise InputError("parameters", f"a sample gives an invalid cascade: {exc}") from None
         Y = np.full((len(X), len(self.metrics)), np.nan)
         for j, path in enumerate(self._paths):
             if path is None:
