@@ -175,3 +175,24 @@ def test_economic_parameters_and_metrics():
         PlantProblem(DOC, [Parameter("econ.finance.discount_rate", Distribution("uniform", (-3.0, -2.0)))], metrics)
     with pytest.raises(InputError, match="metrics.x"):
         PlantProblem(DOC, [price], [Metric("x", "tea.co2e_kg_per_kg.Gold")])
+
+
+def test_cut_specs_reused_across_runs_are_what_the_loader_would_build():
+    """A built cut re-uses its last CascadeSpec with new flows (no re-parse). Every such spec must be
+    the loader's spec of its own document, and a changed separation factor must not be left stale."""
+    from magcycle.sx import CascadeSpec
+
+    first = simulate(feed="ev")
+    other = simulate(feed="ev=0.5,hdd=0.3,wind=0.2", warm=first)
+    for name in sx_stages(first):
+        st = other.state[name]
+        if st.get("result") is None:
+            continue
+        spec = st["result"].spec
+        assert CascadeSpec.from_dict(spec.to_dict()) == spec
+    doc = copy.deepcopy(DOC)
+    doc["units"]["sx_dy"]["beta"] = {"Ho": 6000.0}  # Ho/Dy 2.11 instead of 2.0
+    changed = simulate(parse_flowsheet(doc, "beta"), "ev=0.5,hdd=0.3,wind=0.2", warm=other)
+    beta = changed.state["sx_dy"]["result"].spec.to_dict()["model"]["beta"]
+    assert beta["Ho"] == 6000.0  # the new separation factor, not the one of the spec it started from
+    assert other.state["sx_dy"]["result"].spec.to_dict()["model"]["beta"]["Ho"] != 6000.0

@@ -52,6 +52,8 @@ References
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from magcycle.errors import InputError
@@ -71,6 +73,8 @@ __all__ = [
 # --------------------------------------------------------------- validation
 def _real(value, name: str) -> np.ndarray:
     """``value`` as a finite float array, or InputError(name, ...)."""
+    if type(value) in (float, int, np.float64) and math.isfinite(value):
+        return np.float64(value)  # the scalar fast path (a 0-d numpy value)
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
@@ -81,6 +85,8 @@ def _real(value, name: str) -> np.ndarray:
 
 
 def _require(ok, name: str, reason: str) -> None:
+    if ok is True or ok is np.True_:
+        return
     if not np.all(ok):
         raise InputError(name, reason)
 

@@ -250,15 +250,31 @@ class SXCascade(UnitOperation):
             n = m = int(math.ceil(nmin))
         return max(n, 1), max(m, 1), S, W
 
-    def _spec(self, comps, re_flow, Q_feed, n, m, S, W):
+    def _spec(self, comps, re_flow, Q_feed, n, m, S, W, state=None):
+        """The cut's cascade. The spec of the last solve in ``state`` is reused with new flows
+        and feed when it has the same components, stages and chemistry and every new value
+        is valid (the loader's rules), which skips the parse; otherwise the document is parsed."""
+        import dataclasses
+
         from magcycle.sx import CascadeSpec
 
         F = sum(re_flow[e] for e in comps)
         p = self.p
+        organic, scrub = S * F / p["organic_loading"], 3.0 * W * F / p["scrub_acid"]
+        key = (tuple(comps), n, m, tuple(self.beta[e] for e in comps), p["organic_loading"], p["scrub_acid"])
+        last = state.get("result") if state is not None else None
+        previous = last.spec if last is not None and state.get("spec_key") == key else None
+        if state is not None:
+            state["spec_key"] = key
+        if previous is not None:
+            feed = np.array([re_flow[e] / Q_feed for e in comps])
+            # the loader's rules for constant_beta: positive finite flows and feed, S > W, R = F + W - S > 0
+            if (all(math.isfinite(v) and v > 0 for v in (organic, scrub, Q_feed)) and np.all(feed > 0)
+                    and np.all(np.isfinite(feed)) and S > W and F * (1.0 + W - S) > 0):
+                return dataclasses.replace(previous, organic=organic, feed_flow=Q_feed, scrub=scrub, feed=feed)
         return CascadeSpec.from_dict({
             "cascade": {"model": "constant_beta", "extraction_stages": n, "scrub_stages": m},
-            "flows": {"feed": Q_feed, "organic": S * F / p["organic_loading"],
-                      "scrub": 3.0 * W * F / p["scrub_acid"]},
+            "flows": {"feed": Q_feed, "organic": organic, "scrub": scrub},
             "feed": {e: re_flow[e] / Q_feed for e in comps},
             "model": {"beta": {e: self.beta[e] for e in comps}, "organic_loading": p["organic_loading"],
                       "scrub_acid": p["scrub_acid"]},
@@ -278,7 +294,7 @@ class SXCascade(UnitOperation):
                     S, W = self._flows(f_A, light, heavy)[:2]
                 except InputError:
                     pass  # targets unreachable for this feed: hold the design ratios
-            spec = self._spec(comps, re_flow, Q_feed, n, m, S, W)
+            spec = self._spec(comps, re_flow, Q_feed, n, m, S, W, state)
             res = solve(spec, warm_start=state.get("result"))
             return res, spec, n, m, S, W, 0
         n, m, S, W = self._initial_design(f_A, light, heavy)
