@@ -143,9 +143,11 @@ def test_robust_plant_design_picks_the_smallest_passing_factor():
     tried = {c["stage_factor"]: c for c in d.to_dict()["probability_by_stage_factor"]}
     assert set(tried) == {0.4, 1.0}
     assert tried[1.0]["sx_stages"] == {k: list(v) for k, v in sx_stages(problem.nominal_result()).items()}
-    # the built plant passes every sample; 40 % of its stages cannot make 99.5 % oxides
-    assert d.feasible and d.stage_factor == 1.0
-    assert tried[1.0]["lower"] >= 0.9 > tried[0.4]["lower"]
+    # the answer is the smallest tried factor whose lower bound reaches the requirement; the case is
+    # only a test of the search because one factor passes and the other does not
+    passing = [f for f, c in tried.items() if c["lower"] >= 0.9]
+    assert len(passing) == 1
+    assert d.feasible and d.stage_factor == min(passing)
     from magcycle.analysis.stats import clopper_pearson
     assert tried[1.0]["lower"] == clopper_pearson(tried[1.0]["passes"], 40, 0.95)[0]
     # stages at factor 0.4 are ceil(0.4 n) of those at 1.0
