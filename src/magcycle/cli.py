@@ -412,6 +412,9 @@ def _study(args):
         doc = read_document(p)
         if isinstance(doc, dict) and ("study" in doc or "parameters" in doc):
             return load_study(p)
+        if isinstance(doc, dict) and "cascade" in doc:
+            raise InputError("study", f"{target} is a cascade file: write a study that names it "
+                                      f"([study] cascade = \"{p.name}\") and declares its [parameters]")
         return study_from_dict({"study": {"plant": str(p.resolve())}})
     return study_from_dict({"study": {"plant": target}})  # a built-in plant name
 

@@ -85,6 +85,11 @@ def test_uq_writes_results_and_repeats_itself(study, capsys):
     assert (out1 / "samples.csv").read_bytes() == (out2 / "samples.csv").read_bytes()
 
 
+def test_a_bare_cascade_file_is_pointed_to_a_study(study, capsys):
+    code, out, err = run(["uq", str(study / "prnd.toml"), "--out", str(study / "x")], capsys)
+    assert code == 2 and out == "" and "is a cascade file" in err and len(err.strip().splitlines()) == 1
+
+
 def test_design_of_a_cascade_study(study, capsys):
     code, text, _ = run(["design", str(study / "study.toml"), "--samples", "40", "--out", str(study / "d"), "--json",
                          "--quiet"], capsys)
