@@ -522,7 +522,7 @@ def _cmd_design(args):
             d = _guard(lambda: robust_plant_design(
                 study.problem, probability=study.probability, confidence=study.confidence, samples=study.samples,
                 method=study.method, seed=study.seed, executor=ex,
-                factors=study.settings.get("stage_factors") or STAGE_FACTORS,
+                factors=study.settings.get("stage_factors") or STAGE_FACTORS, per_cut=args.per_cut,
                 progress=None if args.quiet else (lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True))))
         finally:
             ex.close()
@@ -548,7 +548,10 @@ def _cmd_design(args):
             f"{100 * study.confidence:.0f} % confidence, {p['samples']} samples; required {study.probability:g})")
     if study.kind == "plant":
         cuts = ", ".join(f"{k} {n}+{m}" for k, (n, m) in dd["sx_stages"].items())
-        return (f"{subject}: stage factor {dd['stage_factor']:g} -> {dd['total_sx_stages']} SX stages ({cuts}), "
+        sf = dd["stage_factor"]
+        sf_text = f"{sf:g}" if not isinstance(sf, dict) else "per cut (" + ", ".join(
+            f"{k} {v:g}" for k, v in sf.items()) + ")"
+        return (f"{subject}: stage factor {sf_text} -> {dd['total_sx_stages']} SX stages ({cuts}), "
                 f"SX purchase cost {dd['sx_purchase_cost_usd']:,.0f} USD\n{prob}\n"
                 f"wrote design.json and report.html in {args.out}\n")
     nom = dd["nominal_design"]
@@ -697,6 +700,8 @@ def build_parser() -> argparse.ArgumentParser:
     study_options(des, "per candidate design (default: the study's, or enough that one failing sample "
                        "does not decide: 555 at P = 0.99 and 95 %% confidence)")
     des.add_argument("--probability", type=float, metavar="P", help="required probability (default 0.99)")
+    des.add_argument("--per-cut", action="store_true", help="plant: after the common stage factor, refine each "
+                     "SX cut's own factor (more Monte Carlo runs, fewer stages)")
     des.add_argument("--out", default="magcycle-design", metavar="DIR",
                      help="output folder (default magcycle-design)")
     des.set_defaults(handler=_cmd_design)

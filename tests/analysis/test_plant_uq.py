@@ -198,3 +198,25 @@ def test_cut_specs_reused_across_runs_are_what_the_loader_would_build():
     beta = changed.state["sx_dy"]["result"].spec.to_dict()["model"]["beta"]
     assert beta["Ho"] == 6000.0  # the new separation factor, not the one of the spec it started from
     assert other.state["sx_dy"]["result"].spec.to_dict()["model"]["beta"]["Ho"] != 6000.0
+
+
+def test_per_cut_refinement_keeps_the_requirement_and_never_adds_stages():
+    problem = PlantProblem(DOC, PARAMS[:3], default_plant_metrics(DOC), chunk_size=20)
+    d = robust_plant_design(problem, probability=0.9, samples=36, seed=4, executor="processes:2",
+                            factors=(0.4, 1.0), per_cut=True)
+    doc = d.to_dict()
+    uniform = {c["stage_factor"]: c for c in doc["probability_by_stage_factor"] if c["stage_factor"] is not None}
+    assert d.feasible and isinstance(d.stage_factor, dict)  # the case does refine some cut
+    assert doc["total_sx_stages"] < uniform[1.0]["total_sx_stages"]
+    assert doc["probability"]["lower"] >= 0.9
+    # the chosen configuration, evaluated again on its own, gives the same numbers (same seed)
+    import math
+    factors = d.stage_factor if isinstance(d.stage_factor, dict) else {k: d.stage_factor for k in doc["sx_stages"]}
+    again = PlantProblem(DOC, PARAMS[:3], default_plant_metrics(DOC), chunk_size=20,
+                         stage_factor=factors if isinstance(d.stage_factor, dict) else d.stage_factor)
+    res = Model(again).monte_carlo(36, seed=4, executor="serial")
+    assert res.probability()["passes"] == doc["probability"]["passes"]
+    base = uniform[1.0]["sx_stages"]
+    for cut, (n, m) in doc["sx_stages"].items():
+        f = factors[cut]
+        assert [n, m] == [max(1, math.ceil(f * base[cut][0] - 1e-9)), max(1, math.ceil(f * base[cut][1] - 1e-9))]

@@ -36,7 +36,8 @@ Metrics (``path``)
 Stage margin
     ``stage_factor`` f scales every SX cut of the nominal design to
     ceil(f n) extraction and ceil(f m) scrub stages before the samples run
-    (used by the robust plant design, :mod:`magcycle.analysis.robust`).
+    (used by the robust plant design, :mod:`magcycle.analysis.robust`); a
+    mapping cut -> f scales each cut on its own.
 
 Warm start
     Within a chunk, each sample starts from the nearest solved neighbour
@@ -130,8 +131,9 @@ def default_plant_metrics(plant=None) -> list[Metric]:
     return out
 
 
-def scale_stages(result, factor: float):
-    """A copy of ``result`` whose frozen SX designs have ceil(factor n), ceil(factor m) stages."""
+def scale_stages(result, factor):
+    """A copy of ``result`` whose frozen SX designs have ceil(f n), ceil(f m) stages; ``factor`` is
+    one f for every cut or a mapping cut -> f (cuts not named keep f = 1)."""
     import dataclasses
     import math
 
@@ -139,9 +141,10 @@ def scale_stages(result, factor: float):
     for k, v in result.state.items():
         v = dict(v) if isinstance(v, dict) else v
         if isinstance(v, dict) and "design" in v:
+            f = factor.get(k, 1.0) if isinstance(factor, dict) else factor
             d = dict(v["design"])
-            d["n"] = max(1, math.ceil(factor * d["n"] - 1e-9))
-            d["m"] = max(1, math.ceil(factor * d["m"] - 1e-9))
+            d["n"] = max(1, math.ceil(f * d["n"] - 1e-9))
+            d["m"] = max(1, math.ceil(f * d["m"] - 1e-9))
             v["design"] = d
             v.pop("result", None)
         state[k] = v
@@ -162,7 +165,7 @@ class PlantProblem:
     parameters: list
     metrics: list
     chunk_size: int = 32
-    stage_factor: float = 1.0
+    stage_factor: float | dict = 1.0
     token: str = field(default="", repr=False)
 
     def __post_init__(self):
@@ -171,9 +174,11 @@ class PlantProblem:
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
             raise InputError(f"parameters.{dup}", "declared twice")
-        if isinstance(self.stage_factor, bool) or not isinstance(self.stage_factor, (int, float)) \
-                or not 0.05 <= self.stage_factor <= 20:
-            raise InputError("stage_factor", f"must be a number in [0.05, 20], got {self.stage_factor!r}")
+        values = self.stage_factor.values() if isinstance(self.stage_factor, dict) else [self.stage_factor]
+        for f in values:
+            if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.05 <= f <= 20:
+                raise InputError("stage_factor", f"must be a number in [0.05, 20] (or a table of them per "
+                                                 f"cut), got {self.stage_factor!r}")
         blob = json.dumps([self.document, [p.to_dict() for p in self.parameters],
                            [m.to_dict() for m in self.metrics], self.stage_factor], sort_keys=True, default=str)
         self.token = hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -292,7 +297,7 @@ class PlantProblem:
             spec, feed, _ = self._build(x)
             spec = spec or parse_flowsheet(self.document, "study")
             r = simulate(spec, feed)
-            if self.stage_factor != 1.0:
+            if isinstance(self.stage_factor, dict) or self.stage_factor != 1.0:
                 r = simulate(spec, feed, warm=scale_stages(r, self.stage_factor))
             _NOMINAL.clear()  # one study at a time per process
             _NOMINAL[self.token] = (parse_flowsheet(self.document, "study"), r)

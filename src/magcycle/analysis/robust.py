@@ -32,7 +32,11 @@ Robust plant design (:func:`robust_plant_design`)
     (P taken to grow with f); the cost reported beside each f is the total
     SX stage count and the SX purchase cost of the units' cost functions.
     One factor for all cuts keeps the search to a handful of Monte Carlo
-    runs; a per-cut margin would need one search dimension per cut.
+    runs. With ``per_cut`` the answer is then refined cut by cut (largest
+    first): each cut's own factor is bisected on the grid below the common
+    one, the others held, keeping the requirement met. That is a coordinate
+    search, not a global optimum over all cuts; every configuration tried is
+    reported.
 """
 
 from __future__ import annotations
@@ -200,7 +204,7 @@ STAGE_FACTORS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.25, 1.5, 1.75, 2.0, 2.5, 3
 @dataclass
 class PlantDesign:
     feasible: bool
-    stage_factor: float | None
+    stage_factor: float | dict | None
     probability: dict
     required_probability: float
     confidence: float
@@ -213,6 +217,8 @@ class PlantDesign:
 
     def to_dict(self) -> dict:
         chosen = next((c for c in self.curve if c["stage_factor"] == self.stage_factor), None)
+        if chosen is None and self.stage_factor is not None:
+            chosen = next((c for c in self.curve if c.get("cut_factors") == self.stage_factor), None)
         return {"feasible": self.feasible, "stage_factor": self.stage_factor,
                 "sx_stages": chosen["sx_stages"] if chosen else None,
                 "total_sx_stages": chosen["total_sx_stages"] if chosen else None,
@@ -225,7 +231,7 @@ class PlantDesign:
 
 def robust_plant_design(problem, *, probability: float = 0.99, confidence: float = 0.95, samples: int = 300,
                         method: str = "lhs", seed: int = 0, executor=None, workers: int | None = None,
-                        factors=STAGE_FACTORS, progress=None) -> PlantDesign:
+                        factors=STAGE_FACTORS, per_cut: bool = False, progress=None) -> PlantDesign:
     """Smallest SX stage factor with P(every product meets spec) >= ``probability`` (module docstring)."""
     from magcycle.analysis.model import Model
     from magcycle.analysis.plant import PlantProblem, sx_stages
@@ -244,14 +250,17 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
     if not factors or min(factors) <= 0:
         raise InputError("stage_factors", "give positive stage factors")
     t0 = time.perf_counter()
-    tried: dict[float, dict] = {}
+    tried: dict = {}
 
     def evaluate(f):
-        if f not in tried:
+        """f: one factor for every cut, or a table cut -> factor."""
+        key = tuple(sorted(f.items())) if isinstance(f, dict) else f
+        if key not in tried:
             prob = PlantProblem(problem.document, problem.parameters, problem.metrics,
                                 chunk_size=problem.chunk_size, stage_factor=f)
             if progress:
-                progress(f"stage factor {f:g}")
+                progress(f"stage factor {f:g}" if not isinstance(f, dict) else
+                         "stage factors " + ", ".join(f"{k} {v:g}" for k, v in f.items()))
             mc = Model(prob).monte_carlo(samples, method=method, seed=seed, executor=executor,
                                          workers=workers, confidence=confidence)
             r = prob.nominal_result()
@@ -260,10 +269,12 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
             for name in stages:
                 u = r.spec.units[name]
                 capex += float(u.cost(u.design(r.units[name])).get("purchase_usd", 0.0))
-            tried[f] = {"stage_factor": f, "sx_stages": {k: list(v) for k, v in stages.items()},
-                        "total_sx_stages": int(sum(n + m for n, m in stages.values())),
-                        "sx_purchase_cost_usd": capex} | mc.probability()
-        return tried[f]["lower"] >= probability
+            tried[key] = {"stage_factor": None if isinstance(f, dict) else f,
+                          "cut_factors": dict(f) if isinstance(f, dict) else {k: f for k in stages},
+                          "sx_stages": {k: list(v) for k, v in stages.items()},
+                          "total_sx_stages": int(sum(n + m for n, m in stages.values())),
+                          "sx_purchase_cost_usd": capex} | mc.probability()
+        return tried[key]["lower"] >= probability
 
     # start at the design as built (factor 1): bisect below it when it passes, walk up when it fails
     hi = None  # index of the smallest passing factor found
@@ -278,7 +289,25 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
                 lo = mid
     else:
         hi = next((j for j in range(i + 1, len(factors)) if evaluate(factors[j])), None)
-    curve = [tried[f] for f in sorted(tried)]
+    chosen = factors[hi] if hi is not None else None
+    if chosen is not None and per_cut:
+        # coordinate refinement: each cut (largest first) bisected on the grid below the common factor
+        base = tried[chosen]["sx_stages"]
+        current = {cut: chosen for cut in sorted(base, key=lambda c: -sum(base[c]))}
+        for cut in list(current):
+            grid = [g for g in factors if g < current[cut]]
+            lo, top = -1, len(grid)  # grid[top] would be the current factor (passing)
+            while top - lo > 1:
+                mid = (lo + top) // 2
+                if evaluate(current | {cut: grid[mid]}):
+                    top = mid
+                else:
+                    lo = mid
+            if top < len(grid):
+                current[cut] = grid[top]
+        if any(v != chosen for v in current.values()):
+            chosen = current
+    curve = sorted(tried.values(), key=lambda c: (c["total_sx_stages"], -c["p"]))
     common = dict(required_probability=float(probability), confidence=float(confidence), curve=curve,
                   samples=samples, method=method, seed=seed)
     if hi is None:
@@ -287,6 +316,6 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
             f"no stage factor up to {factors[-1]:g} reaches P >= {probability}: the best "
             f"(factor {best['stage_factor']:g}) meets every spec in {best['p']:.1%} of the samples; "
             "the failing products are limited by something stages cannot fix (flows, impurities)"), **common)
-    f = factors[hi]
-    return PlantDesign(True, f, {k: tried[f][k] for k in ("p", "lower", "upper", "passes", "samples")},
+    key = tuple(sorted(chosen.items())) if isinstance(chosen, dict) else chosen
+    return PlantDesign(True, chosen, {k: tried[key][k] for k in ("p", "lower", "upper", "passes", "samples")},
                        seconds=time.perf_counter() - t0, **common)

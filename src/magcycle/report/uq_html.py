@@ -204,8 +204,13 @@ def render_design_report(doc: dict) -> str:
         body.append(f'<p id="answer" class="fail">INFEASIBLE: {_e(d["reason"])}</p>')
     if "probability_by_stage_factor" in d:
         curve = d["probability_by_stage_factor"]
+        def factor_text(c):
+            if c["stage_factor"] is not None:
+                return f"{c['stage_factor']:g}"
+            return ", ".join(f"{k} {v:g}" for k, v in c["cut_factors"].items())
+
         pts = [{"x": c["total_sx_stages"], "p": c["p"], "lower": c["lower"],
-                "label": f"factor {c['stage_factor']:g}"} for c in curve]
+                "label": f"factor {factor_text(c)}"} for c in curve]
         chosen = d.get("total_sx_stages")
         body.append("<h2>Probability of meeting spec against SX stages</h2>"
                     + pareto_svg(pts, d["required_probability"], chosen, "total SX stages"))
@@ -213,7 +218,7 @@ def render_design_report(doc: dict) -> str:
                     "<th>P</th><th>lower</th><th>upper</th><th>stages per cut (n+m)</th></tr>")
         for c in curve:
             cuts = ", ".join(f"{k} {v[0]}+{v[1]}" for k, v in c["sx_stages"].items())
-            body.append(f"<tr><td>{c['stage_factor']:g}</td><td>{c['total_sx_stages']}</td>"
+            body.append(f"<tr><td>{_e(factor_text(c))}</td><td>{c['total_sx_stages']}</td>"
                         f"<td>{c['sx_purchase_cost_usd']:,.0f}</td><td>{c['p']:.4f}</td><td>{c['lower']:.4f}</td>"
                         f"<td>{c['upper']:.4f}</td><td>{_e(cuts)}</td></tr>")
     else:
