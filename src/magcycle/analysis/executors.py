@@ -46,7 +46,7 @@ class SerialExecutor:
         return out
 
     def close(self):
-        pass
+        """Nothing to release: the chunks ran in this process."""
 
 
 class ProcessExecutor:
@@ -79,7 +79,7 @@ class ProcessExecutor:
         return out
 
     def close(self):
-        pass
+        """Nothing to release: each map opens and shuts its own pool."""
 
 
 class DaskExecutor:

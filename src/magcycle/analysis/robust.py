@@ -42,7 +42,6 @@ Robust plant design (:func:`robust_plant_design`)
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -76,6 +75,17 @@ def minimum_samples(probability: float, confidence: float, failures: int = 0) ->
 def default_samples(probability: float, confidence: float) -> int:
     """Samples for a design search: enough that one failing sample alone does not reject a design."""
     return minimum_samples(probability, confidence, failures=1)
+
+
+def _check_claim(probability, confidence, samples) -> None:
+    """The requirement must be a probability, and ``samples`` enough to show it at all."""
+    for name, v in (("probability", probability), ("confidence", confidence)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 1:
+            raise InputError(name, f"must be in (0, 1), got {v!r}")
+    needed = minimum_samples(probability, confidence)
+    if samples < needed:
+        raise InputError("samples", f"{samples} samples cannot show P >= {probability} at "
+                                    f"{confidence:.0%} confidence; use at least {needed}")
 
 
 class _RobustEvaluator:
@@ -151,16 +161,7 @@ def robust_cascade_design(problem, parameters, *, probability: float = 0.99, con
     """
     from magcycle.sx.optimise import minimum_stages, smallest_feasible_total
 
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability < 1:
-        raise InputError("probability", f"must be in (0, 1), got {probability!r}")
-    if not 0 < confidence < 1:
-        raise InputError("confidence", f"must be in (0, 1), got {confidence!r}")
-    # with no failure at all the lower bound is (alpha/2)^(1/n): enough samples must exist
-    alpha = 1 - confidence
-    needed = math.ceil(math.log(alpha / 2) / math.log(probability))
-    if samples < needed:
-        raise InputError("samples", f"{samples} samples cannot show P >= {probability} at "
-                                    f"{confidence:.0%} confidence; use at least {needed}")
+    _check_claim(probability, confidence, samples)
     t0 = time.perf_counter()
     spec, targets = problem.spec, problem.targets
     max_stages = max_stages or problem.max_stages
@@ -236,13 +237,7 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
     from magcycle.analysis.model import Model
     from magcycle.analysis.plant import PlantProblem, sx_stages
 
-    if isinstance(probability, bool) or not isinstance(probability, (int, float)) or not 0 < probability < 1:
-        raise InputError("probability", f"must be in (0, 1), got {probability!r}")
-    alpha = 1 - confidence
-    needed = math.ceil(math.log(alpha / 2) / math.log(probability))
-    if samples < needed:
-        raise InputError("samples", f"{samples} samples cannot show P >= {probability} at "
-                                    f"{confidence:.0%} confidence; use at least {needed}")
+    _check_claim(probability, confidence, samples)
     if not any(m.is_spec for m in problem.metrics):
         raise InputError("metrics", "a design needs at least one metric with a limit (at_least, at_most) "
                                     "or kind = \"pass\"")

@@ -72,7 +72,7 @@ def _merge(base: dict, over: Mapping, path: str) -> dict:
             raise InputError(where, "expected a value, not a table")
         if isinstance(v, Mapping) and isinstance(out.get(k), dict):
             out[k] = _merge(out[k], v, where)
-        elif k in out or path.startswith(("revenue.", "opex.reagent", "carbon.", "revenue")):
+        elif k in out or path.startswith(("revenue", "opex.reagent", "carbon.")):
             out[k] = copy.deepcopy(v)
         else:
             raise InputError(where, "unknown assumption (see magcycle/data/econ_defaults.toml)")

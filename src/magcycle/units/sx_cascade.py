@@ -234,6 +234,14 @@ class SXCascade(UnitOperation):
         S = p["reflux_factor"] * float(S_min)
         return S, S - P, beta_key, PA, PB
 
+    def _feed_forward(self, f_A, light, heavy, S, W):
+        """(S, W) of the design rule for this feed; the design ratios (S, W) where no flows meet
+        the targets for it."""
+        try:
+            return self._flows(f_A, light, heavy)[:2]
+        except InputError:
+            return S, W
+
     def _initial_design(self, f_A, light, heavy):
         from magcycle.sx.design import xu_stage_estimates
 
@@ -289,11 +297,8 @@ class SXCascade(UnitOperation):
         if frozen is not None:
             # built equipment: the stages stay; the flows follow the feed
             n, m, S, W = frozen["n"], frozen["m"], frozen["S"], frozen["W"]
-            if self.p["flow_control"] == "feed_forward" and light and heavy:
-                try:
-                    S, W = self._flows(f_A, light, heavy)[:2]
-                except InputError:
-                    pass  # targets unreachable for this feed: hold the design ratios
+            if self.p["flow_control"] == "feed_forward":
+                S, W = self._feed_forward(f_A, light, heavy, S, W)
             spec = self._spec(comps, re_flow, Q_feed, n, m, S, W, state)
             res = solve(spec, warm_start=state.get("result"))
             return res, spec, n, m, S, W, 0
