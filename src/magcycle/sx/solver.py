@@ -12,7 +12,12 @@ import numpy as np
 from magcycle.sx import constant_d
 from magcycle.sx.constant_beta import BetaCascade
 from magcycle.sx.mass_action import MassActionCascade
-from magcycle.sx.newton import ptc_newton, require_converged
+from magcycle.sx.multipliers import (
+    bubble_point_multipliers,
+    multipliers_from_aqueous,
+    solve_multipliers,
+)
+from magcycle.sx.newton import NewtonOutcome, ptc_newton, require_converged
 from magcycle.sx.result import CascadeResult, Outlet, checked_closure, closure_error
 from magcycle.sx.spec import CascadeSpec, beta_flows
 
@@ -186,18 +191,59 @@ def beta_continuation(model: BetaCascade, *, tol: float = NEWTON_TOL, first_step
                 return out
 
 
-def _newton_solve(spec, model, warm_start, cold, outlets_of, what):
-    """Warm start if a neighbour fits, else ``cold(model)``; then converge,
-    polish and check the closure. Returns (outcome, outlets, closure)."""
+def _newton_solve(spec, model, warm_start, cold, outlets_of, what, fast=None):
+    """``fast(u0)`` first if given (u0: the warm state or None); else, or if
+    it returns None, a warm start if a neighbour fits, else ``cold(model)``;
+    then converge, polish and check the closure. Returns (outcome, outlets,
+    closure)."""
     u0 = _warm_state(spec, warm_start, (model.N, model.M))
-    out = None
-    if u0 is not None:
+    out = None if fast is None else fast(u0)
+    if out is None and u0 is not None:
         out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=40)
     if out is None or not out.converged.all():
         out = cold(model)
     require_converged(out, what)
     outlets = _polish(spec, model, out, outlets_of)
     return out, outlets, checked_closure(spec, outlets)
+
+
+#: first pseudo-time steps of the stage-multiplier Newton, cold and warm
+MULTIPLIER_DT_COLD = 10.0
+
+
+def beta_multipliers(spec: CascadeSpec, model: BetaCascade, u0=None):
+    """Solve the constant-beta cascade in its N stage multipliers.
+
+    The fast path (:mod:`magcycle.sx.multipliers`): from the multipliers of
+    the warm state ``u0`` (1, N, C) if given, else from the bubble-point
+    start. Returns a NewtonOutcome in u = ln a whose full-model scaled
+    residual is within NEWTON_TOL, or None if this path did not get there
+    (the caller then runs the block Newton).
+    """
+    S, W, F, P, R = beta_flows(spec)
+    lb = np.log(spec.params.beta)
+    lF = np.log(spec.feed_mol_per_h)
+    lS, lc = np.log(S), np.log(S / P)
+    n = spec.extraction_stages
+    starts = []
+    if u0 is not None:
+        starts.append((multipliers_from_aqueous(lb, lS, u0[0]), DT_WARM))
+    starts.append((bubble_point_multipliers(lb, lF, lS, model.stage_aqueous_totals()[0]),
+                   MULTIPLIER_DT_COLD))
+    total = 0
+    for g0, dt0 in starts:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = solve_multipliers(lb, g0, lF, lS, lc, n, tol=0.1 * NEWTON_TOL, dt0=dt0)
+        total += out.iterations
+        if not out.converged:
+            continue
+        u = out.log_aqueous[None]
+        rs = model.residual(u)[0]
+        norm = float(np.max(np.abs(rs)))
+        if norm <= NEWTON_TOL:
+            return NewtonOutcome(u=u, converged=np.array([True]), iterations=np.array([total]),
+                                 residual=np.array([norm]))
+    return None
 
 
 def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
@@ -211,7 +257,8 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
         }
 
     out, outlets, closure = _newton_solve(spec, model, warm_start, beta_continuation, outlets_of,
-                                          "constant_beta cascade")
+                                          "constant_beta cascade",
+                                          fast=lambda u0: beta_multipliers(spec, model, u0))
     u = out.u[0]
     a = np.exp(u)
     o = model.organic(out.u)[0]

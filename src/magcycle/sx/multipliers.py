@@ -1,0 +1,237 @@
+"""Constant-beta cascades reduced to one unknown per stage.
+
+Configuration
+    The constant-beta model of :mod:`magcycle.sx.constant_beta`: extraction
+    stages 1..n, scrub stages n+1..N (N = n + m), feed at stage n, barren
+    organic into stage 1, the scrub reflux (W/S) o_N into stage N.
+
+Degrees of freedom
+    None beyond the specification. The model's N x C unknowns (the aqueous
+    flows) are replaced by N stage multipliers lambda_k: in equilibrium the
+    saturated organic carries o_{k,i} = beta_i lambda_k a_{k,i} with
+    lambda_k = S / sum_j beta_j a_{k,j}, so for given lambda every component
+    sees a constant-D cascade with extraction factors e_{k,i} = beta_i
+    lambda_k.
+
+Equations
+    For given g = ln lambda the component balances are linear and are solved
+    exactly by the subtraction-free recursions of
+    ``shared/design/sx-numerics.md`` section 2a, written in closed form with
+    s_k = sum_{j<k} ln e_j and t_k = sum_{j<=k} ln e_j:
+
+        rho_k   = sum_{j<=k} exp(s_k - s_j)                       (k <= n)
+        sigma_k = sum_{j>=k} c_j exp(t_k - t_j),  c_j = 1, c_N = S/P  (k >= n)
+        a_k = r rho_k below the feed, o_k = p sigma_k above it,
+        p / r = e_n rho_n / sigma_n,  r + p = F.
+
+    Every running sum adds positive terms (``np.logaddexp.accumulate``), so
+    trace components keep their relative precision. What is left is the
+    saturation of the organic on every stage,
+
+        R_k(g) = ln sum_i o_{k,i}(g) - ln S = 0,     k = 1..N,
+
+    N equations in N unknowns. The Jacobian is dense but has rank-C
+    triangular structure: d ln rho_k / d g_l = [l < k] exp(A_l - A_k) with
+    A_k = ln sum_{j<=k} exp(-s_j), and d ln sigma_k / d g_l =
+    -[l > k] exp(B_l - B_k) with B_k = ln sum_{j>=k} c_j exp(-t_j). Newton
+    steps are globalised by pseudo-transient continuation,
+    (J + I/dt) dg = -R, with dt grown by switched evolution relaxation.
+
+    Component balances and the element closure hold to round-off at every
+    iterate; only the saturation condition is iterated. A converged set of
+    multipliers is therefore a solution of the full model to the same
+    tolerance, which the caller checks with the model's own residual.
+
+Reference
+    The constant-D recursion is that of Kremser; the multiplier is the
+    analogue of the stage temperature in the Thiele-Geddes and theta methods
+    for distillation (Holland, Fundamentals of Multicomponent Distillation,
+    1981).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+__all__ = ["MultiplierOutcome", "saturation_residual", "solve_multipliers",
+           "multipliers_from_aqueous", "bubble_point_multipliers"]
+
+
+@dataclass
+class MultiplierOutcome:
+    g: np.ndarray  # (N,) ln lambda
+    converged: bool
+    iterations: int
+    residual: float  # max |R_k|
+    log_aqueous: np.ndarray  # (N, C) ln a at g [ln mol/h]
+
+
+@lru_cache(maxsize=64)
+def _masks(N: int, n: int):
+    """Strictly-below (rows k < n-1, columns l < n) and strictly-above
+    (rows and columns k, l >= n-1) masks of the triangular Jacobian parts."""
+    k = np.arange(N)
+    top = k[n - 1 :]
+    below = (k[: n - 1, None] > k[None, :n]).astype(float)
+    above = (top[None, :] > top[:, None]).astype(float)
+    return below, above, np.arange(n - 1), np.arange(N)
+
+
+def _evaluate(lb, g, lF, lS, lc, n):
+    """R (N,), ln o (C, N), ln e (C, N), and what :func:`_jacobian` reuses."""
+    le = lb[:, None] + g
+    t = np.cumsum(le, axis=1)
+    A = np.logaddexp.accumulate(le[:, :n] - t[:, :n], axis=1)  # ln sum_{j<=k} exp(-s_j)
+    x = -t[:, n - 1 :]
+    x[:, -1] += lc
+    Bq = np.logaddexp.accumulate(x[:, ::-1], axis=1)[:, ::-1]  # ln sum_{j>=k} c_j exp(-t_j)
+    lno = np.concatenate((t[:, : n - 1] + A[:, : n - 1], t[:, n - 1 :] + Bq), axis=1)
+    q = t[:, n - 1] + A[:, n - 1] - lno[:, n - 1]  # ln(p / r) = ln(e_n rho_n / sigma_n)
+    lr = lF - np.logaddexp(0.0, q)  # ln r
+    lno[:, : n - 1] += lr[:, None]
+    lno[:, n - 1 :] += (lr + q)[:, None]  # ln p = ln r + q
+    top = lno.max(axis=0)
+    ex = np.exp(lno - top)
+    tot = ex.sum(axis=0)
+    R = top + np.log(tot) - lS
+    return R, lno, le, (A, Bq, q, ex, tot, n)
+
+
+def _jacobian(ctx):
+    """J = dR/dg (N, N) from the intermediates of :func:`_evaluate`."""
+    A, Bq, q, ex, tot, n = ctx
+    N = ex.shape[1]
+    below, above, ib, _ = _masks(N, n)
+    pi = ex / tot  # organic composition of each stage
+    xq = 1.0 / (1.0 + np.exp(-q))  # p / F
+    # rank-C factors of the triangular parts, centred so neither overflows
+    eA = np.exp(A - 0.5 * (A.max(axis=1) + A.min(axis=1))[:, None])
+    eB = np.exp(Bq - 0.5 * (Bq.max(axis=1) + Bq.min(axis=1))[:, None])
+    dq = np.concatenate((eA[:, : n - 1] / eA[:, n - 1 :], eB / eB[:, :1]), axis=1)  # dq/dg_l
+    pb = pi[:, : n - 1]
+    pt = pi[:, n - 1 :]
+    J = np.empty((N, N))
+    J[: n - 1, :n] = ((pb / eA[:, : n - 1]).T @ eA) * below
+    J[: n - 1, n:] = 0.0
+    J[: n - 1] -= pb.T @ (xq[:, None] * dq)
+    J[ib, ib] += 1.0
+    J[n - 1 :, : n - 1] = 0.0
+    J[n - 1 :, n - 1 :] = -((pt / eB).T @ eB) * above
+    J[n - 1 :] += pt.T @ ((1.0 - xq)[:, None] * dq)
+    return J
+
+
+def saturation_residual(log_beta, g, log_feed, log_S, log_reflux, n):
+    """Saturation residuals R_k = ln(sum_i o_{k,i} / S) of stage multipliers.
+
+    .. math:: R_k(g) = \\ln \\sum_i o_{k,i}(g) - \\ln S
+
+    Parameters
+    ----------
+    log_beta : ndarray (C,)
+        ln beta_i [-].
+    g : ndarray (N,)
+        ln lambda_k, lambda_k = S / sum_j beta_j a_{k,j} [h/mol].
+    log_feed : ndarray (C,)
+        ln F_i [ln mol/h].
+    log_S : float
+        ln of the organic rare-earth flow S [ln mol/h].
+    log_reflux : float
+        ln(S / P), P = S - W the extract flow [-].
+    n : int
+        Extraction stages (the feed stage).
+
+    Returns
+    -------
+    (R, log_aqueous)
+        R (N,) [-] and ln a (N, C) [ln mol/h] at g.
+
+    Examples
+    --------
+    With equal separation factors nothing separates; the feed composition
+    on every stage is exact, with lambda_k = S / (beta L_k):
+
+    >>> import numpy as np
+    >>> S, W, F = 2.0, 1.5, np.array([0.3, 0.7])
+    >>> L = np.array([W + F.sum() - S, W + F.sum(), W, W])   # n = 2, m = 2
+    >>> R, la = saturation_residual(np.log([1.5, 1.5]), np.log(S / (1.5 * L)), np.log(F),
+    ...                             np.log(S), np.log(S / (S - W)), 2)
+    >>> bool(np.max(np.abs(R)) < 1e-14)
+    True
+    >>> np.allclose(np.exp(la[0]), (W + F.sum() - S) * F / F.sum())
+    True
+    """
+    lb, g, lF = (np.asarray(v, dtype=float) for v in (log_beta, g, log_feed))
+    R, lno, le, _ = _evaluate(lb, g, lF, float(log_S), float(log_reflux), n)
+    return R, (lno - le).T
+
+
+def multipliers_from_aqueous(log_beta, log_S, log_aqueous):
+    """g_k = ln S - ln sum_i beta_i a_{k,i}: the multipliers of a state ln a (N, C)."""
+    w = np.asarray(log_aqueous) + np.asarray(log_beta)
+    top = w.max(axis=1)
+    return log_S - top - np.log(np.exp(w - top[:, None]).sum(axis=1))
+
+
+def bubble_point_multipliers(log_beta, log_feed, log_S, stage_aqueous):
+    """Cold start: every stage's aqueous at the feed composition, L_k z.
+
+    g_k = ln S - ln(L_k sum_i beta_i z_i), with L_k the stage's aqueous
+    rare-earth flow (N,) [mol/h]; exact when all beta are equal.
+    """
+    lz = log_feed - np.logaddexp.reduce(log_feed)
+    return log_S - np.log(stage_aqueous) - np.logaddexp.reduce(log_beta + lz)
+
+
+def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol: float = 1e-13,
+                      max_iter: int = 150, dt0: float = 10.0, max_step: float = 1.0,
+                      growth_limit: float = 10.0) -> MultiplierOutcome:
+    """Solve R(g) = 0 for one constant-beta cascade.
+
+    Pseudo-transient Newton (J + I / dt) dg = -R: dt starts at ``dt0`` and
+    grows by switched evolution relaxation as max |R| falls; a step that
+    raises max |R| more than ``growth_limit``-fold (or is not finite) is
+    rejected and dt divided by 10; a step is scaled down so that no
+    multiplier moves by more than ``max_step`` in ln. Arguments as in
+    :func:`saturation_residual`; ``g0`` (N,) is the start.
+    """
+    from scipy.linalg.lapack import dgesv
+
+    lb, g, lF = (np.asarray(v, dtype=float) for v in (log_beta, g0, log_feed))
+    lS, lc = float(log_S), float(log_reflux)
+    R, lno, le, ctx = _evaluate(lb, g, lF, lS, lc, n)
+    norm = float(np.max(np.abs(R)))
+    if not np.isfinite(norm):
+        norm = np.inf
+    dt = float(dt0)
+    diag = _masks(g.size, n)[3]
+    it = 0
+    J = None  # built only at states a step starts from
+    while norm > tol and dt > 1e-12 and it < max_iter:
+        it += 1
+        if J is None:
+            J = _jacobian(ctx)
+        A = J.copy()
+        A[diag, diag] += 1.0 / dt
+        _, _, d, info = dgesv(A, -R, overwrite_a=True)
+        big = float(np.max(np.abs(d)))
+        if info != 0 or not np.isfinite(big):
+            dt *= 0.1
+            continue
+        if big > max_step:
+            d *= max_step / big
+        gt = g + d
+        with np.errstate(invalid="ignore", over="ignore"):
+            Rt, lnot, let, ctxt = _evaluate(lb, gt, lF, lS, lc, n)
+        nt = float(np.max(np.abs(Rt)))
+        if not nt < growth_limit * norm:  # also rejects NaN
+            dt *= 0.1
+            continue
+        ratio = norm / max(nt, 1e-300)
+        dt = min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
+        g, R, ctx, norm, lno, le, J = gt, Rt, ctxt, nt, lnot, let, None
+    return MultiplierOutcome(g=g, converged=norm <= tol, iterations=it, residual=norm,
+                             log_aqueous=(lno - le).T)

@@ -1,0 +1,139 @@
+"""Stage-multiplier solver of constant_beta against independent oracles.
+
+Oracles: central finite differences for the Jacobian; a 50-digit mpmath
+Gaussian elimination of each component's tridiagonal stage balances for the
+flows at given multipliers; the block Newton in ln a (a different
+formulation and algorithm) for converged cascades.
+"""
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from magcycle.sx import solve
+from magcycle.sx.multipliers import (
+    _evaluate,
+    _jacobian,
+    bubble_point_multipliers,
+    multipliers_from_aqueous,
+    saturation_residual,
+    solve_multipliers,
+)
+from magcycle.sx.sampling import random_cascade
+from magcycle.sx.solver import NEWTON_TOL, beta_continuation, beta_model
+from magcycle.sx.spec import beta_flows
+
+
+def problem(spec):
+    S, W, F, P, R = beta_flows(spec)
+    lb = np.log(spec.params.beta)
+    lF = np.log(spec.feed_mol_per_h)
+    g0 = bubble_point_multipliers(lb, lF, np.log(S), beta_model(spec).stage_aqueous_totals()[0])
+    return lb, g0, lF, np.log(S), np.log(S / P), spec.extraction_stages
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_jacobian_matches_central_differences(seed):
+    rng = np.random.default_rng(seed)
+    spec = random_cascade(rng, "constant_beta", components=int(rng.integers(2, 6)),
+                          stages=(int(rng.integers(1, 9)), int(rng.integers(1, 9)), 0))
+    lb, g0, lF, lS, lc, n = problem(spec)
+    g = g0 + rng.normal(0.0, 0.3, g0.size)
+    J = _jacobian(_evaluate(lb, g, lF, lS, lc, n)[3])
+    h = 1e-6
+    fd = np.empty_like(J)
+    for col in range(g.size):
+        e = np.zeros(g.size)
+        e[col] = h
+        fd[:, col] = (_evaluate(lb, g + e, lF, lS, lc, n)[0] - _evaluate(lb, g - e, lF, lS, lc, n)[0]) / (2 * h)
+    # central differences are accurate to O(h^2) + round-off/h, about 1e-9 here
+    np.testing.assert_allclose(J, fd, atol=1e-7)
+
+
+def mp_flows(log_beta, g, feed, S, W, n):
+    """Aqueous flows (N, C) at multipliers g by 50-digit Gaussian elimination
+    of each component's tridiagonal balance a_{k+1} + o_{k-1} + F - a_k - o_k = 0,
+    o_k = beta lambda_k a_k, reflux (W/S) o_N into stage N."""
+    N = g.size
+    out = np.empty((N, log_beta.size))
+    with mpmath.workdps(50):
+        lam = [mpmath.exp(mpmath.mpf(float(x))) for x in g]
+        for i, lb in enumerate(log_beta):
+            beta = mpmath.exp(mpmath.mpf(float(lb)))
+            e = [beta * x for x in lam]
+            A = mpmath.zeros(N, N)
+            rhs = mpmath.zeros(N, 1)
+            for k in range(N):
+                A[k, k] = -1 - e[k]
+                if k + 1 < N:
+                    A[k, k + 1] = 1
+                if k > 0:
+                    A[k, k - 1] = e[k - 1]
+            A[N - 1, N - 1] += mpmath.mpf(W) / mpmath.mpf(S) * e[N - 1]
+            rhs[n - 1] = -mpmath.mpf(float(feed[i]))
+            a = mpmath.lu_solve(A, rhs)
+            out[:, i] = [float(a[k]) for k in range(N)]
+    return out
+
+
+@pytest.mark.parametrize("beta, spread", [((1.5, 1.0), 0.2), ((8.0, 2.0, 1.0), 0.5),
+                                          ((20.0, 1.0), 1.0)])
+def test_flows_at_given_multipliers_match_50_digit_elimination(beta, spread):
+    # far from the solution, with extraction factors from ~1e-2 to ~1e2, trace
+    # flows are many orders below the bulk; each keeps its relative precision
+    rng = np.random.default_rng(len(beta))
+    n, m = 14, 12
+    S, W = 3.0, 2.2
+    feed = np.linspace(1.0, 0.2, len(beta))
+    g = np.log(1.0 / 3.0) + rng.normal(0.0, spread, n + m)
+    _, la = saturation_residual(np.log(beta), g, np.log(feed), np.log(S), np.log(S / (S - W)), n)
+    exact = mp_flows(np.log(beta), g, feed, S, W, n)
+    assert exact.min() < 1e-6 * exact.max()  # the case does reach trace levels
+    np.testing.assert_allclose(np.exp(la), exact, rtol=1e-12)
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_converged_multipliers_solve_the_block_newton_problem(seed):
+    spec = random_cascade(np.random.default_rng(seed), "constant_beta")
+    lb, g0, lF, lS, lc, n = problem(spec)
+    out = solve_multipliers(lb, g0, lF, lS, lc, n)
+    if not out.converged:
+        # the solver then falls back to the block Newton; that path is tested elsewhere
+        return
+    block = beta_continuation(beta_model(spec))
+    assert block.converged.all()
+    # two formulations, two algorithms, the same cascade
+    np.testing.assert_allclose(out.log_aqueous, block.u[0], atol=1e-9)
+    # and the multipliers satisfy the full model's scaled stage balances
+    assert np.max(np.abs(beta_model(spec).residual(out.log_aqueous[None])[0])) <= NEWTON_TOL
+
+
+def test_equal_separation_factors_start_at_the_solution():
+    # all beta equal: the bubble-point start is exact (feed composition on every stage)
+    spec = random_cascade(np.random.default_rng(3), "constant_beta", components=3, stages=(5, 4, 0))
+    spec = spec.replace({"model": {"beta": {c: 2.0 for c in spec.components}}})
+    lb, g0, lF, lS, lc, n = problem(spec)
+    out = solve_multipliers(lb, g0, lF, lS, lc, n)
+    assert out.converged and out.iterations == 0
+
+
+def test_warm_multipliers_are_those_of_the_state():
+    # lambda_k = S / sum_i beta_i a_{k,i}, by hand for a two-stage state
+    la = np.log(np.array([[1.0, 2.0], [0.5, 0.25]]))
+    g = multipliers_from_aqueous(np.log([2.0, 1.0]), np.log(3.0), la)
+    np.testing.assert_allclose(np.exp(g), [3.0 / (2 * 1.0 + 2.0), 3.0 / (2 * 0.5 + 0.25)], rtol=1e-15)
+
+
+def test_solve_uses_the_multipliers_and_reports_the_full_residual():
+    spec = random_cascade(np.random.default_rng(60006), "constant_beta", components=6,
+                          stages=(30, 30, 0))
+    r = solve(spec)
+    block = beta_continuation(beta_model(spec))
+    np.testing.assert_allclose(r.state, block.u[0], atol=1e-9)
+    assert r.residual <= NEWTON_TOL and r.closure <= 1e-12
+    # the multiplier path converges in far fewer iterations than continuation
+    assert r.iterations < int(block.iterations[0])
