@@ -137,3 +137,96 @@ def test_solve_uses_the_multipliers_and_reports_the_full_residual():
     assert r.residual <= NEWTON_TOL and r.closure <= 1e-12
     # the multiplier path converges in far fewer iterations than continuation
     assert r.iterations < int(block.iterations[0])
+
+
+# ------------------------------------------------------------------ mass action
+def reduced(spec):
+    from magcycle.sx.multipliers import MassActionReduced
+    from magcycle.sx.solver import mass_action_model
+
+    model = mass_action_model(spec)
+    return model, MassActionReduced(model)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), strip=st.integers(0, 4))
+def test_mass_action_jacobian_matches_central_differences(seed, strip):
+    rng = np.random.default_rng(seed)
+    spec = random_cascade(rng, "mass_action", components=int(rng.integers(2, 5)),
+                          stages=(int(rng.integers(1, 6)), int(rng.integers(1, 6)), strip))
+    model, red = reduced(spec)
+    u = model.initial()[0]
+    C = model.C
+    v = np.concatenate((u[:, C], u[:, C + 1])) + rng.normal(0.0, 0.1, 2 * red.N)
+    v = np.minimum(v, red.upper - 0.05)
+    J = red.jacobian(red.residual(v)[2])
+    h = 1e-6
+    fd = np.empty_like(J)
+    for col in range(v.size):
+        e = np.zeros(v.size)
+        e[col] = h
+        fd[:, col] = (red.residual(v + e)[0] - red.residual(v - e)[0]) / (2 * h)
+    np.testing.assert_allclose(J, fd, atol=1e-7 * max(1.0, np.abs(J).max()))
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_mass_action_reduced_solution_is_the_block_newton_solution(seed):
+    from magcycle.sx.multipliers import solve_mass_action_multipliers
+    from magcycle.sx.solver import mass_action_cold
+
+    spec = random_cascade(np.random.default_rng(seed), "mass_action")
+    model, red = reduced(spec)
+    u = model.initial()[0]
+    C = model.C
+    v, lna, ok, its, norm = solve_mass_action_multipliers(red, np.concatenate((u[:, C], u[:, C + 1])))
+    if not ok:
+        return  # solve() then falls back to the block Newton
+    block = mass_action_cold(model)
+    assert block.converged.all()
+    np.testing.assert_allclose(red.state(v, lna), block.u[0], atol=1e-9)
+    assert np.max(np.abs(model.residual(red.state(v, lna)[None])[0])) <= NEWTON_TOL
+
+
+def test_mass_action_strip_flows_match_50_digit_elimination():
+    # the flows at given (z, h) by exact elimination of the stage balances,
+    # including the strip section's separate aqueous circuit
+    spec = random_cascade(np.random.default_rng(11), "mass_action", components=3, stages=(5, 4, 3))
+    model, red = reduced(spec)
+    rng = np.random.default_rng(4)
+    u = model.initial()[0]
+    C, N = model.C, red.N
+    v = np.minimum(np.concatenate((u[:, C], u[:, C + 1])) + rng.normal(0, 0.3, 2 * N), red.upper)
+    lno, lna, _ = red.flows(v)
+    g = 3.0 * (v[:N] - v[N:])
+    Qa, Qo = model.Qa[0], float(model.Qo[0])
+    conn = model.connected
+    with mpmath.workdps(50):
+        for i in range(C):
+            e = [mpmath.mpf(float(model.K[0, i])) * mpmath.exp(mpmath.mpf(float(gk))) * Qo / mpmath.mpf(float(q))
+                 for gk, q in zip(g, Qa)]
+            A = mpmath.zeros(N, N)
+            rhs = mpmath.zeros(N, 1)
+            for k in range(N):
+                A[k, k] = -1 - e[k]
+                if k + 1 < N and conn[k]:
+                    A[k, k + 1] = 1
+                if k > 0:
+                    A[k, k - 1] = e[k - 1]
+            rhs[spec.extraction_stages - 1] = -mpmath.mpf(float(model.feed[0, i]))
+            a = mpmath.lu_solve(A, rhs)
+            exact = np.array([float(a[k]) for k in range(N)])
+            np.testing.assert_allclose(np.exp(lna[i]), exact, rtol=1e-12)
+
+
+def test_mass_action_solve_takes_the_reduced_path():
+    from magcycle.sx.solver import mass_action_cold
+
+    spec = random_cascade(np.random.default_rng(60006), "mass_action", components=6,
+                          stages=(24, 24, 12))
+    r = solve(spec)
+    model, _ = reduced(spec)
+    block = mass_action_cold(model)
+    np.testing.assert_allclose(r.state, block.u[0], atol=1e-9)
+    assert r.residual <= NEWTON_TOL and r.closure <= 1e-12
+    assert r.iterations < int(block.iterations[0])

@@ -194,7 +194,7 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
                 for k in set(x[t].mol_h) | set(g[t].mol_h):
                     xk, gk = x[t].get(k), g[t].get(k)
                     q = 0.0
-                    if prev_x is not None and it > 2:
+                    if prev_x is not None:
                         dx = xk - prev_x[t].get(k)
                         if dx != 0:
                             s = (gk - prev_g[t].get(k)) / dx

@@ -24,16 +24,22 @@ Equations
 
     with o_{0,i} = 0 and the reflux a_{n+m+1,i} = (W/S) o_{n+m,i}. This is a
     distillation column with constant relative volatility, constant molar
-    overflow and a total condenser. The unknowns are u = ln a (N x C); the
-    block-tridiagonal Newton of :mod:`magcycle.sx.newton` solves them, with
-    Jacobian blocks
+    overflow and a total condenser. The unknowns are u = ln a (N x C).
 
-        do_k/du_k = diag(o_k) - o_k o_k^T / S.
+    Solvers. :func:`magcycle.sx.solve` first reduces the system to one
+    multiplier per stage, lambda_k = S / sum_j beta_j a_{k,j}, for which every
+    component's balances are linear and solved exactly
+    (:mod:`magcycle.sx.multipliers`; N unknowns, dense N x N Newton). The
+    block-tridiagonal Newton of :mod:`magcycle.sx.newton` on u, with Jacobian
+    blocks
 
-    The cold start is a continuation in the separation factors from their
+        do_k/du_k = diag(o_k) - o_k o_k^T / S,
+
+    is the fallback and the batched solver (:func:`magcycle.sx.solve_many`).
+    Its cold start is a continuation in the separation factors from their
     common value, where the exact solution is the feed composition on every
-    stage (:func:`magcycle.sx.solver.beta_continuation`), so no initial
-    guess is ever typed in.
+    stage (:func:`magcycle.sx.solver.beta_continuation`). Neither path needs
+    a typed-in initial guess; both are judged by this module's residual.
 
 Reference
     Xu Guangxian et al., theory of countercurrent extraction; Cheng et al.,

@@ -29,11 +29,15 @@ z = free dimer [(HA)2], all mol/L)
     (3 H+ released per rare earth loaded) follows from these equations and
     is not imposed separately.
 
-    Unknowns per stage: (ln x_1..ln x_C, ln z, ln h), M = C + 2; solved by
-    the PTC Newton of :mod:`magcycle.sx.newton` (a Naphtali-Sandholm-type
-    block-tridiagonal system). Cold start: an "acid-only" cascade holding a
-    trace of feed-composition rare earth, from which the pseudo-transient
-    march loads the cascade the way a plant start-up does.
+    Unknowns per stage: (ln x_1..ln x_C, ln z, ln h), M = C + 2. Since D_i
+    depends on the stage only through (z/h)^3, :func:`magcycle.sx.solve`
+    first eliminates the x exactly (for given z, h every component's
+    balances are linear; :class:`magcycle.sx.multipliers.MassActionReduced`,
+    2N unknowns). The PTC Newton of :mod:`magcycle.sx.newton` on all M N
+    unknowns (a Naphtali-Sandholm-type block-tridiagonal system) is the
+    fallback and the batched solver. Cold start of both: an "acid-only"
+    cascade holding a trace of feed-composition rare earth, from which the
+    pseudo-transient march loads the cascade the way a plant start-up does.
 
 References
     Peppard et al., J. Inorg. Nucl. Chem. 27 (1965) 1683 (third-power [H+]

@@ -80,9 +80,10 @@ def _masks(N: int, n: int):
     return below, above, np.arange(n - 1), np.arange(N)
 
 
-def _evaluate(lb, g, lF, lS, lc, n):
-    """R (N,), ln o (C, N), ln e (C, N), and what :func:`_jacobian` reuses."""
-    le = lb[:, None] + g
+def _cascade_flows(le, lF, lc, n):
+    """ln o (C, Ne) of a two-section cascade with extraction factors e = exp(le)
+    (C, Ne), feed F = exp(lF) at stage n and c_top = exp(lc); plus the
+    intermediates :func:`_weighted_jacobian` reuses."""
     t = np.cumsum(le, axis=1)
     A = np.logaddexp.accumulate(le[:, :n] - t[:, :n], axis=1)  # ln sum_{j<=k} exp(-s_j)
     x = -t[:, n - 1 :]
@@ -93,35 +94,55 @@ def _evaluate(lb, g, lF, lS, lc, n):
     lr = lF - np.logaddexp(0.0, q)  # ln r
     lno[:, : n - 1] += lr[:, None]
     lno[:, n - 1 :] += (lr + q)[:, None]  # ln p = ln r + q
+    return lno, (A, Bq, q, n)
+
+
+def _factors(ctx):
+    """What every weighted Jacobian of one state shares: the rank-C factors
+    of its triangular parts (centred so that neither overflows), dq/dg and
+    d ln p / d g."""
+    A, Bq, q, n = ctx
+    xq = 1.0 / (1.0 + np.exp(-q))  # p / F
+    eA = np.exp(A - 0.5 * (A.max(axis=1) + A.min(axis=1))[:, None])
+    eB = np.exp(Bq - 0.5 * (Bq.max(axis=1) + Bq.min(axis=1))[:, None])
+    dq = np.concatenate((eA[:, : n - 1] / eA[:, n - 1 :], eB / eB[:, :1]), axis=1)
+    return n, eA, eB, xq[:, None] * dq, (1.0 - xq)[:, None] * dq
+
+
+def _weighted_jacobian(factors, W):
+    """G[k, l] = sum_i W[i, k] d ln o_{i,k} / d g_l (Ne, Ne) of a two-section cascade."""
+    n, eA, eB, dlr, dlp = factors
+    Ne = W.shape[1]
+    below, above, ib, _ = _masks(Ne, n)
+    Wb = W[:, : n - 1]
+    Wt = W[:, n - 1 :]
+    G = np.empty((Ne, Ne))
+    G[: n - 1, :n] = ((Wb / eA[:, : n - 1]).T @ eA) * below
+    G[: n - 1, n:] = 0.0
+    G[: n - 1] -= Wb.T @ dlr
+    G[ib, ib] += Wb.sum(axis=0)
+    G[n - 1 :, : n - 1] = 0.0
+    G[n - 1 :, n - 1 :] = -((Wt / eB).T @ eB) * above
+    G[n - 1 :] += Wt.T @ dlp
+    return G
+
+
+def _evaluate(lb, g, lF, lS, lc, n):
+    """R (N,), ln o (C, N), ln e (C, N), and what :func:`_jacobian` reuses."""
+    le = lb[:, None] + g
+    lno, ctx = _cascade_flows(le, lF, lc, n)
     top = lno.max(axis=0)
     ex = np.exp(lno - top)
     tot = ex.sum(axis=0)
     R = top + np.log(tot) - lS
-    return R, lno, le, (A, Bq, q, ex, tot, n)
+    return R, lno, le, (ctx, ex / tot)
 
 
 def _jacobian(ctx):
-    """J = dR/dg (N, N) from the intermediates of :func:`_evaluate`."""
-    A, Bq, q, ex, tot, n = ctx
-    N = ex.shape[1]
-    below, above, ib, _ = _masks(N, n)
-    pi = ex / tot  # organic composition of each stage
-    xq = 1.0 / (1.0 + np.exp(-q))  # p / F
-    # rank-C factors of the triangular parts, centred so neither overflows
-    eA = np.exp(A - 0.5 * (A.max(axis=1) + A.min(axis=1))[:, None])
-    eB = np.exp(Bq - 0.5 * (Bq.max(axis=1) + Bq.min(axis=1))[:, None])
-    dq = np.concatenate((eA[:, : n - 1] / eA[:, n - 1 :], eB / eB[:, :1]), axis=1)  # dq/dg_l
-    pb = pi[:, : n - 1]
-    pt = pi[:, n - 1 :]
-    J = np.empty((N, N))
-    J[: n - 1, :n] = ((pb / eA[:, : n - 1]).T @ eA) * below
-    J[: n - 1, n:] = 0.0
-    J[: n - 1] -= pb.T @ (xq[:, None] * dq)
-    J[ib, ib] += 1.0
-    J[n - 1 :, : n - 1] = 0.0
-    J[n - 1 :, n - 1 :] = -((pt / eB).T @ eB) * above
-    J[n - 1 :] += pt.T @ ((1.0 - xq)[:, None] * dq)
-    return J
+    """J = dR/dg (N, N) from the intermediates of :func:`_evaluate`: the
+    organic composition pi weights d ln o / d g."""
+    flows, pi = ctx
+    return _weighted_jacobian(_factors(flows), pi)
 
 
 def saturation_residual(log_beta, g, log_feed, log_S, log_reflux, n):
@@ -235,3 +256,152 @@ def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol:
         g, R, ctx, norm, lno, le, J = gt, Rt, ctxt, nt, lnot, let, None
     return MultiplierOutcome(g=g, converged=norm <= tol, iterations=it, residual=norm,
                              log_aqueous=(lno - le).T)
+
+
+# ----------------------------------------------------------------- mass action
+class MassActionReduced:
+    """The mass-action model (:mod:`magcycle.sx.mass_action`) in 2N unknowns.
+
+    On stage k, D_{k,i} = K_i (z_k / h_k)^3, so one multiplier g_k =
+    3 (ln z_k - ln h_k) fixes every extraction factor e_{k,i} = K_i e^{g_k}
+    Q_o / Q_a,k, and the rare-earth flows follow exactly from the recursions
+    above: a two-section cascade (c_top = 1, the scrub is barren) feeding a
+    strip section whose organic enters with the extract p and leaves with
+    T = p / sigma'_0, sigma'_j = sum_{l>=j} exp(t'_j - t'_l) in the strip's
+    own cumulative ln e. The unknowns v = (ln z_1..N, ln h_1..N) then meet
+
+        E1_k = 1 - (2 z_k + 6 sum_i y_{k,i}) / C_HA = 0      (extractant)
+        E2_k = 1 - (h_k + 3 sum_i x_{k,i} + [M+]_k) / [Cl-]_k = 0   (charge)
+
+    with a dense 2N x 2N Jacobian assembled from the same rank-C factors.
+    Parameters: a MassActionCascade of one variant.
+    """
+
+    def __init__(self, model):
+        self.C = model.C
+        self.n, self.m, self.k = model.n, model.m, model.k
+        self.N = model.N
+        self.Ne = model.n + model.m
+        self.lK = np.log(model.K[0])
+        self.lQ = np.log(model.Qo[0]) - np.log(model.Qa[0])  # ln(Qo / Qa_k)
+        self.Qo = float(model.Qo[0])
+        self.Qa = model.Qa[0]
+        self.CHA = float(model.CHA[0])
+        self.Cl = model.Cl[0]
+        self.cation = model.cation[0]
+        with np.errstate(divide="ignore"):
+            self.lF = np.log(model.feed[0])
+        self.upper = np.concatenate((np.full(self.N, np.log(self.CHA / 2.0)), np.log(self.Cl)))
+
+    def flows(self, v):
+        """ln o and ln a (C, N) [ln mol/h] at v, and the intermediates."""
+        N, Ne = self.N, self.Ne
+        g = 3.0 * (v[:N] - v[N:])
+        le = self.lK[:, None] + g + self.lQ
+        lno_es, ctx = _cascade_flows(le[:, :Ne], self.lF, 0.0, self.n)
+        strip = None
+        if self.k:
+            tT = np.cumsum(le[:, Ne:], axis=1)
+            x = np.concatenate((np.zeros((self.C, 1)), -tT), axis=1)
+            Bs = np.logaddexp.accumulate(x[:, ::-1], axis=1)[:, ::-1]  # ln sum_{l>=j} exp(-t'_l)
+            lnp = lno_es[:, -1]  # the organic leaving the scrub
+            lno_T = (lnp - Bs[:, 0])[:, None] + tT + Bs[:, 1:]
+            lno = np.concatenate((lno_es, lno_T), axis=1)
+            strip = Bs
+        else:
+            lno = lno_es
+        return lno, lno - le, (ctx, strip)
+
+    def residual(self, v):
+        lno, lna, fctx = self.flows(v)
+        N = self.N
+        z, h = np.exp(v[:N]), np.exp(v[N:])
+        y = np.exp(lno) / self.Qo
+        x = np.exp(lna) / self.Qa
+        R = np.concatenate((1.0 - (2.0 * z + 6.0 * y.sum(axis=0)) / self.CHA,
+                            1.0 - (h + 3.0 * x.sum(axis=0) + self.cation) / self.Cl))
+        return R, lna, (fctx, x, y, z, h)
+
+    def jacobian(self, ctx):
+        (flows, Bs), x, y, z, h = ctx
+        N, Ne = self.N, self.Ne
+        Go = np.zeros((N, N))  # sum_i y d ln o / d g
+        Ga = np.zeros((N, N))  # sum_i x d ln o / d g
+        fac = _factors(flows)
+        dlp = fac[4]  # d ln p / d g over the first Ne stages
+        Go[:Ne, :Ne] = _weighted_jacobian(fac, y[:, :Ne])
+        Ga[:Ne, :Ne] = _weighted_jacobian(fac, x[:, :Ne])
+        if self.k:
+            # strip rows: d ln o_j = d ln p - d ln sigma'_0 + d ln sigma'_j
+            k = self.k
+            yT, xT = y[:, Ne:], x[:, Ne:]
+            Go[Ne:, :Ne] = yT.T @ dlp
+            Ga[Ne:, :Ne] = xT.T @ dlp
+            c = 0.5 * (Bs.max(axis=1) + Bs.min(axis=1))[:, None]
+            eB = np.exp(Bs - c)
+            e0 = eB[:, 1:] / eB[:, :1]  # exp(B'_l - B'_0), l = 1..k
+            upper = np.triu(np.ones((k, k)), 1)
+            for W, G in ((yT, Go), (xT, Ga)):
+                G[Ne:, Ne:] = W.T @ e0 - ((W / eB[:, 1:]).T @ eB[:, 1:]) * upper
+        Ga[np.arange(N), np.arange(N)] -= x.sum(axis=0)  # ln a = ln o - ln e
+        J = np.empty((2 * N, 2 * N))
+        J[:N, :N] = -18.0 / self.CHA * Go
+        J[:N, N:] = 18.0 / self.CHA * Go
+        J[N:, :N] = -9.0 * Ga / self.Cl[:, None]
+        J[N:, N:] = 9.0 * Ga / self.Cl[:, None]
+        d = np.arange(N)
+        J[d, d] -= 2.0 * z / self.CHA
+        J[N + d, N + d] -= h / self.Cl
+        return J
+
+    def state(self, v, lna):
+        """u = (ln x_1..C, ln z, ln h) (N, C + 2) of the block-Newton model."""
+        N = self.N
+        return np.concatenate(((lna - np.log(self.Qa)).T, v[:N, None], v[N:, None]), axis=1)
+
+
+def solve_mass_action_multipliers(red: MassActionReduced, v0, *, tol: float = 1e-13,
+                                  max_iter: int = 300, dt0: float = 3.0, max_step: float = 0.5,
+                                  growth_limit: float = 10.0):
+    """PTC Newton (J - I / dt) dv = -R on the 2N unknowns of ``red``.
+
+    Returns (v, ln a (C, N), converged, iterations, max |R|). Steps are
+    scaled so no ln z or ln h moves more than ``max_step``, and v is capped
+    at the physical bounds z <= C_HA / 2, h <= [Cl-].
+    """
+    from scipy.linalg.lapack import dgesv
+
+    v = np.minimum(np.array(v0, dtype=float), red.upper)
+    with np.errstate(over="ignore", invalid="ignore"):
+        R, lna, ctx = red.residual(v)
+    norm = float(np.max(np.abs(R)))
+    if not np.isfinite(norm):
+        norm = np.inf
+    dt = float(dt0)
+    diag = np.arange(v.size)
+    it = 0
+    J = None
+    while norm > tol and dt > 1e-12 and it < max_iter:
+        it += 1
+        if J is None:
+            J = red.jacobian(ctx)
+        A = J.copy()
+        A[diag, diag] -= 1.0 / dt
+        _, _, d, info = dgesv(A, -R, overwrite_a=True)
+        big = float(np.max(np.abs(d)))
+        if info != 0 or not np.isfinite(big):
+            dt *= 0.1
+            continue
+        if big > max_step:
+            d *= max_step / big
+        vt = np.minimum(v + d, red.upper)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Rt, lnat, ctxt = red.residual(vt)
+        nt = float(np.max(np.abs(Rt)))
+        if not nt < growth_limit * norm:
+            dt *= 0.1
+            continue
+        ratio = norm / max(nt, 1e-300)
+        dt = min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
+        v, R, ctx, norm, lna, J = vt, Rt, ctxt, nt, lnat, None
+    return v, lna, norm <= tol, it, norm

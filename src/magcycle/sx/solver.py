@@ -3,6 +3,14 @@
 ``solve(spec)`` returns a :class:`CascadeResult` whose mass closure has been
 checked; ``solve(spec, warm_start=previous)`` starts Newton from a
 neighbouring solution of the same geometry.
+
+The nonlinear models are solved first in their reduced form (stage
+multipliers, :mod:`magcycle.sx.multipliers`: the component balances are
+linear for given multipliers and solved exactly, leaving N or 2N unknowns);
+a result from that path is accepted only when the model's own scaled
+residual is within NEWTON_TOL. Otherwise the block-tridiagonal Newton in
+all stage variables runs (warm, then from its continuation or acid-only
+cold start), as it does for batches.
 """
 
 from __future__ import annotations
@@ -13,8 +21,10 @@ from magcycle.sx import constant_d
 from magcycle.sx.constant_beta import BetaCascade
 from magcycle.sx.mass_action import MassActionCascade
 from magcycle.sx.multipliers import (
+    MassActionReduced,
     bubble_point_multipliers,
     multipliers_from_aqueous,
+    solve_mass_action_multipliers,
     solve_multipliers,
 )
 from magcycle.sx.newton import NewtonOutcome, ptc_newton, require_converged
@@ -316,6 +326,39 @@ def mass_action_cold(model: MassActionCascade):
     return out
 
 
+def mass_action_multipliers(model: MassActionCascade, u0=None):
+    """Solve a one-variant mass-action cascade in its 2N stage unknowns.
+
+    The fast path (:class:`magcycle.sx.multipliers.MassActionReduced`):
+    (ln z, ln h) per stage, the rare-earth flows exact for each. From the
+    warm state ``u0`` (1, N, C+2) if given, else from the acid-only start.
+    Returns a NewtonOutcome whose full-model scaled residual is within
+    NEWTON_TOL, or None (the caller then runs the block Newton).
+    """
+    red = MassActionReduced(model)
+    C = model.C
+    def zh(u):
+        return np.concatenate((u[0, :, C], u[0, :, C + 1]))
+
+    starts = [] if u0 is None else [(lambda: zh(u0), DT_WARM)]
+    starts.append((lambda: zh(model.initial()), None))  # built only if needed
+    total = 0
+    for start, dt0 in starts:
+        v0 = start()
+        kw = {} if dt0 is None else {"dt0": dt0}
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            v, lna, ok, its, _ = solve_mass_action_multipliers(red, v0, tol=0.1 * NEWTON_TOL, **kw)
+        total += its
+        if not ok:
+            continue
+        u = red.state(v, lna)[None]
+        norm = float(np.max(np.abs(model.residual(u)[0])))
+        if norm <= NEWTON_TOL:
+            return NewtonOutcome(u=u, converged=np.array([True]), iterations=np.array([total]),
+                                 residual=np.array([norm]))
+    return None
+
+
 def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
     model = mass_action_model(spec)
     n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
@@ -333,7 +376,8 @@ def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
         return res
 
     out, outlets, closure = _newton_solve(spec, model, warm_start, mass_action_cold, outlets_of,
-                                          "mass_action cascade")
+                                          "mass_action cascade",
+                                          fast=lambda u0: mass_action_multipliers(model, u0))
     u = out.u[0]
     x, z, h = model.split(out.u)
     x, z, h = x[0], z[0], h[0]
