@@ -139,6 +139,23 @@ def test_sx_unit_split_is_the_engine_solution_and_meets_targets():
     assert neutral(raf) and neutral(r.outlets["extract"])
 
 
+def test_sx_unit_reuses_its_solution_only_for_the_identical_cascade():
+    feed = _liquor({"Nd": 0.75, "Pr": 0.25})
+    u = SXCascade("cut", heavy_key="Nd", extract_purity=0.99, raffinate_purity=0.99)
+    state = {}
+    u.run({"feed": feed}, state)  # designs and freezes the cut
+    first = u.run({"feed": feed}, state)
+    kept = state["result"]
+    again = u.run({"feed": feed}, state)
+    assert state["result"] is kept  # the same feed to the last bit: the same solution, unsolved
+    assert again.outlets["extract"].mol_h == first.outlets["extract"].mol_h
+    flows = dict(feed.mol_h)
+    flows["Nd+3"] *= 1.0 + 1e-9
+    moved = u.run({"feed": Stream("aqueous", flows)}, state)
+    assert state["result"] is not kept  # any change is solved again
+    assert moved.outlets["extract"].get("Nd+3") != first.outlets["extract"].get("Nd+3")
+
+
 def test_sx_unit_bypass_when_one_side_is_empty():
     r = SXCascade("cut", heavy_key="Tb", extract_purity=0.99, heavy_recovery=0.99).run(
         {"feed": _liquor({"Nd": 1.0, "Pr": 0.3})})

@@ -300,7 +300,12 @@ class SXCascade(UnitOperation):
             if self.p["flow_control"] == "feed_forward":
                 S, W = self._feed_forward(f_A, light, heavy, S, W)
             spec = self._spec(comps, re_flow, Q_feed, n, m, S, W, state)
-            res = solve(spec, warm_start=state.get("result"))
+            last = state.get("result")
+            if last is not None and _same_cascade(last.spec, spec):
+                # the same cascade to the last bit (a recycle pass that did
+                # not change this cut's feed): the same solution
+                return last, spec, n, m, S, W, 0
+            res = solve(spec, warm_start=last)
             return res, spec, n, m, S, W, 0
         n, m, S, W = self._initial_design(f_A, light, heavy)
         fixed = self.p["extraction_stages"] is not None
@@ -447,3 +452,11 @@ class SXCascade(UnitOperation):
                               "[C] mixer-settler stage of 1 m3 (PP/FRP) USD 40k, six-tenths rule, per stage",
                               count=design["stages"])
 
+
+def _same_cascade(a, b) -> bool:
+    """True when two cascade specs are equal value for value (same chemistry object)."""
+    return (a.params is b.params and a.components == b.components
+            and a.extraction_stages == b.extraction_stages and a.scrub_stages == b.scrub_stages
+            and a.strip_stages == b.strip_stages and a.organic == b.organic
+            and a.feed_flow == b.feed_flow and a.scrub == b.scrub and a.strip == b.strip
+            and np.array_equal(a.feed, b.feed))
