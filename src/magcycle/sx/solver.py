@@ -202,19 +202,41 @@ def beta_continuation(model: BetaCascade, *, tol: float = NEWTON_TOL, first_step
 
 
 def _newton_solve(spec, model, warm_start, cold, outlets_of, what, fast=None):
-    """``fast(u0)`` first if given (u0: the warm state or None); else, or if
-    it returns None, a warm start if a neighbour fits, else ``cold(model)``;
-    then converge, polish and check the closure. Returns (outcome, outlets,
-    closure)."""
+    """Converge, polish and check the closure; returns (outcome, outlets, closure).
+
+    Order of attempts: with ``fast`` (the reduced solver; ``fast(u0)`` tries
+    the warm state u0 if given, then its own cold start, and returns None if
+    neither converges), ``fast(u0)`` when the neighbour has the same sections
+    (or there is none). A neighbour of another split (the same total stages,
+    the feed elsewhere, as in a stage-count search) is a better start for
+    the block Newton in all stage variables, which runs next when a
+    neighbour fits; then ``fast(None)`` if not yet tried, and last
+    ``cold(model)``.
+    """
     u0 = _warm_state(spec, warm_start, (model.N, model.M))
-    out = None if fast is None else fast(u0)
+    aligned = u0 is not None and all(
+        getattr(warm_start.spec, k) == getattr(spec, k)
+        for k in ("extraction_stages", "scrub_stages", "strip_stages"))
+    out = None
+    tried_fast = False
+    if fast is not None and (u0 is None or aligned):
+        out, tried_fast = fast(u0), True
     if out is None and u0 is not None:
         out = ptc_newton(model, u0, dt0=DT_WARM, tol=NEWTON_TOL, max_iter=40)
-    if out is None or not out.converged.all():
+        if not out.converged.all():
+            out = None
+    if out is None and fast is not None and not tried_fast:
+        out = fast(None)
+    if out is None:
         out = cold(model)
     require_converged(out, what)
     outlets = _polish(spec, model, out, outlets_of)
     return out, outlets, checked_closure(spec, outlets)
+
+
+#: iteration cap of a warm start of the reduced solvers (a good neighbour
+#: converges in a few; one that does not is cheaper to drop than to pursue)
+WARM_MAX_ITER = 20
 
 
 #: first pseudo-time steps of the stage-multiplier Newton, cold and warm
@@ -243,7 +265,8 @@ def beta_multipliers(spec: CascadeSpec, model: BetaCascade, u0=None):
     total = 0
     for g0, dt0 in starts:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = solve_multipliers(lb, g0, lF, lS, lc, n, tol=0.1 * NEWTON_TOL, dt0=dt0)
+            out = solve_multipliers(lb, g0, lF, lS, lc, n, tol=0.1 * NEWTON_TOL, dt0=dt0,
+                                    **({"max_iter": WARM_MAX_ITER} if dt0 == DT_WARM else {}))
         total += out.iterations
         if not out.converged:
             continue
@@ -345,7 +368,7 @@ def mass_action_multipliers(model: MassActionCascade, u0=None):
     total = 0
     for start, dt0 in starts:
         v0 = start()
-        kw = {} if dt0 is None else {"dt0": dt0}
+        kw = {} if dt0 is None else {"dt0": dt0, "max_iter": WARM_MAX_ITER}
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             v, lna, ok, its, _ = solve_mass_action_multipliers(red, v0, tol=0.1 * NEWTON_TOL, **kw)
         total += its
