@@ -77,7 +77,7 @@ def _masks(N: int, n: int):
     top = k[n - 1 :]
     below = (k[: n - 1, None] > k[None, :n]).astype(float)
     above = (top[None, :] > top[:, None]).astype(float)
-    return below, above, np.arange(n - 1), np.arange(N)
+    return below, above, np.arange(n - 1)
 
 
 def _cascade_flows(le, lF, lc, n):
@@ -113,7 +113,7 @@ def _weighted_jacobian(factors, W):
     """G[k, l] = sum_i W[i, k] d ln o_{i,k} / d g_l (Ne, Ne) of a two-section cascade."""
     n, eA, eB, dlr, dlp = factors
     Ne = W.shape[1]
-    below, above, ib, _ = _masks(Ne, n)
+    below, above, ib = _masks(Ne, n)
     Wb = W[:, : n - 1]
     Wt = W[:, n - 1 :]
     G = np.empty((Ne, Ne))
@@ -234,24 +234,54 @@ def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol:
     multiplier moves by more than ``max_step`` in ln. Arguments as in
     :func:`saturation_residual`; ``g0`` (N,) is the start.
     """
-    from scipy.linalg.lapack import dgesv
-
     lb, g, lF = (np.asarray(v, dtype=float) for v in (log_beta, g0, log_feed))
     lS, lc = float(log_S), float(log_reflux)
-    R, lno, le, ctx = _evaluate(lb, g, lF, lS, lc, n)
+
+    def evaluate(x):
+        R, lno, le, ctx = _evaluate(lb, x, lF, lS, lc, n)
+        return R, (lno - le, ctx)
+
+    g, (lna, _), norm, it = _dense_ptc(evaluate, lambda st: _jacobian(st[1]), g, holdup=1.0, tol=tol,
+                                       max_iter=max_iter, dt0=dt0, max_step=max_step,
+                                       growth_limit=growth_limit)
+    return MultiplierOutcome(g=g, converged=norm <= tol, iterations=it, residual=norm,
+                             log_aqueous=lna.T)
+
+
+def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, growth_limit,
+               upper=None):
+    """Pseudo-transient Newton on a small dense system, shared by the reduced solvers.
+
+    ``evaluate(x)`` returns (R, state) and ``jacobian(state)`` dR/dx; each
+    step solves (J + holdup I / dt) dx = -R (holdup +1 where rows rise with
+    their own variable, -1 where they fall). dt starts at ``dt0`` and grows
+    by switched evolution relaxation as max |R| falls; a step that raises
+    max |R| more than ``growth_limit``-fold (or is not finite) is rejected
+    and dt divided by 10; a step is scaled so that no variable moves more
+    than ``max_step``; x is capped at ``upper`` if given. The Jacobian is
+    built only at states a step starts from. Returns (x, state, max |R|,
+    iterations).
+    """
+    from scipy.linalg.lapack import dgesv
+
+    x = np.array(x0, dtype=float)
+    if upper is not None:
+        np.minimum(x, upper, out=x)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        R, state = evaluate(x)
     norm = float(np.max(np.abs(R)))
     if not np.isfinite(norm):
         norm = np.inf
     dt = float(dt0)
-    diag = _masks(g.size, n)[3]
+    diag = np.arange(x.size)
     it = 0
-    J = None  # built only at states a step starts from
+    J = None
     while norm > tol and dt > 1e-12 and it < max_iter:
         it += 1
         if J is None:
-            J = _jacobian(ctx)
+            J = jacobian(state)
         A = J.copy()
-        A[diag, diag] += 1.0 / dt
+        A[diag, diag] += holdup / dt
         _, _, d, info = dgesv(A, -R, overwrite_a=True)
         big = float(np.max(np.abs(d)))
         if info != 0 or not np.isfinite(big):
@@ -259,18 +289,19 @@ def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol:
             continue
         if big > max_step:
             d *= max_step / big
-        gt = g + d
-        with np.errstate(invalid="ignore", over="ignore"):
-            Rt, lnot, let, ctxt = _evaluate(lb, gt, lF, lS, lc, n)
+        xt = x + d
+        if upper is not None:
+            np.minimum(xt, upper, out=xt)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Rt, state_t = evaluate(xt)
         nt = float(np.max(np.abs(Rt)))
         if not nt < growth_limit * norm:  # also rejects NaN
             dt *= 0.1
             continue
         ratio = norm / max(nt, 1e-300)
         dt = min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
-        g, R, ctx, norm, lno, le, J = gt, Rt, ctxt, nt, lnot, let, None
-    return MultiplierOutcome(g=g, converged=norm <= tol, iterations=it, residual=norm,
-                             log_aqueous=(lno - le).T)
+        x, R, state, norm, J = xt, Rt, state_t, nt, None
+    return x, state, norm, it
 
 
 # ----------------------------------------------------------------- mass action
@@ -398,39 +429,11 @@ def solve_mass_action_multipliers(red: MassActionReduced, v0, *, tol: float = 1e
     >>> bool(np.max(np.abs(model.residual(red.state(v, lna)[None])[0])) < 1e-12)
     True
     """
-    from scipy.linalg.lapack import dgesv
+    def evaluate(x):
+        R, lna, ctx = red.residual(x)
+        return R, (lna, ctx)
 
-    v = np.minimum(np.array(v0, dtype=float), red.upper)
-    with np.errstate(over="ignore", invalid="ignore"):
-        R, lna, ctx = red.residual(v)
-    norm = float(np.max(np.abs(R)))
-    if not np.isfinite(norm):
-        norm = np.inf
-    dt = float(dt0)
-    diag = np.arange(v.size)
-    it = 0
-    J = None
-    while norm > tol and dt > 1e-12 and it < max_iter:
-        it += 1
-        if J is None:
-            J = red.jacobian(ctx)
-        A = J.copy()
-        A[diag, diag] -= 1.0 / dt
-        _, _, d, info = dgesv(A, -R, overwrite_a=True)
-        big = float(np.max(np.abs(d)))
-        if info != 0 or not np.isfinite(big):
-            dt *= 0.1
-            continue
-        if big > max_step:
-            d *= max_step / big
-        vt = np.minimum(v + d, red.upper)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            Rt, lnat, ctxt = red.residual(vt)
-        nt = float(np.max(np.abs(Rt)))
-        if not nt < growth_limit * norm:
-            dt *= 0.1
-            continue
-        ratio = norm / max(nt, 1e-300)
-        dt = min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
-        v, R, ctx, norm, lna, J = vt, Rt, ctxt, nt, lnat, None
+    v, (lna, _), norm, it = _dense_ptc(evaluate, lambda st: red.jacobian(st[1]), v0, holdup=-1.0,
+                                       tol=tol, max_iter=max_iter, dt0=dt0, max_step=max_step,
+                                       growth_limit=growth_limit, upper=red.upper)
     return v, lna, norm <= tol, it, norm

@@ -257,22 +257,37 @@ def beta_multipliers(spec: CascadeSpec, model: BetaCascade, u0=None):
     lF = np.log(spec.feed_mol_per_h)
     lS, lc = np.log(S), np.log(S / P)
     n = spec.extraction_stages
-    starts = []
-    if u0 is not None:
-        starts.append((multipliers_from_aqueous(lb, lS, u0[0]), DT_WARM))
-    starts.append((bubble_point_multipliers(lb, lF, lS, model.stage_aqueous_totals()[0]),
-                   MULTIPLIER_DT_COLD))
+
+    def attempt(start, **kw):
+        def run():
+            out = solve_multipliers(lb, start(), lF, lS, lc, n, tol=0.1 * NEWTON_TOL, **kw)
+            return (out.log_aqueous if out.converged else None), out.iterations
+        return run
+
+    attempts = [] if u0 is None else [
+        attempt(lambda: multipliers_from_aqueous(lb, lS, u0[0]), dt0=DT_WARM, max_iter=WARM_MAX_ITER)]
+    attempts.append(attempt(lambda: bubble_point_multipliers(lb, lF, lS, model.stage_aqueous_totals()[0]),
+                            dt0=MULTIPLIER_DT_COLD))
+    return _first_accepted(model, attempts)
+
+
+def _first_accepted(model, attempts):
+    """Run reduced-solver attempts in order; the first whose state passes.
+
+    Each attempt returns (u (N, M) or None, iterations). A state passes when
+    the model's own scaled stage residual is within NEWTON_TOL; the result
+    is a NewtonOutcome counting the iterations of every attempt made, or
+    None when no attempt passes.
+    """
     total = 0
-    for g0, dt0 in starts:
+    for run in attempts:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            out = solve_multipliers(lb, g0, lF, lS, lc, n, tol=0.1 * NEWTON_TOL, dt0=dt0,
-                                    **({"max_iter": WARM_MAX_ITER} if dt0 == DT_WARM else {}))
-        total += out.iterations
-        if not out.converged:
+            u, its = run()
+        total += its
+        if u is None:
             continue
-        u = out.log_aqueous[None]
-        rs = model.residual(u)[0]
-        norm = float(np.max(np.abs(rs)))
+        u = u[None]
+        norm = float(np.max(np.abs(model.residual(u)[0])))
         if norm <= NEWTON_TOL:
             return NewtonOutcome(u=u, converged=np.array([True]), iterations=np.array([total]),
                                  residual=np.array([norm]))
@@ -360,26 +375,18 @@ def mass_action_multipliers(model: MassActionCascade, u0=None):
     """
     red = MassActionReduced(model)
     C = model.C
-    def zh(u):
-        return np.concatenate((u[0, :, C], u[0, :, C + 1]))
 
-    starts = [] if u0 is None else [(lambda: zh(u0), DT_WARM)]
-    starts.append((lambda: zh(model.initial()), None))  # built only if needed
-    total = 0
-    for start, dt0 in starts:
-        v0 = start()
-        kw = {} if dt0 is None else {"dt0": dt0, "max_iter": WARM_MAX_ITER}
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            v, lna, ok, its, _ = solve_mass_action_multipliers(red, v0, tol=0.1 * NEWTON_TOL, **kw)
-        total += its
-        if not ok:
-            continue
-        u = red.state(v, lna)[None]
-        norm = float(np.max(np.abs(model.residual(u)[0])))
-        if norm <= NEWTON_TOL:
-            return NewtonOutcome(u=u, converged=np.array([True]), iterations=np.array([total]),
-                                 residual=np.array([norm]))
-    return None
+    def attempt(start, **kw):
+        def run():
+            u = start()
+            v, lna, ok, its, _ = solve_mass_action_multipliers(
+                red, np.concatenate((u[0, :, C], u[0, :, C + 1])), tol=0.1 * NEWTON_TOL, **kw)
+            return (red.state(v, lna) if ok else None), its
+        return run
+
+    attempts = [] if u0 is None else [attempt(lambda: u0, dt0=DT_WARM, max_iter=WARM_MAX_ITER)]
+    attempts.append(attempt(model.initial))  # the acid-only start, built only if needed
+    return _first_accepted(model, attempts)
 
 
 def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
