@@ -6,6 +6,8 @@ flows at given multipliers; the block Newton in ln a (a different
 formulation and algorithm) for converged cascades.
 """
 
+import dataclasses
+
 import mpmath
 import numpy as np
 import pytest
@@ -137,6 +139,38 @@ def test_solve_uses_the_multipliers_and_reports_the_full_residual():
     assert r.residual <= NEWTON_TOL and r.closure <= 1e-12
     # the multiplier path converges in far fewer iterations than continuation
     assert r.iterations < int(block.iterations[0])
+
+
+@pytest.mark.parametrize("change", [1e-9, 1e-4, 0.3])
+def test_warm_solve_with_the_neighbours_factors_is_the_cold_solution(change):
+    # a neighbour's multipliers and factorised Jacobian (chord steps) give the
+    # cascade the cold start finds; small changes need no new factorisation
+    rng = np.random.default_rng(77)
+    spec = random_cascade(rng, "constant_beta", components=6, stages=(20, 14, 0))
+    first = solve(spec)
+    feed = spec.feed * (1.0 + change * rng.uniform(-1.0, 1.0, spec.feed.size))
+    moved = dataclasses.replace(spec, feed=feed)
+    warm = solve(moved, warm_start=first)
+    block = beta_continuation(beta_model(moved))  # another formulation and algorithm
+    np.testing.assert_allclose(warm.state, block.u[0], atol=1e-9)
+    assert warm.residual <= NEWTON_TOL and warm.closure <= 1e-11
+    if change <= 1e-4:
+        assert warm.reduced[1] is first.reduced[1]  # chord steps only
+        assert warm.iterations <= 4
+
+
+def test_chord_steps_alone_converge_from_a_neighbour():
+    spec = random_cascade(np.random.default_rng(78), "constant_beta", components=4, stages=(12, 9, 0))
+    lb, g0, lF, lS, lc, n = problem(spec)
+    base = solve_multipliers(lb, g0, lF, lS, lc, n)
+    assert base.converged and base.factors is not None
+    # the same cascade with 0.1 % more of the first component: chord steps from base
+    lF2 = lF.copy()
+    lF2[0] += np.log1p(1e-3)
+    out = solve_multipliers(lb, base.g, lF2, lS, lc, n, chord=base.factors, dt0=1e4)
+    ref = solve_multipliers(lb, g0, lF2, lS, lc, n)
+    assert out.converged and out.factors is base.factors
+    np.testing.assert_allclose(out.g, ref.g, atol=1e-12)
 
 
 # ------------------------------------------------------------------ mass action

@@ -32,6 +32,7 @@ _CHARGE = re.compile(r"([+-])(\d*)$")
 _TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)|(\()|(\))(\d*)")
 
 
+@lru_cache(maxsize=4096)
 def _split_charge(name: str) -> tuple[str, int]:
     m = _CHARGE.search(name)
     if not m or m.start() == 0:

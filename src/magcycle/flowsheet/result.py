@@ -82,7 +82,7 @@ class PlantResult:
             info = {k: v for k, v in r.info.items() if k != "profile"}
             units[name] = {"type": u.type_name, "closure": r.closure, "design": design, "cost": u.cost(design),
                            "info": info, "utilities": dict(r.utilities)}
-        sx = {name: r.info["profile"] | {"components": r.info["components"]}
+        sx = {name: r.info["profile"]() | {"components": r.info["components"]}
               for name, r in self.units.items() if r.info.get("profile")}
         return {
             "plant": self.spec.name,

@@ -67,6 +67,8 @@ class MultiplierOutcome:
     iterations: int
     residual: float  # max |R_k|
     log_aqueous: np.ndarray  # (N, C) ln a at g [ln mol/h]
+    #: LAPACK (lu, piv) of the last Jacobian factorised near g (a chord for a neighbour's solve)
+    factors: tuple | None = None
 
 
 @lru_cache(maxsize=64)
@@ -224,7 +226,7 @@ def bubble_point_multipliers(log_beta, log_feed, log_S, stage_aqueous):
 
 def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol: float = 1e-13,
                       max_iter: int = 150, dt0: float = 10.0, max_step: float = 1.0,
-                      growth_limit: float = 10.0) -> MultiplierOutcome:
+                      growth_limit: float = 10.0, chord: tuple | None = None) -> MultiplierOutcome:
     """Solve R(g) = 0 for one constant-beta cascade.
 
     Pseudo-transient Newton (J + I / dt) dg = -R: dt starts at ``dt0`` and
@@ -232,7 +234,9 @@ def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol:
     raises max |R| more than ``growth_limit``-fold (or is not finite) is
     rejected and dt divided by 10; a step is scaled down so that no
     multiplier moves by more than ``max_step`` in ln. Arguments as in
-    :func:`saturation_residual`; ``g0`` (N,) is the start.
+    :func:`saturation_residual`; ``g0`` (N,) is the start. ``chord``: the
+    ``factors`` of a neighbour's outcome, whose chord steps are tried first
+    (see :func:`_dense_ptc`).
     """
     lb, g, lF = (np.asarray(v, dtype=float) for v in (log_beta, g0, log_feed))
     lS, lc = float(log_S), float(log_reflux)
@@ -241,15 +245,20 @@ def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol:
         R, lno, le, ctx = _evaluate(lb, x, lF, lS, lc, n)
         return R, (lno - le, ctx)
 
-    g, (lna, _), norm, it = _dense_ptc(evaluate, lambda st: _jacobian(st[1]), g, holdup=1.0, tol=tol,
-                                       max_iter=max_iter, dt0=dt0, max_step=max_step,
-                                       growth_limit=growth_limit)
+    g, (lna, _), norm, it, factors = _dense_ptc(evaluate, lambda st: _jacobian(st[1]), g, holdup=1.0,
+                                                tol=tol, max_iter=max_iter, dt0=dt0, max_step=max_step,
+                                                growth_limit=growth_limit, chord=chord)
     return MultiplierOutcome(g=g, converged=norm <= tol, iterations=it, residual=norm,
-                             log_aqueous=lna.T)
+                             log_aqueous=lna.T, factors=factors)
+
+
+#: a chord step (the neighbour's factorised Jacobian) is kept only while it
+#: cuts max |R| at least this much; otherwise Newton takes over
+CHORD_CONTRACTION = 0.1
 
 
 def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, growth_limit,
-               upper=None):
+               upper=None, chord=None):
     """Pseudo-transient Newton on a small dense system, shared by the reduced solvers.
 
     ``evaluate(x)`` returns (R, state) and ``jacobian(state)`` dR/dx; each
@@ -259,10 +268,15 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
     max |R| more than ``growth_limit``-fold (or is not finite) is rejected
     and dt divided by 10; a step is scaled so that no variable moves more
     than ``max_step``; x is capped at ``upper`` if given. The Jacobian is
-    built only at states a step starts from. Returns (x, state, max |R|,
-    iterations).
+    built only at states a step starts from.
+
+    ``chord`` = (lu, piv), the LAPACK factors of the Jacobian of a nearby
+    solution (a warm start), is tried first: chord steps dx = -J0^-1 R cost
+    one evaluation each and are kept while each cuts max |R| by at least
+    ``CHORD_CONTRACTION``. Returns (x, state, max |R|, iterations, factors),
+    factors being those of the last matrix factorised (or ``chord``).
     """
-    from scipy.linalg.lapack import dgesv
+    from scipy.linalg.lapack import dgesv, dgetrs
 
     x = np.array(x0, dtype=float)
     if upper is not None:
@@ -276,13 +290,32 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
     diag = np.arange(x.size)
     it = 0
     J = None
+    factors = chord
+    while chord is not None and norm > tol and it < max_iter:
+        d, info = dgetrs(chord[0], chord[1], -R)
+        big = float(np.max(np.abs(d)))
+        if info != 0 or not big <= max_step:  # also rejects NaN
+            break
+        xt = x + d
+        if upper is not None:
+            np.minimum(xt, upper, out=xt)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Rt, state_t = evaluate(xt)
+        it += 1
+        nt = float(np.max(np.abs(Rt)))
+        if nt < norm:
+            x, R, state = xt, Rt, state_t
+            ok, norm = nt <= CHORD_CONTRACTION * norm, nt
+            if ok:
+                continue
+        break
     while norm > tol and dt > 1e-12 and it < max_iter:
         it += 1
         if J is None:
             J = jacobian(state)
         A = J.copy()
         A[diag, diag] += holdup / dt
-        _, _, d, info = dgesv(A, -R, overwrite_a=True)
+        lu, piv, d, info = dgesv(A, -R, overwrite_a=True)
         big = float(np.max(np.abs(d)))
         if info != 0 or not np.isfinite(big):
             dt *= 0.1
@@ -301,7 +334,8 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
         ratio = norm / max(nt, 1e-300)
         dt = min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
         x, R, state, norm, J = xt, Rt, state_t, nt, None
-    return x, state, norm, it
+        factors = (lu, piv)
+    return x, state, norm, it, factors
 
 
 # ----------------------------------------------------------------- mass action
@@ -433,7 +467,7 @@ def solve_mass_action_multipliers(red: MassActionReduced, v0, *, tol: float = 1e
         R, lna, ctx = red.residual(x)
         return R, (lna, ctx)
 
-    v, (lna, _), norm, it = _dense_ptc(evaluate, lambda st: red.jacobian(st[1]), v0, holdup=-1.0,
-                                       tol=tol, max_iter=max_iter, dt0=dt0, max_step=max_step,
-                                       growth_limit=growth_limit, upper=red.upper)
+    v, (lna, _), norm, it, _ = _dense_ptc(evaluate, lambda st: red.jacobian(st[1]), v0, holdup=-1.0,
+                                          tol=tol, max_iter=max_iter, dt0=dt0, max_step=max_step,
+                                          growth_limit=growth_limit, upper=red.upper)
     return v, lna, norm <= tol, it, norm

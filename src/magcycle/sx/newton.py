@@ -48,6 +48,8 @@ class NewtonOutcome:
     converged: np.ndarray  # (B,)
     iterations: np.ndarray  # (B,)
     residual: np.ndarray  # (B,) largest scaled residual
+    #: the reduced solver's (variables, factorised Jacobian) where it found u
+    reduced: tuple | None = None
 
 
 @lru_cache(maxsize=64)

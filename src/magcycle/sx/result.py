@@ -74,6 +74,9 @@ class CascadeResult:
         The solver's variables, used to warm-start a neighbouring solve.
     extra : dict
         Model-specific stage data (e.g. ``free_extractant_mol_per_L``).
+    reduced : tuple or None
+        (stage multipliers, LAPACK factors of their Jacobian) of the reduced
+        constant-beta solver, used to warm-start a neighbour with chord steps.
     """
 
     spec: CascadeSpec
@@ -85,6 +88,7 @@ class CascadeResult:
     pH: np.ndarray | None = None
     state: np.ndarray | None = field(default=None, repr=False)
     extra: dict = field(default_factory=dict, repr=False)
+    reduced: tuple | None = field(default=None, repr=False)
 
     @cached_property
     def _profile(self):

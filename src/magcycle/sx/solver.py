@@ -28,7 +28,7 @@ from magcycle.sx.multipliers import (
     solve_multipliers,
 )
 from magcycle.sx.newton import NewtonOutcome, ptc_newton, require_converged
-from magcycle.sx.result import CascadeResult, Outlet, checked_closure, closure_error
+from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 from magcycle.sx.spec import CascadeSpec, beta_flows
 
 #: scaled-residual tolerance of the nonlinear models
@@ -57,7 +57,7 @@ def _polish(spec, model, out, outlets_of):
             break
         out.u, out.residual, err, outlets = step.u, step.residual, e2, cand
         out.iterations = out.iterations + 1
-    return outlets
+    return outlets, err
 #: first pseudo-time step [stage residence times], cold and warm
 DT_COLD = 1.0
 DT_WARM = 1e4
@@ -230,8 +230,8 @@ def _newton_solve(spec, model, warm_start, cold, outlets_of, what, fast=None):
     if out is None:
         out = cold(model)
     require_converged(out, what)
-    outlets = _polish(spec, model, out, outlets_of)
-    return out, outlets, checked_closure(spec, outlets)
+    outlets, err = _polish(spec, model, out, outlets_of)
+    return out, outlets, (err if err <= CLOSURE_LIMIT else checked_closure(spec, outlets))
 
 
 #: iteration cap of a warm start of the reduced solvers (a good neighbour
@@ -243,14 +243,17 @@ WARM_MAX_ITER = 20
 MULTIPLIER_DT_COLD = 10.0
 
 
-def beta_multipliers(spec: CascadeSpec, model: BetaCascade, u0=None):
+def beta_multipliers(spec: CascadeSpec, model: BetaCascade, u0=None, reduced=None):
     """Solve the constant-beta cascade in its N stage multipliers.
 
     The fast path (:mod:`magcycle.sx.multipliers`): from the multipliers of
     the warm state ``u0`` (1, N, C) if given, else from the bubble-point
-    start. Returns a NewtonOutcome in u = ln a whose full-model scaled
-    residual is within NEWTON_TOL, or None if this path did not get there
-    (the caller then runs the block Newton).
+    start. ``reduced`` = (g, factors) of the warm result (same stages),
+    when known, gives the start directly and chord steps with the
+    neighbour's factorised Jacobian. Returns a NewtonOutcome in u = ln a
+    whose full-model scaled residual is within NEWTON_TOL, its ``reduced``
+    set to (g, factors), or None if this path did not get there (the caller
+    then runs the block Newton).
     """
     S, W, F, P, R = beta_flows(spec)
     lb = np.log(spec.params.beta)
@@ -261,11 +264,14 @@ def beta_multipliers(spec: CascadeSpec, model: BetaCascade, u0=None):
     def attempt(start, **kw):
         def run():
             out = solve_multipliers(lb, start(), lF, lS, lc, n, tol=0.1 * NEWTON_TOL, **kw)
-            return (out.log_aqueous if out.converged else None), out.iterations
+            return (out.log_aqueous if out.converged else None), out.iterations, (out.g, out.factors)
         return run
 
-    attempts = [] if u0 is None else [
-        attempt(lambda: multipliers_from_aqueous(lb, lS, u0[0]), dt0=DT_WARM, max_iter=WARM_MAX_ITER)]
+    if u0 is not None and reduced is not None and reduced[0].shape == (model.N,):
+        attempts = [attempt(lambda: reduced[0], dt0=DT_WARM, max_iter=WARM_MAX_ITER, chord=reduced[1])]
+    else:
+        attempts = [] if u0 is None else [
+            attempt(lambda: multipliers_from_aqueous(lb, lS, u0[0]), dt0=DT_WARM, max_iter=WARM_MAX_ITER)]
     attempts.append(attempt(lambda: bubble_point_multipliers(lb, lF, lS, model.stage_aqueous_totals()[0]),
                             dt0=MULTIPLIER_DT_COLD))
     return _first_accepted(model, attempts)
@@ -274,15 +280,16 @@ def beta_multipliers(spec: CascadeSpec, model: BetaCascade, u0=None):
 def _first_accepted(model, attempts):
     """Run reduced-solver attempts in order; the first whose state passes.
 
-    Each attempt returns (u (N, M) or None, iterations). A state passes when
-    the model's own scaled stage residual is within NEWTON_TOL; the result
-    is a NewtonOutcome counting the iterations of every attempt made, or
-    None when no attempt passes.
+    Each attempt returns (u (N, M) or None, iterations, reduced). A state
+    passes when the model's own scaled stage residual is within NEWTON_TOL;
+    the result is a NewtonOutcome counting the iterations of every attempt
+    made (its ``reduced`` that of the attempt), or None when no attempt
+    passes.
     """
     total = 0
     for run in attempts:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            u, its = run()
+            u, its, reduced = run()
         total += its
         if u is None:
             continue
@@ -290,7 +297,7 @@ def _first_accepted(model, attempts):
         norm = float(np.max(np.abs(model.residual(u)[0])))
         if norm <= NEWTON_TOL:
             return NewtonOutcome(u=u, converged=np.array([True]), iterations=np.array([total]),
-                                 residual=np.array([norm]))
+                                 residual=np.array([norm]), reduced=reduced)
     return None
 
 
@@ -304,20 +311,25 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
             "extract": Outlet(spec.organic * P / S, model.organic(uu)[0, -1] * (P / S)),
         }
 
+    reduced = getattr(warm_start, "reduced", None)
     out, outlets, closure = _newton_solve(spec, model, warm_start, beta_continuation, outlets_of,
                                           "constant_beta cascade",
-                                          fast=lambda u0: beta_multipliers(spec, model, u0))
+                                          fast=lambda u0: beta_multipliers(spec, model, u0, reduced))
     u = out.u[0]
-    a = np.exp(u)
-    o = model.organic(out.u)[0]
+
+    def profile():  # built on first use: a recycle pass reads only the outlets
+        return (np.exp(u) / spec.aqueous_flows()[:, None], model.organic(out.u)[0] / spec.organic,
+                out.residual[0])
+
     return CascadeResult(
         spec=spec,
         converged=True,
         iterations=int(out.iterations[0]),
         closure=closure,
         outlets=outlets,
-        profile=(a / spec.aqueous_flows()[:, None], o / spec.organic, out.residual[0]),
+        profile=profile,
         state=u,
+        reduced=out.reduced,
     )
 
 
@@ -381,7 +393,7 @@ def mass_action_multipliers(model: MassActionCascade, u0=None):
             u = start()
             v, lna, ok, its, _ = solve_mass_action_multipliers(
                 red, np.concatenate((u[0, :, C], u[0, :, C + 1])), tol=0.1 * NEWTON_TOL, **kw)
-            return (red.state(v, lna) if ok else None), its
+            return (red.state(v, lna) if ok else None), its, None
         return run
 
     attempts = [] if u0 is None else [attempt(lambda: u0, dt0=DT_WARM, max_iter=WARM_MAX_ITER)]

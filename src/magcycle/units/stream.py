@@ -30,10 +30,7 @@ PHASES = ("solid", "aqueous", "organic", "gas")
 
 #: [L/mol] volume of water per mole at 1 kg/L
 WATER_L_PER_MOL = formula_mass("H2O") / 1000.0
-
-
-def _frozen(d: Mapping[str, float]) -> Mapping[str, float]:
-    return MappingProxyType({k: float(v) for k, v in d.items() if v != 0.0})
+_INF = float("inf")
 
 
 @dataclass(frozen=True)
@@ -46,11 +43,14 @@ class Stream:
     def __post_init__(self):
         if self.phase not in PHASES:
             raise InputError("phase", f"unknown phase {self.phase!r}; expected one of {', '.join(PHASES)}")
+        flows = {}
         for k, v in self.mol_h.items():
             _parse(k)  # a readable formula of known elements (cached)
-            if not v >= 0.0 or v == float("inf"):
+            if not 0.0 <= v < _INF:  # also rejects NaN
                 raise InputError(f"mol_h.{k}", f"a flow must be finite and >= 0, got {v!r}")
-        object.__setattr__(self, "mol_h", _frozen(self.mol_h))
+            if v != 0.0:
+                flows[k] = float(v)
+        object.__setattr__(self, "mol_h", MappingProxyType(flows))
 
     # ------------------------------------------------------------ quantities
     def get(self, species: str) -> float:
@@ -58,14 +58,18 @@ class Stream:
 
     def elements(self) -> dict[str, float]:
         """Element flows [mol/h] summed over species (computed once per stream; a copy is returned)."""
+        return dict(self._element_flows())
+
+    def _element_flows(self) -> dict[str, float]:
         cached = self.__dict__.get("_elements")
         if cached is None:
             cached = {}
+            get = cached.get
             for sp, n in self.mol_h.items():
                 for el, k in _parse(sp):
-                    cached[el] = cached.get(el, 0.0) + k * n
+                    cached[el] = get(el, 0.0) + k * n
             object.__setattr__(self, "_elements", cached)  # the stream is immutable
-        return dict(cached)
+        return cached
 
     def element(self, symbol: str) -> float:
         """Flow of one element [mol/h]."""
@@ -120,10 +124,11 @@ def empty(phase: str) -> Stream:
 def element_totals(streams: Iterable[Stream | Mapping[str, float]]) -> dict[str, float]:
     """Element flows [mol/h] summed over streams or plain species mappings."""
     out: dict[str, float] = {}
+    get = out.get
     for s in streams:
-        els = s.elements() if isinstance(s, Stream) else Stream("gas", s).elements()
+        els = s._element_flows() if isinstance(s, Stream) else Stream("gas", s)._element_flows()
         for el, n in els.items():
-            out[el] = out.get(el, 0.0) + n
+            out[el] = get(el, 0.0) + n
     return out
 
 

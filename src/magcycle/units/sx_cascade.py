@@ -356,8 +356,7 @@ class SXCascade(UnitOperation):
                     "S_per_F": S, "W_per_F": W, "design_rounds": rounds, "iterations": res.iterations,
                     "cascade_closure": res.closure,
                     "organic_L_per_h": spec.organic, "scrub_L_per_h": spec.scrub, "feed_L_per_h": Q_feed,
-                    "profile": {"aqueous_mol_per_L": np.asarray(res.aqueous).tolist(),
-                                "organic_mol_per_L": np.asarray(res.organic).tolist()}}
+                    "profile": _profile(res)}
         elif heavy:  # nothing lighter than the key: everything is extract
             ext_re, raf_re = dict(re_flow), {e: 0.0 for e in comps}
         else:
@@ -460,3 +459,13 @@ def _same_cascade(a, b) -> bool:
             and a.strip_stages == b.strip_stages and a.organic == b.organic
             and a.feed_flow == b.feed_flow and a.scrub == b.scrub and a.strip == b.strip
             and np.array_equal(a.feed, b.feed))
+
+
+
+def _profile(result):
+    """A function returning the cascade's stage concentrations as lists (built only when a
+    report asks: a recycle pass reads only the outlets)."""
+    def profile() -> dict:
+        return {"aqueous_mol_per_L": np.asarray(result.aqueous).tolist(),
+                "organic_mol_per_L": np.asarray(result.organic).tolist()}
+    return profile
