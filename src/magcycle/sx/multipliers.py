@@ -252,9 +252,9 @@ def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol:
                              log_aqueous=lna.T, factors=factors)
 
 
-#: a chord step (the neighbour's factorised Jacobian) is kept only while it
-#: cuts max |R| at least this much; otherwise Newton takes over
-CHORD_CONTRACTION = 0.1
+#: a chord step (the neighbour's factorised Jacobian) is kept only while each
+#: brings max |R| to at most this fraction of the last; otherwise Newton takes over
+CHORD_CONTRACTION = 0.03
 
 
 def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, growth_limit,
@@ -272,8 +272,8 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
 
     ``chord`` = (lu, piv), the LAPACK factors of the Jacobian of a nearby
     solution (a warm start), is tried first: chord steps dx = -J0^-1 R cost
-    one evaluation each and are kept while each cuts max |R| by at least
-    ``CHORD_CONTRACTION``. Returns (x, state, max |R|, iterations, factors),
+    one evaluation each and are kept while each brings max |R| to at most
+    ``CHORD_CONTRACTION`` of the last. Returns (x, state, max |R|, iterations, factors),
     factors being those of the last matrix factorised (or ``chord``).
     """
     from scipy.linalg.lapack import dgesv, dgetrs

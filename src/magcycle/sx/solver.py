@@ -308,7 +308,7 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
     def outlets_of(uu):
         return {
             "raffinate": Outlet(spec.feed_flow + spec.scrub, np.exp(uu[0, 0])),
-            "extract": Outlet(spec.organic * P / S, model.organic(uu)[0, -1] * (P / S)),
+            "extract": Outlet(spec.organic * P / S, model.organic(uu[:, -1:])[0, 0] * (P / S)),
         }
 
     reduced = getattr(warm_start, "reduced", None)
