@@ -39,13 +39,16 @@ Stage margin
     (used by the robust plant design, :mod:`magcycle.analysis.robust`); a
     mapping cut -> f scales each cut on its own.
 
-Warm start
-    Within a chunk, each sample starts from the nearest solved neighbour
-    (Euclidean distance in the unit cube of the parameters) among the
-    nominal solution and the chunk's samples solved before it: its SX
-    profiles and recycle tear streams are the starting point. A sample
-    whose solve fails (no convergence, lost mass, a physically impossible
-    feed) is recorded with its reason and counts as not meeting spec.
+Warm start and lockstep
+    Every sample starts from the nominal solution: its SX profiles (with
+    their factorised multiplier Jacobians) and recycle tear streams are the
+    starting point. The samples of a chunk are solved in lockstep
+    (:mod:`magcycle.sx.lockstep`): each runs its own plant solve, and their
+    SX cascades are solved together whenever all of them wait for one, each
+    answer checked as a lone solve's is. A sample's numbers depend only on
+    its own parameters and the nominal solution. A sample whose solve fails
+    (no convergence, lost mass, a physically impossible feed) is recorded
+    with its reason and counts as not meeting spec.
 """
 
 from __future__ import annotations
@@ -348,23 +351,25 @@ class PlantProblem:
 
     def evaluate(self, X, U):
         from magcycle.flowsheet import simulate
+        from magcycle.sx.lockstep import run_lockstep
 
         base_spec, nominal = self._nominal()
+
+        def sample(x):
+            def run():
+                spec, feed, overrides = self._build(x)
+                return self.values(simulate(spec or base_spec, feed, warm=nominal), overrides)
+            return run
+
         Y = np.full((len(X), len(self.metrics)), np.nan)
         errors: list = [None] * len(X)
-        seen_u = [np.full(U.shape[1], 0.5)]
-        seen_r = [nominal]
-        for i in range(len(X)):
-            near = int(np.argmin([np.sum((U[i] - u) ** 2) for u in seen_u]))
-            try:
-                spec, feed, overrides = self._build(X[i])
-                r = simulate(spec or base_spec, feed, warm=seen_r[near])
-                Y[i] = self.values(r, overrides)
-            except (ConvergenceError, MassBalanceError, InputError) as exc:
-                errors[i] = f"{type(exc).__name__}: {exc}"
-                continue
-            seen_u.append(U[i])
-            seen_r.append(r)
+        for i, out in enumerate(run_lockstep([sample(x) for x in X])):
+            if isinstance(out, (ConvergenceError, MassBalanceError, InputError)):
+                errors[i] = f"{type(out).__name__}: {out}"
+            elif isinstance(out, BaseException):
+                raise out
+            else:
+                Y[i] = out
         return Y, errors
 
     def nominal_metrics(self) -> dict:

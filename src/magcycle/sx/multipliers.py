@@ -56,7 +56,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["MultiplierOutcome", "saturation_residual", "solve_multipliers",
+__all__ = ["MultiplierOutcome", "saturation_residual", "solve_multipliers", "solve_multipliers_many",
            "multipliers_from_aqueous", "bubble_point_multipliers"]
 
 
@@ -83,19 +83,20 @@ def _masks(N: int, n: int):
 
 
 def _cascade_flows(le, lF, lc, n):
-    """ln o (C, Ne) of a two-section cascade with extraction factors e = exp(le)
-    (C, Ne), feed F = exp(lF) at stage n and c_top = exp(lc); plus the
+    """ln o (..., C, Ne) of a two-section cascade with extraction factors
+    e = exp(le) (..., C, Ne), feed F = exp(lF) (..., C) at stage n and
+    c_top = exp(lc) (a scalar, or (..., 1) for a stack of cascades); plus the
     intermediates :func:`_weighted_jacobian` reuses."""
-    t = np.cumsum(le, axis=1)
-    A = np.logaddexp.accumulate(le[:, :n] - t[:, :n], axis=1)  # ln sum_{j<=k} exp(-s_j)
-    x = -t[:, n - 1 :]
-    x[:, -1] += lc
-    Bq = np.logaddexp.accumulate(x[:, ::-1], axis=1)[:, ::-1]  # ln sum_{j>=k} c_j exp(-t_j)
-    lno = np.concatenate((t[:, : n - 1] + A[:, : n - 1], t[:, n - 1 :] + Bq), axis=1)
-    q = t[:, n - 1] + A[:, n - 1] - lno[:, n - 1]  # ln(p / r) = ln(e_n rho_n / sigma_n)
+    t = np.cumsum(le, axis=-1)
+    A = np.logaddexp.accumulate(le[..., :n] - t[..., :n], axis=-1)  # ln sum_{j<=k} exp(-s_j)
+    x = -t[..., n - 1 :]
+    x[..., -1] += lc
+    Bq = np.logaddexp.accumulate(x[..., ::-1], axis=-1)[..., ::-1]  # ln sum_{j>=k} c_j exp(-t_j)
+    lno = np.concatenate((t[..., : n - 1] + A[..., : n - 1], t[..., n - 1 :] + Bq), axis=-1)
+    q = t[..., n - 1] + A[..., n - 1] - lno[..., n - 1]  # ln(p / r) = ln(e_n rho_n / sigma_n)
     lr = lF - np.logaddexp(0.0, q)  # ln r
-    lno[:, : n - 1] += lr[:, None]
-    lno[:, n - 1 :] += (lr + q)[:, None]  # ln p = ln r + q
+    lno[..., : n - 1] += lr[..., None]
+    lno[..., n - 1 :] += (lr + q)[..., None]  # ln p = ln r + q
     return lno, (A, Bq, q, n)
 
 
@@ -130,14 +131,15 @@ def _weighted_jacobian(factors, W):
 
 
 def _evaluate(lb, g, lF, lS, lc, n):
-    """R (N,), ln o (C, N), ln e (C, N), and what :func:`_jacobian` reuses."""
-    le = lb[:, None] + g
+    """R (..., N), ln o (..., C, N), ln e (..., C, N), and what :func:`_jacobian`
+    reuses; leading axes stack cascades (lS and lc then (..., 1))."""
+    le = lb[..., :, None] + g[..., None, :]
     lno, ctx = _cascade_flows(le, lF, lc, n)
-    top = lno.max(axis=0)
-    ex = np.exp(lno - top)
-    tot = ex.sum(axis=0)
+    top = lno.max(axis=-2)
+    ex = np.exp(lno - top[..., None, :])
+    tot = ex.sum(axis=-2)
     R = top + np.log(tot) - lS
-    return R, lno, le, (ctx, ex / tot)
+    return R, lno, le, (ctx, ex / tot[..., None, :])
 
 
 def _jacobian(ctx):
@@ -250,6 +252,122 @@ def solve_multipliers(log_beta, g0, log_feed, log_S, log_reflux, n: int, *, tol:
                                                 growth_limit=growth_limit, chord=chord)
     return MultiplierOutcome(g=g, converged=norm <= tol, iterations=it, residual=norm,
                              log_aqueous=lna.T, factors=factors)
+
+
+def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, chords=None, *,
+                           tol: float = 1e-13, max_iter: int = 20, max_step: float = 1.0,
+                           growth_limit: float = 10.0) -> list[MultiplierOutcome]:
+    """Solve R(g) = 0 for B constant-beta cascades of the same stages together, from warm starts.
+
+    The residuals of all B cascades are evaluated at once (a leading axis on
+    every array of :func:`saturation_residual`), and each cascade takes its
+    own steps: chord steps with its ``chords[b]`` (LAPACK (lu, piv) of a
+    neighbour's Jacobian, or None) while each brings max |R| to at most
+    ``CHORD_CONTRACTION`` of the last, then Newton steps with its own
+    Jacobian, (J dg = -R; no pseudo-time term, the starts being warm). A step
+    is scaled so no multiplier moves more than ``max_step``. A Newton step
+    that raises max |R| more than ``growth_limit``-fold, or ``max_iter``
+    iterations, leaves that cascade unconverged (the caller solves it on its
+    own, with the globalised :func:`solve_multipliers`).
+
+    Parameters
+    ----------
+    log_beta, log_feed : (B, C) ln beta [-] and ln F [ln mol/h]
+    g0 : (B, N) starting multipliers [-]
+    log_S, log_reflux : (B,) ln S [ln mol/h] and ln(S/P) [-]
+    n : int, extraction stages (the same for all)
+    chords : sequence of B (lu, piv) or None
+
+    Returns
+    -------
+    list of B MultiplierOutcome
+
+    >>> import numpy as np
+    >>> from magcycle.sx.sampling import random_cascade
+    >>> from magcycle.sx.spec import beta_flows
+    >>> specs = [random_cascade(np.random.default_rng(s), "constant_beta", components=3,
+    ...                         stages=(6, 5, 0)) for s in (1, 2)]
+    >>> def args(spec):
+    ...     S, W, F, P, R = beta_flows(spec)
+    ...     return np.log(spec.params.beta), np.log(spec.feed_mol_per_h), np.log(S), np.log(S / P)
+    >>> lb, lF, lS, lc = (np.array(v) for v in zip(*map(args, specs)))
+    >>> alone = [solve_multipliers(lb[b], np.zeros(11), lF[b], lS[b], lc[b], 6) for b in (0, 1)]
+    >>> g0 = np.array([o.g for o in alone]) + 0.01            # warm starts near the solutions
+    >>> many = solve_multipliers_many(lb, g0, lF, lS, lc, 6)
+    >>> [bool(o.converged) for o in many]
+    [True, True]
+    >>> bool(max(np.max(np.abs(o.g - a.g)) for o, a in zip(many, alone)) < 1e-10)
+    True
+    """
+    from scipy.linalg.lapack import dgesv, dgetrs
+
+    lb = np.asarray(log_beta, dtype=float)
+    g = np.array(g0, dtype=float)
+    lF = np.asarray(log_feed, dtype=float)
+    lS = np.asarray(log_S, dtype=float)[:, None]
+    lc = np.asarray(log_reflux, dtype=float)[:, None]
+    B, N = g.shape
+    factors = list(chords) if chords is not None else [None] * B
+    newton = [f is None for f in factors]
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        R, lno, le, ((A, Bq, q, _), pi) = _evaluate(lb, g, lF, lS, lc, n)
+    lna = lno - le
+    ctx = [((A[b], Bq[b], q[b], n), pi[b]) for b in range(B)]
+    norm = np.max(np.abs(R), axis=1)
+    failed = ~np.isfinite(norm)
+    its = np.zeros(B, dtype=int)
+    while True:
+        live = np.flatnonzero(~failed & (norm > tol) & (its < max_iter))
+        if live.size == 0:
+            break
+        steps, lus, moving = [], [], []
+        for b in live:
+            d = None
+            if not newton[b]:
+                d, info = dgetrs(factors[b][0], factors[b][1], -R[b])
+                if info != 0 or not float(np.max(np.abs(d))) <= max_step:
+                    newton[b], d = True, None
+            lu = None
+            if newton[b]:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    lu, piv, d, info = dgesv(_jacobian(ctx[b]), -R[b], overwrite_a=True)
+                big = float(np.max(np.abs(d)))
+                if info != 0 or not np.isfinite(big):
+                    failed[b] = True
+                    continue
+                if big > max_step:
+                    d *= max_step / big
+                lu = (lu, piv)
+            steps.append(g[b] + d)
+            lus.append(lu)
+            moving.append(b)
+        if not moving:
+            continue
+        moving = np.array(moving)
+        gt = np.array(steps)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Rt, lnot, let, ((At, Bqt, qt, _), pit) = _evaluate(lb[moving], gt, lF[moving], lS[moving],
+                                                               lc[moving], n)
+        nt = np.max(np.abs(Rt), axis=1)
+        for j, b in enumerate(moving):
+            its[b] += 1
+            if lus[j] is None:  # a chord step
+                take = nt[j] < norm[b]
+                if not nt[j] <= CHORD_CONTRACTION * norm[b]:
+                    newton[b] = True
+            else:
+                take = nt[j] < growth_limit * norm[b]  # also rejects NaN
+                if take:
+                    factors[b] = lus[j]
+                else:
+                    failed[b] = True
+            if take:
+                g[b], R[b], norm[b] = gt[j], Rt[j], nt[j]
+                lna[b] = lnot[j] - let[j]
+                ctx[b] = ((At[j], Bqt[j], qt[j], n), pit[j])
+    return [MultiplierOutcome(g=g[b], converged=bool(norm[b] <= tol), iterations=int(its[b]),
+                              residual=float(norm[b]), log_aqueous=lna[b].T, factors=factors[b])
+            for b in range(B)]
 
 
 #: a chord step (the neighbour's factorised Jacobian) is kept only while each

@@ -315,22 +315,99 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
     out, outlets, closure = _newton_solve(spec, model, warm_start, beta_continuation, outlets_of,
                                           "constant_beta cascade",
                                           fast=lambda u0: beta_multipliers(spec, model, u0, reduced))
-    u = out.u[0]
+    return _beta_result(spec, out.u[0], out.residual[0], out.iterations[0], closure, outlets, out.reduced)
 
-    def profile():  # built on first use: a recycle pass reads only the outlets
-        return (np.exp(u) / spec.aqueous_flows()[:, None], model.organic(out.u)[0] / spec.organic,
-                out.residual[0])
 
-    return CascadeResult(
-        spec=spec,
-        converged=True,
-        iterations=int(out.iterations[0]),
-        closure=closure,
-        outlets=outlets,
-        profile=profile,
-        state=u,
-        reduced=out.reduced,
-    )
+def _solve_alone(spec, warm_start):
+    """solve(), with the errors a cascade can raise returned instead of raised."""
+    from magcycle.errors import ConvergenceError, InputError, MassBalanceError
+
+    try:
+        return solve(spec, warm_start=warm_start)
+    except (ConvergenceError, MassBalanceError, InputError) as exc:
+        return exc
+
+
+def _joins(spec, warm_start) -> bool:
+    """Whether a constant-beta spec can be solved jointly from this warm start: the same
+    components and sections, and the reduced solver's multipliers on the result."""
+    red = getattr(warm_start, "reduced", None)
+    return (spec.model == "constant_beta" and red is not None and warm_start.model == "constant_beta"
+            and warm_start.components == spec.components and spec.strip_stages == 0
+            and warm_start.spec.extraction_stages == spec.extraction_stages
+            and warm_start.spec.scrub_stages == spec.scrub_stages
+            and warm_start.spec.strip_stages == 0 and red[0].shape == (spec.n_stages,))
+
+
+def solve_warm_many(specs, warm_starts) -> list:
+    """Solve several cascades, each from its own warm start; constant-beta ones with the
+    same components and sections are solved together.
+
+    The joint path evaluates the stage-multiplier residuals of a group at
+    once (:func:`magcycle.sx.multipliers.solve_multipliers_many`: chord steps
+    from each neighbour's factorised Jacobian, then Newton) and checks each
+    cascade as :func:`solve` does: the full model's scaled stage residual
+    within NEWTON_TOL and the element closure within CLOSURE_TARGET. A
+    cascade that does not pass, and every other spec, is solved alone by
+    :func:`solve`. The result for one cascade depends only on its own spec
+    and warm start, not on the others in the call.
+
+    Returns a list in the order of ``specs`` whose items are CascadeResult, or
+    the ConvergenceError / MassBalanceError / InputError that solve() raised.
+    """
+    from magcycle.sx.multipliers import solve_multipliers_many
+
+    out: list = [None] * len(specs)
+    groups: dict = {}
+    for i, (spec, warm) in enumerate(zip(specs, warm_starts)):
+        if warm is not None and _joins(spec, warm):
+            key = (spec.components, spec.extraction_stages, spec.scrub_stages)
+            groups.setdefault(key, []).append(i)
+        else:
+            out[i] = _solve_alone(spec, warm)
+    for (comps, n, m), idx in groups.items():
+        group = [specs[i] for i in idx]
+        flows = [beta_flows(sp) for sp in group]
+        S = np.array([f[0] for f in flows])
+        W = np.array([f[1] for f in flows])
+        P = np.array([f[3] for f in flows])
+        beta = np.array([sp.params.beta for sp in group])
+        feed = np.array([sp.feed_mol_per_h for sp in group])
+        with np.errstate(divide="ignore"):
+            lb, lF = np.log(beta), np.log(feed)
+        reduced = [warm_starts[i].reduced for i in idx]
+        outs = solve_multipliers_many(lb, np.array([r[0] for r in reduced]), lF, np.log(S), np.log(S / P), n,
+                                      [r[1] for r in reduced], tol=0.1 * NEWTON_TOL, max_iter=WARM_MAX_ITER)
+        ok = [j for j, o in enumerate(outs) if o.converged]
+        if ok:
+            model = BetaCascade(beta[ok], S[ok], W[ok], feed[ok], n, m)
+            U = np.array([outs[j].log_aqueous for j in ok])
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                norms = np.max(np.abs(model.residual(U)[0]), axis=(1, 2))
+                tops = model.organic(U[:, -1:])[:, 0]
+        for j, i in enumerate(idx):
+            spec, res = group[j], None
+            if j in ok:
+                k = ok.index(j)
+                o = outs[j]
+                outlets = {"raffinate": Outlet(spec.feed_flow + spec.scrub, np.exp(o.log_aqueous[0])),
+                           "extract": Outlet(spec.organic * P[j] / S[j], tops[k] * (P[j] / S[j]))}
+                err = float(np.max(closure_error(spec.feed_mol_per_h, [v.mol_per_h for v in outlets.values()])))
+                if norms[k] <= NEWTON_TOL and err <= CLOSURE_TARGET:
+                    res = _beta_result(spec, o.log_aqueous, float(norms[k]), o.iterations, err, outlets,
+                                       (o.g, o.factors))
+            out[i] = res if res is not None else _solve_alone(spec, warm_starts[i])
+    return out
+
+
+def _beta_result(spec, u, residual, iterations, closure, outlets, reduced) -> CascadeResult:
+    """A constant-beta CascadeResult at u = ln a (N, C); stage profiles built on first use."""
+    def profile():  # a recycle pass reads only the outlets
+        model = beta_model(spec)
+        return (np.exp(u) / spec.aqueous_flows()[:, None], model.organic(u[None])[0] / spec.organic, residual)
+
+    return CascadeResult(spec=spec, converged=True, iterations=int(iterations), closure=closure,
+                         outlets=outlets, profile=profile, state=u, reduced=reduced)
 
 
 # ---------------------------------------------------------------- mass_action

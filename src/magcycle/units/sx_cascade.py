@@ -289,7 +289,7 @@ class SXCascade(UnitOperation):
         }, source=f"units.{self.name}")
 
     def _solve(self, comps, light, heavy, re_flow, Q_feed, state):
-        from magcycle.sx import solve
+        from magcycle.sx.lockstep import solve  # batched with other plants' cuts in a lockstep run
 
         F = sum(re_flow[e] for e in comps)
         f_A = sum(re_flow[e] for e in heavy) / F
