@@ -299,7 +299,7 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
     >>> bool(max(np.max(np.abs(o.g - a.g)) for o, a in zip(many, alone)) < 1e-10)
     True
     """
-    from scipy.linalg.lapack import dgesv, dgetrs
+    from scipy.linalg.lapack import dgesv, dgetri
 
     lb = np.asarray(log_beta, dtype=float)
     g = np.array(g0, dtype=float)
@@ -308,63 +308,62 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
     lc = np.asarray(log_reflux, dtype=float)[:, None]
     B, N = g.shape
     factors = list(chords) if chords is not None else [None] * B
-    newton = [f is None for f in factors]
+    chord = np.array([f is not None for f in factors], dtype=bool)
+    inverse = np.zeros((B, N, N))  # the chord matrices, inverted once: a chord step is a product
+    for b in np.flatnonzero(chord):
+        inv, info = dgetri(factors[b][0], factors[b][1])
+        if info == 0 and np.all(np.isfinite(inv)):
+            inverse[b] = inv
+        else:
+            chord[b] = False
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         R, lno, le, ((A, Bq, q, _), pi) = _evaluate(lb, g, lF, lS, lc, n)
     lna = lno - le
-    ctx = [((A[b], Bq[b], q[b], n), pi[b]) for b in range(B)]
     norm = np.max(np.abs(R), axis=1)
     failed = ~np.isfinite(norm)
     its = np.zeros(B, dtype=int)
     while True:
-        live = np.flatnonzero(~failed & (norm > tol) & (its < max_iter))
-        if live.size == 0:
+        live = ~failed & (norm > tol) & (its < max_iter)
+        if not live.any():
             break
-        steps, lus, moving = [], [], []
-        for b in live:
-            d = None
-            if not newton[b]:
-                d, info = dgetrs(factors[b][0], factors[b][1], -R[b])
-                if info != 0 or not float(np.max(np.abs(d))) <= max_step:
-                    newton[b], d = True, None
-            lu = None
-            if newton[b]:
-                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                    lu, piv, d, info = dgesv(_jacobian(ctx[b]), -R[b], overwrite_a=True)
-                big = float(np.max(np.abs(d)))
-                if info != 0 or not np.isfinite(big):
-                    failed[b] = True
-                    continue
-                if big > max_step:
-                    d *= max_step / big
-                lu = (lu, piv)
-            steps.append(g[b] + d)
-            lus.append(lu)
-            moving.append(b)
-        if not moving:
+        d = np.zeros((B, N))
+        cl = live & chord
+        if cl.any():
+            d[cl] = -np.einsum("bij,bj->bi", inverse[cl], R[cl])
+            too_far = cl & ~(np.max(np.abs(d), axis=1) <= max_step)  # also NaN: Newton instead
+            chord &= ~too_far
+        lus: dict = {}
+        for b in np.flatnonzero(live & ~chord):  # Newton steps, each with its own Jacobian
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                J = _jacobian(((A[b], Bq[b], q[b], n), pi[b]))
+                lu, piv, step, info = dgesv(J, -R[b], overwrite_a=True)
+            big = float(np.max(np.abs(step)))
+            if info != 0 or not np.isfinite(big):
+                failed[b] = True
+                continue
+            d[b] = step * (max_step / big) if big > max_step else step
+            lus[b] = (lu, piv)
+        moving = live & ~failed
+        if not moving.any():
             continue
-        moving = np.array(moving)
-        gt = np.array(steps)
+        was_chord = chord[moving]
+        gt = g[moving] + d[moving]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             Rt, lnot, let, ((At, Bqt, qt, _), pit) = _evaluate(lb[moving], gt, lF[moving], lS[moving],
                                                                lc[moving], n)
         nt = np.max(np.abs(Rt), axis=1)
-        for j, b in enumerate(moving):
-            its[b] += 1
-            if lus[j] is None:  # a chord step
-                take = nt[j] < norm[b]
-                if not nt[j] <= CHORD_CONTRACTION * norm[b]:
-                    newton[b] = True
-            else:
-                take = nt[j] < growth_limit * norm[b]  # also rejects NaN
-                if take:
-                    factors[b] = lus[j]
-                else:
-                    failed[b] = True
-            if take:
-                g[b], R[b], norm[b] = gt[j], Rt[j], nt[j]
-                lna[b] = lnot[j] - let[j]
-                ctx[b] = ((At[j], Bqt[j], qt[j], n), pit[j])
+        its[moving] += 1
+        # chord: kept while each step contracts enough; Newton: accepted unless |R| grows too much
+        take = np.where(was_chord, nt < norm[moving], nt < growth_limit * norm[moving])
+        rows = np.flatnonzero(moving)
+        chord[rows[was_chord & ~(nt <= CHORD_CONTRACTION * norm[moving])]] = False
+        failed[rows[~was_chord & ~take]] = True
+        for b in rows[~was_chord & take]:
+            factors[b] = lus[b]
+        acc, rows = take, rows[take]
+        g[rows], R[rows], norm[rows] = gt[acc], Rt[acc], nt[acc]
+        lna[rows] = lnot[acc] - let[acc]
+        A[rows], Bq[rows], q[rows], pi[rows] = At[acc], Bqt[acc], qt[acc], pit[acc]
     return [MultiplierOutcome(g=g[b], converged=bool(norm[b] <= tol), iterations=int(its[b]),
                               residual=float(norm[b]), log_aqueous=lna[b].T, factors=factors[b])
             for b in range(B)]

@@ -379,24 +379,28 @@ def solve_warm_many(specs, warm_starts) -> list:
         outs = solve_multipliers_many(lb, np.array([r[0] for r in reduced]), lF, np.log(S), np.log(S / P), n,
                                       [r[1] for r in reduced], tol=0.1 * NEWTON_TOL, max_iter=WARM_MAX_ITER)
         ok = [j for j, o in enumerate(outs) if o.converged]
+        passed = {}
         if ok:
             model = BetaCascade(beta[ok], S[ok], W[ok], feed[ok], n, m)
             U = np.array([outs[j].log_aqueous for j in ok])
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 norms = np.max(np.abs(model.residual(U)[0]), axis=(1, 2))
-                tops = model.organic(U[:, -1:])[:, 0]
+                raffinate = np.exp(U[:, 0])
+                extract = model.organic(U[:, -1:])[:, 0] * (P[ok] / S[ok])[:, None]
+                errs = np.max(np.abs(feed[ok] - (raffinate + extract)) / feed[ok], axis=1)  # closure_error
+            for k, j in enumerate(ok):
+                if norms[k] <= NEWTON_TOL and errs[k] <= CLOSURE_TARGET:
+                    passed[j] = k
         for j, i in enumerate(idx):
-            spec, res = group[j], None
-            if j in ok:
-                k = ok.index(j)
-                o = outs[j]
-                outlets = {"raffinate": Outlet(spec.feed_flow + spec.scrub, np.exp(o.log_aqueous[0])),
-                           "extract": Outlet(spec.organic * P[j] / S[j], tops[k] * (P[j] / S[j]))}
-                err = float(np.max(closure_error(spec.feed_mol_per_h, [v.mol_per_h for v in outlets.values()])))
-                if norms[k] <= NEWTON_TOL and err <= CLOSURE_TARGET:
-                    res = _beta_result(spec, o.log_aqueous, float(norms[k]), o.iterations, err, outlets,
-                                       (o.g, o.factors))
-            out[i] = res if res is not None else _solve_alone(spec, warm_starts[i])
+            spec = group[j]
+            if j not in passed:
+                out[i] = _solve_alone(spec, warm_starts[i])
+                continue
+            k, o = passed[j], outs[j]
+            outlets = {"raffinate": Outlet(spec.feed_flow + spec.scrub, raffinate[k]),
+                       "extract": Outlet(spec.organic * P[j] / S[j], extract[k])}
+            out[i] = _beta_result(spec, o.log_aqueous, float(norms[k]), o.iterations, float(errs[k]), outlets,
+                                  (o.g, o.factors))
     return out
 
 

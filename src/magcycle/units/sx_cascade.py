@@ -69,6 +69,7 @@ Defaults ([C] unless stated): P507 relative extractabilities from the
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -92,6 +93,27 @@ def _ladder() -> dict[str, float]:
 
 #: rare earths below this share of the feed RE bypass the cascade on their side of the cut
 TRACE_FLOOR = 1e-30
+
+#: (element, its aqueous ion) of every rare earth
+_RE_IONS = tuple((el, f"{el}+3") for el in RARE_EARTHS)
+_RE_ION_SET = frozenset(ion for _, ion in _RE_IONS)
+
+
+@lru_cache(maxsize=1024)
+def _entrained_charge(species: str) -> int | None:
+    """Charge (>= 0) of a solute the entrained liquor carries in proportion (a cation or a
+    neutral solute, not a rare earth, H+ or water); None for everything else (anions follow
+    the charge)."""
+    if species in ("Cl-", "H+", "H2O") or species in _RE_ION_SET:
+        return None
+    z = z_of(species)
+    return None if z < 0 else z
+
+
+@lru_cache(maxsize=1024)
+def _anion_charge(species: str) -> int:
+    """-z of an anion, 0 for anything else."""
+    return max(-z_of(species), 0)
 
 #: relative extractability of each rare earth by P507 in HCl [-] (see module notes)
 P507_BETA = _ladder()
@@ -187,6 +209,14 @@ class SXCascade(UnitOperation):
 
     # ------------------------------------------------------------- helpers
     def _sides(self, re_flow):
+        key = tuple(re_flow)
+        cache = self.__dict__.setdefault("_sides_cache", {})
+        if key not in cache:
+            cache[key] = self._split_sides(re_flow)
+        comps, light, heavy = cache[key]
+        return list(comps), list(light), list(heavy)
+
+    def _split_sides(self, re_flow):
         hk = self.beta[self.p["heavy_key"]]
         comps = [el for el in sorted(re_flow, key=lambda e: self.beta.get(e, 0.0)) if re_flow[el] > 0]
         for el in comps:
@@ -334,7 +364,8 @@ class SXCascade(UnitOperation):
     # ------------------------------------------------------------------ run
     def _run(self, inlets, state):
         feed = inlets["feed"]
-        all_re = {el: feed.get(f"{el}+3") for el in RARE_EARTHS if feed.get(f"{el}+3") > 0}
+        mol = feed.mol_h  # no zero flows
+        all_re = {el: mol[ion] for el, ion in _RE_IONS if ion in mol}
         total_re = sum(all_re.values())
         # rare earths below TRACE_FLOOR of the feed's RE do not enter the
         # cascade (their flows would reach the subnormal range of doubles);
@@ -404,11 +435,9 @@ class SXCascade(UnitOperation):
             eps = p["entrainment"]
             if eps > 0:
                 charge = 0.0
-                for sp, nflow in feed.mol_h.items():
-                    if sp in ("Cl-", "H+", "H2O") or sp.endswith("+3") and sp[:-2] in RARE_EARTHS:
-                        continue
-                    z = z_of(sp)
-                    if z < 0:
+                for sp in mol:
+                    z = _entrained_charge(sp)
+                    if z is None:
                         continue
                     take = eps * raf.get(sp, 0.0)
                     if take > 0:
@@ -418,8 +447,8 @@ class SXCascade(UnitOperation):
                 if charge > 0:
                     # the entrained liquor carries the feed's anions (Cl-, SO4-2, ...)
                     # in proportion to their equivalents in the raffinate
-                    anions = {sp: n for sp, n in raf.items() if n > 0 and z_of(sp) < 0}
-                    eq = sum(-z_of(sp) * n for sp, n in anions.items())
+                    anions = {sp: n for sp, n in raf.items() if n > 0 and _anion_charge(sp)}
+                    eq = sum(_anion_charge(sp) * n for sp, n in anions.items())
                     if charge > eq:
                         raise InputError(f"units.{self.name}.feed", "the liquor has too few anions for its cations")
                     for sp, n in anions.items():
