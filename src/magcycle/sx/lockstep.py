@@ -18,10 +18,10 @@ Why
     together spreads each operation over the chunk.
 
 Scheduling and reproducibility
-    The threads never run at the same time: the calling thread gives each
-    running task its turn in task order, the task runs until it asks for a
-    cascade (or ends) and hands control back; when every task has had its
-    turn, the waiting cascades are solved and the next round starts. The
+    The threads never run at the same time: in each round the running
+    tasks take turns in task order, each running until it asks for a
+    cascade (or ends) and then passing the turn on; after the last, the
+    calling thread solves the waiting cascades and starts the next round. The
     order of everything is thus fixed by the tasks alone, never by thread
     timing (and no two tasks contend for the interpreter); each cascade's
     answer depends only on its own spec and warm start
@@ -53,24 +53,30 @@ def solve(spec, *, warm_start=None):
 
 
 class _Lockstep:
-    """Tasks in threads that run strictly one at a time, in turn, handing control back at each
-    cascade they need; the scheduler (the calling thread) solves each round's cascades together."""
+    """Tasks in threads that run strictly one at a time: within a round each task runs until it
+    needs a cascade (or ends) and passes the turn to the next task; the last hands it back to the
+    scheduler (the calling thread), which solves the round's cascades together."""
 
     def __init__(self, tasks):
         self.tasks = list(tasks)
         n = len(self.tasks)
         self.turn = [threading.Semaphore(0) for _ in range(n)]  # task i may run
-        self.back = threading.Semaphore(0)  # the running task has handed control back
+        self.back = threading.Semaphore(0)  # the round is over
+        self.next: list = [None] * n  # who runs after task i in this round (None: the scheduler)
         self.request: list = [None] * n  # (spec, warm start) a task waits for
         self.answer: list = [None] * n
         self.done = [False] * n
         self.results: list = [None] * n
         self.rounds = 0
 
+    def _pass_turn(self, i):
+        nxt = self.next[i]
+        (self.back if nxt is None else self.turn[nxt]).release()
+
     def solve(self, spec, warm_start):
         i = _TASK.get()
         self.request[i] = (spec, warm_start)
-        self.back.release()
+        self._pass_turn(i)
         self.turn[i].acquire()
         answer, self.answer[i] = self.answer[i], None
         if isinstance(answer, BaseException):
@@ -87,7 +93,7 @@ class _Lockstep:
             self.results[i] = exc
         finally:
             self.done[i] = True
-            self.back.release()
+            self._pass_turn(i)
 
     def run(self) -> list:
         threads = [threading.Thread(target=contextvars.copy_context().run, args=(self._task, i), daemon=True)
@@ -96,9 +102,10 @@ class _Lockstep:
             t.start()
         live = list(range(len(self.tasks)))
         while live:
-            for i in live:  # each task runs until it needs a cascade or ends
-                self.turn[i].release()
-                self.back.acquire()
+            for a, b in zip(live, live[1:] + [None]):
+                self.next[a] = b
+            self.turn[live[0]].release()  # the round: each task in turn, then back here
+            self.back.acquire()
             live = [i for i in live if not self.done[i]]
             if not live:
                 break

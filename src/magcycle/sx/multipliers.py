@@ -67,8 +67,31 @@ class MultiplierOutcome:
     iterations: int
     residual: float  # max |R_k|
     log_aqueous: np.ndarray  # (N, C) ln a at g [ln mol/h]
-    #: LAPACK (lu, piv) of the last Jacobian factorised near g (a chord for a neighbour's solve)
-    factors: tuple | None = None
+    #: the last Jacobian factorised near g (a chord for a neighbour's solve)
+    factors: "ChordFactors | None" = None
+
+
+class ChordFactors:
+    """LAPACK LU factors (lu, piv) of a multiplier Jacobian, and its inverse on first request
+    (the joint solver's chord steps are products with it); shared by every solve that
+    chords from them, so each factorisation is inverted at most once."""
+
+    __slots__ = ("lu", "piv", "_inverse")
+
+    def __init__(self, lu, piv):
+        self.lu, self.piv, self._inverse = lu, piv, None
+
+    def __iter__(self):  # (lu, piv) = factors
+        return iter((self.lu, self.piv))
+
+    def inverse(self):
+        """J^-1, or None where the factors are singular or not finite."""
+        if self._inverse is None:
+            from scipy.linalg.lapack import dgetri
+
+            inv, info = dgetri(self.lu, self.piv)
+            self._inverse = inv if info == 0 and np.all(np.isfinite(inv)) else False
+        return self._inverse if self._inverse is not False else None
 
 
 @lru_cache(maxsize=64)
@@ -82,16 +105,37 @@ def _masks(N: int, n: int):
     return below, above, np.arange(n - 1)
 
 
+def _log_cumsum_exp(y):
+    """ln sum_{j<=k} exp(y_j) along the last axis, adding positive terms only.
+
+    One cascade: ``np.logaddexp.accumulate``. A stack of cascades (3-d):
+    M + ln cumsum(exp(y - M)) with M the row maximum, several times faster
+    on large stacks and as exact (positive terms, none below 1e-304 of the
+    largest); a row spanning more than e^700 takes the accumulate. Each
+    row's result depends only on that row.
+    """
+    if y.ndim < 3:
+        return np.logaddexp.accumulate(y, axis=-1)
+    M = y.max(axis=-1, keepdims=True)
+    z = y - M
+    with np.errstate(divide="ignore"):
+        out = M + np.log(np.cumsum(np.exp(z), axis=-1))
+    wide = ~(z.min(axis=-1) > -700.0)  # also NaN rows
+    if wide.any():
+        out[wide] = np.logaddexp.accumulate(y[wide], axis=-1)
+    return out
+
+
 def _cascade_flows(le, lF, lc, n):
     """ln o (..., C, Ne) of a two-section cascade with extraction factors
     e = exp(le) (..., C, Ne), feed F = exp(lF) (..., C) at stage n and
     c_top = exp(lc) (a scalar, or (..., 1) for a stack of cascades); plus the
     intermediates :func:`_weighted_jacobian` reuses."""
     t = np.cumsum(le, axis=-1)
-    A = np.logaddexp.accumulate(le[..., :n] - t[..., :n], axis=-1)  # ln sum_{j<=k} exp(-s_j)
+    A = _log_cumsum_exp(le[..., :n] - t[..., :n])  # ln sum_{j<=k} exp(-s_j)
     x = -t[..., n - 1 :]
     x[..., -1] += lc
-    Bq = np.logaddexp.accumulate(x[..., ::-1], axis=-1)[..., ::-1]  # ln sum_{j>=k} c_j exp(-t_j)
+    Bq = _log_cumsum_exp(x[..., ::-1])[..., ::-1]  # ln sum_{j>=k} c_j exp(-t_j)
     lno = np.concatenate((t[..., : n - 1] + A[..., : n - 1], t[..., n - 1 :] + Bq), axis=-1)
     q = t[..., n - 1] + A[..., n - 1] - lno[..., n - 1]  # ln(p / r) = ln(e_n rho_n / sigma_n)
     lr = lF - np.logaddexp(0.0, q)  # ln r
@@ -103,30 +147,30 @@ def _cascade_flows(le, lF, lc, n):
 def _factors(ctx):
     """What every weighted Jacobian of one state shares: the rank-C factors
     of its triangular parts (centred so that neither overflows), dq/dg and
-    d ln p / d g."""
+    d ln p / d g. Leading axes, if any, stack cascades."""
     A, Bq, q, n = ctx
     xq = 1.0 / (1.0 + np.exp(-q))  # p / F
-    eA = np.exp(A - 0.5 * (A.max(axis=1) + A.min(axis=1))[:, None])
-    eB = np.exp(Bq - 0.5 * (Bq.max(axis=1) + Bq.min(axis=1))[:, None])
-    dq = np.concatenate((eA[:, : n - 1] / eA[:, n - 1 :], eB / eB[:, :1]), axis=1)
-    return n, eA, eB, xq[:, None] * dq, (1.0 - xq)[:, None] * dq
+    eA = np.exp(A - 0.5 * (A.max(axis=-1) + A.min(axis=-1))[..., None])
+    eB = np.exp(Bq - 0.5 * (Bq.max(axis=-1) + Bq.min(axis=-1))[..., None])
+    dq = np.concatenate((eA[..., : n - 1] / eA[..., n - 1 :], eB / eB[..., :1]), axis=-1)
+    return n, eA, eB, xq[..., None] * dq, (1.0 - xq)[..., None] * dq
 
 
 def _weighted_jacobian(factors, W):
-    """G[k, l] = sum_i W[i, k] d ln o_{i,k} / d g_l (Ne, Ne) of a two-section cascade."""
+    """G[k, l] = sum_i W[i, k] d ln o_{i,k} / d g_l (..., Ne, Ne) of a two-section cascade."""
     n, eA, eB, dlr, dlp = factors
-    Ne = W.shape[1]
+    Ne = W.shape[-1]
     below, above, ib = _masks(Ne, n)
-    Wb = W[:, : n - 1]
-    Wt = W[:, n - 1 :]
-    G = np.empty((Ne, Ne))
-    G[: n - 1, :n] = ((Wb / eA[:, : n - 1]).T @ eA) * below
-    G[: n - 1, n:] = 0.0
-    G[: n - 1] -= Wb.T @ dlr
-    G[ib, ib] += Wb.sum(axis=0)
-    G[n - 1 :, : n - 1] = 0.0
-    G[n - 1 :, n - 1 :] = -((Wt / eB).T @ eB) * above
-    G[n - 1 :] += Wt.T @ dlp
+    Wb = W[..., : n - 1]
+    Wt = W[..., n - 1 :]
+    G = np.empty(W.shape[:-2] + (Ne, Ne))
+    G[..., : n - 1, :n] = (np.swapaxes(Wb / eA[..., : n - 1], -1, -2) @ eA) * below
+    G[..., : n - 1, n:] = 0.0
+    G[..., : n - 1, :] -= np.swapaxes(Wb, -1, -2) @ dlr
+    G[..., ib, ib] += Wb.sum(axis=-2)
+    G[..., n - 1 :, : n - 1] = 0.0
+    G[..., n - 1 :, n - 1 :] = -(np.swapaxes(Wt / eB, -1, -2) @ eB) * above
+    G[..., n - 1 :, :] += np.swapaxes(Wt, -1, -2) @ dlp
     return G
 
 
@@ -261,8 +305,8 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
 
     The residuals of all B cascades are evaluated at once (a leading axis on
     every array of :func:`saturation_residual`), and each cascade takes its
-    own steps: chord steps with its ``chords[b]`` (LAPACK (lu, piv) of a
-    neighbour's Jacobian, or None) while each brings max |R| to at most
+    own steps: chord steps with its ``chords[b]`` (the :class:`ChordFactors`
+    of a neighbour's Jacobian, or None) while each brings max |R| to at most
     ``CHORD_CONTRACTION`` of the last, then Newton steps with its own
     Jacobian, (J dg = -R; no pseudo-time term, the starts being warm). A step
     is scaled so no multiplier moves more than ``max_step``. A Newton step
@@ -276,7 +320,7 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
     g0 : (B, N) starting multipliers [-]
     log_S, log_reflux : (B,) ln S [ln mol/h] and ln(S/P) [-]
     n : int, extraction stages (the same for all)
-    chords : sequence of B (lu, piv) or None
+    chords : sequence of B ChordFactors or None
 
     Returns
     -------
@@ -299,7 +343,7 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
     >>> bool(max(np.max(np.abs(o.g - a.g)) for o, a in zip(many, alone)) < 1e-10)
     True
     """
-    from scipy.linalg.lapack import dgesv, dgetri
+    from scipy.linalg.lapack import dgesv
 
     lb = np.asarray(log_beta, dtype=float)
     g = np.array(g0, dtype=float)
@@ -311,8 +355,8 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
     chord = np.array([f is not None for f in factors], dtype=bool)
     inverse = np.zeros((B, N, N))  # the chord matrices, inverted once: a chord step is a product
     for b in np.flatnonzero(chord):
-        inv, info = dgetri(factors[b][0], factors[b][1])
-        if info == 0 and np.all(np.isfinite(inv)):
+        inv = factors[b].inverse()
+        if inv is not None:
             inverse[b] = inv
         else:
             chord[b] = False
@@ -333,16 +377,19 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
             too_far = cl & ~(np.max(np.abs(d), axis=1) <= max_step)  # also NaN: Newton instead
             chord &= ~too_far
         lus: dict = {}
-        for b in np.flatnonzero(live & ~chord):  # Newton steps, each with its own Jacobian
+        newt = np.flatnonzero(live & ~chord)
+        if newt.size:  # Newton steps, each with its own Jacobian (built together)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                J = _jacobian(((A[b], Bq[b], q[b], n), pi[b]))
+                Js = _jacobian(((A[newt], Bq[newt], q[newt], n), pi[newt]))
+        for b, J in zip(newt, Js if newt.size else ()):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 lu, piv, step, info = dgesv(J, -R[b], overwrite_a=True)
             big = float(np.max(np.abs(step)))
             if info != 0 or not np.isfinite(big):
                 failed[b] = True
                 continue
             d[b] = step * (max_step / big) if big > max_step else step
-            lus[b] = (lu, piv)
+            lus[b] = ChordFactors(lu, piv)
         moving = live & ~failed
         if not moving.any():
             continue
@@ -387,7 +434,7 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
     than ``max_step``; x is capped at ``upper`` if given. The Jacobian is
     built only at states a step starts from.
 
-    ``chord`` = (lu, piv), the LAPACK factors of the Jacobian of a nearby
+    ``chord``, the :class:`ChordFactors` of the Jacobian of a nearby
     solution (a warm start), is tried first: chord steps dx = -J0^-1 R cost
     one evaluation each and are kept while each brings max |R| to at most
     ``CHORD_CONTRACTION`` of the last. Returns (x, state, max |R|, iterations, factors),
@@ -409,7 +456,7 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
     J = None
     factors = chord
     while chord is not None and norm > tol and it < max_iter:
-        d, info = dgetrs(chord[0], chord[1], -R)
+        d, info = dgetrs(chord.lu, chord.piv, -R)
         big = float(np.max(np.abs(d)))
         if info != 0 or not big <= max_step:  # also rejects NaN
             break
@@ -451,7 +498,7 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
         ratio = norm / max(nt, 1e-300)
         dt = min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
         x, R, state, norm, J = xt, Rt, state_t, nt, None
-        factors = (lu, piv)
+        factors = ChordFactors(lu, piv)
     return x, state, norm, it, factors
 
 

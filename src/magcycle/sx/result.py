@@ -75,7 +75,7 @@ class CascadeResult:
     extra : dict
         Model-specific stage data (e.g. ``free_extractant_mol_per_L``).
     reduced : tuple or None
-        (stage multipliers, LAPACK factors of their Jacobian) of the reduced
+        (stage multipliers, ChordFactors of their Jacobian) of the reduced
         constant-beta solver, used to warm-start a neighbour with chord steps.
     """
 

@@ -243,7 +243,7 @@ class SXCascade(UnitOperation):
 
     def _flows(self, f_A, light, heavy):
         """(S, W, beta_key, PA, PB) per mol of feed RE for a feed with heavy share f_A."""
-        from magcycle.sx.design import minimum_extractant, product_split
+        from magcycle.sx.design import minimum_extractant
 
         p = self.p
         beta_key = self.beta[heavy[0]] / self.beta[light[-1]]
@@ -259,8 +259,8 @@ class SXCascade(UnitOperation):
         PA = max(PA, f_A + 0.5 * f_B)
         PB = max(PB, f_B + 0.5 * f_A)
         PA, PB = min(PA, 1.0 - 1e-12), min(PB, 1.0 - 1e-12)
-        S_min, _ = minimum_extractant(beta_key, f_A, PA, PB)
-        P = float(product_split(f_A, PA, PB))
+        S_min, W_min = minimum_extractant(beta_key, f_A, PA, PB)
+        P = float(S_min - W_min)  # W_min = S_min - P, P the product split at PA, PB
         S = p["reflux_factor"] * float(S_min)
         return S, S - P, beta_key, PA, PB
 
@@ -305,11 +305,12 @@ class SXCascade(UnitOperation):
         if state is not None:
             state["spec_key"] = key
         if previous is not None:
-            feed = np.array([re_flow[e] / Q_feed for e in comps])
+            feed = [re_flow[e] / Q_feed for e in comps]
             # the loader's rules for constant_beta: positive finite flows and feed, S > W, R = F + W - S > 0
-            if (all(math.isfinite(v) and v > 0 for v in (organic, scrub, Q_feed)) and np.all(feed > 0)
-                    and np.all(np.isfinite(feed)) and S > W and F * (1.0 + W - S) > 0):
-                return dataclasses.replace(previous, organic=organic, feed_flow=Q_feed, scrub=scrub, feed=feed)
+            if (all(0.0 < v < math.inf for v in (organic, scrub, Q_feed, *feed))
+                    and S > W and F * (1.0 + W - S) > 0):
+                return dataclasses.replace(previous, organic=organic, feed_flow=Q_feed, scrub=scrub,
+                                           feed=np.array(feed))
         return CascadeSpec.from_dict({
             "cascade": {"model": "constant_beta", "extraction_stages": n, "scrub_stages": m},
             "flows": {"feed": Q_feed, "organic": organic, "scrub": scrub},
@@ -381,8 +382,8 @@ class SXCascade(UnitOperation):
             Q_feed = feed.volume_L_h
             res, spec, n, m, S, W, rounds = self._solve(comps, light, heavy, re_flow, Q_feed, state)
             state["result"] = res
-            ext_re = dict(zip(comps, (float(v) for v in res.outlets["extract"].mol_per_h)))
-            raf_re = dict(zip(comps, (float(v) for v in res.outlets["raffinate"].mol_per_h)))
+            ext_re = dict(zip(comps, res.outlets["extract"].mol_per_h.tolist()))
+            raf_re = dict(zip(comps, res.outlets["raffinate"].mol_per_h.tolist()))
             info = {"bypassed": False, "components": comps, "extraction_stages": n, "scrub_stages": m,
                     "S_per_F": S, "W_per_F": W, "design_rounds": rounds, "iterations": res.iterations,
                     "cascade_closure": res.closure,
