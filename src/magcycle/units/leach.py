@@ -35,7 +35,7 @@ from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import formula_mass
 from magcycle.units.base import (UnitOperation, UnitResult, choice, fractions_by_element, number,
                                  power_law_cost)
-from magcycle.units.stream import WATER_L_PER_MOL, Stream
+from magcycle.units.stream import WATER_L_PER_MOL, Stream, mass_kg_h
 
 VALENCE = {el: 3 for el in RARE_EARTHS} | {"Co": 2, "Ni": 2, "Cu": 2, "Al": 3, "Ga": 3, "Nb": 5, "Ca": 2,
                                             "Na": 1}
@@ -138,7 +138,7 @@ class Leach(UnitOperation):
             water += w
             liquor[anion] = liquor.get(anion, 0.0) + acid_mol
         liquor["H+"] = h_rec + acid_h - demand
-        dry_kg = Stream("solid", {k: v for k, v in solids.mol_h.items() if k != "H2O"}).kg_h()
+        dry_kg = mass_kg_h({k: v for k, v in solids.mol_h.items() if k != "H2O"})
         target = self.p["liquid_to_solid"] * dry_kg / WATER_L_PER_MOL
         # the water that enters with the solids' oxygen and the peroxide is
         # counted; boric acid takes 3 H2O per B, so water may fall short of zero

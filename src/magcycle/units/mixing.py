@@ -26,10 +26,11 @@ class Mixer(UnitOperation):
         phases = {s.phase for s in streams if s.mol_h}
         if len(phases) > 1:
             raise InputError(f"units.{self.name}", f"cannot mix phases {sorted(phases)}")
-        out = Stream(phases.pop() if phases else streams[0].phase, {})
+        flows: dict[str, float] = {}
         for s in streams:
-            out = out.plus(s)
-        return UnitResult(outlets={"out": out})
+            for k, v in s.mol_h.items():
+                flows[k] = flows.get(k, 0.0) + v
+        return UnitResult(outlets={"out": Stream(phases.pop() if phases else streams[0].phase, flows)})
 
 
 class Splitter(UnitOperation):

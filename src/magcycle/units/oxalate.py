@@ -31,16 +31,19 @@ Equations
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from magcycle.chem.elements import RARE_EARTHS
 from magcycle.units.base import UnitOperation, UnitResult, number, power_law_cost
-from magcycle.units.stream import Stream
+from magcycle.units.stream import Stream, mass_kg_h
 
 YIELD_POINTS = ((1.0, 1.2, 1.4), (0.93, 0.967, 0.981))
 FE_POINTS = ((1.2, 1.4), (0.0, 0.07))
 
 
+@lru_cache(maxsize=256)
 def oxalate_yield(excess: float) -> float:
     """Fraction of the rare earths precipitated at ``excess`` x stoichiometric [-].
 
@@ -50,6 +53,7 @@ def oxalate_yield(excess: float) -> float:
     return round(float(np.interp(excess, *YIELD_POINTS)), 12)
 
 
+@lru_cache(maxsize=256)
 def iron_coprecipitation(excess: float) -> float:
     """Fraction of dissolved iron co-precipitated at ``excess`` [-]."""
     return float(np.interp(excess, *FE_POINTS))
@@ -57,6 +61,10 @@ def iron_coprecipitation(excess: float) -> float:
 
 def oxalate_species(el: str) -> str:
     return f"{el}2(C2O4)3.10H2O"
+
+
+#: (element, aqueous ion, oxalate hydrate) of every rare earth
+_RE_OXALATES = tuple((el, f"{el}+3", oxalate_species(el)) for el in RARE_EARTHS)
 
 
 class OxalatePrecipitation(UnitOperation):
@@ -73,19 +81,19 @@ class OxalatePrecipitation(UnitOperation):
     def _run(self, inlets, state):
         liq = dict(inlets["liquor"].mol_h)
         cake: dict[str, float] = {}
-        re_total = sum(liq.get(f"{el}+3", 0.0) for el in RARE_EARTHS)
+        re_total = sum(liq.get(ion, 0.0) for _, ion, _ in _RE_OXALATES)
         ox_fed = 1.5 * self.p["excess"] * re_total
         reagents = {"H2C2O4.2H2O": ox_fed} if ox_fed > 0 else {}
         liq["H2C2O4"] = liq.get("H2C2O4", 0.0) + ox_fed
         liq["H2O"] = liq.get("H2O", 0.0) + 2.0 * ox_fed
         y = oxalate_yield(self.p["excess"])
-        for el in RARE_EARTHS:
-            n = liq.get(f"{el}+3", 0.0)
+        for el, ion, solid in _RE_OXALATES:
+            n = liq.get(ion, 0.0)
             if n <= 0:
                 continue
             pre = y * n
-            liq[f"{el}+3"] = n - pre
-            cake[oxalate_species(el)] = pre / 2.0
+            liq[ion] = n - pre
+            cake[solid] = pre / 2.0
             liq["H2C2O4"] -= 1.5 * pre
             liq["H2O"] -= 5.0 * pre
             liq["H+"] = liq.get("H+", 0.0) + 3.0 * pre
@@ -101,8 +109,8 @@ class OxalatePrecipitation(UnitOperation):
                     liq["H2C2O4"] -= per_fe_ox * pre
                     liq["H+"] = liq.get("H+", 0.0) + per_fe_h * pre
                     liq["H2O"] -= per_fe_w * pre
-        cake_kg = Stream("solid", cake).kg_h()
-        liq_kg = Stream("aqueous", liq).kg_h()
+        cake_kg = mass_kg_h(cake)
+        liq_kg = mass_kg_h(liq)
         kept = self.p["cake_moisture"] * (1.0 - self.p["wash_efficiency"]) * cake_kg
         phi = min(1.0, kept / liq_kg) if liq_kg > 0 else 0.0
         if phi > 0:

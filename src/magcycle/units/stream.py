@@ -79,7 +79,7 @@ class Stream:
         """Mass flow of one species or of the whole stream [kg/h]."""
         if species is not None:
             return self.get(species) * formula_mass(species) / 1000.0
-        return sum(n * formula_mass(sp) for sp, n in self.mol_h.items()) / 1000.0
+        return mass_kg_h(self.mol_h)
 
     @property
     def volume_L_h(self) -> float:
@@ -121,14 +121,23 @@ def empty(phase: str) -> Stream:
     return Stream(phase, {})
 
 
+def mass_kg_h(flows: Mapping[str, float]) -> float:
+    """Mass flow [kg/h] of species flows [mol/h] (a stream's or a unit's working dict)."""
+    return sum(n * formula_mass(sp) for sp, n in flows.items()) / 1000.0
+
+
 def element_totals(streams: Iterable[Stream | Mapping[str, float]]) -> dict[str, float]:
     """Element flows [mol/h] summed over streams or plain species mappings."""
     out: dict[str, float] = {}
     get = out.get
     for s in streams:
-        els = s._element_flows() if isinstance(s, Stream) else Stream("gas", s)._element_flows()
-        for el, n in els.items():
-            out[el] = get(el, 0.0) + n
+        if isinstance(s, Stream):
+            for el, n in s._element_flows().items():
+                out[el] = get(el, 0.0) + n
+        else:
+            for sp, n in s.items():
+                for el, k in _parse(sp):
+                    out[el] = get(el, 0.0) + k * n
     return out
 
 
