@@ -456,11 +456,17 @@ def minimum_extractant(beta, feed_fraction_A, purity_A=1.0, purity_B=1.0):
     beta, f_A, f_B, P_A, P_B = _separation_targets(
         beta, feed_fraction_A, purity_A, purity_B, allow_one=True
     )
+    S_min, W_min = _underwood_minimum(beta, f_A, f_B, P_A, P_B)
+    return _out(S_min), _out(W_min)
+
+
+def _underwood_minimum(beta, f_A, f_B, P_A, P_B):
+    """(S_min, W_min) of :func:`minimum_extractant` for validated arguments (floats or arrays)."""
     split = (P_B - f_B) / (P_A + P_B - 1.0)
     recovery_A = P_A * split / f_A
     recovery_B = P_B * (1.0 - split) / f_B
     S_min = (beta * f_A + f_B) * (recovery_A + recovery_B - 1.0) / (beta - 1.0)
-    return _out(S_min), _out(S_min - split)
+    return S_min, S_min - split
 
 
 # ----------------------------------------------------------------------- Xu

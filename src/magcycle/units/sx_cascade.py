@@ -243,7 +243,7 @@ class SXCascade(UnitOperation):
 
     def _flows(self, f_A, light, heavy):
         """(S, W, beta_key, PA, PB) per mol of feed RE for a feed with heavy share f_A."""
-        from magcycle.sx.design import minimum_extractant
+        from magcycle.sx.design import _underwood_minimum
 
         p = self.p
         beta_key = self.beta[heavy[0]] / self.beta[light[-1]]
@@ -259,9 +259,13 @@ class SXCascade(UnitOperation):
         PA = max(PA, f_A + 0.5 * f_B)
         PB = max(PB, f_B + 0.5 * f_A)
         PA, PB = min(PA, 1.0 - 1e-12), min(PB, 1.0 - 1e-12)
-        S_min, W_min = minimum_extractant(beta_key, f_A, PA, PB)
-        P = float(S_min - W_min)  # W_min = S_min - P, P the product split at PA, PB
-        S = p["reflux_factor"] * float(S_min)
+        if not (0.0 < f_A < PA and 0.0 < f_B < PB):  # what minimum_extractant would refuse
+            raise InputError(f"units.{self.name}", f"no separation to design: the feed is {f_A:.6g} heavy side")
+        # Underwood's minimum flows (magcycle.sx.design.minimum_extractant, whose checks hold
+        # now: beta_key > 1, and f < P <= 1 - 1e-12 on both sides)
+        S_min, W_min = _underwood_minimum(beta_key, f_A, f_B, PA, PB)
+        P = S_min - W_min  # W_min = S_min - P, P the product split at PA, PB
+        S = p["reflux_factor"] * S_min
         return S, S - P, beta_key, PA, PB
 
     def _feed_forward(self, f_A, light, heavy, S, W):
