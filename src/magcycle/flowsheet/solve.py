@@ -120,6 +120,20 @@ def calculation_order(spec: FlowsheetSpec):
     return blocks
 
 
+_ORDERS: dict = {}
+
+
+def _calculation_order_cached(spec: FlowsheetSpec):
+    """calculation_order(spec), remembered for the graph (unit names and connections) it was
+    found for: a Monte Carlo study solves the same plant thousands of times."""
+    key = (tuple(spec.units), tuple((c.name, c.src, c.dst) for c in spec.connections))
+    if key not in _ORDERS:
+        if len(_ORDERS) > 64:
+            _ORDERS.clear()
+        _ORDERS[key] = calculation_order(spec)
+    return _ORDERS[key]
+
+
 @dataclass
 class SolveStats:
     recycle_iterations: int = 0
@@ -164,7 +178,7 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
             streams[by_src[(uname, port)].name] = s
 
     stats = SolveStats()
-    blocks = calculation_order(spec)
+    blocks = _calculation_order_cached(spec)
     for order, tears in blocks:
         if progress:
             progress(", ".join(order))

@@ -117,11 +117,11 @@ def _log_cumsum_exp(y):
     if y.ndim < 3:
         return np.logaddexp.accumulate(y, axis=-1)
     M = y.max(axis=-1, keepdims=True)
-    z = y - M
-    with np.errstate(divide="ignore"):
+    z = y - M  # a new contiguous array, whatever the strides of y
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         out = M + np.log(np.cumsum(np.exp(z), axis=-1))
-    wide = ~(z.min(axis=-1) > -700.0)  # also NaN rows
-    if wide.any():
+    if not z.min() > -700.0:  # some row is that wide (or NaN): those rows by the accumulate
+        wide = ~(z.min(axis=-1) > -700.0)
         out[wide] = np.logaddexp.accumulate(y[wide], axis=-1)
     return out
 
