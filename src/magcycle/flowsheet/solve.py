@@ -196,11 +196,13 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
                 run_unit(u, check=False)
             g = {t: streams[t] for t in tears}
             worst, done = 0.0, True
+            keys = {}
             for t in tears:
-                keys = set(x[t].mol_h) | set(g[t].mol_h)
-                total = max(sum(g[t].mol_h.values()), sum(x[t].mol_h.values()))
-                for k in keys:
-                    a, b = x[t].get(k), g[t].get(k)
+                xm, gm = x[t].mol_h, g[t].mol_h
+                keys[t] = ks = list(xm) + [k for k in gm if k not in xm]  # a fixed order: no set
+                total = max(sum(gm.values()), sum(xm.values()))
+                for k in ks:
+                    a, b = xm.get(k, 0.0), gm.get(k, 0.0)
                     err = abs(b - a) - RTOL * max(abs(a), abs(b)) - ATOL_FLOOR * total
                     if err > 0:
                         done = False
@@ -210,14 +212,16 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
                 break
             new = {}
             for t in tears:
+                xm, gm = x[t].mol_h, g[t].mol_h
+                pxm, pgm = (prev_x[t].mol_h, prev_g[t].mol_h) if prev_x is not None else (None, None)
                 flows = {}
-                for k in set(x[t].mol_h) | set(g[t].mol_h):
-                    xk, gk = x[t].get(k), g[t].get(k)
+                for k in keys[t]:
+                    xk, gk = xm.get(k, 0.0), gm.get(k, 0.0)
                     q = 0.0
-                    if prev_x is not None:
-                        dx = xk - prev_x[t].get(k)
+                    if pxm is not None:
+                        dx = xk - pxm.get(k, 0.0)
                         if dx != 0:
-                            s = (gk - prev_g[t].get(k)) / dx
+                            s = (gk - pgm.get(k, 0.0)) / dx
                             q = min(0.0, max(-5.0, s / (s - 1.0))) if s != 1.0 else 0.0
                     flows[k] = max(0.0, q * xk + (1.0 - q) * gk)
                 new[t] = Stream(g[t].phase, flows)
