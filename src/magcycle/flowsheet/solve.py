@@ -158,14 +158,17 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
             streams[c.name] = feed_stream(feed)
 
     inlets_of = {}
+    # per unit: (port, stream name) of its connected inlets
+    wiring = {name: [(port, conn_in[(name, port)].name) for port in u.inlets + u.optional_inlets
+                     if (name, port) in conn_in] for name, u in spec.units.items()}
+    nothing = Stream("aqueous", {})
 
     def run_unit(uname, check=True):
         u = spec.units[uname]
         inlets = {}
-        for port in u.inlets + u.optional_inlets:
-            c = conn_in.get((uname, port))
-            if c is not None:
-                inlets[port] = streams.get(c.name, Stream("aqueous", {}))
+        for port, sname in wiring[uname]:
+            s = streams.get(sname)
+            inlets[port] = nothing if s is None else s
         try:
             res = u.run(inlets, state.setdefault(uname, {}), check=check)
         except InputError as exc:
