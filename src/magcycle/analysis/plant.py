@@ -167,7 +167,7 @@ class PlantProblem:
     document: dict
     parameters: list
     metrics: list
-    chunk_size: int = 32
+    chunk_size: int = 64
     stage_factor: float | dict = 1.0
     token: str = field(default="", repr=False)
 
