@@ -2,16 +2,15 @@
 
 Oracles: :func:`magcycle.sx.solve` of each cascade on its own (the
 globalised single-cascade path), and the block Newton in all stage
-variables; the lockstep runner against running the same tasks one after
-another.
+variables; step generators run together against the same generators run
+one at a time.
 """
 
 import numpy as np
 import pytest
 
 from magcycle.sx import solve
-from magcycle.sx.lockstep import run_lockstep
-from magcycle.sx.lockstep import solve as lockstep_solve
+from magcycle.sx.lockstep import drive, run_together
 from magcycle.sx.sampling import random_cascade
 from magcycle.sx.solver import NEWTON_TOL, beta_continuation, beta_model, solve_warm_many
 
@@ -96,45 +95,59 @@ def test_a_start_the_joint_path_cannot_finish_is_solved_alone():
     assert got[1].iterations <= 4
 
 
-def test_lockstep_tasks_get_the_answers_of_sequential_runs():
+def test_generators_run_together_get_the_answers_of_lone_runs():
     first, specs = family(17, 8, change=0.02)
 
-    def task(k):
-        def run():
-            r = lockstep_solve(specs[k], warm_start=first)
-            out = [r]
-            for _ in range(k % 3):  # tasks ask for different numbers of cascades
-                r = lockstep_solve(specs[(k + 1) % len(specs)], warm_start=r)
-                out.append(r)
-            if k == 5:
-                raise ValueError("task five fails after its cascades")
-            return [o.outlets["extract"].mol_per_h for o in out]
-        return run
+    def steps(k):
+        r = yield (specs[k], first)
+        out = [r]
+        for _ in range(k % 3):  # generators ask for different numbers of cascades
+            r = yield (specs[(k + 1) % len(specs)], r)
+            out.append(r)
+        if k == 5:
+            raise ValueError("generator five fails after its cascades")
+        return [o.outlets["extract"].mol_per_h for o in out]
 
-    got = run_lockstep([task(k) for k in range(len(specs))])
+    got = run_together([steps(k) for k in range(len(specs))])
     for k, g in enumerate(got):
         if k == 5:
             assert isinstance(g, ValueError)
             continue
-        r = solve(specs[k], warm_start=first)
-        want = [r.outlets["extract"].mol_per_h]
-        for _ in range(k % 3):
-            r = solve(specs[(k + 1) % len(specs)], warm_start=r)
-            want.append(r.outlets["extract"].mol_per_h)
+        want = drive(steps(k))  # the same steps, each cascade solved alone
         assert len(g) == len(want)
         for a, b in zip(g, want):
             np.testing.assert_allclose(a, b, rtol=1e-10)
+        # and drive() is solve() itself
+        r = solve(specs[k], warm_start=first)
+        assert np.array_equal(want[0], r.outlets["extract"].mol_per_h)
 
 
-def test_outside_a_lockstep_run_the_solve_is_the_plain_solve():
+def test_a_solve_error_is_raised_where_the_cascade_was_asked_for():
+    # a request that is no cascade at all: the error reaches the generator at its yield,
+    # which may handle it, whether driven alone or run together with a sound one
     first, specs = family(18, 1)
-    a = lockstep_solve(specs[0], warm_start=first)
-    b = solve(specs[0], warm_start=first)
-    assert np.array_equal(a.outlets["extract"].mol_per_h, b.outlets["extract"].mol_per_h)
+
+    def broken():
+        try:
+            yield ("not a cascade", first)
+        except AttributeError as exc:
+            return f"caught {type(exc).__name__}"
+        return "solved"
+
+    def sound():
+        r = yield (specs[0], first)
+        return r.converged
+
+    assert drive(broken()) == "caught AttributeError"
+    assert run_together([broken(), sound()]) == ["caught AttributeError", True]
 
 
-@pytest.mark.parametrize("tasks", [0, 1])
-def test_empty_and_single_lockstep_runs(tasks):
+@pytest.mark.parametrize("count", [0, 1])
+def test_empty_and_single_runs(count):
     first, specs = family(19, 1)
-    got = run_lockstep([lambda: lockstep_solve(specs[0], warm_start=first).converged] * tasks)
-    assert got == [True] * tasks
+
+    def steps():
+        r = yield (specs[0], first)
+        return r.converged
+
+    assert run_together([steps() for _ in range(count)]) == [True] * count

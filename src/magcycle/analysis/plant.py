@@ -43,8 +43,8 @@ Warm start and lockstep
     Every sample starts from the nominal solution: its SX profiles (with
     their factorised multiplier Jacobians) and recycle tear streams are the
     starting point. The samples of a chunk are solved in lockstep
-    (:mod:`magcycle.sx.lockstep`): each runs its own plant solve, and their
-    SX cascades are solved together whenever all of them wait for one, each
+    (:mod:`magcycle.sx.lockstep`): each runs its own plant solve as a step
+    generator, and at each step their SX cascades are solved together, each
     answer checked as a lone solve's is. A sample's numbers depend only on
     its own parameters and the nominal solution. A sample whose solve fails
     (no convergence, lost mass, a physically impossible feed) is recorded
@@ -350,20 +350,19 @@ class PlantProblem:
         return out
 
     def evaluate(self, X, U):
-        from magcycle.flowsheet import simulate
-        from magcycle.sx.lockstep import run_lockstep
+        from magcycle.flowsheet import simulate_steps
+        from magcycle.sx.lockstep import run_together
 
         base_spec, nominal = self._nominal()
 
         def sample(x):
-            def run():
-                spec, feed, overrides = self._build(x)
-                return self.values(simulate(spec or base_spec, feed, warm=nominal), overrides)
-            return run
+            spec, feed, overrides = self._build(x)
+            r = yield from simulate_steps(spec or base_spec, feed, warm=nominal)
+            return self.values(r, overrides)
 
         Y = np.full((len(X), len(self.metrics)), np.nan)
         errors: list = [None] * len(X)
-        for i, out in enumerate(run_lockstep([sample(x) for x in X])):
+        for i, out in enumerate(run_together([sample(x) for x in X])):
             if isinstance(out, (ConvergenceError, MassBalanceError, InputError)):
                 errors[i] = f"{type(out).__name__}: {out}"
             elif isinstance(out, BaseException):

@@ -20,9 +20,18 @@ def simulate(plant=None, feed=None, *, rate=None, warm=None, progress=None):
     ``warm``: a previous PlantResult of the same plant; its SX designs and
     solutions are reused (same equipment, flows scaled with the feed).
     """
+    from magcycle.sx.lockstep import drive
+
+    return drive(simulate_steps(plant, feed, rate=rate, warm=warm, progress=progress))
+
+
+def simulate_steps(plant=None, feed=None, *, rate=None, warm=None, progress=None):
+    """:func:`simulate` as a step generator: yields each (CascadeSpec, warm start) the plant
+    needs solved and is sent the CascadeResult, so that many plants can be solved together
+    (:func:`magcycle.sx.lockstep.run_together`); returns the PlantResult."""
     from magcycle.feed import resolve_feed
     from magcycle.flowsheet.result import PlantResult
-    from magcycle.flowsheet.solve import check_closure, plant_closure, solve_flowsheet
+    from magcycle.flowsheet.solve import check_closure, plant_closure, solve_flowsheet_steps
     from magcycle.errors import InputError
 
     if plant is None:
@@ -52,11 +61,12 @@ def simulate(plant=None, feed=None, *, rate=None, warm=None, progress=None):
             from magcycle.units.stream import Stream
             state["_tears"] = {t: Stream(s.phase, {k: v * ratio for k, v in s.mol_h.items()})
                                for t, s in state["_tears"].items()}
-    streams, results, stats, state = solve_flowsheet(spec, feed_obj, state=state, progress=progress)
+    streams, results, stats, state = yield from solve_flowsheet_steps(spec, feed_obj, state=state,
+                                                                       progress=progress)
     per_el, _, _ = plant_closure(spec, streams, results)
     worst = check_closure(per_el)
     return PlantResult(spec, feed_obj, streams, results, per_el, worst, stats.recycle_iterations,
                        stats.tear_streams, stats.seconds, state)
 
 
-__all__ = ["simulate", "builtin_plants", "load_flowsheet", "parse_flowsheet", "FlowsheetSpec", "reference_plant_path"]
+__all__ = ["simulate", "simulate_steps", "builtin_plants", "load_flowsheet", "parse_flowsheet", "FlowsheetSpec", "reference_plant_path"]

@@ -144,6 +144,15 @@ class SolveStats:
 def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = None,
                     progress: Callable[[str], None] | None = None):
     """Solve ``spec`` for ``feed``; returns (streams, unit_results, stats, state)."""
+    from magcycle.sx.lockstep import drive
+
+    return drive(solve_flowsheet_steps(spec, feed, state=state, progress=progress))
+
+
+def solve_flowsheet_steps(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = None,
+                          progress: Callable[[str], None] | None = None):
+    """:func:`solve_flowsheet` as a step generator: yields each (CascadeSpec, warm start) its
+    units need solved and is sent the CascadeResult (:mod:`magcycle.sx.lockstep`)."""
     t0 = time.perf_counter()
     state = {} if state is None else state
     streams: dict[str, Stream] = {}
@@ -170,7 +179,7 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
             s = streams.get(sname)
             inlets[port] = nothing if s is None else s
         try:
-            res = u.run(inlets, state.setdefault(uname, {}), check=check)
+            res = yield from u.run_steps(inlets, state.setdefault(uname, {}), check=check)
         except InputError as exc:
             if not str(exc.field).startswith("units."):
                 raise InputError(f"units.{uname}.{exc.field}", exc.reason) from None
@@ -187,7 +196,7 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
             progress(", ".join(order))
         if not tears:
             for u in order:
-                run_unit(u)
+                yield from run_unit(u)
             continue
         stats.tear_streams.extend(tears)
         for t in tears:  # start from the last solution or from nothing
@@ -196,7 +205,7 @@ def solve_flowsheet(spec: FlowsheetSpec, feed: Feed, *, state: dict | None = Non
         for it in range(1, MAX_RECYCLE_ITER + 1):
             x = {t: streams[t] for t in tears}
             for u in order:
-                run_unit(u, check=False)
+                yield from run_unit(u, check=False)
             g = {t: streams[t] for t in tears}
             worst, done = 0.0, True
             keys = {}

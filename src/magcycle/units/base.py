@@ -122,13 +122,26 @@ class UnitOperation(ABC):
         on the same inlets): a recycle checks each unit once, on the pass it
         converges on, not on every trial pass it discards.
         """
+        from magcycle.sx.lockstep import drive
+
+        return drive(self.run_steps(inlets, state, check=check))
+
+    def run_steps(self, inlets: Mapping[str, Stream], state: dict | None = None, *, check: bool = True):
+        """:meth:`run` as a step generator (:mod:`magcycle.sx.lockstep`): yields each
+        (CascadeSpec, warm start) the unit needs solved, is sent its CascadeResult, and
+        returns the UnitResult."""
         missing = [p for p in self.inlets if p not in inlets]
         if missing:
             raise InputError(f"units.{self.name}.{missing[0]}", "inlet is not connected")
-        res = self._run(inlets, state if state is not None else {})
+        res = yield from self._run_steps(inlets, state if state is not None else {})
         if check:
             self.check_closure(inlets, res)
         return res
+
+    def _run_steps(self, inlets: Mapping[str, Stream], state: dict):
+        """A unit that solves cascades overrides this step generator; the others answer at once."""
+        return self._run(inlets, state)
+        yield  # never reached: it makes this function a generator
 
     def check_closure(self, inlets: Mapping[str, Stream], res: UnitResult) -> float:
         """Sets ``res.closure``, the largest relative element closure error of the unit (inlets

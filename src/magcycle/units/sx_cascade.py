@@ -323,9 +323,9 @@ class SXCascade(UnitOperation):
                       "scrub_acid": p["scrub_acid"]},
         }, source=f"units.{self.name}")
 
-    def _solve(self, comps, light, heavy, re_flow, Q_feed, state):
-        from magcycle.sx.lockstep import solve  # batched with other plants' cuts in a lockstep run
-
+    def _solve_steps(self, comps, light, heavy, re_flow, Q_feed, state):
+        """The cut's cascade, designed on the first run; each solve is yielded as (spec, warm
+        start) and answered by whoever drives the steps (:mod:`magcycle.sx.lockstep`)."""
         F = sum(re_flow[e] for e in comps)
         f_A = sum(re_flow[e] for e in heavy) / F
         frozen = state.get("design")
@@ -340,7 +340,7 @@ class SXCascade(UnitOperation):
                 # the same cascade to the last bit (a recycle pass that did
                 # not change this cut's feed): the same solution
                 return last, spec, n, m, S, W, 0
-            res = solve(spec, warm_start=last)
+            res = yield (spec, last)
             return res, spec, n, m, S, W, 0
         n, m, S, W = self._initial_design(f_A, light, heavy)
         fixed = self.p["extraction_stages"] is not None
@@ -352,7 +352,7 @@ class SXCascade(UnitOperation):
                                  f"at reflux_factor {self.p['reflux_factor']} (cut below {self.p['heavy_key']}; "
                                  f"the design needs about {n + m})")
             spec = self._spec(comps, re_flow, Q_feed, n, m, S, W)
-            res = solve(spec, warm_start=warm)
+            res = yield (spec, warm)
             warm = res
             ext = dict(zip(comps, res.outlets["extract"].mol_per_h))
             raf = dict(zip(comps, res.outlets["raffinate"].mol_per_h))
@@ -368,6 +368,11 @@ class SXCascade(UnitOperation):
 
     # ------------------------------------------------------------------ run
     def _run(self, inlets, state):
+        from magcycle.sx.lockstep import drive
+
+        return drive(self._run_steps(inlets, state))
+
+    def _run_steps(self, inlets, state):
         feed = inlets["feed"]
         mol = feed.mol_h  # no zero flows
         all_re = {el: mol[ion] for el, ion in _RE_IONS if ion in mol}
@@ -384,7 +389,8 @@ class SXCascade(UnitOperation):
         info: dict = {"bypassed": True, "components": comps}
         if light and heavy:
             Q_feed = feed.volume_L_h
-            res, spec, n, m, S, W, rounds = self._solve(comps, light, heavy, re_flow, Q_feed, state)
+            res, spec, n, m, S, W, rounds = yield from self._solve_steps(comps, light, heavy, re_flow, Q_feed,
+                                                                         state)
             state["result"] = res
             ext_re = dict(zip(comps, res.outlets["extract"].mol_per_h.tolist()))
             raf_re = dict(zip(comps, res.outlets["raffinate"].mol_per_h.tolist()))
