@@ -66,6 +66,15 @@ def test_every_sample_is_the_plant_run_on_its_own_feed():
         assert sx_stages(r) == sx_stages(nominal)  # the equipment does not change with the feed
 
 
+def test_a_samples_numbers_do_not_depend_on_its_chunk():
+    # samples are solved in lockstep with their chunk, each from the nominal plant: cutting the
+    # same samples into other chunks (other companions in every joint SX solve) changes nothing
+    runs = [Model(PlantProblem(DOC, PARAMS, default_plant_metrics(DOC), chunk_size=c)).monte_carlo(
+        5, seed=4, executor="serial") for c in (1, 2, 5)]
+    for r in runs[1:]:
+        assert np.array_equal(r.Y, runs[0].Y)
+
+
 def test_impossible_feeds_are_failed_samples_not_answers():
     """EV Nd drawn up to 99 wt %: above about 87 wt % the class sums past 100 % before iron."""
     nd = Parameter("feed.ev.Nd", Distribution("uniform", (20.0, 99.0)), 22.0)
