@@ -73,8 +73,17 @@ def test_every_aqueous_stream_is_electroneutral(nominal):
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.floats(0.0, 1.0), min_size=5, max_size=5).filter(lambda w: sum(w) > 0.05))
 def test_mass_is_conserved_for_random_blends(weights):
+    from hypothesis import reject
+
     feed = blend(dict(zip(CATALOGUE, weights)), "150 kg/h")
-    r = simulate(feed=feed)
+    try:
+        r = simulate(feed=feed)
+    except InputError as exc:
+        # a blend whose SX targets no cascade meets is refused with a clear line naming the
+        # cut (e.g. swarf 0.375, wind 0.625, ev 0.1875, ebike 0.055: sx_ndpr would need about
+        # 511 stages); that is an answer, not a mass balance to check
+        assert "no cascade of up to" in str(exc) and str(exc).startswith("units.sx_")
+        reject()
     assert max(independent_closure(r).values()) <= 1e-9
     # every unit closes on its own too
     assert max(u.closure for u in r.units.values()) <= 1e-9
