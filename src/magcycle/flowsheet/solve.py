@@ -14,6 +14,11 @@ Recycle convergence
     with atol = atol_floor x the tear's total flow, so trace species are judged
     relative to themselves down to that floor.
 
+Steps
+    ``solve_flowsheet_steps`` is the solve as a step generator: it passes on
+    the cascades its SX units ask for (:mod:`magcycle.sx.lockstep`);
+    ``solve_flowsheet`` solves each alone.
+
 Closure
     Every unit's element balance is checked on the results reported: units
     outside a recycle as they run, units inside one on the pass the recycle

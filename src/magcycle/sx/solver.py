@@ -11,6 +11,14 @@ a result from that path is accepted only when the model's own scaled
 residual is within NEWTON_TOL. Otherwise the block-tridiagonal Newton in
 all stage variables runs (warm, then from its continuation or acid-only
 cold start), as it does for batches.
+
+A constant-beta result carries its multipliers and the factorised
+multiplier Jacobian (``reduced``): a warm solve from it tries chord steps
+with that factorisation first. ``solve_warm_many(specs, warm_starts)``
+solves several cascades, each from its own warm start, sharing each
+residual evaluation among the constant-beta ones of the same stages (the
+plant Monte Carlo's lockstep, :mod:`magcycle.sx.lockstep`); every cascade is
+checked as a lone solve is, and one that does not pass is solved alone.
 """
 
 from __future__ import annotations

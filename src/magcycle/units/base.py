@@ -10,6 +10,11 @@ element balance inlets + reagents = outlets is checked on every run; a unit
 that loses more than ``UNIT_CLOSURE_LIMIT`` of any element raises
 :class:`~magcycle.errors.MassBalanceError` instead of answering.
 
+``run_steps(inlets)`` is ``run`` as a step generator: a unit that needs
+cascades solved (the SX cut) yields each (CascadeSpec, warm start) and is
+sent its result, so that a driver may solve many plants' cascades together
+(:mod:`magcycle.sx.lockstep`); ``run`` solves each one alone.
+
 ``cost(design)`` uses the power law C = C0 (S/S0)^n on one size variable, in
 US dollars of the stated year; the coefficients are order-of-magnitude
 factored-estimate values ([C]) meant for screening studies, and every unit

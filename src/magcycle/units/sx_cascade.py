@@ -40,6 +40,11 @@ Design (the first run, unless the stages are fixed)
     that no cascade of up to ``max_stages`` meets is an input error naming
     the unit.
 
+Solving
+    The cut's cascades are requested, not solved, in ``_run_steps`` (a step
+    generator, :meth:`magcycle.units.base.UnitOperation.run_steps`): ``run``
+    solves each alone, a lockstep Monte Carlo solves a chunk's together.
+
 Operation of the built cut (later runs: recycle iterations, other feeds)
     The stage counts stay as designed. With ``flow_control = "feed_forward"``
     (default) the organic and scrub flows are set for each feed by the
