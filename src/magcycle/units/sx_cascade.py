@@ -33,7 +33,10 @@ Design (the first run, unless the stages are fixed)
     (:func:`magcycle.sx.design.xu_stage_estimates`), rounded up. The design
     is then checked with the exact multicomponent cascade
     (:func:`magcycle.sx.solve`); a section whose target is missed gets
-    more stages (+25 %, at least 2) until both targets hold. Rare earths
+    more stages (+25 %, at least 2) until both targets hold. Where Xu's
+    estimate exceeds ``max_stages`` (its constant-ratio premise fails as a
+    section's ratio nears its limit), the start is each section's
+    total-reflux minimum, lg b / lg beta and lg a / lg beta, instead. Rare earths
     below ``TRACE_FLOOR`` (1e-30) of the feed RE skip the cascade and follow
     their side of the cut whole (their flows would otherwise fall into the
     subnormal range of doubles and lose their relative precision). A target
@@ -295,6 +298,18 @@ class SXCascade(UnitOperation):
             from magcycle.sx.design import fenske_min_stages
             nmin = float(fenske_min_stages(beta_key, f_A, PA, PB))
             n = m = int(math.ceil(nmin))
+        else:
+            if n + m > p["max_stages"]:
+                # Xu's constant-ratio estimate breaks down where a section's ratio nears its
+                # limit (E'_M -> beta), e.g. a feed all but free of the light side: hundreds of
+                # stages for a cut that a few dozen make. Start from each section's total-reflux
+                # minimum instead (lg b / lg beta below the feed, lg a / lg beta above it); the
+                # exact cascade then adds stages until the targets hold, as for any start.
+                from magcycle.sx.design import _log_enrichment
+
+                ln_a, ln_b = _log_enrichment(f_A, 1.0 - f_A, PA, PB)
+                n = int(math.ceil(float(ln_b) / math.log(beta_key)))
+                m = int(math.ceil(float(ln_a) / math.log(beta_key)))
         return max(n, 1), max(m, 1), S, W
 
     def _spec(self, comps, re_flow, Q_feed, n, m, S, W, state=None):
