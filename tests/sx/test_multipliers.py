@@ -173,6 +173,40 @@ def test_chord_steps_alone_converge_from_a_neighbour():
     np.testing.assert_allclose(out.g, ref.g, atol=1e-12)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), wide=st.booleans())
+def test_log_cumsum_exp_of_stacks_is_the_accumulated_logaddexp(seed, wide):
+    # the stacked form (shifted cumsum of exponentials) against numpy's pairwise accumulation,
+    # row by row; rows spanning more than e^700 included; each row independent of the others
+    from magcycle.sx.multipliers import _log_cumsum_exp
+
+    rng = np.random.default_rng(seed)
+    y = np.cumsum(rng.normal(0.0, 3.0, (4, 3, 17)), axis=-1)
+    if wide:
+        y[1, 2, 5:] -= 900.0  # this row spans more than e^700
+        y[2, 0, :3] += 800.0
+    got = _log_cumsum_exp(y)
+    want = np.logaddexp.accumulate(y, axis=-1)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12 * (1.0 + np.abs(want).max()))
+    for b in range(y.shape[0]):
+        assert np.array_equal(_log_cumsum_exp(y[b:b + 1]), got[b:b + 1])
+
+
+def test_chord_factors_invert_to_the_inverse():
+    from scipy.linalg.lapack import dgetrf
+
+    from magcycle.sx.multipliers import ChordFactors
+
+    rng = np.random.default_rng(5)
+    J = rng.normal(size=(9, 9)) + 4.0 * np.eye(9)
+    lu, piv, info = dgetrf(J)
+    f = ChordFactors(lu, piv)
+    np.testing.assert_allclose(f.inverse() @ J, np.eye(9), atol=1e-12)
+    assert f.inverse() is f.inverse()  # inverted once
+    lu, piv, info = dgetrf(np.zeros((3, 3)))
+    assert ChordFactors(lu, piv).inverse() is None  # singular: no chord
+
+
 # ------------------------------------------------------------------ mass action
 def reduced(spec):
     from magcycle.sx.multipliers import MassActionReduced
