@@ -63,11 +63,7 @@ class Stream:
     def _element_flows(self) -> dict[str, float]:
         cached = self.__dict__.get("_elements")
         if cached is None:
-            cached = {}
-            get = cached.get
-            for sp, n in self.mol_h.items():
-                for el, k in _parse(sp):
-                    cached[el] = get(el, 0.0) + k * n
+            cached = _add_elements({}, self.mol_h)
             object.__setattr__(self, "_elements", cached)  # the stream is immutable
         return cached
 
@@ -135,9 +131,16 @@ def element_totals(streams: Iterable[Stream | Mapping[str, float]]) -> dict[str,
             for el, n in s._element_flows().items():
                 out[el] = get(el, 0.0) + n
         else:
-            for sp, n in s.items():
-                for el, k in _parse(sp):
-                    out[el] = get(el, 0.0) + k * n
+            _add_elements(out, s)
+    return out
+
+
+def _add_elements(out: dict[str, float], flows: Mapping[str, float]) -> dict[str, float]:
+    """Adds the element flows [mol/h] of species flows to ``out`` and returns it."""
+    get = out.get
+    for sp, n in flows.items():
+        for el, k in _parse(sp):
+            out[el] = get(el, 0.0) + k * n
     return out
 
 
