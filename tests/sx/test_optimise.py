@@ -108,6 +108,8 @@ def test_design_never_returns_a_cascade_that_fails_its_targets(f, beta, reflux, 
     S_min, _ = minimum_extractant(beta, f, pa, pb)
     S = reflux * S_min
     W = S - product_split(f, pa, pb)
+    if W <= 0:  # reflux below the product split: no scrub flow exists (found by hypothesis)
+        return
     prob = design_problem(beta_doc({"Pr": 1 - f, "Nd": f}, {"Pr": 1.0, "Nd": beta}, S, W,
                                    {"extract": {"Nd": {"purity": pa}}, "raffinate": {"Pr": {"purity": pb}}}))
     d = minimum_stages(prob.spec, prob.targets)

@@ -41,7 +41,6 @@ Robust plant design (:func:`robust_plant_design`)
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -97,9 +96,7 @@ class _RobustEvaluator:
         self.cache: dict = {}
 
     def variant(self, n, m):
-        if self.spec.model == "mass_action":
-            return self.spec.replace({"cascade": {"extraction_stages": n, "scrub_stages": m}})
-        return dataclasses.replace(self.spec, extraction_stages=n, scrub_stages=m)
+        return self.spec.with_stages(extraction=n, scrub=m)
 
     def passes(self, n, m) -> np.ndarray:
         prob = CascadeProblem.from_targets(self.variant(n, m), self.parameters, self.targets)

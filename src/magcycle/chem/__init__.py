@@ -8,7 +8,7 @@ is cheap enough for every Monte Carlo worker.
   ``RARE_EARTHS``, symbol validation.
 * :mod:`magcycle.chem.oxides` -- oxides formed by calcination in air
   (RE2O3, CeO2, Pr6O11, Tb4O7) and metal/oxide mass factors.
-* :mod:`magcycle.chem.units` -- g/L <-> mol/L and ``parse_quantity`` for
+* :mod:`magcycle.chem.quantities` -- g/L <-> mol/L and ``parse_quantity`` for
   unit strings such as ``"250 L/h"`` or ``"36 g/L"``.
 
 >>> from magcycle.chem import MOLAR_MASS, metal_to_oxide_factor, parse_quantity
@@ -34,7 +34,7 @@ from magcycle.chem.oxides import (
     oxide_formula,
     oxide_to_metal_factor,
 )
-from magcycle.chem.units import (
+from magcycle.chem.quantities import (
     QUANTITY_KINDS,
     g_per_L_to_mol_per_L,
     mol_per_L_to_g_per_L,

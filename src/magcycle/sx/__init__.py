@@ -12,7 +12,8 @@ Configuration and result contract: ``shared/design/cascade-spec.md``.
 0.1007057458670
 """
 
-from magcycle.sx.spec import CascadeSpec, load_cascade, read_document
+from magcycle.documents import read_document
+from magcycle.sx.spec import CascadeSpec, load_cascade
 from magcycle.sx.result import CascadeResult, Outlet
 from magcycle.sx.solver import solve
 from magcycle.sx.batch import BatchResult, solve_many

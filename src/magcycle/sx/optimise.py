@@ -49,7 +49,6 @@ Short-cut estimates beside the answer (key pair: A, the least extractable
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -284,9 +283,7 @@ class _Evaluator:
         self.cache: dict[tuple[int, int], tuple[float, CascadeResult | None]] = {}
 
     def variant(self, n: int, m: int) -> CascadeSpec:
-        if self.spec.model == "mass_action":  # its parameters depend on the section sizes
-            return self.spec.replace({"cascade": {"extraction_stages": n, "scrub_stages": m}})
-        return dataclasses.replace(self.spec, extraction_stages=n, scrub_stages=m)
+        return self.spec.with_stages(extraction=n, scrub=m)
 
     def __call__(self, n: int, m: int) -> float:
         key = (n, m)
@@ -585,13 +582,7 @@ def optimise_flows(spec: CascadeSpec, targets, *, weights: Mapping[str, float] |
     ratio = {"r": 0.5}
 
     def make(org: float, scr: float) -> CascadeSpec:
-        if spec.model == "mass_action":
-            return spec.replace({"flows": {"organic": org, "scrub": scr}})
-        cand = dataclasses.replace(spec, organic=org, scrub=scr)
-        if spec.model == "constant_beta":
-            from magcycle.sx.spec import check_beta_flows
-            check_beta_flows(cand)
-        return cand
+        return spec.with_flows(organic=org, scrub=scr)
 
     def evaluate(a: float, b: float):
         key = (round(a, 12), round(b, 12))

@@ -1,49 +1,47 @@
 """Cascade configuration: validated, immutable, in internal units.
 
-The public contract is ``shared/design/cascade-spec.md``. A configuration is
-read from TOML or JSON (or built from a plain mapping with
-:meth:`CascadeSpec.from_dict`), validated field by field, and frozen. Every
-validation failure raises :class:`magcycle.errors.InputError` whose ``field``
-is the dotted path of the offending key (``flows.organic``, ``model.D.Nd``)
-and whose ``reason`` is one line.
+The public contract is the cascade document of ``cascade-spec.md`` (design
+notes), declared as a schema in :mod:`magcycle.sx.schema`. A configuration
+is read from TOML or JSON (:func:`load_cascade`) or built from a plain
+mapping (:meth:`CascadeSpec.from_dict`), validated by that schema and
+frozen. Every validation failure raises :class:`magcycle.errors.InputError`
+whose ``field`` is the dotted path of the offending key (``flows.organic``,
+``model.D.Nd``) and whose ``reason`` is one line.
+
+Variants of a validated spec -- other flows, feed or stage counts, as a
+design search or a plant's SX cut makes them thousands of times -- come from
+:meth:`CascadeSpec.with_flows` and :meth:`CascadeSpec.with_stages`: no
+document is parsed, and :func:`check_cascade` applies the loader's rules to
+the new values. :meth:`CascadeSpec.replace` merges a partial document and
+validates it whole.
 
 Internal units: L/h for volumetric flows, mol/L for concentrations, mol of
 rare earth per L of loaded organic for ``organic_loading``. Unit strings
-("250 L/h", "36 g/L") are converted here and nowhere else.
+("250 L/h", "36 g/L") are converted by the schema and nowhere else.
 """
 
 from __future__ import annotations
 
-import json
-import math
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
-from magcycle.chem import check_element, parse_quantity
+from magcycle.documents import read_document
 from magcycle.errors import InputError
 
-MODELS = ("constant_d", "constant_beta", "mass_action")
-COUNTER_IONS = ("NH4+", "Na+")
+__all__ = ["MODELS", "MAX_SECTION_STAGES", "ConstantDParams", "ConstantBetaParams", "MassActionParams",
+           "ModelParams", "CascadeSpec", "load_cascade", "spec_from_document", "check_cascade", "beta_flows",
+           "check_beta_flows"]
 
-_CASCADE_KEYS = ("model", "extraction_stages", "scrub_stages", "strip_stages")
-_FLOW_KEYS = ("organic", "feed", "scrub", "strip")
-_MODEL_KEYS = {
-    "constant_d": ("D", "D_scrub", "D_strip"),
-    "constant_beta": ("beta", "organic_loading", "scrub_acid"),
-    "mass_action": (
-        "log10_K",
-        "extractant",
-        "saponification",
-        "counter_ion",
-        "feed_acid",
-        "scrub_acid",
-        "strip_acid",
-    ),
-}
-_TOP_KEYS = ("cascade", "flows", "feed", "model", "targets")
+MODELS = ("constant_d", "constant_beta", "mass_action")
+#: most stages of one section (the schema's limit, magcycle.schema.MAX_STAGES)
+MAX_SECTION_STAGES = 1000
+#: largest flow [L/h] and concentration [mol/L] a spec holds (magcycle.sx.schema)
+_MAX_FLOW = 1e9
+_MAX_CONCENTRATION = 100.0
 
 
 def _frozen(values) -> np.ndarray:
@@ -159,7 +157,10 @@ class CascadeSpec:
         Raises :class:`InputError` naming the field on the first problem.
         The mapping is not modified.
         """
-        return _parse(data, source)
+        from magcycle.schema import validate
+        from magcycle.sx.schema import CascadeDocument
+
+        return validate(CascadeDocument, data).to_spec(source)
 
     def replace(self, changes: Mapping[str, Any]) -> "CascadeSpec":
         """A validated copy with parts of the document changed.
@@ -168,7 +169,49 @@ class CascadeSpec:
         into :meth:`to_dict` table by table, e.g.
         ``spec.replace({"flows": {"organic": 2.0}, "model": {"D": {"Nd": 1.9}}})``.
         """
-        return _parse(_merged(self.to_dict(), changes), self.source)
+        return CascadeSpec.from_dict(_merged(self.to_dict(), changes), source=self.source)
+
+    def with_flows(self, *, organic: float | None = None, feed_flow: float | None = None,
+                   scrub: float | None = None, strip: float | None = None,
+                   feed=None) -> "CascadeSpec":
+        """A copy with other flows [L/h] and feed concentrations [mol/L, one per component],
+        checked by the loader's rules (:func:`check_cascade`); no document is parsed.
+
+        >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_d", "extraction_stages": 3},
+        ...     "flows": {"organic": 1.0, "feed": 1.0}, "feed": {"Nd": 0.1}, "model": {"D": {"Nd": 2.0}}})
+        >>> spec.with_flows(organic=2.5).organic
+        2.5
+        >>> spec.with_flows(organic=-1.0)
+        Traceback (most recent call last):
+        ...
+        magcycle.errors.InputError: flows.organic: must be > 0 and <= 1e+09 L/h, got -1
+        """
+        changes = {k: float(v) for k, v in (("organic", organic), ("feed_flow", feed_flow), ("scrub", scrub),
+                                            ("strip", strip)) if v is not None}
+        if feed is not None:
+            changes["feed"] = _frozen(feed)
+        out = dataclasses.replace(self, **changes)
+        check_cascade(out)
+        return out
+
+    def with_stages(self, extraction: int | None = None, scrub: int | None = None,
+                    strip: int | None = None) -> "CascadeSpec":
+        """A copy with other stage counts, checked by the loader's rules (:func:`check_cascade`).
+
+        >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_d", "extraction_stages": 3},
+        ...     "flows": {"organic": 1.0, "feed": 1.0}, "feed": {"Nd": 0.1}, "model": {"D": {"Nd": 2.0}}})
+        >>> spec.with_stages(extraction=7).n_stages
+        7
+        >>> spec.with_stages(scrub=2)
+        Traceback (most recent call last):
+        ...
+        magcycle.errors.InputError: flows.scrub: must be > 0 L/h when scrub_stages = 2
+        """
+        changes = {k: v for k, v in (("extraction_stages", extraction), ("scrub_stages", scrub),
+                                     ("strip_stages", strip)) if v is not None}
+        out = dataclasses.replace(self, **changes)
+        check_cascade(out)
+        return out
 
     def to_dict(self) -> dict:
         """The configuration as a plain mapping (internal units), loadable again."""
@@ -227,53 +270,8 @@ def _merged(base: Mapping, changes: Mapping) -> dict:
 
 
 # --------------------------------------------------------------------------
-# Loading files
+# Loading files and building specs
 # --------------------------------------------------------------------------
-
-
-def read_document(path: str | Path) -> dict:
-    """Read a TOML or JSON document into a mapping.
-
-    The format is chosen by the suffix (``.toml`` or ``.json``); any other
-    suffix is tried as TOML, then JSON. Raises :class:`InputError` with field
-    ``file`` when the file is missing or is neither.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file", f"no such file: {str(p)!r}") from None
-    except IsADirectoryError:
-        raise InputError("file", f"{str(p)!r} is a directory, not a cascade file") from None
-    except UnicodeDecodeError:
-        raise InputError("file", f"{str(p)!r} is not UTF-8 text (TOML or JSON expected)") from None
-    except OSError as exc:
-        raise InputError("file", f"cannot read {str(p)!r}: {exc.strerror}") from None
-    return parse_document(text, p.suffix.lower(), name=str(p))
-
-
-def parse_document(text: str, suffix: str = "", *, name: str = "<text>") -> dict:
-    """Parse TOML or JSON text; see :func:`read_document`."""
-    import tomllib
-
-    def as_toml():
-        return tomllib.loads(text)
-
-    def as_json():
-        doc = json.loads(text)
-        if not isinstance(doc, dict):
-            raise ValueError("the top level is not an object")
-        return doc
-
-    order = {".json": (as_json,), ".toml": (as_toml,)}.get(suffix, (as_toml, as_json))
-    errors = []
-    for reader in order:
-        try:
-            return reader()
-        except (tomllib.TOMLDecodeError, ValueError) as exc:
-            errors.append(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-    kind = {".json": "JSON", ".toml": "TOML"}.get(suffix, "TOML or JSON")
-    raise InputError("file", f"{name} is not valid {kind}: {errors[0]}")
 
 
 def load_cascade(path: str | Path) -> CascadeSpec:
@@ -281,207 +279,128 @@ def load_cascade(path: str | Path) -> CascadeSpec:
     return CascadeSpec.from_dict(read_document(path), source=str(path))
 
 
-# --------------------------------------------------------------------------
-# Validation
-# --------------------------------------------------------------------------
-
-
-def _section(data: Mapping, key: str, *, required: bool = True) -> Mapping:
-    if key not in data:
-        if required:
-            raise InputError(key, "missing section")
-        return {}
-    sec = data[key]
-    if not isinstance(sec, Mapping):
-        raise InputError(key, f"must be a table of keys, got {type(sec).__name__}")
-    return sec
-
-
-def _no_unknown(sec: Mapping, allowed, path: str) -> None:
-    for key in sec:
-        if key not in allowed:
-            where = f"{path}.{key}" if path else str(key)
-            raise InputError(where, f"unknown key; expected one of {', '.join(allowed)}")
-
-
-def _stage_count(sec: Mapping, key: str, minimum: int, default: int | None = None) -> int:
-    path = f"cascade.{key}"
-    if key not in sec:
-        if default is None:
-            raise InputError(path, "missing (a whole number of stages)")
-        return default
-    v = sec[key]
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise InputError(path, f"must be a whole number, got {v!r}")
-    if isinstance(v, float):
-        if not math.isfinite(v) or v != int(v):
-            raise InputError(path, f"must be a whole number, got {v!r}")
-        v = int(v)
-    if v < minimum:
-        raise InputError(path, f"must be >= {minimum}, got {v}")
-    return int(v)
-
-
-def _number(value, path: str, kind: str, *, element: str | None = None) -> float:
-    return float(parse_quantity(value, kind, field=path, element=element))
-
-
-def _positive(value: float, path: str, unit: str) -> float:
-    if not value > 0:
-        raise InputError(path, f"must be > 0 {unit}, got {value:g}")
-    return value
-
-
-def _per_component(sec: Mapping, key: str, comps, kind: str, *, required: bool = True):
+def _per_component(table: Mapping | None, key: str, comps, *, required: bool = True):
+    """The values of a per-component model table in the feed's order (None when absent and
+    not required); every feed component needs one, and only feed components may appear."""
     path = f"model.{key}"
-    if key not in sec:
+    if table is None:
         if required:
             raise InputError(path, f"missing (one value for each of {', '.join(comps)})")
         return None
-    table = sec[key]
-    if not isinstance(table, Mapping):
-        raise InputError(path, f"must be a table of element = value, got {table!r}")
     for el in table:
         if el not in comps:
-            check_element(el, f"{path}.{el}")
             raise InputError(f"{path}.{el}", f"{el} is not in [feed] ({', '.join(comps)})")
-    values = []
     for el in comps:
         if el not in table:
             raise InputError(f"{path}.{el}", "missing (every feed component needs a value)")
-        values.append(_number(table[el], f"{path}.{el}", kind))
-    return values
+    return _frozen([table[el] for el in comps])
 
 
-def _parse(data: Mapping[str, Any], source: str | None) -> CascadeSpec:
-    if not isinstance(data, Mapping):
-        raise InputError("file", "the document must be a table of sections")
-    _no_unknown(data, _TOP_KEYS, "")
-    cas = _section(data, "cascade")
-    _no_unknown(cas, _CASCADE_KEYS, "cascade")
-    model = cas.get("model", None)
-    if model is None:
-        raise InputError("cascade.model", f"missing; one of {', '.join(MODELS)}")
-    if model not in MODELS:
-        raise InputError("cascade.model", f"unknown model {model!r}; one of {', '.join(MODELS)}")
-    n = _stage_count(cas, "extraction_stages", 1)
-    m = _stage_count(cas, "scrub_stages", 0, default=0)
-    k = _stage_count(cas, "strip_stages", 0, default=0)
+def _model_params(doc, comps) -> ModelParams:
+    m = doc.model
+    if doc.cascade.model == "constant_d":
+        D = _per_component(m.D, "D", comps)
+        Ds = _per_component(m.D_scrub, "D_scrub", comps, required=False)
+        return ConstantDParams(D=D, D_scrub=D if Ds is None else Ds,
+                               D_strip=_per_component(m.D_strip, "D_strip", comps, required=False))
+    if doc.cascade.model == "constant_beta":
+        return ConstantBetaParams(beta=_per_component(m.beta, "beta", comps),
+                                  organic_loading=float(m.organic_loading), scrub_acid=float(m.scrub_acid))
+    return MassActionParams(log10_K=_per_component(m.log10_K, "log10_K", comps), extractant=float(m.extractant),
+                            saponification=float(m.saponification), counter_ion=m.counter_ion,
+                            feed_acid=float(m.feed_acid), scrub_acid=float(m.scrub_acid),
+                            strip_acid=float(m.strip_acid))
 
-    flows = _section(data, "flows")
-    _no_unknown(flows, _FLOW_KEYS, "flows")
-    q = {}
-    for key in _FLOW_KEYS:
-        if key in flows:
-            q[key] = _number(flows[key], f"flows.{key}", "volumetric_flow")
-            if not math.isfinite(q[key]) or q[key] < 0:
-                raise InputError(f"flows.{key}", f"must be >= 0 L/h, got {q[key]:g}")
-        elif key in ("organic", "feed"):
-            raise InputError(f"flows.{key}", "missing (L/h)")
-        else:
-            q[key] = 0.0
-    _positive(q["organic"], "flows.organic", "L/h")
-    _positive(q["feed"], "flows.feed", "L/h")
-    if m > 0 and not q["scrub"] > 0:
-        raise InputError("flows.scrub", f"must be > 0 L/h when scrub_stages = {m}")
-    if model == "constant_beta" and not q["scrub"] > 0:
-        raise InputError("flows.scrub", "must be > 0 L/h: the scrub acid sets the reflux W")
-    if k > 0 and not q["strip"] > 0:
-        raise InputError("flows.strip", f"must be > 0 L/h when strip_stages = {k}")
 
-    feed_sec = _section(data, "feed")
-    if not feed_sec:
-        raise InputError("feed", "no components; give mol/L of at least one rare earth")
-    comps = []
-    feed = []
-    for el, val in feed_sec.items():
-        path = f"feed.{el}"
-        check_element(el, path)
-        c = _number(val, path, "concentration", element=el)
-        if not (math.isfinite(c) and c > 0):
-            raise InputError(path, f"must be > 0 mol/L (leave the element out instead), got {c:g}")
-        comps.append(el)
-        feed.append(c)
-    comps = tuple(comps)
-
-    msec = _section(data, "model")
-    _no_unknown(msec, _MODEL_KEYS[model], "model")
-    if model == "constant_d":
-        params = _parse_constant_d(msec, comps, k)
-    elif model == "constant_beta":
-        params = _parse_constant_beta(msec, comps, k)
-    else:
-        params = _parse_mass_action(msec, comps, n, m, k, q, feed)
-
-    spec = CascadeSpec(
-        model=model,
-        extraction_stages=n,
-        scrub_stages=m,
-        strip_stages=k,
-        organic=q["organic"],
-        feed_flow=q["feed"],
-        scrub=q["scrub"],
-        strip=q["strip"],
-        components=comps,
-        feed=_frozen(feed),
-        params=params,
-        source=source,
-    )
-    if model == "constant_beta":
-        check_beta_flows(spec)
+def spec_from_document(doc, source: str | None = None) -> CascadeSpec:
+    """The CascadeSpec of a validated :class:`magcycle.sx.schema.CascadeDocument`; the rules
+    across fields (:func:`check_cascade`) are applied here."""
+    c, q = doc.cascade, doc.flows
+    comps = tuple(doc.feed)
+    spec = CascadeSpec(model=c.model, extraction_stages=c.extraction_stages, scrub_stages=c.scrub_stages,
+                       strip_stages=c.strip_stages, organic=float(q.organic), feed_flow=float(q.feed),
+                       scrub=float(q.scrub), strip=float(q.strip), components=comps,
+                       feed=_frozen([doc.feed[el] for el in comps]), params=_model_params(doc, comps),
+                       source=source)
+    check_cascade(spec)
     return spec
 
 
-def _checked_ratio(values, comps, path: str, what: str):
-    for el, v in zip(comps, values):
-        if not (math.isfinite(v) and v > 0):
-            raise InputError(f"{path}.{el}", f"{what} must be > 0, got {v:g}")
-    return _frozen(values)
+# --------------------------------------------------------------------------
+# The rules every spec keeps
+# --------------------------------------------------------------------------
 
 
-def _parse_constant_d(msec, comps, k) -> ConstantDParams:
-    D = _checked_ratio(_per_component(msec, "D", comps, "dimensionless"), comps, "model.D", "D")
-    Ds = _per_component(msec, "D_scrub", comps, "dimensionless", required=False)
-    Ds = D if Ds is None else _checked_ratio(Ds, comps, "model.D_scrub", "D")
-    Dt = _per_component(msec, "D_strip", comps, "dimensionless", required=False)
-    if Dt is not None:
-        Dt = _checked_ratio(Dt, comps, "model.D_strip", "D")
-    elif k > 0:
-        raise InputError("model.D_strip", f"missing; required when strip_stages = {k}")
-    return ConstantDParams(D=D, D_scrub=Ds, D_strip=Dt)
+def _check_stages(spec: CascadeSpec) -> None:
+    for key, lo in (("extraction_stages", 1), ("scrub_stages", 0), ("strip_stages", 0)):
+        v = getattr(spec, key)
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= MAX_SECTION_STAGES:
+            raise InputError(f"cascade.{key}", f"must be a whole number in [{lo}, {MAX_SECTION_STAGES}], got {v!r}")
 
 
-def _scalar(msec, key, kind="concentration", *, default=None, unit="mol/L"):
-    path = f"model.{key}"
-    if key not in msec:
-        if default is None:
-            raise InputError(path, f"missing ({unit})")
-        return default
-    v = _number(msec[key], path, kind)
-    if not math.isfinite(v):
-        raise InputError(path, f"must be finite, got {v}")
-    return v
+def _check_flows(spec: CascadeSpec) -> None:
+    for key, name, required in (("organic", "organic", True), ("feed_flow", "feed", True),
+                                ("scrub", "scrub", False), ("strip", "strip", False)):
+        v = getattr(spec, key)
+        ok = (0.0 < v <= _MAX_FLOW) if required else (0.0 <= v <= _MAX_FLOW)
+        if not ok:  # NaN fails too
+            raise InputError(f"flows.{name}", f"must be {'>' if required else '>='} 0 and <= {_MAX_FLOW:g} L/h, "
+                                              f"got {v:g}")
+    m, k = spec.scrub_stages, spec.strip_stages
+    if m > 0 and not spec.scrub > 0:
+        raise InputError("flows.scrub", f"must be > 0 L/h when scrub_stages = {m}")
+    if spec.model == "constant_beta" and not spec.scrub > 0:
+        raise InputError("flows.scrub", "must be > 0 L/h: the scrub acid sets the reflux W")
+    if k > 0 and not spec.strip > 0:
+        raise InputError("flows.strip", f"must be > 0 L/h when strip_stages = {k}")
+    feed = spec.feed
+    if feed.shape != (len(spec.components),) or not np.all((feed > 0) & (feed <= _MAX_CONCENTRATION)):
+        bad = next((i for i, c in enumerate(feed) if not 0 < c <= _MAX_CONCENTRATION), 0)
+        raise InputError(f"feed.{spec.components[bad]}",
+                         f"must be > 0 and <= {_MAX_CONCENTRATION:g} mol/L, got {float(feed[bad]):g}")
 
 
-def _parse_constant_beta(msec, comps, k) -> ConstantBetaParams:
-    if k > 0:
-        raise InputError(
-            "cascade.strip_stages",
-            "must be 0 for constant_beta (the loaded organic is totally refluxed)",
-        )
-    beta = _checked_ratio(
-        _per_component(msec, "beta", comps, "dimensionless"), comps, "model.beta", "beta"
-    )
-    loading = _positive(_scalar(msec, "organic_loading"), "model.organic_loading", "mol/L")
-    acid = _positive(_scalar(msec, "scrub_acid"), "model.scrub_acid", "mol/L")
-    return ConstantBetaParams(beta=beta, organic_loading=loading, scrub_acid=acid)
+def check_cascade(spec: CascadeSpec) -> None:
+    """The rules of a valid cascade, for a spec from a document or a variant of one.
+
+    Stage counts in range; flows finite, the organic and feed > 0; a scrub
+    flow with scrub stages (and always for constant_beta, whose scrub acid
+    sets the reflux); a strip flow with strip stages; feed concentrations in
+    (0, 100] mol/L; the strip-section ratios of constant_d with strip
+    stages; for constant_beta no strip section, S > W and R = F + W - S > 0
+    (:func:`check_beta_flows`); for mass_action scrub and strip acids with
+    their sections and an organic whose released counter-ion leaves room for
+    H+ and RE3+ in the chloride of the extraction section. Raises
+    :class:`InputError` naming the field.
+    """
+    _check_stages(spec)
+    _check_flows(spec)
+    p, k = spec.params, spec.strip_stages
+    if spec.model == "constant_d":
+        if k > 0 and p.D_strip is None:
+            raise InputError("model.D_strip", f"missing; required when strip_stages = {k}")
+    elif spec.model == "constant_beta":
+        if k > 0:
+            raise InputError("cascade.strip_stages",
+                             "must be 0 for constant_beta (the loaded organic is totally refluxed)")
+        check_beta_flows(spec)
+    else:
+        _check_mass_action(spec)
 
 
 def beta_flows(spec: CascadeSpec) -> tuple[float, float, float, float, float]:
     """Rare-earth flows of the constant-beta model [mol/h]: (S, W, F, P, R).
 
-    S = Q_org * loading, W = Q_scrub * [H+]_scrub / 3, F = Q_feed * sum(c),
-    P = S - W, R = F + W - S.
+        S = Q_org * loading,  W = Q_scrub * [H+]_scrub / 3,  F = Q_feed * sum(c),
+        P = S - W,  R = F + W - S
+
+    (cascade-spec.md; three H+ of the scrub acid return one RE3+).
+
+    >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_beta", "extraction_stages": 5},
+    ...     "flows": {"organic": 3.3, "feed": 1.0, "scrub": 2.5}, "feed": {"Pr": 0.25, "Nd": 0.75},
+    ...     "model": {"beta": {"Pr": 1.0, "Nd": 1.5}, "organic_loading": 1.0, "scrub_acid": 3.0}})
+    >>> [round(x, 6) for x in beta_flows(spec)]   # S = 3.3, W = 2.5, F = 1, P = 0.8, R = 0.2
+    [3.3, 2.5, 1.0, 0.8, 0.2]
     """
     p = spec.params
     S = spec.organic * p.organic_loading
@@ -491,7 +410,7 @@ def beta_flows(spec: CascadeSpec) -> tuple[float, float, float, float, float]:
 
 
 def check_beta_flows(spec: CascadeSpec) -> None:
-    """Raise InputError unless S > W and R = F + W - S > 0."""
+    """Raise InputError unless S > W and R = F + W - S > 0 (:func:`beta_flows`)."""
     S, W, F, P, R = beta_flows(spec)
     if not S > W:
         raise InputError(
@@ -507,32 +426,16 @@ def check_beta_flows(spec: CascadeSpec) -> None:
         )
 
 
-def _parse_mass_action(msec, comps, n, m, k, q, feed) -> MassActionParams:
-    logK = _per_component(msec, "log10_K", comps, "dimensionless")
-    for el, v in zip(comps, logK):
-        if not math.isfinite(v):
-            raise InputError(f"model.log10_K.{el}", f"must be finite, got {v}")
-    extractant = _positive(_scalar(msec, "extractant"), "model.extractant", "mol/L")
-    sap = _scalar(msec, "saponification", "dimensionless", default=0.0, unit="fraction")
-    if not 0.0 <= sap < 1.0:
-        raise InputError("model.saponification", f"must be in [0, 1), got {sap:g}")
-    ion = msec.get("counter_ion", "NH4+")
-    if ion not in COUNTER_IONS:
-        raise InputError("model.counter_ion", f"must be one of {', '.join(COUNTER_IONS)}, got {ion!r}")
-    feed_acid = _scalar(msec, "feed_acid", default=0.0)
-    scrub_acid = _scalar(msec, "scrub_acid", default=0.0)
-    strip_acid = _scalar(msec, "strip_acid", default=0.0)
-    for key, v in (("feed_acid", feed_acid), ("scrub_acid", scrub_acid), ("strip_acid", strip_acid)):
-        if v < 0:
-            raise InputError(f"model.{key}", f"must be >= 0 mol/L, got {v:g}")
-    if m > 0 and not scrub_acid > 0:
+def _check_mass_action(spec: CascadeSpec) -> None:
+    p, m, k = spec.params, spec.scrub_stages, spec.strip_stages
+    if m > 0 and not p.scrub_acid > 0:
         raise InputError("model.scrub_acid", f"must be > 0 mol/L when scrub_stages = {m}")
-    if k > 0 and not strip_acid > 0:
+    if k > 0 and not p.strip_acid > 0:
         raise InputError("model.strip_acid", f"must be > 0 mol/L when strip_stages = {k}")
     # Electroneutrality of the stage-1 aqueous: the counter-ion released by the
     # saponified organic must leave room for H+ and RE3+ within the chloride.
-    chloride = q["feed"] * (3.0 * sum(feed) + feed_acid) + q["scrub"] * scrub_acid  # [mol/h]
-    released = sap * extractant * q["organic"]  # [mol/h]
+    chloride = spec.feed_flow * (3.0 * float(np.sum(spec.feed)) + p.feed_acid) + spec.scrub * p.scrub_acid  # [mol/h]
+    released = p.saponification * p.extractant * spec.organic  # [mol/h]
     if released >= chloride:
         raise InputError(
             "model.saponification",
@@ -540,12 +443,3 @@ def _parse_mass_action(msec, comps, n, m, k, q, feed) -> MassActionParams:
             f"the chloride of the extraction-section aqueous ({chloride:.4g} mol/h); "
             f"lower the saponification or the organic flow",
         )
-    return MassActionParams(
-        log10_K=_frozen(logK),
-        extractant=extractant,
-        saponification=sap,
-        counter_ion=ion,
-        feed_acid=feed_acid,
-        scrub_acid=scrub_acid,
-        strip_acid=strip_acid,
-    )

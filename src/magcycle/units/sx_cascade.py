@@ -316,8 +316,6 @@ class SXCascade(UnitOperation):
         """The cut's cascade. The spec of the last solve in ``state`` is reused with new flows
         and feed when it has the same components, stages and chemistry and every new value
         is valid (the loader's rules), which skips the parse; otherwise the document is parsed."""
-        import dataclasses
-
         from magcycle.sx import CascadeSpec
 
         F = sum(re_flow[e] for e in comps)
@@ -329,12 +327,11 @@ class SXCascade(UnitOperation):
         if state is not None:
             state["spec_key"] = key
         if previous is not None:
-            feed = [re_flow[e] / Q_feed for e in comps]
-            # the loader's rules for constant_beta: positive finite flows and feed, S > W, R = F + W - S > 0
-            if (all(0.0 < v < math.inf for v in (organic, scrub, Q_feed, *feed))
-                    and S > W and F * (1.0 + W - S) > 0):
-                return dataclasses.replace(previous, organic=organic, feed_flow=Q_feed, scrub=scrub,
-                                           feed=np.array(feed))
+            try:
+                return previous.with_flows(organic=organic, feed_flow=Q_feed, scrub=scrub,
+                                           feed=[re_flow[e] / Q_feed for e in comps])
+            except InputError:
+                pass  # the document below names the field
         return CascadeSpec.from_dict({
             "cascade": {"model": "constant_beta", "extraction_stages": n, "scrub_stages": m},
             "flows": {"feed": Q_feed, "organic": organic, "scrub": scrub},

@@ -1,4 +1,4 @@
-"""Tests for magcycle.chem.units: g/L <-> mol/L and parse_quantity.
+"""Tests for magcycle.chem.quantities: g/L <-> mol/L and parse_quantity.
 
 Oracles: hand calculations from exact unit definitions (1 m3 = 1000 L,
 1 L = 1000 mL, 1 h = 60 min = 3600 s, 1 d = 24 h, 1 M = 1 mol/L) and the
@@ -309,7 +309,7 @@ def test_multiline_garbage_gives_one_line_message():
 
 def test_unknown_kind_is_a_programming_error():
     with pytest.raises(ValueError) as excinfo:
-        parse_quantity("1 L/h", "mass_flow", field="f")
+        parse_quantity("1 L/h", "energy", field="f")
     assert not isinstance(excinfo.value, InputError)
 
 
@@ -354,3 +354,37 @@ def test_errors_pickle():
     for err in (InputError("a", "b"), ConvergenceError("m", 1.0, 2), MassBalanceError("m", 0.5)):
         clone = pickle.loads(pickle.dumps(err))
         assert type(clone) is type(err) and str(clone) == str(err)
+
+
+# ---------------------------------------------------------------------------
+# Mass flows [kg/h]: exact factors written out; per-year flows use the plant's hours
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("text, hours, kg_h", [
+    ("150 kg/h", None, 150.0),
+    ("2 t/d", None, 2000.0 / 24.0),        # 1 t = 1000 kg, 1 d = 24 h
+    ("48 kg/d", None, 2.0),
+    ("0.25 t/h", None, 250.0),
+    ("500 g/h", None, 0.5),
+    ("1 kg/min", None, 60.0),
+    ("1200 t/y", 8000.0, 150.0),           # 1.2e6 kg / 8000 h
+    ("1200 t/y", 7500.0, 160.0),           # the plant's hours, not a fixed year
+    ("8000 kg/y", 8000.0, 1.0),
+    (12.5, None, 12.5),                    # a bare number is already kg/h
+])
+def test_mass_flows(text, hours, kg_h):
+    assert parse_quantity(text, "mass_flow", field="feed.rate", hours_per_year=hours) == pytest.approx(kg_h,
+                                                                                                       rel=1e-15)
+
+
+def test_a_flow_per_year_needs_the_plants_hours():
+    with pytest.raises(InputError) as excinfo:
+        parse_quantity("1200 t/y", "mass_flow", field="feed.rate")
+    err = _check_error(excinfo, "feed.rate")
+    assert "hours" in err.reason
+
+
+@pytest.mark.parametrize("text", ["3 L/h", "2 furlongs/y", "1e400 t/h"])
+def test_bad_mass_flows_name_the_field(text):
+    with pytest.raises(InputError) as excinfo:
+        parse_quantity(text, "mass_flow", field="feed.rate", hours_per_year=8000)
+    _check_error(excinfo, "feed.rate")

@@ -1,10 +1,12 @@
-"""Unit conversions and quantity-string parsing at the edges.
+"""Quantities with units of measure: conversions and the one parser of unit strings.
 
-magcycle works internally in fixed units (ARCHITECTURE.md): L/h for liquid
-volumetric flows, mol/L for concentrations, plain fractions for
-dimensionless quantities. Strings such as ``"250 L/h"`` or ``"36 g/L"`` are
-turned into those units here, once, when specs and CLI arguments are read.
-The core never sees a unit string.
+magcycle works internally in fixed units: L/h for liquid volumetric flows,
+mol/L for concentrations, kg/h for mass flows, plain fractions for
+dimensionless quantities. Strings such as ``"250 L/h"``, ``"36 g/L"`` or
+``"1200 t/y"`` are turned into those units here, once, when input documents
+and command-line arguments are read. The core never sees a unit string.
+(This module was ``magcycle.chem.units``; renamed so that it no longer
+clashes with :mod:`magcycle.units`, the unit operations.)
 
 The parser is a small table of exact conversion factors; no units library
 is used. numpy is imported only when an array is converted, so importing
@@ -21,6 +23,7 @@ from types import MappingProxyType
 from typing import Any
 
 from magcycle.chem.elements import MOLAR_MASS, check_any_element
+from magcycle.documents import show
 from magcycle.errors import InputError
 
 __all__ = [
@@ -128,6 +131,15 @@ _MASS_TO_G_PER_L: dict[str, tuple[int, int]] = {
 # Fractions [-].
 _FRACTION: dict[str, tuple[int, int]] = {"": (1, 1), "%": (1, 100), "ppm": (1, 1_000_000)}
 
+# Mass flows: kg/h per unit (per-day units exact through 24 h; per-year units
+# divide by the plant's operating hours instead, see _PER_YEAR).
+_MASS_FLOW_TO_KG_PER_H: dict[str, tuple[int, int]] = {
+    "kg/h": (1, 1), "t/h": (1000, 1), "g/h": (1, 1000), "kg/min": (60, 1), "kg/s": (3600, 1),
+    "kg/d": (1, 24), "t/d": (1000, 24), "kg/day": (1, 24), "t/day": (1000, 24),
+}
+# kg per unit of a per-year flow: kg/h = value * kg / hours_per_year
+_PER_YEAR_KG: dict[str, int] = {"t/y": 1000, "t/a": 1000, "t/yr": 1000, "kg/y": 1, "kg/a": 1, "kg/yr": 1}
+
 
 def _with_lowercase_litre(table: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
     """Accept 'l' as well as 'L' for the litre ('L/h' and 'l/h')."""
@@ -146,24 +158,23 @@ QUANTITY_KINDS: Mapping[str, str] = MappingProxyType({
     "volumetric_flow": "L/h",
     "concentration": "mol/L",
     "dimensionless": "1",
+    "mass_flow": "kg/h",
 })
 
 # What each unit measures, for "wrong kind of unit" messages.
 _UNIT_MEANING: dict[str, str] = {}
-for _unit in _FLOW_TO_L_PER_H:
-    _UNIT_MEANING[_unit] = "a volumetric flow"
-for _unit in _MOLAR_TO_MOL_PER_L:
-    _UNIT_MEANING[_unit] = "a molar concentration"
-for _unit in _MASS_TO_G_PER_L:
-    _UNIT_MEANING[_unit] = "a mass concentration"
-for _unit in _FRACTION:
-    _UNIT_MEANING[_unit] = "a dimensionless fraction"
-del _unit
+for _table, _meaning in ((_FLOW_TO_L_PER_H, "a volumetric flow"), (_MOLAR_TO_MOL_PER_L, "a molar concentration"),
+                         (_MASS_TO_G_PER_L, "a mass concentration"), (_FRACTION, "a dimensionless fraction"),
+                         (_MASS_FLOW_TO_KG_PER_H, "a mass flow"), (_PER_YEAR_KG, "a mass flow")):
+    for _unit in _table:
+        _UNIT_MEANING[_unit] = _meaning
+del _unit, _table, _meaning
 
 _KIND_NAME = {
     "volumetric_flow": "a volumetric flow",
     "concentration": "a concentration",
     "dimensionless": "a dimensionless quantity",
+    "mass_flow": "a mass flow",
 }
 
 # Units listed in messages (the aliases are accepted but not listed).
@@ -171,20 +182,16 @@ _SHOWN = {
     "volumetric_flow": "L/h, L/min, L/s, L/d, mL/min, mL/h, m3/h, m3/d",
     "concentration": "mol/L, M, mmol/L, mM, or with an element g/L, mg/L, kg/m3, g/m3",
     "dimensionless": "%, ppm or no unit",
+    "mass_flow": "kg/h, t/h, kg/d, t/d, t/y, kg/y",
 }
+
+# The exact-ratio table of each kind (concentration and mass flow have a second table each).
+_TABLES = {"volumetric_flow": _FLOW_TO_L_PER_H, "concentration": _MOLAR_TO_MOL_PER_L,
+           "dimensionless": _FRACTION, "mass_flow": _MASS_FLOW_TO_KG_PER_H}
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SLASH = re.compile(r"\s*/\s*")
 _NON_FINITE = re.compile(r"[+-]?(?:nan|inf(?:inity)?)(?![a-z])", re.IGNORECASE)
-
-
-def _show(value: object) -> str:
-    """Short one-line repr of user input for messages."""
-    try:
-        r = repr(value)
-    except ValueError:  # e.g. int with more than sys.get_int_max_str_digits() digits
-        return f"<{type(value).__name__}>"
-    return r if len(r) <= 40 else r[:37] + "..."
 
 
 def _as_number(value: Any, field: str) -> float:
@@ -194,15 +201,57 @@ def _as_number(value: Any, field: str) -> float:
     except OverflowError:
         x = math.inf
     if not math.isfinite(x):
-        raise InputError(field, f"not a finite number: {_show(value)}")
+        raise InputError(field, f"not a finite number: {show(value)}")
     return x
 
 
 def _finite(result: float, value: Any, field: str) -> float:
     """Reject a conversion that overflowed (e.g. '1e308 m3/h')."""
     if not math.isfinite(result):
-        raise InputError(field, f"not a finite number after unit conversion: {_show(value)}")
+        raise InputError(field, f"not a finite number after unit conversion: {show(value)}")
     return result
+
+
+def _split(value: Any, kind: str, field: str) -> tuple[float, str] | float:
+    """A number already in the internal unit, or (number, unit) from a quantity string."""
+    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # numpy bools too
+        raise InputError(field, f"expected a number or a quantity string, got a boolean ({value!r})")
+    if isinstance(value, numbers.Real):
+        return _as_number(value, field)
+    if not isinstance(value, str):
+        raise InputError(field, f"expected a number or a quantity string such as "
+                                f"'1.5 {QUANTITY_KINDS[kind]}', got {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        raise InputError(field, "empty string; expected a number with a unit")
+    match = _NUMBER.match(text)
+    if match is None:
+        if _NON_FINITE.match(text):
+            raise InputError(field, f"not a finite number: {show(value)}")
+        raise InputError(field, f"not a number: {show(value)}")
+    # Blanks around '/' are allowed ('m3 / h' -> 'm3/h'); any other blank
+    # inside the unit makes it unknown (and is shown escaped in the message).
+    return _as_number(match.group(), field), _SLASH.sub("/", text[match.end():].strip())
+
+
+def _convert_special(number: float, unit: str, kind: str, field: str, element, hours_per_year) -> float | None:
+    """Conversions that need more than an exact ratio: a mass concentration (the element's
+    molar mass) and a per-year mass flow (the plant's hours); None when ``unit`` is neither."""
+    if kind == "concentration" and unit in _MASS_TO_G_PER_L:
+        if element is None:
+            raise InputError(field, f"mass concentration unit {unit!r} needs an element to convert "
+                                    "to mol/L; use a molar unit (mol/L, M, mmol/L, mM)")
+        m = MOLAR_MASS.get(element) if isinstance(element, str) else None
+        if m is None:
+            m = MOLAR_MASS[check_any_element(element, field)]  # raises
+        num, den = _MASS_TO_G_PER_L[unit]
+        return number * num / den / m
+    if kind == "mass_flow" and unit in _PER_YEAR_KG:
+        if hours_per_year is None:
+            raise InputError(field, f"a flow per year ({unit}) needs the plant's operating hours; "
+                                    "give it per hour or per day")
+        return number * _PER_YEAR_KG[unit] / hours_per_year
+    return None
 
 
 def parse_quantity(
@@ -211,6 +260,7 @@ def parse_quantity(
     *,
     field: str,
     element: str | None = None,
+    hours_per_year: float | None = None,
 ) -> float:
     """Parse a user quantity into magcycle's internal unit for ``kind``.
 
@@ -228,11 +278,15 @@ def parse_quantity(
                                             ug/L, converted by
                                             c = rho / M(element)
     ``"dimensionless"``     [-]             plain number, % (x 0.01), ppm (x 1e-6)
+    ``"mass_flow"``         [kg/h]          kg/h, t/h, g/h, kg/min, kg/s, kg/d,
+                                            t/d; per year t/y, kg/y (also t/a),
+                                            converted by m = value / hours_per_year
     ======================  ==============  =====================================
 
-    Flow factors are exact: 1 m3 = 1000 L, 1 h = 60 min = 3600 s, 1 d = 24 h.
-    The sign is not checked (callers check positivity); NaN and infinities
-    are rejected.
+    Flow factors are exact: 1 m3 = 1000 L, 1 t = 1000 kg, 1 h = 60 min =
+    3600 s, 1 d = 24 h; a year is the plant's ``hours_per_year`` operating
+    hours [h/y] (not 8760: a plant is down for maintenance). The sign is
+    not checked (callers check positivity); NaN and infinities are rejected.
 
     Raises :class:`~magcycle.errors.InputError` ``(field, reason)`` for
     booleans, non-finite numbers, empty or malformed strings, unknown units
@@ -251,6 +305,10 @@ def parse_quantity(
     0.35
     >>> parse_quantity(250, "volumetric_flow", field="feed.flow")
     250.0
+    >>> parse_quantity("1200 t/y", "mass_flow", field="feed.rate", hours_per_year=8000)  # 1.2e6 / 8000
+    150.0
+    >>> parse_quantity("3.6 t/d", "mass_flow", field="feed.rate")   # 3600 / 24
+    150.0
     >>> parse_quantity("1.5 furlongs", "volumetric_flow", field="feed.flow")
     Traceback (most recent call last):
     ...
@@ -260,65 +318,25 @@ def parse_quantity(
         raise ValueError(
             f"unknown quantity kind {kind!r}; expected one of {', '.join(QUANTITY_KINDS)}"
         )
-
-    if isinstance(value, bool) or type(value).__name__ in ("bool", "bool_"):  # numpy bools too
-        raise InputError(field, f"expected a number or a quantity string, got a boolean ({value!r})")
-    if isinstance(value, numbers.Real):
-        return _as_number(value, field)
-    if not isinstance(value, str):
-        raise InputError(
-            field,
-            f"expected a number or a quantity string such as '1.5 mol/L', "
-            f"got {type(value).__name__}",
-        )
-
-    text = value.strip()
-    if not text:
-        raise InputError(field, "empty string; expected a number with a unit")
-    match = _NUMBER.match(text)
-    if match is None:
-        if _NON_FINITE.match(text):
-            raise InputError(field, f"not a finite number: {_show(value)}")
-        raise InputError(field, f"not a number: {_show(value)}")
-    number = _as_number(match.group(), field)
-    # Blanks around '/' are allowed ('m3 / h' -> 'm3/h'); any other blank
-    # inside the unit makes it unknown (and is shown escaped in the message).
-    unit = _SLASH.sub("/", text[match.end():].strip())
-
+    parsed = _split(value, kind, field)
+    if not isinstance(parsed, tuple):
+        return parsed
+    number, unit = parsed
     if unit == "" and kind != "dimensionless":
         return number  # bare number string: already in the internal unit
-    if kind == "volumetric_flow":
-        ratio = _FLOW_TO_L_PER_H.get(unit)
-        if ratio is not None:
-            return _finite(number * ratio[0] / ratio[1], value, field)
-    elif kind == "concentration":
-        ratio = _MOLAR_TO_MOL_PER_L.get(unit)
-        if ratio is not None:
-            return _finite(number * ratio[0] / ratio[1], value, field)
-        ratio = _MASS_TO_G_PER_L.get(unit)
-        if ratio is not None:
-            if element is None:
-                raise InputError(
-                    field,
-                    f"mass concentration unit {unit!r} needs an element to convert "
-                    "to mol/L; use a molar unit (mol/L, M, mmol/L, mM)",
-                )
-            m = MOLAR_MASS.get(element) if isinstance(element, str) else None
-            if m is None:
-                m = MOLAR_MASS[check_any_element(element, field)]  # raises
-            return _finite(number * ratio[0] / ratio[1] / m, value, field)
-    else:  # dimensionless
-        ratio = _FRACTION.get(unit)
-        if ratio is not None:
-            return _finite(number * ratio[0] / ratio[1], value, field)
-
+    ratio = _TABLES[kind].get(unit)
+    if ratio is not None:
+        return _finite(number * ratio[0] / ratio[1], value, field)
+    special = _convert_special(number, unit, kind, field, element, hours_per_year)
+    if special is not None:
+        return _finite(special, value, field)
     meaning = _UNIT_MEANING.get(unit)
     if meaning is None:
         raise InputError(
             field,
-            f"unknown unit {_show(unit)} for {_KIND_NAME[kind]}; use one of {_SHOWN[kind]}",
+            f"unknown unit {show(unit)} for {_KIND_NAME[kind]}; use one of {_SHOWN[kind]}",
         )
     raise InputError(
         field,
-        f"unit {_show(unit)} is {meaning}, not {_KIND_NAME[kind]}; use one of {_SHOWN[kind]}",
+        f"unit {show(unit)} is {meaning}, not {_KIND_NAME[kind]}; use one of {_SHOWN[kind]}",
     )

@@ -1,0 +1,264 @@
+"""Declared inputs: the base of every input schema, its field types and the one error formatter.
+
+Every input document of magcycle (cascade, flowsheet and each unit type's
+parameters, assay, study, TEA assumptions) is a pydantic v2 model built
+from the pieces here, in the layer that owns the document
+(:mod:`magcycle.sx.schema`, :mod:`magcycle.units`, ...). The models are
+the single statement of each field's type, unit, range, default and
+meaning: the loaders validate with them, ``magcycle schema`` prints their
+JSON Schema, and the flowsheet reference page is generated from them.
+
+* :class:`Strict` -- the base model: unknown keys are refused, numbers
+  must be numbers (``true`` or ``"3"`` is not 3), NaN and infinities are
+  refused, instances are frozen.
+* :func:`field` -- a field with its unit, range, default, description and
+  source, all carried into the JSON Schema.
+* Quantity types parse unit strings at the edge through
+  :func:`magcycle.chem.quantities.parse_quantity`, the one parser.
+* :func:`validate` turns any :class:`pydantic.ValidationError` into one
+  :class:`~magcycle.errors.InputError` naming the dotted field path and the
+  reason: the line ``magcycle: error: FIELD.PATH: REASON`` of the command
+  line.
+
+Limits users will not hit are part of the schemas: at most ``MAX_STAGES``
+(1,000) stages per cascade section, text fields of at most
+``MAX_TEXT`` (200) characters; file size and nesting are limited when a
+document is read (:mod:`magcycle.documents`).
+
+>>> class Leach(Strict):
+...     excess: float = field(0.1, ge=0.0, le=5.0, unit="-", description="acid over the demand")
+>>> validate(Leach, {"excess": 0.2}).excess
+0.2
+>>> validate(Leach, {"excess": 9}, prefix="units.leach")
+Traceback (most recent call last):
+...
+magcycle.errors.InputError: units.leach.excess: must be <= 5, got 9
+>>> validate(Leach, {"exces": 0.2}, prefix="units.leach")
+Traceback (most recent call last):
+...
+magcycle.errors.InputError: units.leach.exces: unknown key; expected one of excess
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import annotated_types
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from magcycle.chem.elements import check_any_element, check_element
+from magcycle.chem.quantities import QUANTITY_KINDS, parse_quantity
+from magcycle.documents import show
+from magcycle.errors import InputError
+
+__all__ = ["MAX_STAGES", "MAX_TEXT", "Strict", "field", "validate", "input_error", "fail", "quantity",
+           "VolumetricFlow", "Concentration", "Dimensionless", "MassFlowText", "StageCount",
+           "ElementSymbol", "RareEarthSymbol", "Text", "whole_number"]
+
+#: most stages of one cascade section (extraction, scrub or strip)
+MAX_STAGES = 1000
+#: longest free text (names, labels) [characters]
+MAX_TEXT = 200
+
+
+class Strict(BaseModel):
+    """Base of every input model: unknown keys refused (with the keys expected), strict
+    types, finite numbers only, frozen."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True,
+                              validate_default=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            known = [f.alias or name for name, f in cls.model_fields.items()]
+            for key in data:
+                if key not in known:
+                    raise PydanticCustomError("unknown_key", "unknown key; expected one of {expected}",
+                                              {"key": str(key), "expected": ", ".join(known) or "none"})
+        return data
+
+
+def field(default: Any = ..., *, unit: str | None = None, description: str, source: str | None = None,
+          **constraints: Any):
+    """A model field with its unit [written as in the docs], its range (``ge``, ``gt``, ``le``,
+    ``lt``, ``min_length``, ...), its default, its meaning and the source of its value.
+
+    ``unit`` and ``source`` are carried into the JSON Schema as ``unit`` and
+    ``source``; the source is also appended to the description.
+    """
+    text = description if not source else f"{description} Source: {source}"
+    extra = {k: v for k, v in (("unit", unit), ("source", source)) if v is not None}
+    return Field(default, description=text, json_schema_extra=extra or None, **constraints)
+
+
+# ------------------------------------------------------------ field types
+class _UnitString:
+    """JSON Schema of a quantity: the number (with its range) or a string with a unit."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        number = handler.resolve_ref_schema(handler(core_schema))
+        what, example = _EXAMPLES[self.kind]
+        return {"anyOf": [dict(number), {"type": "string", "description": f"{what} with its unit, e.g. "
+                                                                          f"'{example}'"}]}
+
+
+_EXAMPLES = {"volumetric_flow": ("a volumetric flow", "250 L/h"), "concentration": ("a concentration", "36 g/L"),
+             "dimensionless": ("a number", "35 %"), "mass_flow": ("a mass flow", "1200 t/y")}
+
+
+def quantity(kind: str, **bounds: float):
+    """The type of a quantity of ``kind`` (a key of ``QUANTITY_KINDS``): a number in the internal
+    unit, or a unit string parsed by :func:`~magcycle.chem.quantities.parse_quantity` at the edge;
+    ``bounds`` (ge, gt, le, lt) apply to the value in the internal unit."""
+    def parse(value: Any) -> Any:
+        try:
+            return parse_quantity(value, kind, field="value")
+        except InputError as exc:
+            raise PydanticCustomError("quantity", exc.reason) from None
+
+    limits = [getattr(annotated_types, k.capitalize())(v) for k, v in bounds.items()]
+    return Annotated[(float, *limits, BeforeValidator(parse), _UnitString(kind))]
+
+
+def whole_number(value: Any) -> Any:
+    """Integers as they are; a float with no fraction as its integer; anything else refused."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("whole_number", "expected a whole number, got {got}", {"got": show(value)})
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise PydanticCustomError("whole_number", "expected a whole number, got {got}",
+                                      {"got": show(value)})
+        return int(value)
+    return value
+
+
+def _element(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("element", "expected an element symbol, got {got}", {"got": show(value)})
+    try:
+        return check_any_element(value, "value")
+    except InputError as exc:
+        raise PydanticCustomError("element", exc.reason) from None
+
+
+def _rare_earth(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PydanticCustomError("element", "expected a rare-earth symbol, got {got}", {"got": show(value)})
+    try:
+        return check_element(value, "value")
+    except InputError as exc:
+        raise PydanticCustomError("element", exc.reason) from None
+
+
+VolumetricFlow = quantity("volumetric_flow")
+Concentration = quantity("concentration")
+Dimensionless = quantity("dimensionless")
+#: a mass flow as written (number in kg/h or a string such as "1200 t/y"); converted where the
+#: plant's hours are known
+MassFlowText = Annotated[float | str, Field(json_schema_extra={"unit": "kg/h"})]
+StageCount = Annotated[int, BeforeValidator(whole_number)]
+ElementSymbol = Annotated[str, BeforeValidator(_element)]
+RareEarthSymbol = Annotated[str, BeforeValidator(_rare_earth)]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+
+assert set(QUANTITY_KINDS) >= {"volumetric_flow", "concentration", "dimensionless", "mass_flow"}
+
+
+# ------------------------------------------------------------ validation
+def validate(model: type[BaseModel], data: Any, *, prefix: str = "", context: dict | None = None):
+    """``model.model_validate(data)``; a failure is one :class:`InputError` (see :func:`input_error`)."""
+    try:
+        return model.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise input_error(exc, data, prefix) from None
+
+
+def fail(loc: tuple, message: str, value: Any = None) -> ValidationError:
+    """A ValidationError at ``loc`` (relative to the model that raises it) with ``message``:
+    for checks across fields, raised from a model's validator."""
+    return ValidationError.from_exception_data("magcycle", [
+        {"type": PydanticCustomError("rule", message), "loc": tuple(loc), "input": value}])
+
+
+def input_error(exc: ValidationError, data: Any, prefix: str = "") -> InputError:
+    """The first error of ``exc`` as an InputError: the dotted path of the offending key in
+    ``data`` (pydantic's union tags and type names left out) and a one-line reason."""
+    err = exc.errors(include_url=False)[0]
+    parts = _path(err["loc"], data)
+    ctx = err.get("ctx") or {}
+    if err["type"] == "unknown_key":
+        parts.append(ctx["key"])
+    elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        parts.append(str(ctx.get("discriminator", "type")).strip("'"))
+    path = ".".join(show(p, 60).strip("'") if len(p) > 60 else p for p in [prefix, *parts] if p) or "document"
+    return InputError(path.replace(".[", "["), _reason(err))
+
+
+def _path(loc: tuple, data: Any) -> list[str]:
+    """Walk ``data`` along ``loc``: keys and indexes present in the data are kept, a last key
+    missing from a table is kept (a missing field), anything else (a union member's tag or
+    type name) is dropped."""
+    node, out = data, []
+    for i, seg in enumerate(loc):
+        if isinstance(node, Mapping) and seg in node:
+            out.append(str(seg))
+            node = node[seg]
+        elif isinstance(node, (list, tuple)) and isinstance(seg, int) and 0 <= seg < len(node):
+            out.append(f"[{seg}]")
+            node = node[seg]
+        elif i == len(loc) - 1 and isinstance(node, Mapping) and isinstance(seg, str):
+            out.append(seg)
+    return out
+
+
+def _bound(ctx: dict) -> str:
+    for key, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
+        if key in ctx:
+            v = ctx[key]
+            return f"must be {sign} {v:g}" if isinstance(v, float) else f"must be {sign} {v}"
+    return "out of range"
+
+
+_KINDS = {"float_type": "expected a number", "int_type": "expected a whole number",
+          "int_from_float": "expected a whole number", "string_type": "expected a string",
+          "bool_type": "expected true or false", "dict_type": "expected a table",
+          "model_type": "expected a table", "model_attributes_type": "expected a table",
+          "list_type": "expected a list", "finite_number": "must be a finite number",
+          "int_parsing_size": "a whole number too large", "float_parsing": "expected a number",
+          "int_parsing": "expected a whole number", "mapping_type": "expected a table"}
+
+
+def _reason(err: dict) -> str:
+    t, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    got = f", got {show(value)}"
+    if t == "missing":
+        return "missing (required)"
+    if t in _KINDS:
+        return _KINDS[t] + got
+    if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return _bound(ctx) + got
+    if t == "literal_error":
+        return f"expected one of {ctx.get('expected', '')}".replace("'", "") + got
+    if t in ("too_short", "too_long"):
+        size = ctx.get("min_length", ctx.get("max_length"))
+        what = "at least" if t == "too_short" else "at most"
+        unit = "characters" if isinstance(value, str) else "entries"
+        return f"must have {what} {size} {unit}" + ("" if isinstance(value, str) and len(value) > 40 else got)
+    if t == "union_tag_invalid":
+        return f"unknown {str(ctx.get('discriminator', 'type')).strip(chr(39))} {show(ctx.get('tag'))}; " \
+               f"known: {ctx.get('expected_tags', '')}".replace("'", "")
+    if t == "union_tag_not_found":
+        return "missing (required)"
+    msg = str(err.get("msg", t))
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    msg = " ".join(msg.split())
+    return msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
