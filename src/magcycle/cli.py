@@ -358,7 +358,7 @@ def _cmd_feed_list(args) -> str:
 def _cmd_feed_show(args) -> str:
     from magcycle.feed import CATALOGUE, resolve_feed
 
-    feed = _guard(lambda: resolve_feed(args.feed, args.rate or "100 kg/h"))
+    feed = _guard(lambda: resolve_feed(args.feed, args.rate, rate_field="--rate"))
     if args.json:
         return _dumps(feed.to_dict())
     cls = CATALOGUE.get(args.feed)
@@ -402,7 +402,7 @@ def _study(args):
     from pathlib import Path
 
     from magcycle.analysis.study import load_study, study_from_dict
-    from magcycle.sx.spec import read_document
+    from magcycle.documents import read_document
 
     target = args.study
     if target is None:
@@ -568,7 +568,7 @@ def _cmd_tea(args):
 
     overrides = None
     if args.assumptions:
-        from magcycle.sx.spec import read_document
+        from magcycle.documents import read_document
 
         overrides = _guard(lambda: read_document(args.assumptions), "--assumptions")
     if overrides is not None:

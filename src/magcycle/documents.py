@@ -30,7 +30,7 @@ from pathlib import Path
 
 from magcycle.errors import InputError
 
-__all__ = ["MAX_DOCUMENT_BYTES", "MAX_DEPTH", "MAX_ECHO", "show", "read_text", "read_document",
+__all__ = ["MAX_DOCUMENT_BYTES", "MAX_DEPTH", "MAX_ECHO", "show", "clip", "read_text", "read_document",
            "parse_document", "check_depth"]
 
 #: largest input file read [bytes]
@@ -58,6 +58,16 @@ def show(value: object, limit: int = MAX_ECHO) -> str:
     except ValueError:  # an int with more digits than sys.get_int_max_str_digits()
         return f"a very long {type(value).__name__}"
     text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def clip(text: object, limit: int = 60) -> str:
+    """``text`` on one line, cut to ``limit`` characters (for a name inside a field path).
+
+    >>> clip("a" * 70, 10), clip("ev")
+    ('aaaaaaa...', 'ev')
+    """
+    text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -136,7 +146,7 @@ def parse_document(text: str, suffix: str = "", *, name: str = "<text>", field: 
         check_depth(doc, field, label)
         return doc
     kind = {".json": "JSON", ".toml": "TOML"}.get(suffix, "TOML or JSON")
-    raise InputError(field, f"{label} is not valid {kind}: {errors[0]}")
+    raise InputError(field, f"not a valid {kind} file ({label}): {errors[0]}")
 
 
 def _no_constant(token: str):

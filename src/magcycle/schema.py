@@ -51,7 +51,7 @@ from pydantic_core import PydanticCustomError
 
 from magcycle.chem.elements import check_any_element, check_element
 from magcycle.chem.quantities import QUANTITY_KINDS, parse_quantity
-from magcycle.documents import show
+from magcycle.documents import clip, show
 from magcycle.errors import InputError
 
 __all__ = ["MAX_STAGES", "MAX_TEXT", "Strict", "field", "validate", "input_error", "fail", "quantity",
@@ -64,12 +64,29 @@ MAX_STAGES = 1000
 MAX_TEXT = 200
 
 
+_JSON_BOUNDS = {"ge": "minimum", "gt": "exclusiveMinimum", "le": "maximum", "lt": "exclusiveMaximum"}
+
+
+def _standard_bounds(schema: dict, cls=None) -> None:
+    """JSON Schema names for bounds pydantic leaves in its own words (on optional fields)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for short, name in _JSON_BOUNDS.items():
+                if short in node and isinstance(node[short], (int, float)) and "type" in node:
+                    node[name] = node.pop(short)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 class Strict(BaseModel):
     """Base of every input model: unknown keys refused (with the keys expected), strict
     types, finite numbers only, frozen."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True,
-                              validate_default=False)
+                              validate_default=False, json_schema_extra=_standard_bounds)
 
     @model_validator(mode="before")
     @classmethod
@@ -93,6 +110,8 @@ def field(default: Any = ..., *, unit: str | None = None, description: str, sour
     """
     text = description if not source else f"{description} Source: {source}"
     extra = {k: v for k, v in (("unit", unit), ("source", source)) if v is not None}
+    if "default_factory" in constraints:
+        return Field(description=text, json_schema_extra=extra or None, **constraints)
     return Field(default, description=text, json_schema_extra=extra or None, **constraints)
 
 
@@ -198,7 +217,7 @@ def input_error(exc: ValidationError, data: Any, prefix: str = "") -> InputError
         parts.append(ctx["key"])
     elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         parts.append(str(ctx.get("discriminator", "type")).strip("'"))
-    path = ".".join(show(p, 60).strip("'") if len(p) > 60 else p for p in [prefix, *parts] if p) or "document"
+    path = ".".join(p for p in [prefix, *(clip(q) for q in parts)] if p) or "document"
     return InputError(path.replace(".[", "["), _reason(err))
 
 
@@ -208,6 +227,8 @@ def _path(loc: tuple, data: Any) -> list[str]:
     type name) is dropped."""
     node, out = data, []
     for i, seg in enumerate(loc):
+        if seg == "[key]":  # pydantic's mark of an error in a key: the key is already in the path
+            continue
         if isinstance(node, Mapping) and seg in node:
             out.append(str(seg))
             node = node[seg]
@@ -236,6 +257,10 @@ _KINDS = {"float_type": "expected a number", "int_type": "expected a whole numbe
           "int_parsing": "expected a whole number", "mapping_type": "expected a table"}
 
 
+#: what the tag of a tagged union names, in messages (the unit tables of a flowsheet)
+_TAG_NAMES = {"type": "unit type"}
+
+
 def _reason(err: dict) -> str:
     t, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
     got = f", got {show(value)}"
@@ -253,8 +278,9 @@ def _reason(err: dict) -> str:
         unit = "characters" if isinstance(value, str) else "entries"
         return f"must have {what} {size} {unit}" + ("" if isinstance(value, str) and len(value) > 40 else got)
     if t == "union_tag_invalid":
-        return f"unknown {str(ctx.get('discriminator', 'type')).strip(chr(39))} {show(ctx.get('tag'))}; " \
-               f"known: {ctx.get('expected_tags', '')}".replace("'", "")
+        what = str(ctx.get("discriminator", "type")).strip("'")
+        known = str(ctx.get("expected_tags", "")).replace("'", "")
+        return f"unknown {_TAG_NAMES.get(what, what)} {show(ctx.get('tag'))}; known: {known}"
     if t == "union_tag_not_found":
         return "missing (required)"
     msg = str(err.get("msg", t))

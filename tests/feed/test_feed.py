@@ -4,7 +4,7 @@ import pytest
 
 from magcycle.chem import MOLAR_MASS
 from magcycle.errors import InputError
-from magcycle.feed import CATALOGUE, FEED_ELEMENTS, blend, from_class, load_assay, parse_mass_flow, resolve_feed
+from magcycle.feed import CATALOGUE, FEED_ELEMENTS, blend, feed_rate, from_class, load_assay, resolve_feed
 
 
 @pytest.mark.parametrize("key", list(CATALOGUE))
@@ -40,11 +40,12 @@ def test_element_flows():
 
 
 def test_mass_flow_units():
-    assert parse_mass_flow("2 t/d", "x") == pytest.approx(2000 / 24)
-    assert parse_mass_flow("1200 t/y", "x", 8000) == pytest.approx(150.0)
-    for bad in ("-5 kg/h", "5 furlongs/h", "abc", 0, math.nan, True):
-        with pytest.raises(InputError):
-            parse_mass_flow(bad, "feed.rate")
+    assert feed_rate("2 t/d", "x") == pytest.approx(2000 / 24)
+    assert feed_rate("1200 t/y", "x", 8000) == pytest.approx(150.0)
+    for bad in ("-5 kg/h", "5 furlongs/h", "abc", 0, math.nan, True, "", "1e300 kg/h", "1e-30 kg/h"):
+        with pytest.raises(InputError) as e:
+            feed_rate(bad, "feed.rate")
+        assert e.value.field == "feed.rate"
 
 
 def test_assays_from_csv_and_toml(tmp_path):
@@ -70,3 +71,59 @@ def test_bad_assays_name_the_field(tmp_path, text, field):
     with pytest.raises(InputError) as e:
         load_assay(p)
     assert field in str(e.value)
+
+
+# ------------------------------------------------ feed inputs say what they do
+def _lot(tmp_path, rate_line='rate = "200 kg/h"\n'):
+    t = tmp_path / "lot.toml"
+    t.write_text(f'name = "lot 9"\n{rate_line}[composition]\nNd = 30\nFe = 70\n')
+    return str(t)
+
+
+def test_an_assays_rate_is_honoured(tmp_path):
+    # the rate in the file wins over the plant's default rate, which only fills in a missing one
+    assert resolve_feed(_lot(tmp_path), None, default_rate="100 kg/h").kg_per_h == 200.0
+    assert resolve_feed(_lot(tmp_path, ""), None, default_rate="100 kg/h").kg_per_h == 100.0
+
+
+def test_an_assays_rate_beside_a_different_rate_is_an_error_naming_both(tmp_path):
+    with pytest.raises(InputError) as e:
+        resolve_feed(_lot(tmp_path), "150 kg/h", rate_field="--rate")
+    assert e.value.field == "--rate" and "150 kg/h" in e.value.reason and "200 kg/h" in e.value.reason
+    assert "lot.toml" in e.value.reason
+    # the same rate twice is no conflict: 4.8 t/d = 4800 kg / 24 h = 200 kg/h
+    assert resolve_feed(_lot(tmp_path), "4.8 t/d").kg_per_h == pytest.approx(200.0, rel=1e-15)
+
+
+def test_an_assay_per_year_uses_the_plants_hours(tmp_path):
+    path = _lot(tmp_path, 'rate = "1200 t/y"\n')
+    assert resolve_feed(path, None, 7500.0).kg_per_h == pytest.approx(1.2e6 / 7500.0, rel=1e-15)
+    assert resolve_feed(path, None, 8000.0).kg_per_h == pytest.approx(150.0, rel=1e-15)
+
+
+def test_blend_weights_are_normalised_and_say_so():
+    f = resolve_feed("ev=2,wind=1", "90 kg/h")
+    assert dict(f.parts) == pytest.approx({"ev": 2 / 3, "wind": 1 / 3}, rel=1e-15)
+    assert "sum to 3" in f.normalisation and "ev=2" in f.normalisation
+    assert resolve_feed("ev=0.5,wind=0.5", "90 kg/h").normalisation is None
+    assert f.to_dict()["blend_weights_given"] == {"ev": 2.0, "wind": 1.0}
+
+
+@pytest.mark.parametrize("text, field", [
+    ("hdd=1,ev=1e-308", "feed.blend.ev"),    # a part too small to compute with: 0 or >= 1e-9 of the blend
+    ("hdd=1,hdd=2", "feed.blend.hdd"),       # named twice
+    ("hdd=0,ev=0", "feed.blend"),
+    ("hdd=1,xx=1", "feed.blend.xx"),
+])
+def test_bad_blends_name_the_part(text, field):
+    with pytest.raises(InputError) as e:
+        resolve_feed(text, "100 kg/h")
+    assert e.value.field == field
+
+
+def test_an_assay_of_subnormal_fractions_is_refused(tmp_path):
+    p = tmp_path / "lot.csv"
+    p.write_text("element,wt_pct\nNd,1e-300\nFe,100\n")
+    with pytest.raises(InputError) as e:
+        load_assay(p)
+    assert e.value.field == "lot.csv.composition.Nd"

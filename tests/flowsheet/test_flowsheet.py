@@ -71,8 +71,10 @@ def test_every_aqueous_stream_is_electroneutral(nominal):
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.floats(0.0, 1.0), min_size=5, max_size=5).filter(lambda w: sum(w) > 0.05))
+@given(st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 1.0)), min_size=5, max_size=5)
+       .filter(lambda w: sum(w) > 0.05))
 def test_mass_is_conserved_for_random_blends(weights):
+    # (a part is 0 or at least 1e-9 of the blend: magcycle.feed.MIN_SHARE)
     from hypothesis import reject
 
     feed = blend(dict(zip(CATALOGUE, weights)), "150 kg/h")
@@ -242,15 +244,21 @@ def test_nd_pr_split_option_meets_spec():
     info = r.units["sx_prnd"].info
     assert not info["bypassed"] and {"Pr", "Nd"} <= set(info["components"])
     assert info["extraction_stages"] >= 1 and info["scrub_stages"] >= 1
-    # its targets hold on the strip liquor it got: 99.8 % Nd in the extract, Pr in the raffinate
+    # its targets hold on the steady-state liquor it gets (the plant's designs are checked on
+    # the converged recycle, and made again where they fall short): 99.8 % of the extract's rare
+    # earths on the heavy side of the cut (Nd and heavier), 99.8 % of the raffinate's on the light
+    # side (Pr and lighter), from the outlet streams
     from magcycle.chem.elements import RARE_EARTHS
 
-    def re_total(s):
-        return sum(s.get(f"{el}+3") for el in RARE_EARTHS)
+    unit = r.spec.units["sx_prnd"]
+    heavy = {el for el in RARE_EARTHS if unit.beta.get(el, 0.0) >= unit.beta["Nd"]}
+
+    def share(s, side):
+        return sum(s.get(f"{el}+3") for el in side) / sum(s.get(f"{el}+3") for el in RARE_EARTHS)
 
     ext, raf = r.streams["Nd strip liquor"], r.streams["Pr liquor"]
-    assert ext.get("Nd+3") / re_total(ext) >= 0.998 - 1e-9
-    assert raf.get("Pr+3") / re_total(raf) >= 0.998 - 1e-9
+    assert share(ext, heavy) >= 0.998
+    assert share(raf, set(RARE_EARTHS) - heavy) >= 0.998
 
 
 M_SO4, M_CL = 32.06 + 4 * 15.999, 35.45  # g/mol, IUPAC

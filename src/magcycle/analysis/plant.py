@@ -210,14 +210,14 @@ class PlantProblem:
     def _build(self, x: np.ndarray):
         """(FlowsheetSpec, Feed) for one sample's parameter values."""
         from magcycle.feed.catalogue import CATALOGUE
-        from magcycle.feed.feed import Feed, blend, parse_mass_flow
+        from magcycle.feed.feed import Feed, blend, feed_rate
         from magcycle.flowsheet.spec import parse_flowsheet
 
         doc = self.document
         feed_doc = doc.get("feed") or {}
         weights = _blend_weights(doc)
         hours = float((doc.get("plant") or {}).get("hours_per_year", 8000))
-        rate = parse_mass_flow(feed_doc.get("rate", "100 kg/h"), "feed.rate", hours)
+        rate = feed_rate(feed_doc.get("rate", "100 kg/h"), "feed.rate", hours)
         assay: dict[str, dict] = {}
         moisture: dict[str, float] = {}
         unit_changes = []

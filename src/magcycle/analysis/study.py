@@ -136,7 +136,8 @@ def study_from_dict(doc: Mapping, base: Path | None = None, source: str = "study
 
     if "cascade" in st:
         from magcycle.sx.optimise import design_problem
-        from magcycle.sx.spec import CascadeSpec, read_document
+        from magcycle.documents import read_document
+        from magcycle.sx.spec import CascadeSpec
 
         path = resolve(st["cascade"], "study.cascade")
         if not path.is_file():
@@ -177,7 +178,7 @@ def study_from_dict(doc: Mapping, base: Path | None = None, source: str = "study
 
 
 def load_study(path) -> Study:
-    from magcycle.sx.spec import read_document
+    from magcycle.documents import read_document
 
     p = Path(path)
     if not p.is_file():

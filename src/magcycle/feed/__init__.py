@@ -13,11 +13,11 @@ from magcycle.feed.feed import (
     COMPOSITION_TOLERANCE_WT_PCT,
     Feed,
     blend,
+    feed_rate,
     from_class,
     load_assay,
-    parse_mass_flow,
     resolve_feed,
 )
 
 __all__ = ["CATALOGUE", "FEED_ELEMENTS", "FeedClass", "Feed", "blend", "from_class", "load_assay",
-           "parse_mass_flow", "resolve_feed", "COMPOSITION_TOLERANCE_WT_PCT"]
+           "feed_rate", "resolve_feed", "COMPOSITION_TOLERANCE_WT_PCT"]

@@ -9,22 +9,39 @@ A :class:`Feed` is what enters the plant: ``kg_per_h`` of dry solids with
 A blend by mass of feeds with masses m_j (or fractions) has composition
 w_E = sum_j m_j w_E,j / sum_j m_j, and its wet moisture is the water of the
 parts over their wet mass.
+
+Blend weights are relative dry masses and are normalised: ``ev=2,wind=1``
+is two parts EV to one part wind, the same blend as ``ev=0.667,wind=0.333``.
+When the weights given do not sum to 1 the feed says so
+(:attr:`Feed.normalisation`), and the command line prints it. A part whose
+weight is below ``MIN_SHARE`` (1e-9) of the total is refused rather than
+carried as a trace too small to compute with (give 0 to leave it out).
+
+Feed rates are mass flows parsed by the one quantity parser
+(:func:`magcycle.chem.quantities.parse_quantity`); a rate per year uses the
+plant's operating hours. Rates lie in [``MIN_RATE_KG_H``, ``MAX_RATE_KG_H``]
+(1 mg/h to 10^9 kg/h). An assay's own ``rate`` is honoured; a different rate
+given beside it is an error naming both.
 """
 
 from __future__ import annotations
 
 import csv
 import math
-import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping, Sequence
 
 from magcycle.chem.elements import MOLAR_MASS, check_any_element
+from magcycle.chem.quantities import parse_quantity
+from magcycle.documents import clip, parse_document, read_text, show
 from magcycle.errors import InputError
 from magcycle.feed.catalogue import CATALOGUE, FeedClass
+
+__all__ = ["COMPOSITION_TOLERANCE_WT_PCT", "DEFAULT_HOURS_PER_YEAR", "DEFAULT_RATE", "MIN_RATE_KG_H",
+           "MAX_RATE_KG_H", "MIN_SHARE", "feed_rate", "check_composition", "Feed", "from_class", "blend",
+           "load_assay", "resolve_feed"]
 
 #: allowed deviation of an assay's sum from 100 wt %
 COMPOSITION_TOLERANCE_WT_PCT = 0.5
@@ -32,63 +49,71 @@ COMPOSITION_TOLERANCE_WT_PCT = 0.5
 #: operating hours per year used to turn t/y into kg/h unless a plant says otherwise
 DEFAULT_HOURS_PER_YEAR = 8000.0
 
-_MASS_UNITS = {"kg/h": 1.0, "t/h": 1000.0, "t/d": 1000.0 / 24.0, "kg/d": 1.0 / 24.0, "g/h": 1e-3}
+#: feed rate where neither the user nor the plant nor the assay gives one
+DEFAULT_RATE = "100 kg/h"
+
+#: range of dry feed rates accepted [kg/h]
+MIN_RATE_KG_H = 1e-6
+MAX_RATE_KG_H = 1e9
+
+#: smallest non-zero share of a blend part (of the total weight) or of an element (wt % / 100)
+MIN_SHARE = 1e-9
 
 
-def parse_mass_flow(value, field: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> float:
-    """A mass flow in kg/h from a number (kg/h) or a string such as ``"2 t/d"``.
+def feed_rate(value, field: str = "feed.rate", hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> float:
+    """A dry feed rate [kg/h] from a number (kg/h) or a string such as ``"2 t/d"`` or ``"1200 t/y"``.
 
-    ``t/y`` and ``kg/y`` divide by ``hours_per_year`` operating hours.
+    Per-year rates divide by the plant's ``hours_per_year`` [h/y]
+    (:func:`magcycle.chem.quantities.parse_quantity`, kind ``mass_flow``);
+    the result must lie in [MIN_RATE_KG_H, MAX_RATE_KG_H].
 
-    >>> parse_mass_flow("1200 t/y", "feed.rate")
+    >>> feed_rate("1200 t/y")          # 1.2e6 kg / 8000 h
     150.0
-    >>> parse_mass_flow(12.5, "feed.rate")
-    12.5
+    >>> feed_rate("3.6 t/d")           # 3600 kg / 24 h
+    150.0
+    >>> feed_rate("", "--rate")
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: --rate: empty string; expected a number with a unit
     """
-    if isinstance(value, bool):
-        raise InputError(field, f"expected a mass flow, got {value!r}")
-    if isinstance(value, (int, float)):
-        x = float(value)
-    elif isinstance(value, str):
-        m = re.fullmatch(r"\s*([+-]?[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z/]+)\s*", value)
-        if not m:
-            raise InputError(field, f"cannot read {value!r} as a mass flow (e.g. '150 kg/h', '1200 t/y')")
-        x, unit = float(m.group(1)), m.group(2)
-        if unit in _MASS_UNITS:
-            x *= _MASS_UNITS[unit]
-        elif unit in ("t/y", "t/a", "kg/y"):
-            x *= (1000.0 if unit != "kg/y" else 1.0) / hours_per_year
-        else:
-            raise InputError(field, f"unknown mass-flow unit {unit!r}; use kg/h, t/h, t/d, kg/d or t/y")
-    else:
-        raise InputError(field, f"expected a mass flow, got {value!r}")
-    if not math.isfinite(x) or x <= 0:
-        raise InputError(field, f"the mass flow must be positive and finite, got {value!r}")
-    return x
+    kg_h = parse_quantity(value, "mass_flow", field=field, hours_per_year=hours_per_year)
+    if not MIN_RATE_KG_H <= kg_h <= MAX_RATE_KG_H:
+        raise InputError(field, f"a feed rate must lie in [{MIN_RATE_KG_H:g}, {MAX_RATE_KG_H:g}] kg/h, "
+                                f"got {show(value)}")
+    return kg_h
 
 
 def check_composition(comp: Mapping, field: str) -> dict[str, float]:
-    """Validate an assay: known elements, finite values >= 0, sum 100 +/- 0.5 wt %."""
+    """The rule of an assay: known elements, finite wt % each 0 or >= MIN_SHARE * 100, summing to
+    100 +/- COMPOSITION_TOLERANCE_WT_PCT; returns the composition by element symbol.
+
+    >>> check_composition({"Nd": 30, "Fe": 70}, "feed")
+    {'Nd': 30.0, 'Fe': 70.0}
+    """
+    def where(el):
+        return f"{field}.{el}" if field else str(el)
+
     if not isinstance(comp, Mapping) or not comp:
-        raise InputError(field, "expected a table of element = wt %")
+        raise InputError(field or "composition", "expected a table of element = wt %")
     out: dict[str, float] = {}
     for el, v in comp.items():
-        sym = check_any_element(el, f"{field}.{el}")
+        sym = check_any_element(el, where(el))
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InputError(f"{field}.{el}", f"expected a number in wt %, got {v!r}")
-        if v < 0:
-            raise InputError(f"{field}.{el}", f"a mass fraction cannot be negative, got {v!r}")
+            raise InputError(where(el), f"expected a number in wt %, got {show(v)}")
+        if v < 0 or 0 < v < 100.0 * MIN_SHARE:
+            raise InputError(where(el), f"a mass fraction must be 0 or in [{100 * MIN_SHARE:g}, 100] wt %, "
+                                        f"got {show(v)}")
         out[sym] = out.get(sym, 0.0) + float(v)
     total = sum(out.values())
     if abs(total - 100.0) > COMPOSITION_TOLERANCE_WT_PCT:
-        raise InputError(field, f"the composition sums to {total:.3f} wt %, not 100 +/- "
-                                f"{COMPOSITION_TOLERANCE_WT_PCT} wt %")
+        raise InputError(field or "composition", f"the composition sums to {total:.3f} wt %, not 100 +/- "
+                                                 f"{COMPOSITION_TOLERANCE_WT_PCT} wt %")
     return out
 
 
 def _check_moisture(v, field) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v < 100:
-        raise InputError(field, f"moisture must be a number in [0, 100) wt %, got {v!r}")
+        raise InputError(field, f"moisture must be a number in [0, 100) wt %, got {show(v)}")
     return float(v)
 
 
@@ -101,14 +126,27 @@ class Feed:
     composition: Mapping[str, float]
     moisture_wt_pct: float = 0.0
     parts: Mapping[str, float] = field(default_factory=dict)  # blend: part name -> dry mass fraction
+    weights_given: Mapping[str, float] = field(default_factory=dict)  # blend: the weights as given
 
     def __post_init__(self):
-        if not (isinstance(self.kg_per_h, (int, float)) and math.isfinite(self.kg_per_h) and self.kg_per_h > 0):
-            raise InputError("feed.rate", f"the feed rate must be positive, got {self.kg_per_h!r}")
+        if not (isinstance(self.kg_per_h, (int, float)) and MIN_RATE_KG_H <= self.kg_per_h <= MAX_RATE_KG_H):
+            raise InputError("feed.rate", f"a feed rate must lie in [{MIN_RATE_KG_H:g}, {MAX_RATE_KG_H:g}] kg/h, "
+                                          f"got {show(self.kg_per_h)}")
         comp = check_composition(self.composition, "feed.composition")
         object.__setattr__(self, "composition", MappingProxyType(comp))
         object.__setattr__(self, "moisture_wt_pct", _check_moisture(self.moisture_wt_pct, "feed.moisture"))
         object.__setattr__(self, "parts", MappingProxyType(dict(self.parts)))
+        object.__setattr__(self, "weights_given", MappingProxyType(dict(self.weights_given)))
+
+    @property
+    def normalisation(self) -> str | None:
+        """How the blend weights given were normalised to fractions, when they did not sum to 1."""
+        total = sum(self.weights_given.values())
+        if not self.weights_given or abs(total - 1.0) <= 1e-9:
+            return None
+        given = ", ".join(f"{k}={v:g}" for k, v in self.weights_given.items())
+        fractions = ", ".join(f"{k} {v:.4g}" for k, v in self.parts.items())
+        return f"blend weights {given} sum to {total:g}; normalised to fractions {fractions}"
 
     def element_kg_h(self) -> dict[str, float]:
         """Dry element mass flows [kg/h]; the assay is used as given (sum within 100 +/- 0.5)."""
@@ -124,11 +162,12 @@ class Feed:
         return self.kg_per_h * self.moisture_wt_pct / (100.0 - self.moisture_wt_pct)
 
     def with_rate(self, kg_per_h: float) -> "Feed":
-        return Feed(self.name, kg_per_h, self.composition, self.moisture_wt_pct, self.parts)
+        return Feed(self.name, kg_per_h, self.composition, self.moisture_wt_pct, self.parts, self.weights_given)
 
     def to_dict(self) -> dict:
         return {"name": self.name, "kg_per_h": self.kg_per_h, "moisture_wt_pct": self.moisture_wt_pct,
-                "composition_wt_pct": dict(self.composition), "parts": dict(self.parts)}
+                "composition_wt_pct": dict(self.composition), "parts": dict(self.parts),
+                "blend_weights_given": dict(self.weights_given), "normalisation": self.normalisation}
 
 
 def from_class(cls: FeedClass | str, kg_per_h: float = 100.0) -> Feed:
@@ -141,8 +180,32 @@ def from_class(cls: FeedClass | str, kg_per_h: float = 100.0) -> Feed:
 
 def _lookup(key: str, field: str) -> FeedClass:
     if key not in CATALOGUE:
-        raise InputError(field, f"unknown feed class {key!r}; built-in classes: {', '.join(CATALOGUE)}")
+        raise InputError(field, f"unknown feed class {show(key)}; built-in classes: {', '.join(CATALOGUE)}")
     return CATALOGUE[key]
+
+
+def _weights(parts, field: str = "feed.blend") -> tuple[list, list[float]]:
+    """(feeds, weights) of a blend: each part a class key or a Feed with a weight >= 0; the
+    weights sum to more than 0 and each non-zero one is at least MIN_SHARE of the total."""
+    if isinstance(parts, Mapping):
+        parts = list(parts.items())
+    if not isinstance(parts, (list, tuple)) or not parts:
+        raise InputError(field, "expected a table of feed = mass or fraction")
+    feeds, weights = [], []
+    for key, w in parts:
+        label = key.name if isinstance(key, Feed) else clip(key, 30)
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
+            raise InputError(f"{field}.{label}", f"a blend weight must be a number >= 0, got {show(w)}")
+        feeds.append(key if isinstance(key, Feed) else from_class(_lookup(key, f"{field}.{label}")))
+        weights.append(float(w))
+    total = sum(weights)
+    if not 0 < total < math.inf:
+        raise InputError(field, f"the blend weights must sum to a finite number > 0, got {total:g}")
+    for f, w in zip(feeds, weights):
+        if 0 < w < MIN_SHARE * total:
+            raise InputError(f"{field}.{f.name}", f"{w:g} is less than {MIN_SHARE:g} of the blend "
+                                                  f"(total {total:g}); give 0 to leave the part out")
+    return feeds, weights
 
 
 def blend(parts: Mapping[str, float | int] | Sequence[tuple[str | Feed, float]], rate, name: str | None = None,
@@ -151,24 +214,13 @@ def blend(parts: Mapping[str, float | int] | Sequence[tuple[str | Feed, float]],
     (or is a list of (class key or Feed, weight) pairs).
 
     The weights are normalised, so ``{"ev": 2, "wind": 1}`` and ``{"ev": 2/3,
-    "wind": 1/3}`` are the same blend. ``rate`` is the dry feed rate (number
-    in kg/h or a string such as ``"1200 t/y"``).
+    "wind": 1/3}`` are the same blend (:attr:`Feed.normalisation` says how).
+    ``rate`` is the dry feed rate (number in kg/h or a string such as
+    ``"1200 t/y"``).
     """
-    kg_h = parse_mass_flow(rate, "feed.rate", hours_per_year)
-    if isinstance(parts, Mapping):
-        parts = list(parts.items())
-    if not isinstance(parts, (list, tuple)) or not parts:
-        raise InputError("feed.blend", "expected a table of feed = mass or fraction")
-    feeds, weights = [], []
-    for key, w in parts:
-        label = key.name if isinstance(key, Feed) else str(key)
-        if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w < 0:
-            raise InputError(f"feed.blend.{label}", f"a blend weight must be a number >= 0, got {w!r}")
-        feeds.append(key if isinstance(key, Feed) else from_class(_lookup(key, f"feed.blend.{key}")))
-        weights.append(float(w))
+    kg_h = feed_rate(rate, "feed.rate", hours_per_year)
+    feeds, weights = _weights(parts)
     total = sum(weights)
-    if total <= 0:
-        raise InputError("feed.blend", "the blend weights sum to zero")
     fr = [w / total for w in weights]
     comp: dict[str, float] = {}
     water = 0.0
@@ -178,77 +230,96 @@ def blend(parts: Mapping[str, float | int] | Sequence[tuple[str | Feed, float]],
         water += x * f.moisture_wt_pct / (100.0 - f.moisture_wt_pct)  # kg water per kg dry blend
     moisture = 100.0 * water / (1.0 + water)
     label = name or " + ".join(f"{100 * x:.0f}% {f.name}" for f, x in zip(feeds, fr) if x > 0)
-    return Feed(label, kg_h, comp, moisture, {f.name: x for f, x in zip(feeds, fr)})
+    given = {f.name: w for f, w in zip(feeds, weights)}
+    return Feed(label, kg_h, comp, moisture, {f.name: x for f, x in zip(feeds, fr)}, given)
 
 
-def load_assay(path: str | Path, rate=None) -> Feed:
-    """A user assay from CSV (columns ``element,wt_pct``) or TOML.
+def _assay_document(p: Path, where: str) -> dict:
+    """The content of an assay file as an assay document (a CSV gives its composition)."""
+    text = read_text(p, field="feed")
+    if p.suffix.lower() == ".toml":
+        return parse_document(text, ".toml", name=where, field="feed")
+    rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
+    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["element", "wt_pct"]:
+        raise InputError(where, "a CSV assay needs the header 'element,wt_pct'")
+    comp = {}
+    for i, r in enumerate(rows[1:], start=2):
+        if len(r) < 2:
+            raise InputError(f"{where}:{i}", "expected element,wt_pct")
+        try:
+            comp[r[0].strip()] = float(r[1])
+        except ValueError:
+            raise InputError(f"{where}:{i}.wt_pct", f"not a number: {show(r[1])}") from None
+    return {"composition": comp}
 
-    TOML: ``name``, ``rate`` (optional), ``moisture_wt_pct`` (optional) and a
-    ``[composition]`` table of element = wt %. Raises InputError naming the
-    file and field for anything unreadable.
+
+def load_assay(path: str | Path, rate=None, hours_per_year: float = DEFAULT_HOURS_PER_YEAR, *,
+               default_rate=None, rate_field: str = "feed.rate") -> Feed:
+    """A user assay from CSV (columns ``element,wt_pct``) or TOML (:class:`magcycle.feed.schema.AssayDocument`).
+
+    The rate is the assay's own ``rate`` (per year with ``hours_per_year``);
+    ``rate`` given as well must agree with it, else the error names both
+    (as ``rate_field``); without either, ``default_rate`` or DEFAULT_RATE.
+    Raises InputError naming the file and field for anything unreadable.
     """
+    from magcycle.feed.schema import AssayDocument
+    from magcycle.schema import validate
+
     p = Path(path)
     where = p.name
-    if not p.is_file():
-        raise InputError("feed", f"no such file: {path}")
-    text = p.read_text(encoding="utf-8", errors="replace")
-    moisture = 0.0
-    name = p.stem
-    if p.suffix.lower() == ".csv":
-        rows = list(csv.reader(text.splitlines()))
-        rows = [r for r in rows if r and any(c.strip() for c in r)]
-        if not rows or [c.strip().lower() for c in rows[0][:2]] != ["element", "wt_pct"]:
-            raise InputError(f"{where}", "a CSV assay needs the header 'element,wt_pct'")
-        comp = {}
-        for i, r in enumerate(rows[1:], start=2):
-            if len(r) < 2:
-                raise InputError(f"{where}:{i}", "expected element,wt_pct")
-            try:
-                comp[r[0].strip()] = float(r[1])
-            except ValueError:
-                raise InputError(f"{where}:{i}.wt_pct", f"not a number: {r[1]!r}") from None
-    elif p.suffix.lower() == ".toml":
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(where, f"not valid TOML ({exc})") from None
-        unknown = set(doc) - {"name", "rate", "moisture_wt_pct", "composition"}
-        if unknown:
-            raise InputError(f"{where}.{sorted(unknown)[0]}", "unknown key")
-        name = str(doc.get("name", name))
-        moisture = _check_moisture(doc.get("moisture_wt_pct", 0.0), f"{where}.moisture_wt_pct")
-        comp = doc.get("composition")
-        if rate is None and "rate" in doc:
-            rate = doc["rate"]
-        if comp is None:
-            raise InputError(f"{where}.composition", "missing")
-    else:
-        raise InputError("feed", f"{where}: an assay file must be .csv or .toml")
-    comp = check_composition(comp, f"{where}.composition")
-    kg_h = parse_mass_flow(rate if rate is not None else 100.0, "feed.rate")
-    return Feed(name, kg_h, comp, moisture, {name: 1.0})
+    if p.suffix.lower() not in (".csv", ".toml"):
+        raise InputError("feed", f"{show(where)}: an assay file must be .csv or .toml")
+    doc = validate(AssayDocument, _assay_document(p, where), prefix=where)
+    kg_h = _assay_rate(doc.rate, rate, hours_per_year, where, default_rate, rate_field)
+    name = doc.name or p.stem
+    return Feed(name, kg_h, doc.composition, doc.moisture_wt_pct, {name: 1.0})
 
 
-def resolve_feed(spec, rate, hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> Feed:
-    """A feed from a class key, a ``key=weight,key=weight`` blend, an assay path or a Feed."""
+def _assay_rate(own, given, hours: float, where: str, default_rate, rate_field: str) -> float:
+    if own is None:
+        return feed_rate(given if given is not None else default_rate or DEFAULT_RATE, rate_field, hours)
+    kg_h = feed_rate(own, f"{where}.rate", hours)
+    if given is not None:
+        other = feed_rate(given, rate_field, hours)
+        if abs(other - kg_h) > 1e-12 * kg_h:
+            raise InputError(rate_field, f"{show(given)} ({other:.6g} kg/h) conflicts with the rate of the "
+                                         f"assay {where} ({show(own)}, {kg_h:.6g} kg/h); give the rate in one place")
+    return kg_h
+
+
+def resolve_feed(spec, rate=None, hours_per_year: float = DEFAULT_HOURS_PER_YEAR, *, default_rate=None,
+                 rate_field: str = "feed.rate") -> Feed:
+    """A feed from a class key, a ``key=weight,key=weight`` blend, an assay path or a Feed.
+
+    ``rate`` is the rate asked for (None: not given), ``default_rate`` the
+    plant's; an assay's own rate is honoured (see :func:`load_assay`).
+    """
     if isinstance(spec, Feed):
-        return spec.with_rate(parse_mass_flow(rate, "feed.rate", hours_per_year)) if rate else spec
+        return spec.with_rate(feed_rate(rate, rate_field, hours_per_year)) if rate is not None else spec
+    if isinstance(spec, str) and spec.endswith((".csv", ".toml")) and "=" not in spec:
+        return load_assay(spec, rate, hours_per_year, default_rate=default_rate, rate_field=rate_field)
+    kg = rate if rate is not None else default_rate or DEFAULT_RATE
     if isinstance(spec, Mapping):
-        return blend(spec, rate, hours_per_year=hours_per_year)
+        return blend(spec, kg, hours_per_year=hours_per_year)
     s = str(spec)
     if s in CATALOGUE:
-        return from_class(s, parse_mass_flow(rate, "feed.rate", hours_per_year))
+        return from_class(s, feed_rate(kg, rate_field if rate is not None else "feed.rate", hours_per_year))
     if "=" in s:
-        parts = {}
-        for item in s.split(","):
-            k, _, v = item.partition("=")
-            try:
-                parts[k.strip()] = float(v)
-            except ValueError:
-                raise InputError(f"feed.blend.{k.strip()}", f"not a number: {v!r}") from None
-        return blend(parts, rate, hours_per_year=hours_per_year)
-    if s.endswith((".csv", ".toml")):
-        return load_assay(s, rate)
-    raise InputError("feed", f"unknown feed {s!r}; give a class ({', '.join(CATALOGUE)}), "
+        return blend(_blend_text(s), kg, hours_per_year=hours_per_year)
+    raise InputError("feed", f"unknown feed {show(s)}; give a class ({', '.join(CATALOGUE)}), "
                              "a blend such as ev=0.5,wind=0.5, or an assay file (.csv/.toml)")
+
+
+def _blend_text(text: str) -> dict[str, float]:
+    """``ev=0.5,wind=0.5`` as a table of weights (each class once)."""
+    parts: dict[str, float] = {}
+    for item in text.split(","):
+        k, _, v = item.partition("=")
+        k = k.strip()
+        if k in parts:
+            raise InputError(f"feed.blend.{clip(k, 30)}", "named twice")
+        try:
+            parts[k] = float(v)
+        except ValueError:
+            raise InputError(f"feed.blend.{clip(k, 30)}", f"not a number: {show(v)}") from None
+    return parts

@@ -65,6 +65,7 @@ __all__ = [
     "fenske_min_stages",
     "product_split",
     "minimum_extractant",
+    "underwood_minimum",
     "xu_optimum_ratios",
     "xu_stage_estimates",
 ]
@@ -456,12 +457,21 @@ def minimum_extractant(beta, feed_fraction_A, purity_A=1.0, purity_B=1.0):
     beta, f_A, f_B, P_A, P_B = _separation_targets(
         beta, feed_fraction_A, purity_A, purity_B, allow_one=True
     )
-    S_min, W_min = _underwood_minimum(beta, f_A, f_B, P_A, P_B)
+    S_min, W_min = underwood_minimum(beta, f_A, f_B, P_A, P_B)
     return _out(S_min), _out(W_min)
 
 
-def _underwood_minimum(beta, f_A, f_B, P_A, P_B):
-    """(S_min, W_min) of :func:`minimum_extractant` for validated arguments (floats or arrays)."""
+def underwood_minimum(beta, f_A, f_B, P_A, P_B):
+    """(S_min, W_min) of :func:`minimum_extractant` for arguments already known to be valid.
+
+    The same equations without the argument checks, for callers that have
+    made them (a plant's SX cut designs its flows on every feed it meets):
+    beta > 1 [-], f_A + f_B = 1 with f in (0, 1) [-], P in (f, 1] [-].
+    Floats or arrays.
+
+    >>> [round(float(x), 5) for x in underwood_minimum(1.5, 0.75, 0.25, 0.995, 0.99)]
+    [2.69956, 1.94829]
+    """
     split = (P_B - f_B) / (P_A + P_B - 1.0)
     recovery_A = P_A * split / f_A
     recovery_B = P_B * (1.0 - split) / f_B

@@ -70,11 +70,26 @@ DEFAULT_WEIGHTS = {"stage_weight": 1.0, "organic_weight": 0.0, "scrub_weight": 0
 
 @dataclass(frozen=True)
 class Target:
+    """A minimum purity or recovery of one component, or of a group of components
+    (``component`` "Pr+Nd", ``indices`` of each), in one outlet.
+
+    A group's purity is the sum of its members' mole fractions among the outlet's rare
+    earths; its recovery is the share of the group's combined feed flow that leaves in the
+    outlet.
+    """
+
     outlet: str
     component: str
-    index: int
+    indices: tuple[int, ...]
     kind: str
     minimum: float
+
+    @property
+    def index(self) -> int:
+        """The component's index (a target on one component)."""
+        if len(self.indices) != 1:
+            raise ValueError(f"target {self.label} is on a group of components")
+        return self.indices[0]
 
     @property
     def label(self) -> str:
@@ -82,67 +97,72 @@ class Target:
 
 
 def parse_targets(section: Any, components) -> tuple[Target, ...]:
-    """Validate a ``[targets]`` table against the cascade's components.
+    """Validate a ``[targets]`` table (:data:`magcycle.sx.schema.Targets`) against the cascade's
+    components; a group of components is named by joining them with '+' (``"Pr+Nd"``).
 
     >>> t = parse_targets({"extract": {"Nd": {"purity": 0.995}}}, ("Pr", "Nd"))
-    >>> t[0].label, t[0].index, t[0].minimum
-    ('extract.Nd.purity', 1, 0.995)
+    >>> t[0].label, t[0].indices, t[0].minimum
+    ('extract.Nd.purity', (1,), 0.995)
+    >>> parse_targets({"extract": {"Pr+Nd": {"recovery": 0.99}}}, ("La", "Pr", "Nd"))[0].indices
+    (1, 2)
     """
-    if not isinstance(section, Mapping) or not section:
+    from pydantic import TypeAdapter
+
+    from magcycle.schema import input_error
+    from magcycle.sx.schema import Targets
+
+    if section is None:
         raise InputError("targets", "missing: give minimums such as extract = { Nd = { purity = 0.995 } }")
+    try:
+        table = TypeAdapter(Targets).validate_python(section, strict=True)
+    except Exception as exc:  # pydantic.ValidationError
+        raise input_error(exc, section, "targets") from None
     comps = list(components)
     out = []
-    for outlet, table in section.items():
-        if outlet not in OUTLETS:
-            raise InputError(f"targets.{outlet}", f"unknown outlet; expected one of {', '.join(OUTLETS)}")
-        if not isinstance(table, Mapping) or not table:
-            raise InputError(f"targets.{outlet}", "expected a table of component = { purity = ..., recovery = ... }")
-        for comp, kinds in table.items():
-            where = f"targets.{outlet}.{comp}"
-            if comp not in comps:
-                raise InputError(where, f"not a component of the feed ({', '.join(comps)})")
-            if not isinstance(kinds, Mapping) or not kinds:
-                raise InputError(where, "expected a table such as { purity = 0.995 }")
+    for outlet, by_component in table.items():
+        for label, kinds in by_component.items():
+            names = label.split("+")
+            unknown = [c for c in names if c not in comps]
+            if unknown or len(set(names)) != len(names):
+                raise InputError(f"targets.{outlet}.{label}", f"not a component of the feed ({', '.join(comps)}),"
+                                                              " or a component named twice")
             for kind, value in kinds.items():
-                if kind not in KINDS:
-                    raise InputError(f"{where}.{kind}", f"unknown target; expected one of {', '.join(KINDS)}")
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
-                    raise InputError(f"{where}.{kind}", f"must be a fraction in (0, 1), got {value!r}")
-                out.append(Target(outlet, comp, comps.index(comp), kind, float(value)))
+                out.append(Target(outlet, label, tuple(comps.index(c) for c in names), kind, float(value)))
     return tuple(out)
 
 
-def parse_weights(section: Any) -> dict[str, float]:
-    """Validate the ``[design]`` cost weights (all >= 0, stage_weight > 0)."""
-    if section is None:
-        return dict(DEFAULT_WEIGHTS)
-    if not isinstance(section, Mapping):
-        raise InputError("design", "expected a table of cost weights")
-    out = dict(DEFAULT_WEIGHTS)
-    for key, value in section.items():
-        if key == "max_stages":
-            continue
-        if key not in DEFAULT_WEIGHTS:
-            raise InputError(f"design.{key}", f"unknown key; expected one of {', '.join(DEFAULT_WEIGHTS)}, max_stages")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-            raise InputError(f"design.{key}", f"must be a number >= 0, got {value!r}")
-        out[key] = float(value)
-    if not out["stage_weight"] > 0:
-        raise InputError("design.stage_weight", "must be > 0")
+def achieved(result: CascadeResult, targets) -> np.ndarray:
+    """The purity or recovery each target reaches in ``result`` [-] (NaN for an empty outlet).
+
+    Purity of a group G in outlet X: sum_{i in G} n_X,i / sum_j n_X,j; recovery:
+    sum_{i in G} n_X,i / sum_{i in G} f_i (n: outlet flows, f: feed flows [mol/h]).
+    """
+    out = np.empty(len(targets))
+    feed = result.spec.feed_mol_per_h
+    cache: dict = {}
+    for j, t in enumerate(targets):
+        if t.outlet not in cache:
+            cache[t.outlet] = np.asarray(result.outlets[t.outlet].mol_per_h, float)
+        flows = cache[t.outlet]
+        got = float(np.sum(flows[list(t.indices)]))
+        whole = float(np.sum(flows)) if t.kind == "purity" else float(np.sum(feed[list(t.indices)]))
+        out[j] = got / whole if whole > 0 else np.nan
     return out
 
 
 def margins(result: CascadeResult, targets) -> np.ndarray:
-    """achieved - required for each target [-] (NaN purity of an empty outlet counts as -1)."""
-    out = np.empty(len(targets))
-    cache = {}
-    for j, t in enumerate(targets):
-        key = (t.outlet, t.kind)
-        if key not in cache:
-            cache[key] = result.purity_of(t.outlet) if t.kind == "purity" else result.fraction_to(t.outlet)
-        v = cache[key][t.index]
-        out[j] = v - t.minimum if np.isfinite(v) else -1.0
-    return out
+    """achieved - required for each target [-] (NaN purity of an empty outlet counts as -1).
+
+    >>> from magcycle.sx import CascadeSpec, solve
+    >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_d", "extraction_stages": 1},
+    ...     "flows": {"organic": 1.0, "feed": 1.0}, "feed": {"Pr": 0.5, "Nd": 0.5},
+    ...     "model": {"D": {"Pr": 1.0, "Nd": 3.0}}})
+    >>> t = parse_targets({"extract": {"Nd": {"recovery": 0.7}, "Pr+Nd": {"recovery": 0.6}}}, spec.components)
+    >>> [round(float(m), 12) for m in margins(solve(spec), t)]   # one stage: E/(1+E) = 3/4 and 1/2
+    [0.05, 0.025]
+    """
+    values = achieved(result, targets)
+    return np.array([v - t.minimum if np.isfinite(v) else -1.0 for t, v in zip(targets, values)])
 
 
 # ---------------------------------------------------------------- estimates
@@ -156,37 +176,76 @@ def _extractability(spec: CascadeSpec) -> np.ndarray:
 
 
 def key_pair(spec: CascadeSpec, targets) -> tuple[int, int] | None:
-    """Indices (A, B) of the key components of the cut, or None."""
+    """Indices (A, B) of the key components of the cut, or None.
+
+    A: the least extractable component with an extract target (any member
+    of a group), or with none, the least extractable component above some
+    component with a raffinate target; B: the most extractable component
+    below A with a raffinate target, or with none, the most extractable
+    component below A.
+    """
     ext = _extractability(spec)
-    order = list(np.argsort(ext))
-    heavy = [t.index for t in targets if t.outlet == "extract"]
-    light = [t.index for t in targets if t.outlet == "raffinate"]
+    order = [int(i) for i in np.argsort(ext, kind="stable")]
+    heavy = [i for t in targets if t.outlet == "extract" for i in t.indices]
+    light = [i for t in targets if t.outlet == "raffinate" for i in t.indices]
     if heavy:
         A = min(heavy, key=lambda i: ext[i])
     else:
-        below = [i for i in order if any(ext[i] > ext[j] for j in light)]
-        if not below:
+        A = next((i for i in order if any(ext[i] > ext[j] for j in light)), None)
+        if A is None:
             return None
-        A = below[0]
-    if light:
-        cands = [i for i in light if ext[i] < ext[A]]
-        if not cands:
-            return None
-        B = max(cands, key=lambda i: ext[i])
-    else:
-        cands = [i for i in order if ext[i] < ext[A]]
-        if not cands:
-            return None
-        B = cands[-1]
-    return int(A), int(B)
+    below = [i for i in (light or order) if ext[i] < ext[A]]
+    if not below:
+        return None
+    return int(A), int(max(below, key=lambda i: ext[i]) if light else below[-1])
+
+
+def _key_purity(targets, outlet: str, key: int) -> tuple[float | None, tuple[int, ...]]:
+    """(minimum, components) of the purity target in ``outlet`` on the key (or on a group
+    holding it); (None, (key,)) when there is none."""
+    for t in targets:
+        if t.outlet == outlet and t.kind == "purity" and key in t.indices:
+            return t.minimum, t.indices
+    return None, (key,)
+
+
+def _empty_estimates() -> dict:
+    return {"key_pair": None, "beta": None, "fenske_min_stages": None, "S_min": None, "W_min": None,
+            "S": None, "W": None, "xu_extraction_stages": None, "xu_scrub_stages": None, "notes": []}
+
+
+def _short_cuts(out: dict, spec: CascadeSpec, beta: float, f_A: float, PA: float, PB: float) -> None:
+    """Fenske's minimum stages; for constant_beta also Underwood's minimum flows and Xu's
+    stage numbers at the spec's flows (notes where their premises fail)."""
+    from magcycle.sx import design as sd
+
+    try:
+        out["fenske_min_stages"] = float(sd.fenske_min_stages(beta, f_A, PA, PB))
+        if spec.model != "constant_beta":
+            out["notes"].append("Underwood and Xu apply to constant_beta only")
+            return
+        S_min, W_min = sd.minimum_extractant(beta, f_A, PA, PB)
+        F = float(np.sum(spec.feed_mol_per_h))
+        S = spec.organic * spec.params.organic_loading / F
+        W = spec.scrub * spec.params.scrub_acid / 3.0 / F
+        out.update(S_min=float(S_min), W_min=float(W_min), S=S, W=W)
+        try:
+            n, m = sd.xu_stage_estimates(beta, f_A, PA, PB, S, W)
+            out.update(xu_extraction_stages=float(n), xu_scrub_stages=float(m))
+        except InputError as exc:
+            out["notes"].append(f"Xu's stage formulas do not apply at these flows ({exc.reason})")
+    except InputError as exc:
+        out["notes"].append(f"short-cut estimates not applicable: {exc.reason}")
 
 
 def estimates(spec: CascadeSpec, targets) -> dict:
-    """Fenske, Underwood and Xu estimates for the key pair (None where not applicable)."""
-    from magcycle.sx import design as sd
+    """Fenske, Underwood and Xu estimates for the key pair (None where not applicable).
 
-    out: dict = {"key_pair": None, "beta": None, "fenske_min_stages": None, "S_min": None, "W_min": None,
-                 "S": None, "W": None, "xu_extraction_stages": None, "xu_scrub_stages": None, "notes": []}
+    The pair is treated as a binary: f_A = f(A) / (f(A) + f(B)), or the
+    feed of the groups when the key purity targets are on groups; PA and PB
+    are the purity targets on the keys.
+    """
+    out = _empty_estimates()
     pair = key_pair(spec, targets)
     if pair is None:
         out["notes"].append("no key pair across the cut")
@@ -195,32 +254,15 @@ def estimates(spec: CascadeSpec, targets) -> dict:
     comps = spec.components
     ext = _extractability(spec)
     beta = float(ext[A] / ext[B])
-    fa, fb = float(spec.feed[A]), float(spec.feed[B])
-    f_A = fa / (fa + fb)
-    PA = next((t.minimum for t in targets if t.outlet == "extract" and t.index == A and t.kind == "purity"), None)
-    PB = next((t.minimum for t in targets if t.outlet == "raffinate" and t.index == B and t.kind == "purity"), None)
+    PA, group_A = _key_purity(targets, "extract", A)
+    PB, group_B = _key_purity(targets, "raffinate", B)
+    fa, fb = float(np.sum(spec.feed[list(group_A)])), float(np.sum(spec.feed[list(group_B)]))
     out.update(key_pair=[comps[A], comps[B]], beta=beta)
     if PA is None or PB is None:
         out["notes"].append("short-cut estimates need purity targets on both keys "
                             f"(extract {comps[A]}, raffinate {comps[B]})")
         return out
-    try:
-        out["fenske_min_stages"] = float(sd.fenske_min_stages(beta, f_A, PA, PB))
-        if spec.model == "constant_beta":
-            S_min, W_min = sd.minimum_extractant(beta, f_A, PA, PB)
-            F = float(np.sum(spec.feed_mol_per_h))
-            S = spec.organic * spec.params.organic_loading / F
-            W = spec.scrub * spec.params.scrub_acid / 3.0 / F
-            out.update(S_min=float(S_min), W_min=float(W_min), S=S, W=W)
-            try:
-                n, m = sd.xu_stage_estimates(beta, f_A, PA, PB, S, W)
-                out.update(xu_extraction_stages=float(n), xu_scrub_stages=float(m))
-            except InputError as exc:
-                out["notes"].append(f"Xu's stage formulas do not apply at these flows ({exc.reason})")
-        else:
-            out["notes"].append("Underwood and Xu apply to constant_beta only")
-    except InputError as exc:
-        out["notes"].append(f"short-cut estimates not applicable: {exc.reason}")
+    _short_cuts(out, spec, beta, fa / (fa + fb), PA, PB)
     if len(comps) > 2:
         out["notes"].append("multicomponent feed: the estimates treat the key pair alone")
     return out
@@ -356,7 +398,8 @@ def smallest_feasible_total(ev, scrub_allowed: bool, lo_bound: int, start: int |
             known[N] = _any_split(ev, N, scrub_allowed, ratio)
         return known[N]
 
-    # bracket: hi feasible; lo infeasible (lo_bound - 1 is infeasible by the bound)
+    # bracket: hi feasible; lo infeasible (lo_bound - 1 is infeasible by the bound). From a
+    # guess the steps grow from one stage (the answer is near); from nothing they start at N0.
     N0 = max(lo_bound, min(start or lo_bound, max_stages))
     hi: int | None
     if feasible(N0):
@@ -369,7 +412,7 @@ def smallest_feasible_total(ev, scrub_allowed: bool, lo_bound: int, start: int |
                 lo = hi - step
                 break
     else:
-        lo, hi, step = N0, None, max(1, N0)
+        lo, hi, step = N0, None, 1 if start else max(1, N0)
         while hi is None:
             cand = min(max_stages, lo + step)
             if feasible(cand):
@@ -533,10 +576,10 @@ def _flow_space(spec: CascadeSpec, targets, span: float, grid: int):
             A, B = pair
             ext = _extractability(spec)
             f = spec.feed_mol_per_h / F
-            fa, fb = f[A], f[B]
-            PA = next(t.minimum for t in targets if t.outlet == "extract" and t.index == A and t.kind == "purity")
-            PB = next(t.minimum for t in targets if t.outlet == "raffinate" and t.index == B and t.kind == "purity")
-            heavier = float(np.sum(f[ext > ext[A]]))
+            PA, group_A = _key_purity(targets, "extract", A)
+            PB, group_B = _key_purity(targets, "raffinate", B)
+            fa, fb = float(np.sum(f[list(group_A)])), float(np.sum(f[list(group_B)]))
+            heavier = float(np.sum([f[i] for i in range(len(f)) if ext[i] > ext[A] and i not in group_A]))
             P0 = (heavier + (fa + fb) * float(product_split(fa / (fa + fb), PA, PB))) * F
         if est["S_min"]:  # from just above the minimum flow up
             lo = math.log(1.02 * est["S_min"] * F / S0)
@@ -681,32 +724,32 @@ def design_problem(doc: Mapping[str, Any], *, source: str | None = None) -> Desi
     """A cascade document with ``[targets]`` (and optional ``[design]``) into a design problem.
 
     Stage counts in ``[cascade]`` are not needed (extraction and scrub are
-    designed; strip_stages is kept). The document is not modified.
+    designed; strip_stages is kept). The whole document is validated by
+    :class:`magcycle.sx.schema.CascadeDocument`. The document is not modified.
     """
+    from magcycle.schema import validate
+    from magcycle.sx.schema import CascadeDocument, DesignSection
+
     if not isinstance(doc, Mapping):
         raise InputError("file", "the document must be a table of sections")
-    data = {k: v for k, v in doc.items() if k not in ("targets", "design")}
+    data = dict(doc)
     cas = data.get("cascade")
     if isinstance(cas, Mapping):
         data["cascade"] = {"extraction_stages": 1, "scrub_stages": 0} | {
             k: v for k, v in cas.items() if k not in ("extraction_stages", "scrub_stages")}
-    spec = CascadeSpec.from_dict(data, source=source)
-    targets = parse_targets(doc.get("targets"), spec.components)
-    section = doc.get("design")
-    weights = parse_weights(section)
-    max_stages = DEFAULT_MAX_STAGES
-    if isinstance(section, Mapping) and "max_stages" in section:
-        v = section["max_stages"]
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise InputError("design.max_stages", f"must be a whole number >= 1, got {v!r}")
-        max_stages = v
-    return DesignProblem(spec, targets, weights, max_stages)
+    if data.get("targets") is None:
+        raise InputError("targets", "missing: give minimums such as extract = { Nd = { purity = 0.995 } }")
+    document = validate(CascadeDocument, data)
+    spec = document.to_spec(source)
+    design = document.design or DesignSection()
+    weights = {k: getattr(design, k) for k in DEFAULT_WEIGHTS}
+    return DesignProblem(spec, parse_targets(doc["targets"], spec.components), weights, design.max_stages)
 
 
 def load_design(path) -> DesignProblem:
     """Read a design file (TOML or JSON): a cascade plus ``[targets]``."""
     from pathlib import Path
 
-    from magcycle.sx.spec import read_document
+    from magcycle.documents import read_document
 
     return design_problem(read_document(path), source=Path(path).name)

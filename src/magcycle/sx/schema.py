@@ -32,7 +32,7 @@ from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, RareEarth
 
 __all__ = ["MAX_FLOW_L_PER_H", "MAX_CONCENTRATION", "RATIO_RANGE", "CascadeSection", "Flows",
            "ConstantDModel", "ConstantBetaModel", "MassActionModel", "CascadeDocument", "DesignSection",
-           "MODEL_SECTIONS"]
+           "MODEL_SECTIONS", "Targets"]
 
 #: largest volumetric flow accepted [L/h] (10^6 m3/h: no plant comes near it)
 MAX_FLOW_L_PER_H = 1e9
@@ -131,8 +131,10 @@ class DesignSection(Strict):
 
 
 #: ``[targets]``: outlet -> component (or components joined by '+') -> purity/recovery minimum
-_Targets = dict[Literal["extract", "raffinate"],
-                dict[str, dict[Literal["purity", "recovery"], _Fraction]]]
+Targets = Annotated[dict[Literal["extract", "raffinate"],
+                         Annotated[dict[str, Annotated[dict[Literal["purity", "recovery"], _Fraction],
+                                                       Field(min_length=1)]], Field(min_length=1)]],
+                    Field(min_length=1)]
 
 
 class CascadeDocument(Strict):
@@ -146,7 +148,7 @@ class CascadeDocument(Strict):
                     "concentrations such as '36 g/L' are converted with the element's molar mass")
     model: ConstantDModel | ConstantBetaModel | MassActionModel = field(
         description="parameters of the model named in [cascade]")
-    targets: _Targets | None = field(None, description="design files: minimum purity or recovery, e.g. "
+    targets: Targets | None = field(None, description="design files: minimum purity or recovery, e.g. "
                                                        "extract = { Nd = { purity = 0.995 } }")
     design: DesignSection | None = field(None, description="design files: cost weights and max_stages")
     _spec: Any = PrivateAttr(None)

@@ -1,11 +1,12 @@
 """magcycle.units: unit operations with one contract (run / design / cost).
 
 See :mod:`magcycle.units.base`. ``UNIT_TYPES`` maps the ``type`` of a
-flowsheet unit to its class.
+flowsheet unit to its class (:mod:`magcycle.units.catalogue`).
 """
 
-from magcycle.units.base import UnitOperation, UnitResult
+from magcycle.units.base import UnitOperation, UnitParams, UnitResult
 from magcycle.units.calcine import Calcination
+from magcycle.units.catalogue import UNIT_TYPES, UnitTable, describe, unit_table
 from magcycle.units.impurity import ImpurityRemoval
 from magcycle.units.leach import Leach
 from magcycle.units.mixing import Mixer, Splitter
@@ -14,8 +15,6 @@ from magcycle.units.pretreat import Pretreatment
 from magcycle.units.stream import Stream
 from magcycle.units.sx_cascade import SXCascade
 
-UNIT_TYPES = {cls.type_name: cls for cls in (
-    Pretreatment, Leach, ImpurityRemoval, SXCascade, OxalatePrecipitation, Calcination, Mixer, Splitter)}
-
-__all__ = ["UNIT_TYPES", "UnitOperation", "UnitResult", "Stream", "Pretreatment", "Leach", "ImpurityRemoval",
-           "SXCascade", "OxalatePrecipitation", "Calcination", "Mixer", "Splitter"]
+__all__ = ["UNIT_TYPES", "UnitTable", "describe", "unit_table", "UnitOperation", "UnitParams", "UnitResult",
+           "Stream", "Pretreatment", "Leach", "ImpurityRemoval", "SXCascade", "OxalatePrecipitation",
+           "Calcination", "Mixer", "Splitter"]

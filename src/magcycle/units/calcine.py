@@ -33,8 +33,11 @@ from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import parse_formula
 from magcycle.chem.oxides import OXIDE_FORMULA
 from magcycle.errors import InputError
-from magcycle.units.base import UnitOperation, UnitResult, number, power_law_cost
+from magcycle.schema import field
+from magcycle.units.base import UnitOperation, UnitParams, UnitResult, power_law_cost
 from magcycle.units.stream import Stream
+
+__all__ = ["OTHER_OXIDES", "SULFATE_DECOMPOSITION_C", "oxide_of", "CalcinationParams", "Calcination"]
 
 OTHER_OXIDES = {"Fe": "Fe2O3", "Co": "CoO", "Ni": "NiO", "Cu": "CuO", "Al": "Al2O3", "Ga": "Ga2O3",
                 "B": "B2O3", "Na": "Na2O", "Ca": "CaO", "Si": "SiO2", "Nb": "Nb2O5"}
@@ -52,15 +55,23 @@ def oxide_of(el: str) -> str:
     raise InputError("calcination", f"no oxide known for {el}")
 
 
+class CalcinationParams(UnitParams):
+    temperature_C: float = field(900.0, unit="degC", ge=500.0, le=1400.0,
+                                 description="furnace temperature; sulfate stays as oxysulfate below 1100 C",
+                                 source="[A]/[C] industrial practice 850-950 C in air")
+    hours: float = field(3.0, unit="h", ge=0.5, le=24.0, description="time at temperature",
+                         source="[C] industrial practice 2-4 h")
+    chloride_retained: float = field(0.1, unit="-", ge=0.0, le=1.0,
+                                     description="share of the cake's chloride kept as the oxychloride REOCl",
+                                     source="[C] an assumption: REOCl hydrolyses slowly in moist air at 850-950 C")
+
+
 class Calcination(UnitOperation):
     type_name = "calcination"
+    summary = "calcine oxalates (or hydroxides) to the oxides formed in air"
     inlets = ("solids",)
     outlets = ("oxide", "offgas")
-    params = {
-        "temperature_C": (900.0, number(500.0, 1400.0)),
-        "hours": (3.0, number(0.5, 24.0)),
-        "chloride_retained": (0.1, number(0.0, 1.0)),
-    }
+    Params = CalcinationParams
 
     def _run(self, inlets, state):
         els = dict(inlets["solids"].elements())
@@ -131,4 +142,5 @@ class Calcination(UnitOperation):
 
     def cost(self, design):
         return power_law_cost(design["throughput_kg_per_h"], 50.0, 250_000.0, 0.6,
-                              "[C] electric muffle/rotary calciner for 50 kg/h oxalate, six-tenths rule")
+                              "[C] electric muffle/rotary calciner for 50 kg/h oxalate, six-tenths rule",
+                              size_unit="kg/h")

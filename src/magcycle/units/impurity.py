@@ -27,41 +27,48 @@ Equations
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
+from pydantic import Field
+
 from magcycle.chem.elements import RARE_EARTHS
-from magcycle.errors import InputError
-from magcycle.units.base import UnitOperation, UnitResult, number, power_law_cost
+from magcycle.schema import field
+from magcycle.units.base import UnitOperation, UnitParams, UnitResult, power_law_cost
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
+
+__all__ = ["HYDROXIDE", "DEFAULT_LOG_KSP", "ImpurityRemovalParams", "ImpurityRemoval"]
 
 HYDROXIDE = {"Fe+3": "FeO(OH)", "Al+3": "Al(OH)3", "Ga+3": "Ga(OH)3"}
 DEFAULT_LOG_KSP = {"Fe+3": -38.8, "Al+3": -32.9, "Ga+3": -35.0}
 
 
-def _log_ksp(v, field):
-    if not isinstance(v, dict):
-        raise InputError(field, "expected a table such as { Fe = -38.8 }")
-    out = {}
-    for el, x in v.items():
-        key = f"{el}+3"
-        if key not in HYDROXIDE:
-            raise InputError(f"{field}.{el}", f"no hydroxide model for {el}; known: Fe, Al, Ga")
-        out[key] = number(-80.0, 0.0)(x, f"{field}.{el}")
-    return out
+class ImpurityRemovalParams(UnitParams):
+    pH: float = field(3.5, unit="-", ge=0.0, le=7.0, description="final pH of the purified liquor",
+                      source="reference-data section 4 [A]: the FeOOH route at pH 3.5")
+    re_co_loss: float = field(0.006, unit="-", ge=0.0, le=0.5,
+                              description="fraction of every rare earth lost with the cake as RE(OH)3",
+                              source="[A] FeOOH route: Fe2O3/REO < 0.01 % with 0.5-0.7 % PrNd loss")
+    log_Ksp: dict[Literal["Fe", "Al", "Ga"], Annotated[float, Field(ge=-80.0, le=0.0)]] = field(
+        default_factory=dict, unit="log10 (mol/L)^4",
+        description="solubility products of the hydroxides, over the defaults Fe(OH)3 -38.8, Al(OH)3 -32.9, "
+                    "Ga(OH)3 -35.0", source="[C] common handbook values at 25 C")
+    pKw: float = field(14.0, unit="-", ge=10.0, le=16.0, description="ion product of water, -log10 Kw",
+                       source="25 C")
+    naoh_wt_pct: float = field(50.0, unit="wt %", ge=1.0, le=60.0, description="strength of the caustic soda",
+                               source="[C] commercial 50 % NaOH")
+    h2o2_wt_pct: float = field(30.0, unit="wt %", ge=1.0, le=60.0, description="strength of the peroxide",
+                               source="[C] commercial 30-35 % H2O2")
+    residence_h: float = field(2.0, unit="h", ge=0.1, le=48.0, description="residence time (tank size)",
+                               source="[C]")
 
 
 class ImpurityRemoval(UnitOperation):
     type_name = "impurity_removal"
+    summary = "oxidise Fe(II), neutralise to a set pH and precipitate Fe, Al, Ga hydroxides"
     inlets = ("liquor",)
     outlets = ("liquor", "cake")
-    params = {
-        "pH": (3.5, number(0.0, 7.0)),
-        "re_co_loss": (0.006, number(0.0, 0.5)),
-        "log_Ksp": ({}, _log_ksp),
-        "pKw": (14.0, number(10.0, 16.0)),
-        "naoh_wt_pct": (50.0, number(1.0, 60.0)),
-        "h2o2_wt_pct": (30.0, number(1.0, 60.0)),
-        "residence_h": (2.0, number(0.1, 48.0)),
-    }
+    Params = ImpurityRemovalParams
 
     def _run(self, inlets, state):
         feed = inlets["liquor"]
@@ -79,7 +86,7 @@ class ImpurityRemoval(UnitOperation):
         vol = liq.get("H2O", 0.0) * WATER_L_PER_MOL  # entering volume; reagent dilution neglected in pH and solubility
         h_final = 10.0 ** (-self.p["pH"]) * vol
         log_oh = self.p["pH"] - self.p["pKw"]
-        ksp = DEFAULT_LOG_KSP | self.p["log_Ksp"]
+        ksp = DEFAULT_LOG_KSP | {f"{el}+3": v for el, v in self.p["log_Ksp"].items()}
         oh_precip = 0.0
         water_made = 0.0
         removed = {}
@@ -142,7 +149,10 @@ class ImpurityRemoval(UnitOperation):
                 "filter_area_m2": result.outlets["cake"].kg_h() / 5.0}  # [C] 5 kg dry cake / m2 / h
 
     def cost(self, design):
-        c = power_law_cost(design["tank_volume_m3"], 10.0, 100_000.0, 0.6, "")
-        f = power_law_cost(design["filter_area_m2"], 20.0, 150_000.0, 0.6, "")
-        return {"purchase_usd": c["purchase_usd"] + f["purchase_usd"], "year": c["year"],
-                "basis": "[C] agitated tank 10 m3 USD 100k and filter press 20 m2 USD 150k, six-tenths rule"}
+        c = power_law_cost(design["tank_volume_m3"], 10.0, 100_000.0, 0.6, "", size_unit="m3")
+        f = power_law_cost(design["filter_area_m2"], 20.0, 150_000.0, 0.6, "", size_unit="m2")
+        return c | {"purchase_usd": c["purchase_usd"] + f["purchase_usd"],
+                    "basis": "[C] agitated tank 10 m3 USD 100k and filter press 20 m2 USD 150k, six-tenths rule",
+                    "size": [c["size"], f["size"]], "size_unit": "m3, m2",
+                    "valid_size": [c["valid_size"], f["valid_size"]],
+                    "size_in_range": c["size_in_range"] and f["size_in_range"]}

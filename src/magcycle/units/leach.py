@@ -31,11 +31,15 @@ Equations
 
 from __future__ import annotations
 
+from typing import Literal
+
 from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import formula_mass
-from magcycle.units.base import (UnitOperation, UnitResult, choice, fractions_by_element, number,
-                                 power_law_cost)
+from magcycle.schema import ElementSymbol, field, quantity
+from magcycle.units.base import UnitOperation, UnitParams, UnitResult, power_law_cost
 from magcycle.units.stream import WATER_L_PER_MOL, Stream, mass_kg_h
+
+__all__ = ["VALENCE", "DEFAULT_DISSOLUTION", "ACIDS", "water_per_mol_solute", "ion", "LeachParams", "Leach"]
 
 VALENCE = {el: 3 for el in RARE_EARTHS} | {"Co": 2, "Ni": 2, "Cu": 2, "Al": 3, "Ga": 3, "Nb": 5, "Ca": 2,
                                             "Na": 1}
@@ -58,21 +62,38 @@ def ion(el: str, z: int) -> str:
     return f"{el}+{z}" if z > 1 else f"{el}+"
 
 
+class LeachParams(UnitParams):
+    acid: Literal["HCl", "H2SO4"] = field("HCl", description="leaching acid: chloride or sulfate liquor")
+    acid_wt_pct: float = field(32.0, unit="wt %", ge=1.0, le=99.0,
+                               description="strength of the acid as bought (its water joins the liquor)",
+                               source="[C] commercial hydrochloric acid 32-36 %")
+    excess: float = field(0.1, unit="-", ge=0.0, le=5.0,
+                          description="acid fed over the stoichiometric proton demand, left as free acid",
+                          source="[A] KU Leuven's roast-leach used n(HCl)/n(Ln) = 3.5 at 80 C (Vander "
+                                 "Hoogerstraete et al., RSC Adv. 2014): excess 0.17 on the rare earths")
+    liquid_to_solid: float = field(6.0, unit="L/kg", ge=0.5, le=100.0,
+                                   description="liquor per kg of dry solids (water is made up to it)",
+                                   source="[C]")
+    dissolution: dict[ElementSymbol, quantity("dimensionless", ge=0.0, le=1.0)] = field(
+        default_factory=dict, unit="-",
+        description="fraction of each element dissolved, over the defaults 0.995 for the rare earths, "
+                    "0.98 Fe, 0.95 Co and Ni, 0.5 Cu, 0.9 Al, Ga and B, 0 Nb",
+        source="[C] typical of a direct HCl leach of unroasted NdFeB")
+    iron_valence: Literal[2, 3] = field(2, description="valence of dissolved iron (Fe2+ from a direct leach of "
+                                                       "metal, Fe3+ after a roast)")
+    residence_h: float = field(4.0, unit="h", ge=0.1, le=100.0, description="residence time (tank size)",
+                               source="[C]")
+    temperature_C: float = field(80.0, unit="degC", ge=0.0, le=110.0, description="leach temperature (recorded; "
+                                 "the dissolution fractions carry its effect)", source="[A] KU Leuven, 80 C")
+
+
 class Leach(UnitOperation):
     type_name = "leach"
+    summary = "dissolve crushed magnet in HCl or H2SO4; H2 and CO2 to the offgas"
     inlets = ("solids",)
     optional_inlets = ("recycle",)
     outlets = ("liquor", "residue", "offgas")
-    params = {
-        "acid": ("HCl", choice(*ACIDS)),
-        "acid_wt_pct": (32.0, number(1.0, 99.0)),
-        "excess": (0.1, number(0.0, 5.0)),
-        "liquid_to_solid": (6.0, number(0.5, 100.0)),  # L liquor per kg dry solids
-        "dissolution": ({}, fractions_by_element),
-        "iron_valence": (2, choice(2, 3)),
-        "residence_h": (4.0, number(0.1, 100.0)),  # [C]
-        "temperature_C": (80.0, number(0.0, 110.0)),
-    }
+    Params = LeachParams
 
     def _run(self, inlets, state):
         solids = inlets["solids"]
@@ -168,4 +189,4 @@ class Leach(UnitOperation):
 
     def cost(self, design):
         return power_law_cost(design["tank_volume_m3"], 10.0, 120_000.0, 0.6,
-                              "[C] agitated, rubber-lined leach tank, 10 m3, six-tenths rule")
+                              "[C] agitated, rubber-lined leach tank, 10 m3, six-tenths rule", size_unit="m3")

@@ -8,16 +8,19 @@ Mixer: inlets ``in1``..``in6`` (at least one connected, one phase), outlet
 from __future__ import annotations
 
 from magcycle.errors import InputError
-from magcycle.units.base import UnitOperation, UnitResult, number
+from magcycle.schema import field
+from magcycle.units.base import UnitOperation, UnitParams, UnitResult
 from magcycle.units.stream import Stream
+
+__all__ = ["Mixer", "SplitterParams", "Splitter"]
 
 
 class Mixer(UnitOperation):
     type_name = "mixer"
+    summary = "sum up to six streams of one phase"
     inlets = ()
     optional_inlets = ("in1", "in2", "in3", "in4", "in5", "in6")
     outlets = ("out",)
-    params = {}
 
     def _run(self, inlets, state):
         streams = [s for s in inlets.values() if s is not None]
@@ -33,11 +36,16 @@ class Mixer(UnitOperation):
         return UnitResult(outlets={"out": Stream(phases.pop() if phases else streams[0].phase, flows)})
 
 
+class SplitterParams(UnitParams):
+    fraction: float = field(0.5, unit="-", ge=0.0, le=1.0, description="share of every species sent to out1")
+
+
 class Splitter(UnitOperation):
     type_name = "splitter"
+    summary = "split a stream in a fixed ratio, species by species (a bleed)"
     inlets = ("in",)
     outlets = ("out1", "out2")
-    params = {"fraction": (0.5, number(0.0, 1.0))}
+    Params = SplitterParams
 
     def _run(self, inlets, state):
         s = inlets["in"]

@@ -23,8 +23,11 @@ Equations
 from __future__ import annotations
 
 from magcycle.chem.elements import RARE_EARTHS
-from magcycle.units.base import UnitOperation, UnitResult, boolean, number, power_law_cost
+from magcycle.schema import field
+from magcycle.units.base import UnitOperation, UnitParams, UnitResult, power_law_cost
 from magcycle.units.stream import Stream
+
+__all__ = ["OXIDE_O_PER_METAL", "PretreatmentParams", "Pretreatment"]
 
 #: O atoms per metal atom in the oxide formed in air
 OXIDE_O_PER_METAL = {el: 1.5 for el in RARE_EARTHS} | {
@@ -33,16 +36,24 @@ OXIDE_O_PER_METAL = {el: 1.5 for el in RARE_EARTHS} | {
 }
 
 
+class PretreatmentParams(UnitParams):
+    dust_loss: float = field(0.001, unit="-", ge=0.0, le=0.5,
+                             description="fraction of the solids lost to the bag filter as dust", source="[C]")
+    roast: bool = field(False, description="oxidative roast in air after crushing (C to CO2, metals to oxides)")
+    demagnetisation_kWh_per_t: float = field(
+        60.0, unit="kWh/t", ge=0.0, le=10_000.0, description="electricity to demagnetise a tonne of dry scrap",
+        source="[C] heating to about 350 C at 0.45 kJ/(kg K), plus losses")
+    crushing_kWh_per_t: float = field(15.0, unit="kWh/t", ge=0.0, le=10_000.0,
+                                      description="electricity to crush a tonne of dry scrap",
+                                      source="[C] jaw and hammer mill to below 1 mm")
+
+
 class Pretreatment(UnitOperation):
     type_name = "pretreatment"
+    summary = "demagnetise, crush and dry magnet scrap; optional oxidative roast"
     inlets = ("feed",)
     outlets = ("product", "offgas", "dust")
-    params = {
-        "dust_loss": (0.001, number(0.0, 0.5)),
-        "roast": (False, boolean),
-        "demagnetisation_kWh_per_t": (60.0, number(0.0)),  # [C] heat to ~350 C, 0.45 kJ/kg/K plus losses
-        "crushing_kWh_per_t": (15.0, number(0.0)),  # [C] jaw + hammer mill to < 1 mm
-    }
+    Params = PretreatmentParams
 
     def _run(self, inlets, state):
         feed = inlets["feed"]
@@ -76,4 +87,5 @@ class Pretreatment(UnitOperation):
 
     def cost(self, design):
         return power_law_cost(design["throughput_t_per_h"], 1.0, 450_000.0, 0.6,
-                              "[C] demagnetising furnace + crusher + mill line, 1 t/h, six-tenths rule")
+                              "[C] demagnetising furnace + crusher + mill line, 1 t/h, six-tenths rule",
+                              size_unit="t/h")

@@ -28,20 +28,21 @@ Design (the first run, unless the stages are fixed)
         heavy_recovery r_A:   y = (1 - r_A) f_A
 
     hence the product split and the design purities; S_min and W_min from
-    Underwood/Xu (:func:`magcycle.sx.design.minimum_extractant`), S =
-    reflux_factor S_min, W = S - P, and Xu's stage numbers
-    (:func:`magcycle.sx.design.xu_stage_estimates`), rounded up. The design
-    is then checked with the exact multicomponent cascade
-    (:func:`magcycle.sx.solve`); a section whose target is missed gets
-    more stages (+25 %, at least 2) until both targets hold. Where Xu's
-    estimate exceeds ``max_stages`` (its constant-ratio premise fails as a
-    section's ratio nears its limit), the start is each section's
-    total-reflux minimum, lg b / lg beta and lg a / lg beta, instead. Rare earths
-    below ``TRACE_FLOOR`` (1e-30) of the feed RE skip the cascade and follow
-    their side of the cut whole (their flows would otherwise fall into the
-    subnormal range of doubles and lose their relative precision). A target
-    that no cascade of up to ``max_stages`` meets is an input error naming
-    the unit.
+    Underwood (:func:`magcycle.sx.design.underwood_minimum`), S =
+    reflux_factor S_min, W = S - P. The stage counts are the exact minimum
+    at those flows: :func:`magcycle.sx.optimise.minimum_stages` finds the
+    fewest extraction + scrub stages whose exact multicomponent cascade meets
+    both targets, each a :class:`~magcycle.sx.optimise.Target` on a side of
+    the cut (the heavy side's purity or recovery in the extract, the light
+    side's in the raffinate). Xu's stage numbers
+    (:func:`magcycle.sx.design.xu_stage_estimates`) only start the search;
+    where they exceed ``max_stages`` (their constant-ratio premise fails as a
+    section's ratio nears its limit) Fenske's total-reflux minimum starts
+    it. Rare earths below ``TRACE_FLOOR`` (1e-30) of the feed RE skip the
+    cascade and follow their side of the cut whole (their flows would
+    otherwise fall into the subnormal range of doubles and lose their
+    relative precision). A target that no cascade of up to ``max_stages``
+    meets is an input error naming the unit.
 
 Solving
     The cut's cascades are requested, not solved, in ``_run_steps`` (a step
@@ -78,15 +79,20 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Literal
 
 import numpy as np
+from pydantic import model_validator
 
-from magcycle.chem.elements import RARE_EARTHS, check_element
+from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import charge as z_of
 from magcycle.errors import InputError
-from magcycle.units.base import UnitOperation, UnitResult, choice, number, optional, power_law_cost
+from magcycle.schema import MAX_STAGES, RareEarthSymbol, StageCount, fail, field, quantity
+from magcycle.units.base import UnitOperation, UnitParams, UnitResult, no_equipment, power_law_cost
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
+
+__all__ = ["P507_BETA", "TRACE_FLOOR", "cut_split", "SXCascadeParams", "SXCascade"]
 
 
 def _ladder() -> dict[str, float]:
@@ -123,28 +129,75 @@ def _anion_charge(species: str) -> int:
     """-z of an anion, 0 for anything else."""
     return max(-z_of(species), 0)
 
+
 #: relative extractability of each rare earth by P507 in HCl [-] (see module notes)
 P507_BETA = _ladder()
 
-
-def _beta_table(v, field):
-    if not isinstance(v, dict):
-        raise InputError(field, "expected a table of element = relative extractability")
-    out = {}
-    for el, x in v.items():
-        sym = check_element(el, f"{field}.{el}")
-        out[sym] = number(0.0, lo_open=True)(x, f"{field}.{el}")
-    return out
+_P507_SOURCE = ("[C] mid-range of typical P507/PC88A separation factors of adjacent rare earths in HCl "
+                "(general literature knowledge, not one measured set): Ce/La 4 (3-5), Pr/Ce 1.8 (1.5-2.1), "
+                "Nd/Pr 1.5 (1.4-1.6), Sm/Nd 8 (6-10), Eu/Sm 2.15 (2.0-2.3), Gd/Eu 1.45 (1.4-1.5), "
+                "Tb/Gd 4.7 (3.5-5.9), Dy/Tb 2.25 (2.0-2.5), Ho/Dy 2.0, Y/Ho 1.55 (1.4-1.7)")
+_Fraction = quantity("dimensionless", gt=0.0, lt=1.0)
 
 
-def _fraction_open(v, field):
-    return number(0.0, 1.0, lo_open=True, hi_open=True)(v, field)
+class SXCascadeParams(UnitParams):
+    heavy_key: RareEarthSymbol = field(description="the least extractable rare earth of the extract side: "
+                                                   "the cut lies just below it")
+    beta: dict[RareEarthSymbol, quantity("dimensionless", ge=1e-12, le=1e12)] = field(
+        default_factory=dict, unit="-", description="relative extractabilities over the P507 defaults "
+                                                    "(only ratios matter)", source=_P507_SOURCE)
+    extract_purity: _Fraction | None = field(None, unit="-", description="heavy-side mole fraction of the "
+                                             "extract's rare earths (give this or light_recovery)")
+    raffinate_purity: _Fraction | None = field(None, unit="-", description="light-side mole fraction of the "
+                                               "raffinate's rare earths (give this or heavy_recovery)")
+    light_recovery: _Fraction | None = field(None, unit="-", description="share of the light side's feed "
+                                             "leaving in the raffinate")
+    heavy_recovery: _Fraction | None = field(None, unit="-", description="share of the heavy side's feed "
+                                             "leaving in the extract")
+    reflux_factor: float = field(1.3, unit="-", gt=1.0, le=10.0,
+                                 description="organic flow over Underwood's minimum, S / S_min",
+                                 source="[C] 1.2-1.5 x minimum, as for distillation reflux")
+    flow_control: Literal["feed_forward", "ratio"] = field(
+        "feed_forward", description="feed_forward: organic and scrub reset by the design rule for each "
+                                    "feed; ratio: held at their design ratios to the rare earths fed")
+    extraction_stages: StageCount | None = field(None, unit="stages", ge=1, le=MAX_STAGES,
+                                                 description="fixed extraction stages (with scrub_stages; "
+                                                             "default: designed)")
+    scrub_stages: StageCount | None = field(None, unit="stages", ge=0, le=MAX_STAGES,
+                                            description="fixed scrub stages (with extraction_stages)")
+    max_stages: StageCount = field(400, unit="stages", ge=1, le=2 * MAX_STAGES,
+                                   description="largest extraction + scrub stage count the design searches")
+    organic_loading: float = field(0.17, unit="mol/L", gt=0.0, le=1.0,
+                                   description="rare earth per litre of loaded organic",
+                                   source="[C] working loading 0.15-0.2 mol/L of 1.5 M P507")
+    scrub_acid: float = field(3.0, unit="mol/L", gt=0.0, le=12.0, description="HCl of the scrub solution",
+                              source="[C]")
+    saponification: float = field(0.35, unit="-", ge=0.0, lt=1.0,
+                                  description="share of the extractant pre-neutralised with NaOH",
+                                  source="[C] 30-40 % in industrial P507 circuits")
+    strip_re_mol_per_L: float = field(0.5, unit="mol/L", gt=0.0, le=3.0,
+                                      description="rare earth in the strip liquor", source="[C]")
+    strip_free_acid: float = field(0.1, unit="mol/L", ge=0.0, le=6.0, description="free HCl of the strip liquor",
+                                   source="[C]")
+    entrainment: float = field(1e-4, unit="-", ge=0.0, le=0.1,
+                               description="share of the feed's water and non-rare-earth solutes carried "
+                                           "into the strip liquor", source="[C]")
+    mixer_residence_min: float = field(3.0, unit="min", ge=0.1, le=60.0,
+                                       description="mixer residence time (stage volume)", source="[C]")
+    settler_m3_per_m2_h: float = field(3.0, unit="m3/(m2 h)", ge=0.1, le=50.0,
+                                       description="settler specific flow (settler area)", source="[C]")
 
-
-def _stages(v, field):
-    if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-        raise InputError(field, f"expected a whole number of stages >= 1, got {v!r}")
-    return v
+    @model_validator(mode="after")
+    def _one_target_per_side(self):
+        if (self.extract_purity is None) == (self.light_recovery is None):
+            raise fail(("extract_purity",), "give exactly one of extract_purity and light_recovery")
+        if (self.raffinate_purity is None) == (self.heavy_recovery is None):
+            raise fail(("raffinate_purity",), "give exactly one of raffinate_purity and heavy_recovery")
+        if (self.extraction_stages is None) != (self.scrub_stages is None):
+            raise fail(("scrub_stages",), "fix both extraction_stages and scrub_stages, or neither")
+        if self.heavy_key not in P507_BETA | self.beta:
+            raise fail(("heavy_key",), f"no separation factor for {self.heavy_key}")
+        return self
 
 
 def cut_split(f_A, *, extract_purity=None, raffinate_purity=None, light_recovery=None,
@@ -176,44 +229,13 @@ def cut_split(f_A, *, extract_purity=None, raffinate_purity=None, light_recovery
 
 class SXCascade(UnitOperation):
     type_name = "sx_cascade"
+    summary = "one solvent-extraction cut (constant beta, saturated organic), designed for its feed"
     inlets = ("feed",)
     outlets = ("raffinate", "extract")
-    params = {
-        "heavy_key": (None, lambda v, f: check_element(v, f)),
-        "beta": ({}, _beta_table),
-        "extract_purity": (None, optional(_fraction_open)),
-        "raffinate_purity": (None, optional(_fraction_open)),
-        "light_recovery": (None, optional(_fraction_open)),
-        "heavy_recovery": (None, optional(_fraction_open)),
-        "reflux_factor": (1.3, number(1.0, 10.0, lo_open=True)),
-        "flow_control": ("feed_forward", choice("feed_forward", "ratio")),
-        "extraction_stages": (None, optional(_stages)),
-        "scrub_stages": (None, optional(_stages)),
-        "max_stages": (400, _stages),
-        "organic_loading": (0.17, number(0.0, 1.0, lo_open=True)),
-        "scrub_acid": (3.0, number(0.0, 12.0, lo_open=True)),
-        "saponification": (0.35, number(0.0, 1.0, hi_open=True)),
-        "strip_re_mol_per_L": (0.5, number(0.0, 3.0, lo_open=True)),
-        "strip_free_acid": (0.1, number(0.0, 6.0)),
-        "entrainment": (1e-4, number(0.0, 0.1)),
-        "mixer_residence_min": (3.0, number(0.1, 60.0)),
-        "settler_m3_per_m2_h": (3.0, number(0.1, 50.0)),
-    }
+    Params = SXCascadeParams
 
-    def _validate(self):
-        n = self.name
-        if self.p["heavy_key"] is None:
-            raise InputError(f"units.{n}.heavy_key", "required: the lightest element of the extract side")
-        if (self.p["extract_purity"] is None) == (self.p["light_recovery"] is None):
-            raise InputError(f"units.{n}.extract_purity", "give exactly one of extract_purity and light_recovery")
-        if (self.p["raffinate_purity"] is None) == (self.p["heavy_recovery"] is None):
-            raise InputError(f"units.{n}.raffinate_purity",
-                             "give exactly one of raffinate_purity and heavy_recovery")
-        if (self.p["extraction_stages"] is None) != (self.p["scrub_stages"] is None):
-            raise InputError(f"units.{n}.scrub_stages", "fix both extraction_stages and scrub_stages, or neither")
+    def _setup(self) -> None:
         self.beta = P507_BETA | self.p["beta"]
-        if self.p["heavy_key"] not in self.beta:
-            raise InputError(f"units.{n}.heavy_key", f"no separation factor for {self.p['heavy_key']}")
 
     # ------------------------------------------------------------- helpers
     def _sides(self, re_flow):
@@ -234,24 +256,25 @@ class SXCascade(UnitOperation):
         light = [el for el in comps if self.beta[el] < hk]
         return comps, light, heavy
 
-    def _targets_met(self, ext, raf, light, heavy, feed):
+    def _targets(self, comps, light, heavy):
+        """The cut's two targets on its sides, as :class:`magcycle.sx.optimise.Target`: the heavy
+        side's purity (or the light side's recovery) and the light side's purity (or the heavy
+        side's recovery)."""
+        from magcycle.sx.optimise import Target
+
         p = self.p
-        tol = 1e-9
-        e_tot, r_tot = sum(ext.values()), sum(raf.values())
-        ok_light = ok_heavy = True
-        if p["extract_purity"] is not None:
-            ok_light = sum(ext[e] for e in heavy) >= (p["extract_purity"] - tol) * e_tot
-        else:
-            ok_light = sum(raf[e] for e in light) >= (p["light_recovery"] - tol) * sum(feed[e] for e in light)
-        if p["raffinate_purity"] is not None:
-            ok_heavy = sum(raf[e] for e in light) >= (p["raffinate_purity"] - tol) * r_tot
-        else:
-            ok_heavy = sum(ext[e] for e in heavy) >= (p["heavy_recovery"] - tol) * sum(feed[e] for e in heavy)
-        return ok_light, ok_heavy
+        H = tuple(comps.index(e) for e in heavy)
+        L = tuple(comps.index(e) for e in light)
+        hl, ll = "+".join(heavy), "+".join(light)
+        first = (Target("extract", hl, H, "purity", p["extract_purity"]) if p["extract_purity"] is not None
+                 else Target("raffinate", ll, L, "recovery", p["light_recovery"]))
+        second = (Target("raffinate", ll, L, "purity", p["raffinate_purity"])
+                  if p["raffinate_purity"] is not None else Target("extract", hl, H, "recovery", p["heavy_recovery"]))
+        return first, second
 
     def _flows(self, f_A, light, heavy):
         """(S, W, beta_key, PA, PB) per mol of feed RE for a feed with heavy share f_A."""
-        from magcycle.sx.design import _underwood_minimum
+        from magcycle.sx.design import underwood_minimum
 
         p = self.p
         beta_key = self.beta[heavy[0]] / self.beta[light[-1]]
@@ -271,7 +294,7 @@ class SXCascade(UnitOperation):
             raise InputError(f"units.{self.name}", f"no separation to design: the feed is {f_A:.6g} heavy side")
         # Underwood's minimum flows (magcycle.sx.design.minimum_extractant, whose checks hold
         # now: beta_key > 1, and f < P <= 1 - 1e-12 on both sides)
-        S_min, W_min = _underwood_minimum(beta_key, f_A, f_B, PA, PB)
+        S_min, W_min = underwood_minimum(beta_key, f_A, f_B, PA, PB)
         P = S_min - W_min  # W_min = S_min - P, P the product split at PA, PB
         S = p["reflux_factor"] * S_min
         return S, S - P, beta_key, PA, PB
@@ -284,33 +307,37 @@ class SXCascade(UnitOperation):
         except InputError:
             return S, W
 
-    def _initial_design(self, f_A, light, heavy):
-        from magcycle.sx.design import xu_stage_estimates
+    def _search_start(self, f_A, beta_key, PA, PB, S, W) -> tuple[int, float]:
+        """A guess of the total stages and of n / (n + m) that starts the exact search: Xu's
+        estimate, or Fenske's total-reflux minimum where Xu's constant-ratio premise fails
+        (E'_M near beta, e.g. a feed all but free of the light side) or exceeds max_stages."""
+        from magcycle.sx.design import fenske_min_stages, xu_stage_estimates
+
+        try:
+            n, m = (float(x) for x in xu_stage_estimates(beta_key, f_A, PA, PB, S, W))
+        except InputError:
+            n = m = math.inf
+        if n + m <= self.p["max_stages"]:
+            return max(1, math.ceil(n + m)), n / (n + m)
+        return max(1, math.ceil(float(fenske_min_stages(beta_key, f_A, PA, PB)))), 0.5
+
+    def _design(self, comps, light, heavy, re_flow, Q_feed, f_A, floor=0):
+        """The fewest extraction + scrub stages meeting both targets at the design flows, by the
+        exact search of :func:`magcycle.sx.optimise.minimum_stages` (started above ``floor``, a
+        total known too small): (result, spec, S, W, solves)."""
+        from magcycle.sx.optimise import minimum_stages
 
         p = self.p
         S, W, beta_key, PA, PB = self._flows(f_A, light, heavy)
-        if p["extraction_stages"] is not None:
-            return p["extraction_stages"], p["scrub_stages"], S, W
-        try:
-            n, m = xu_stage_estimates(beta_key, f_A, PA, PB, S, W)
-            n, m = int(math.ceil(float(n))), int(math.ceil(float(m)))
-        except InputError:
-            from magcycle.sx.design import fenske_min_stages
-            nmin = float(fenske_min_stages(beta_key, f_A, PA, PB))
-            n = m = int(math.ceil(nmin))
-        else:
-            if n + m > p["max_stages"]:
-                # Xu's constant-ratio estimate breaks down where a section's ratio nears its
-                # limit (E'_M -> beta), e.g. a feed all but free of the light side: hundreds of
-                # stages for a cut that a few dozen make. Start from each section's total-reflux
-                # minimum instead (lg b / lg beta below the feed, lg a / lg beta above it); the
-                # exact cascade then adds stages until the targets hold, as for any start.
-                from magcycle.sx.design import _log_enrichment
-
-                ln_a, ln_b = _log_enrichment(f_A, 1.0 - f_A, PA, PB)
-                n = int(math.ceil(float(ln_b) / math.log(beta_key)))
-                m = int(math.ceil(float(ln_a) / math.log(beta_key)))
-        return max(n, 1), max(m, 1), S, W
+        start, ratio = self._search_start(f_A, beta_key, PA, PB, S, W)
+        start = min(max(start, floor + 1), p["max_stages"])
+        d = minimum_stages(self._spec(comps, re_flow, Q_feed, 1, 0, S, W), self._targets(comps, light, heavy),
+                           max_stages=p["max_stages"], start=start, ratio=ratio)
+        if not d.feasible:
+            raise InputError(f"units.{self.name}", f"no cascade of up to {p['max_stages']} stages meets the "
+                                                   f"targets at reflux_factor {p['reflux_factor']} (cut below "
+                                                   f"{p['heavy_key']}): {d.reason}")
+        return d.result, d.spec, S, W, d.evaluations
 
     def _spec(self, comps, re_flow, Q_feed, n, m, S, W, state=None):
         """The cut's cascade. The spec of the last solve in ``state`` is reused with new flows
@@ -341,47 +368,34 @@ class SXCascade(UnitOperation):
         }, source=f"units.{self.name}")
 
     def _solve_steps(self, comps, light, heavy, re_flow, Q_feed, state):
-        """The cut's cascade, designed on the first run; each solve is yielded as (spec, warm
+        """The cut's cascade: (result, spec, S, W, design solves). Designed on the first run
+        (:meth:`_design`, or the fixed stages); afterwards each solve is yielded as (spec, warm
         start) and answered by whoever drives the steps (:mod:`magcycle.sx.lockstep`)."""
         F = sum(re_flow[e] for e in comps)
         f_A = sum(re_flow[e] for e in heavy) / F
         frozen = state.get("design")
-        if frozen is not None:
-            # built equipment: the stages stay; the flows follow the feed
-            n, m, S, W = frozen["n"], frozen["m"], frozen["S"], frozen["W"]
-            if self.p["flow_control"] == "feed_forward":
-                S, W = self._feed_forward(f_A, light, heavy, S, W)
-            spec = self._spec(comps, re_flow, Q_feed, n, m, S, W, state)
-            last = state.get("result")
-            if last is not None and _same_cascade(last.spec, spec):
-                # the same cascade to the last bit (a recycle pass that did
-                # not change this cut's feed): the same solution
-                return last, spec, n, m, S, W, 0
-            res = yield (spec, last)
-            return res, spec, n, m, S, W, 0
-        n, m, S, W = self._initial_design(f_A, light, heavy)
-        fixed = self.p["extraction_stages"] is not None
-        warm = None
-        for rounds in range(60):
-            if n + m > self.p["max_stages"]:
-                raise InputError(f"units.{self.name}",
-                                 f"no cascade of up to {self.p['max_stages']} stages meets the targets "
-                                 f"at reflux_factor {self.p['reflux_factor']} (cut below {self.p['heavy_key']}; "
-                                 f"the design needs about {n + m})")
-            spec = self._spec(comps, re_flow, Q_feed, n, m, S, W)
-            res = yield (spec, warm)
-            warm = res
-            ext = dict(zip(comps, res.outlets["extract"].mol_per_h))
-            raf = dict(zip(comps, res.outlets["raffinate"].mol_per_h))
-            ok_light, ok_heavy = self._targets_met(ext, raf, light, heavy, re_flow)
-            if (ok_light and ok_heavy) or fixed:
-                break
-            if not ok_light:
-                m += max(2, m // 4)
-            if not ok_heavy:
-                n += max(2, n // 4)
-        state["design"] = {"components": comps, "n": n, "m": m, "S": S, "W": W}
-        return res, spec, n, m, S, W, rounds
+        if frozen is None and self.p["extraction_stages"] is None:
+            res, spec, S, W, solves = self._design(comps, light, heavy, re_flow, Q_feed, f_A,
+                                                   state.get("design_floor", 0))
+            state["design"] = {"components": comps, "n": spec.extraction_stages, "m": spec.scrub_stages,
+                               "S": S, "W": W, "solves": solves}
+            return res, spec, S, W, solves
+        if frozen is None:  # fixed stages: the equipment is given
+            S, W = self._flows(f_A, light, heavy)[:2]
+            frozen = state["design"] = {"components": comps, "n": self.p["extraction_stages"],
+                                        "m": self.p["scrub_stages"], "S": S, "W": W}
+        # built equipment: the stages stay; the flows follow the feed
+        n, m, S, W = frozen["n"], frozen["m"], frozen["S"], frozen["W"]
+        if self.p["flow_control"] == "feed_forward":
+            S, W = self._feed_forward(f_A, light, heavy, S, W)
+        spec = self._spec(comps, re_flow, Q_feed, n, m, S, W, state)
+        last = state.get("result")
+        if last is not None and _same_cascade(last.spec, spec):
+            # the same cascade to the last bit (a recycle pass that did not change this
+            # cut's feed): the same solution
+            return last, spec, S, W, 0
+        res = yield (spec, last)
+        return res, spec, S, W, 0
 
     # ------------------------------------------------------------------ run
     def _run(self, inlets, state):
@@ -391,104 +405,126 @@ class SXCascade(UnitOperation):
 
     def _run_steps(self, inlets, state):
         feed = inlets["feed"]
-        mol = feed.mol_h  # no zero flows
-        all_re = {el: mol[ion] for el, ion in _RE_IONS if ion in mol}
-        total_re = sum(all_re.values())
-        # rare earths below TRACE_FLOOR of the feed's RE do not enter the
-        # cascade (their flows would reach the subnormal range of doubles);
-        # they follow their side of the cut whole, which conserves them exactly
-        re_flow = {el: v for el, v in all_re.items() if v > TRACE_FLOOR * total_re}
-        trace = {el: v for el, v in all_re.items() if el not in re_flow}
+        re_flow, trace = _cascade_and_trace(feed.mol_h)
         comps, light, heavy = self._sides(re_flow) if re_flow else ([], [], [])
-        raf = {k: v for k, v in feed.mol_h.items()}
-        ext: dict[str, float] = {}
-        reagents: dict[str, float] = {}
         info: dict = {"bypassed": True, "components": comps}
         if light and heavy:
-            Q_feed = feed.volume_L_h
-            res, spec, n, m, S, W, rounds = yield from self._solve_steps(comps, light, heavy, re_flow, Q_feed,
-                                                                         state)
-            state["result"] = res
-            ext_re = dict(zip(comps, res.outlets["extract"].mol_per_h.tolist()))
-            raf_re = dict(zip(comps, res.outlets["raffinate"].mol_per_h.tolist()))
-            info = {"bypassed": False, "components": comps, "extraction_stages": n, "scrub_stages": m,
-                    "S_per_F": S, "W_per_F": W, "design_rounds": rounds, "iterations": res.iterations,
-                    "cascade_closure": res.closure,
-                    "organic_L_per_h": spec.organic, "scrub_L_per_h": spec.scrub, "feed_L_per_h": Q_feed,
-                    "profile": _profile(res)}
+            ext_re, raf_re, info = yield from self._cut(comps, light, heavy, re_flow, feed.volume_L_h, state)
         elif heavy:  # nothing lighter than the key: everything is extract
             ext_re, raf_re = dict(re_flow), {e: 0.0 for e in comps}
         else:
             ext_re, raf_re = {e: 0.0 for e in comps}, dict(re_flow)
         hk = self.beta[self.p["heavy_key"]]
-        for el, v in trace.items():
+        for el, v in sorted(trace.items()):
             heavy_side = self.beta.get(el, 0.0) >= hk
             ext_re[el], raf_re[el] = (v, 0.0) if heavy_side else (0.0, v)
-        comps_all = comps + sorted(trace)
-        P = sum(ext_re.values())
-        for el in comps_all:
-            raf[f"{el}+3"] = raf_re[el]
-        if P > 0:
-            p = self.p
-            sap = p["saponification"]
-            # cations released to the raffinate by extraction
-            if sap > 0:
-                naoh = 3.0 * P * sap
-                reagents["NaOH"] = naoh
-                reagents["H2O"] = naoh * water_per_mol_solute("NaOH", 50.0)
-                raf["Na+"] = raf.get("Na+", 0.0) + naoh
-                raf["H2O"] = raf.get("H2O", 0.0) + reagents["H2O"] + naoh  # NaOH + HA -> NaA + H2O
-            raf["H+"] = raf.get("H+", 0.0) + 3.0 * P * (1.0 - sap)
-            # scrub acid passes to the raffinate
-            if info.get("scrub_L_per_h"):
-                hs = info["scrub_L_per_h"] * p["scrub_acid"]
-                reagents["HCl"] = reagents.get("HCl", 0.0) + hs
-                water = info["scrub_L_per_h"] / WATER_L_PER_MOL
-                reagents["H2O"] = reagents.get("H2O", 0.0) + water
-                raf["H+"] += hs
-                raf["Cl-"] = raf.get("Cl-", 0.0) + hs
-                raf["H2O"] = raf.get("H2O", 0.0) + water
-            # strip liquor
-            V = P / p["strip_re_mol_per_L"]
-            free = p["strip_free_acid"] * V
-            hcl = 3.0 * P + free
-            reagents["HCl"] = reagents.get("HCl", 0.0) + hcl
-            w_strip = V / WATER_L_PER_MOL
-            reagents["H2O"] = reagents.get("H2O", 0.0) + w_strip
-            ext = {f"{el}+3": ext_re[el] for el in comps_all if ext_re[el] > 0}
-            ext["Cl-"] = hcl
-            ext["H+"] = free
-            ext["H2O"] = w_strip
-            # entrainment of the feed's non-RE solutes (with chloride) and water
-            eps = p["entrainment"]
-            if eps > 0:
-                charge = 0.0
-                for sp in mol:
-                    z = _entrained_charge(sp)
-                    if z is None:
-                        continue
-                    take = eps * raf.get(sp, 0.0)
-                    if take > 0:
-                        raf[sp] -= take
-                        ext[sp] = ext.get(sp, 0.0) + take
-                        charge += z * take
-                if charge > 0:
-                    # the entrained liquor carries the feed's anions (Cl-, SO4-2, ...)
-                    # in proportion to their equivalents in the raffinate
-                    anions = {sp: n for sp, n in raf.items() if n > 0 and _anion_charge(sp)}
-                    eq = sum(_anion_charge(sp) * n for sp, n in anions.items())
-                    if charge > eq:
-                        raise InputError(f"units.{self.name}.feed", "the liquor has too few anions for its cations")
-                    for sp, n in anions.items():
-                        take = n * charge / eq
-                        raf[sp] = n - take
-                        ext[sp] = ext.get(sp, 0.0) + take
-                wtake = eps * raf.get("H2O", 0.0)
-                raf["H2O"] -= wtake
-                ext["H2O"] += wtake
-        info["extract_re_mol_per_h"] = P
+        raf, ext, reagents = self._liquors(feed.mol_h, ext_re, raf_re, info.get("scrub_L_per_h", 0.0))
+        info["extract_re_mol_per_h"] = sum(ext_re.values())
         return UnitResult(outlets={"raffinate": Stream("aqueous", raf), "extract": Stream("aqueous", ext)},
                           reagents=reagents, info=info)
+
+    def _cut(self, comps, light, heavy, re_flow, Q_feed, state):
+        """Rare earths to each outlet [mol/h] from the cut's cascade, and the cut's info."""
+        res, spec, S, W, solves = yield from self._solve_steps(comps, light, heavy, re_flow, Q_feed, state)
+        state["result"] = res
+        ext_re = dict(zip(comps, res.outlets["extract"].mol_per_h.tolist()))
+        raf_re = dict(zip(comps, res.outlets["raffinate"].mol_per_h.tolist()))
+        from magcycle.sx.optimise import achieved
+
+        targets = self._targets(comps, light, heavy)
+        info = {"bypassed": False, "components": comps, "extraction_stages": spec.extraction_stages,
+                "scrub_stages": spec.scrub_stages, "S_per_F": S, "W_per_F": W,
+                "design_solves": state["design"].get("solves", 0), "iterations": res.iterations,
+                "cascade_closure": res.closure, "organic_L_per_h": spec.organic, "scrub_L_per_h": spec.scrub,
+                "feed_L_per_h": Q_feed, "profile": _profile(res),
+                "targets": {t.label: {"minimum": t.minimum, "achieved": float(v)}
+                            for t, v in zip(targets, achieved(res, targets))}}
+        return ext_re, raf_re, info
+
+    def holds(self, result: UnitResult, state: dict) -> bool:
+        """Whether the cut, designed on an earlier pass, meets both its targets on the feed of
+        ``result``; a cut with fixed stages, or bypassed, always holds."""
+        if self.p["extraction_stages"] is not None or result.info.get("bypassed", True):
+            return True
+        return all(t["achieved"] >= t["minimum"] for t in result.info["targets"].values())
+
+    def release(self, state: dict) -> None:
+        """Drop the design, so that the next run designs the cut again on the feed it meets; its
+        search starts above the stage count that no longer holds."""
+        design = state.pop("design", None)
+        if design is not None:
+            state["design_floor"] = design["n"] + design["m"]
+
+    def _liquors(self, mol, ext_re, raf_re, scrub_L_h):
+        """(raffinate, strip liquor, reagents) [mol/h] around the rare earths' split: the
+        cations extraction releases, the scrub acid, the strip liquor and the entrainment
+        (module notes)."""
+        raf = dict(mol)
+        for el, n in raf_re.items():
+            raf[f"{el}+3"] = n
+        P = sum(ext_re.values())
+        if not P > 0:
+            return raf, {}, {}
+        reagents: dict[str, float] = {}
+        self._released_cations(raf, reagents, P)
+        if scrub_L_h:
+            hs = scrub_L_h * self.p["scrub_acid"]
+            water = scrub_L_h / WATER_L_PER_MOL
+            _add(reagents, HCl=hs, H2O=water)
+            _add(raf, **{"H+": hs, "Cl-": hs, "H2O": water})
+        ext = self._strip_liquor(reagents, ext_re, P)
+        if self.p["entrainment"] > 0:
+            self._entrain(mol, raf, ext)
+        return raf, ext, reagents
+
+    def _released_cations(self, raf, reagents, P):
+        """Extraction releases 3 P cations to the raffinate: Na+ for the saponified share
+        (NaOH + HA -> NaA + H2O, the NaOH as 50 % solution), H+ for the rest."""
+        sap = self.p["saponification"]
+        if sap > 0:
+            naoh = 3.0 * P * sap
+            reagents["NaOH"] = naoh
+            reagents["H2O"] = naoh * water_per_mol_solute("NaOH", 50.0)
+            raf["Na+"] = raf.get("Na+", 0.0) + naoh
+            raf["H2O"] = raf.get("H2O", 0.0) + reagents["H2O"] + naoh
+        raf["H+"] = raf.get("H+", 0.0) + 3.0 * P * (1.0 - sap)
+
+    def _strip_liquor(self, reagents, ext_re, P):
+        """The strip liquor: P RE with 3 P Cl- and strip_free_acid mol/L of HCl at
+        strip_re_mol_per_L; its acid and water are reagents."""
+        V = P / self.p["strip_re_mol_per_L"]
+        free = self.p["strip_free_acid"] * V
+        hcl = 3.0 * P + free
+        w_strip = V / WATER_L_PER_MOL
+        _add(reagents, HCl=hcl, H2O=w_strip)
+        ext = {f"{el}+3": n for el, n in ext_re.items() if n > 0}
+        ext.update({"Cl-": hcl, "H+": free, "H2O": w_strip})
+        return ext
+
+    def _entrain(self, mol, raf, ext):
+        """A fraction ``entrainment`` of the feed's non-RE solutes and water joins the strip
+        liquor, with the raffinate's anions in proportion to their equivalents."""
+        eps = self.p["entrainment"]
+        charge = 0.0
+        for sp in mol:
+            z = _entrained_charge(sp)
+            take = eps * raf.get(sp, 0.0) if z is not None else 0.0
+            if take > 0:
+                raf[sp] -= take
+                ext[sp] = ext.get(sp, 0.0) + take
+                charge += z * take
+        if charge > 0:
+            anions = {sp: n for sp, n in raf.items() if n > 0 and _anion_charge(sp)}
+            eq = sum(_anion_charge(sp) * n for sp, n in anions.items())
+            if charge > eq:
+                raise InputError(f"units.{self.name}.feed", "the liquor has too few anions for its cations")
+            for sp, n in anions.items():
+                take = n * charge / eq
+                raf[sp] = n - take
+                ext[sp] = ext.get(sp, 0.0) + take
+        wtake = eps * raf.get("H2O", 0.0)
+        raf["H2O"] -= wtake
+        ext["H2O"] += wtake
 
     def design(self, result):
         i = result.info
@@ -503,10 +539,25 @@ class SXCascade(UnitOperation):
 
     def cost(self, design):
         if not design["stages"]:
-            return {"purchase_usd": 0.0, "basis": "bypassed", "year": 2024}
+            return no_equipment("bypassed")
         return power_law_cost(design["stage_volume_m3"], 1.0, 40_000.0, 0.6,
                               "[C] mixer-settler stage of 1 m3 (PP/FRP) USD 40k, six-tenths rule, per stage",
-                              count=design["stages"])
+                              count=design["stages"], size_unit="m3 per stage")
+
+
+def _cascade_and_trace(mol):
+    """The rare earths of a liquor [mol/h]: those the cascade takes, and the traces below
+    TRACE_FLOOR of the total that follow their side of the cut whole (their flows would
+    reach the subnormal range of doubles; moving them whole conserves them exactly)."""
+    all_re = {el: mol[ion] for el, ion in _RE_IONS if ion in mol}
+    total = sum(all_re.values())
+    re_flow = {el: v for el, v in all_re.items() if v > TRACE_FLOOR * total}
+    return re_flow, {el: v for el, v in all_re.items() if el not in re_flow}
+
+
+def _add(flows: dict, **amounts: float) -> None:
+    for k, v in amounts.items():
+        flows[k] = flows.get(k, 0.0) + v
 
 
 def _same_cascade(a, b) -> bool:
