@@ -11,7 +11,8 @@ from scipy import stats
 
 from magcycle.analysis import Model
 from magcycle.analysis.functions import FunctionProblem, ishigami_indices
-from magcycle.analysis.parameters import Distribution, parse_parameter
+from magcycle.analysis.parameters import Distribution
+from magcycle.analysis.schema import parse_parameter
 from magcycle.analysis.sampling import unit_samples
 from magcycle.analysis.stats import clopper_pearson, probability
 from magcycle.errors import InputError

@@ -9,30 +9,18 @@ processes, Dask).
 (64, 1)
 """
 
-from __future__ import annotations
+from magcycle.analysis.cascade import CascadeProblem
+from magcycle.analysis.executors import make_executor
+from magcycle.analysis.functions import FunctionProblem, ishigami
+from magcycle.analysis.model import Metric, Model, MonteCarloResult, SobolResult
+from magcycle.analysis.parameters import Distribution, Parameter
+from magcycle.analysis.plant import PlantProblem
+from magcycle.analysis.robust import robust_cascade_design, robust_plant_design
+from magcycle.analysis.sampling import saltelli_samples, unit_samples
+from magcycle.analysis.schema import parse_parameter
+from magcycle.analysis.stats import clopper_pearson, probability, sobol_indices
 
-_EXPORTS = {
-    "Parameter": "magcycle.analysis.parameters", "Distribution": "magcycle.analysis.parameters",
-    "parse_parameter": "magcycle.analysis.parameters",
-    "Metric": "magcycle.analysis.model", "Model": "magcycle.analysis.model",
-    "MonteCarloResult": "magcycle.analysis.model", "SobolResult": "magcycle.analysis.model",
-    "unit_samples": "magcycle.analysis.sampling", "saltelli_samples": "magcycle.analysis.sampling",
-    "clopper_pearson": "magcycle.analysis.stats", "probability": "magcycle.analysis.stats",
-    "sobol_indices": "magcycle.analysis.stats",
-    "FunctionProblem": "magcycle.analysis.functions", "ishigami": "magcycle.analysis.functions",
-    "CascadeProblem": "magcycle.analysis.cascade",
-    "PlantProblem": "magcycle.analysis.plant",
-    "robust_cascade_design": "magcycle.analysis.robust",
-    "make_executor": "magcycle.analysis.executors",
-}
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'magcycle.analysis' has no attribute {name!r}")
-
-
-__all__ = sorted(_EXPORTS)
+__all__ = ["Parameter", "Distribution", "parse_parameter", "Metric", "Model", "MonteCarloResult", "SobolResult",
+           "unit_samples", "saltelli_samples", "clopper_pearson", "probability", "sobol_indices",
+           "FunctionProblem", "ishigami", "make_executor", "CascadeProblem", "PlantProblem",
+           "robust_cascade_design", "robust_plant_design"]

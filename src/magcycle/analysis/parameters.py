@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Mapping
 
 import numpy as np
 
 from magcycle.errors import InputError
+
+__all__ = ["KINDS", "Distribution", "check_distribution", "Parameter"]
 
 KINDS = ("uniform", "loguniform", "triangular", "normal", "lognormal")
 _ARITY = {"uniform": 2, "loguniform": 2, "triangular": 3, "normal": 2, "lognormal": 2}
@@ -82,24 +83,35 @@ class Distribution:
         return f"{self.kind}({', '.join(f'{x:g}' for x in self.args)})"
 
 
+#: the rule of each distribution's arguments: (test, what the arguments must satisfy)
+_RULES = {
+    "uniform": (lambda a: a[0] < a[1], "uniform needs low < high"),
+    "loguniform": (lambda a: 0 < a[0] < a[1], "loguniform needs 0 < low < high"),
+    "triangular": (lambda a: a[0] <= a[1] <= a[2] and a[0] < a[2], "triangular needs low <= mode <= high and low < high"),
+    "normal": (lambda a: a[1] > 0, "normal needs sd > 0"),
+    "lognormal": (lambda a: a[0] > 0 and a[1] > 1, "lognormal needs median > 0 and geometric sd > 1"),
+}
+
+
 def check_distribution(kind, args, field: str) -> None:
+    """Raise InputError unless ``kind`` is one of KINDS and ``args`` are its arguments
+    (the module docstring), finite numbers within its rule.
+
+    >>> check_distribution("uniform", (2.0, 1.0), "x")
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: x: uniform needs low < high, got 2, 1
+    """
     if kind not in KINDS:
         raise InputError(field, f"unknown distribution {kind!r}; one of {', '.join(KINDS)}")
     if len(args) != _ARITY[kind]:
         raise InputError(field, f"{kind} takes {_ARITY[kind]} numbers, got {len(args)}")
     for x in args:
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x) or abs(x) > 1e300:
             raise InputError(field, f"{kind} needs finite numbers, got {x!r}")
-    if kind == "uniform" and not args[0] < args[1]:
-        raise InputError(field, f"uniform needs low < high, got {args[0]:g}, {args[1]:g}")
-    if kind == "loguniform" and not 0 < args[0] < args[1]:
-        raise InputError(field, f"loguniform needs 0 < low < high, got {args[0]:g}, {args[1]:g}")
-    if kind == "triangular" and not (args[0] <= args[1] <= args[2] and args[0] < args[2]):
-        raise InputError(field, "triangular needs low <= mode <= high and low < high")
-    if kind == "normal" and not args[1] > 0:
-        raise InputError(field, f"normal needs sd > 0, got {args[1]:g}")
-    if kind == "lognormal" and not (args[0] > 0 and args[1] > 1):
-        raise InputError(field, "lognormal needs median > 0 and geometric sd > 1")
+    test, rule = _RULES[kind]
+    if not test(args):
+        raise InputError(field, f"{rule}, got {', '.join(f'{x:g}' for x in args)}")
 
 
 @dataclass(frozen=True)
@@ -130,32 +142,3 @@ class Parameter:
         return {"name": self.name, "distribution": self.distribution.kind,
                 "args": list(self.distribution.args), "nominal": self.nominal, "units": self.units,
                 "source": self.source}
-
-
-def parse_parameter(name: str, value, field: str) -> Parameter:
-    """A parameter from a study file entry: ``{ uniform = [lo, hi] }``, ``{ normal = [m, sd] }``...
-
-    >>> parse_parameter("flows.organic", {"normal": [2.0, 0.1]}, "parameters").distribution.describe()
-    'normal(2, 0.1)'
-    """
-    where = f"{field}.{name}"
-    if not isinstance(value, Mapping):
-        raise InputError(where, f"expected a table such as {{ uniform = [low, high] }}, got {value!r}")
-    kinds = [k for k in value if k in KINDS]
-    extra = sorted(set(value) - set(KINDS) - {"nominal", "units", "source"})
-    if extra:
-        raise InputError(f"{where}.{extra[0]}", f"unknown key; a distribution ({', '.join(KINDS)}), "
-                                                "nominal, units or source")
-    if len(kinds) != 1:
-        raise InputError(where, f"give exactly one distribution ({', '.join(KINDS)})")
-    kind = kinds[0]
-    args = value[kind]
-    if not isinstance(args, (list, tuple)):
-        raise InputError(f"{where}.{kind}", f"expected a list of numbers, got {args!r}")
-    check_distribution(kind, tuple(args), f"{where}.{kind}")
-    nominal = value.get("nominal")
-    if nominal is not None and (isinstance(nominal, bool) or not isinstance(nominal, (int, float))
-                                or not math.isfinite(nominal)):
-        raise InputError(f"{where}.nominal", f"expected a finite number, got {nominal!r}")
-    return Parameter(name, Distribution(kind, tuple(float(x) for x in args)), nominal,
-                     str(value.get("units", "")), str(value.get("source", "")))

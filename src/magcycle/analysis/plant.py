@@ -75,7 +75,7 @@ _NOMINAL: dict[str, tuple] = {}
 DEFAULT_ASSAY_ELEMENTS = ("Nd", "Pr", "Dy", "Tb")
 
 
-def _plant_document(plant) -> dict:
+def plant_document(plant) -> dict:
     from magcycle.flowsheet.spec import FlowsheetSpec, load_flowsheet, reference_plant_path
 
     if plant is None:
@@ -102,7 +102,7 @@ def default_plant_parameters(plant=None, blend_span: float = 0.5) -> list[Parame
     over the catalogue range (nominal: the catalogue's nominal assay)."""
     from magcycle.feed.catalogue import CATALOGUE
 
-    doc = _plant_document(plant)
+    doc = plant_document(plant)
     out = []
     weights = _blend_weights(doc)
     if len(weights) > 1:
@@ -123,7 +123,7 @@ def default_plant_parameters(plant=None, blend_span: float = 0.5) -> list[Parame
 def default_plant_metrics(plant=None) -> list[Metric]:
     from magcycle.flowsheet.products import product_specs
 
-    doc = _plant_document(plant)
+    doc = plant_document(plant)
     specs = product_specs()
     out = []
     for name, p in (doc.get("products") or {}).items():
@@ -204,7 +204,7 @@ class PlantProblem:
 
     @classmethod
     def default(cls, plant=None, **kw) -> "PlantProblem":
-        return cls(_plant_document(plant), default_plant_parameters(plant), default_plant_metrics(plant), **kw)
+        return cls(plant_document(plant), default_plant_parameters(plant), default_plant_metrics(plant), **kw)
 
     # -------------------------------------------------------------- building
     def _build(self, x: np.ndarray):
@@ -336,10 +336,7 @@ class PlantProblem:
             elif parts[0] == "tea":
                 v = tea[parts[1]] if len(parts) == 2 else tea[parts[1]].get(".".join(parts[2:]))
             elif m.path == "purchase_cost_usd":
-                v = 0.0
-                for name, res in r.units.items():
-                    u = r.spec.units[name]
-                    v += float(u.cost(u.design(res)).get("purchase_usd", 0.0))
+                v = sum(float(res.cost["purchase_usd"]) for res in r.units.values())
             elif parts[0] == "reagents":
                 sp = ".".join(parts[1:-1])  # a species may hold a dot (H2C2O4.2H2O)
                 v = reagents.get(sp, 0.0) * formula_mass(sp) / 1000.0 / r.feed.kg_per_h * 1000.0

@@ -257,10 +257,7 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
                                          workers=workers, confidence=confidence)
             r = prob.nominal_result()
             stages = sx_stages(r)
-            capex = 0.0
-            for name in stages:
-                u = r.spec.units[name]
-                capex += float(u.cost(u.design(r.units[name])).get("purchase_usd", 0.0))
+            capex = sum(float(r.units[name].cost["purchase_usd"]) for name in stages)
             tried[key] = {"stage_factor": None if isinstance(f, dict) else f,
                           "cut_factors": dict(f) if isinstance(f, dict) else {k: f for k in stages},
                           "sx_stages": {k: list(v) for k, v in stages.items()},

@@ -5,20 +5,8 @@
 0.130662
 """
 
-from __future__ import annotations
+from magcycle.econ.dcf import cash_flow, depreciation, irr, npv, payback_years
+from magcycle.econ.tea import TEAResult, assumptions, default_assumptions, techno_economics
 
-_EXPORTS = {"techno_economics": "magcycle.econ.tea", "assumptions": "magcycle.econ.tea",
-            "default_assumptions": "magcycle.econ.tea", "TEAResult": "magcycle.econ.tea",
-            "npv": "magcycle.econ.dcf", "irr": "magcycle.econ.dcf", "cash_flow": "magcycle.econ.dcf",
-            "depreciation": "magcycle.econ.dcf", "payback_years": "magcycle.econ.dcf"}
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        import importlib
-
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'magcycle.econ' has no attribute {name!r}")
-
-
-__all__ = sorted(_EXPORTS)
+__all__ = ["techno_economics", "assumptions", "default_assumptions", "TEAResult", "npv", "irr", "cash_flow",
+           "depreciation", "payback_years"]

@@ -79,16 +79,9 @@ def breakeven(res) -> dict:
 
 
 def _scenario_revenue(res, result, scenario):
-    from magcycle.econ.tea import _price
+    from magcycle.econ.prices import revenue_lines
 
-    total = 0.0
-    for p in result.products:
-        if not p["produced"]:
-            continue
-        price = _price(res.assumptions["revenue"][scenario], p, f"revenue.{scenario}")
-        factor = 1.0 if p["meets_spec"] is not False else 1.0 - res.assumptions["revenue"]["off_spec_discount"]
-        total += p["t_per_y"] * 1000.0 * price * factor
-    return total
+    return sum(x["usd_per_y"] for x in revenue_lines(result.products, res.assumptions, scenario))
 
 
 def tornado(result, overrides, scenario, res) -> list[dict]:

@@ -37,7 +37,6 @@ Cash flow, NPV, IRR and payback: :mod:`magcycle.econ.dcf`.
 from __future__ import annotations
 
 import copy
-import math
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -45,7 +44,10 @@ from importlib import resources
 from typing import Any, Mapping
 
 from magcycle.econ.dcf import cash_flow
+from magcycle.econ.prices import revenue_lines
 from magcycle.errors import InputError
+
+__all__ = ["SCENARIOS", "FACTORS", "default_assumptions", "assumptions", "TEAResult", "techno_economics"]
 
 SCENARIOS = ("low", "base", "high")
 FACTORS = ("installation", "instrumentation", "piping", "electrical", "buildings", "yard", "service_facilities",
@@ -62,80 +64,26 @@ def default_assumptions() -> dict:
     return tomllib.loads(_defaults_text())
 
 
-def _merge(base: dict, over: Mapping, path: str) -> dict:
+def _merge(base: dict, over: Mapping) -> dict:
+    """``over`` merged into a copy of ``base``: tables key by key, anything else replaced."""
     out = copy.deepcopy(base)
     for k, v in over.items():
-        where = f"{path}.{k}" if path else str(k)
-        if isinstance(out.get(k), dict) and not isinstance(v, Mapping):
-            raise InputError(where, f"expected a table, got {v!r}")
-        if k in out and not isinstance(out[k], dict) and isinstance(v, Mapping):
-            raise InputError(where, "expected a value, not a table")
         if isinstance(v, Mapping) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v, where)
-        elif k in out or path.startswith(("revenue", "opex.reagent", "carbon.")):
-            out[k] = copy.deepcopy(v)
+            out[k] = _merge(out[k], v)
         else:
-            raise InputError(where, "unknown assumption (see magcycle/data/econ_defaults.toml)")
+            out[k] = copy.deepcopy(v)
     return out
 
 
-def _num(v, field, lo=None, lo_open=False, hi=None, hi_open=False) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise InputError(field, f"expected a finite number, got {v!r}")
-    if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise InputError(field, f"must be {'>' if lo_open else '>='} {lo:g}, got {v!r}")
-    if hi is not None and (v > hi or (hi_open and v == hi)):
-        raise InputError(field, f"must be {'<' if hi_open else '<='} {hi:g}, got {v!r}")
-    return float(v)
-
-
 def assumptions(overrides: Mapping | None = None) -> dict:
-    """Defaults merged with ``overrides`` and validated (one clear error per bad field)."""
-    a = _merge(default_assumptions(), overrides or {}, "")
-    f = a["finance"]
-    if not (isinstance(f["discount_rate"], (int, float)) and not isinstance(f["discount_rate"], bool)
-            and f["discount_rate"] > -1.0 and math.isfinite(f["discount_rate"])):
-        raise InputError("finance.discount_rate", f"must be a number > -100 % (-1), got {f['discount_rate']!r}")
-    _num(f["tax_rate"], "finance.tax_rate", 0.0, hi=1.0, hi_open=True)
-    _num(f["working_capital_months"], "finance.working_capital_months", 0.0)
-    for k in FACTORS + ("delivery",):
-        _num(a["capex"][k], f"capex.{k}", 0.0)
-    for k in ("cost_index_basis", "cost_index_year"):
-        _num(a["capex"][k], f"capex.{k}", 0.0, lo_open=True)
-    _num(a["capex"]["organic_usd_per_m3"], "capex.organic_usd_per_m3", 0.0)
-    o = a["opex"]
-    for k in ("operators", "salary_usd_per_y", "maintenance_fraction", "insurance_fraction", "overhead_fraction",
-              "feed_usd_per_kg", "waste_usd_per_t", "bleed_usd_per_m3", "organic_loss_fraction_per_y",
-              "electricity_usd_per_kWh", "sx_kW_per_m3_stage", "calcination_kWh_per_kg_oxide", "auxiliary_kW"):
-        _num(o[k], f"opex.{k}", 0.0)
-    if o["feed_price_basis"] not in ("kg_feed", "kg_re"):
-        raise InputError("opex.feed_price_basis", f"expected kg_feed or kg_re, got {o['feed_price_basis']!r}")
-    for sp, v in o["reagent_usd_per_kg"].items():
-        _num(v, f"opex.reagent_usd_per_kg.{sp}", 0.0)
-    for sc in SCENARIOS:
-        for name, v in a["revenue"][sc].items():
-            _num(v, f"revenue.{sc}.{name}", 0.0)
-    _num(a["revenue"]["off_spec_discount"], "revenue.off_spec_discount", 0.0, hi=1.0)
-    c = a["carbon"]
-    if c["allocation"] not in ("economic", "mass"):
-        raise InputError("carbon.allocation", f"expected economic or mass, got {c['allocation']!r}")
-    if c["country"] not in c["grid_kgCO2e_per_kWh"]:
-        raise InputError("carbon.country", f"no grid factor for {c['country']!r}; known: "
-                                           f"{', '.join(c['grid_kgCO2e_per_kWh'])}")
-    for k in ("feed_transport_km", "transport_kgCO2e_per_t_km"):
-        _num(c[k], f"carbon.{k}", 0.0)
-    for table in ("grid_kgCO2e_per_kWh", "reagent_kgCO2e_per_kg"):
-        for k, v in c[table].items():
-            _num(v, f"carbon.{table}.{k}", 0.0)
-    return a
+    """The defaults merged with ``overrides`` table by table, validated as a whole by
+    :class:`magcycle.econ.schema.AssumptionsDocument` (one clear error per bad field)."""
+    from magcycle.econ.schema import AssumptionsDocument
+    from magcycle.schema import validate
 
-
-def _price(table: Mapping, product: dict, field: str) -> float:
-    for key in (product["name"], product["oxide"]):
-        if key in table:
-            return float(table[key])
-    raise InputError(f"{field}.{product['name']}", f"no price for product {product['name']!r} "
-                                                  f"({product['oxide']}); give one in [revenue.{field.split('.')[-1]}]")
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise InputError("assumptions", "expected a table of assumptions")
+    return validate(AssumptionsDocument, _merge(default_assumptions(), overrides or {})).model_dump()
 
 
 @dataclass
@@ -204,19 +152,19 @@ class TEAResult:
 
 
 def _capex(result, a) -> tuple[list, float, float]:
+    """Capital lines: each unit's carried purchase cost escalated by the cost-index ratio, delivery,
+    the factored direct and indirect costs, and the first fill of SX organic."""
     cx = a["capex"]
     esc = cx["cost_index_year"] / cx["cost_index_basis"]
     lines, purchased, organic_m3 = [], 0.0, 0.0
     for name, r in result.units.items():
         u = result.spec.units[name]
-        design = u.design(r)
-        cost = u.cost(design)
-        usd = float(cost.get("purchase_usd", 0.0)) * esc
+        usd = float(r.cost["purchase_usd"]) * esc
         if usd > 0:
-            lines.append({"item": f"{name} ({u.type_name}) purchase", "basis": cost.get("basis", ""), "usd": usd,
+            lines.append({"item": f"{name} ({u.type_name}) purchase", "basis": r.cost.get("basis", ""), "usd": usd,
                           "group": "equipment"})
             purchased += usd
-        organic_m3 += float(design.get("organic_inventory_m3", 0.0) or 0.0)
+        organic_m3 += float(r.design.get("organic_inventory_m3", 0.0) or 0.0)
     delivered = purchased * (1.0 + cx["delivery"])
     lines.append({"item": "delivery", "basis": f"{cx['delivery']:g} x purchased", "usd": purchased * cx["delivery"],
                   "group": "equipment"})
@@ -232,14 +180,11 @@ def _capex(result, a) -> tuple[list, float, float]:
 def _power_kW(result, a) -> dict:
     o = a["opex"]
     units = sum(float(r.utilities.get("electricity_kW", 0.0)) for r in result.units.values())
-    sx = calc = 0.0
+    sx = 0.0
     for name, r in result.units.items():
-        u = result.spec.units[name]
-        if u.type_name == "sx_cascade" and not r.info.get("bypassed", True):
-            d = u.design(r)
-            sx += o["sx_kW_per_m3_stage"] * d.get("stage_volume_m3", 0.0) * d.get("stages", 0)
-    for p in result.products:
-        calc += o["calcination_kWh_per_kg_oxide"] * p["kg_per_h"]
+        if result.spec.units[name].type_name == "sx_cascade" and not r.info.get("bypassed", True):
+            sx += o["sx_kW_per_m3_stage"] * r.design.get("stage_volume_m3", 0.0) * r.design.get("stages", 0)
+    calc = sum(o["calcination_kWh_per_kg_oxide"] * p["kg_per_h"] for p in result.products)
     return {"units (reported)": units, "SX mixers and pumps": sx, "calcination heat": calc,
             "plant allowance": o["auxiliary_kW"]}
 
@@ -266,88 +211,79 @@ def _sink_flows(result):
     return solids_t_y, liquid_m3_y, offgas_co2_kg_h
 
 
-def techno_economics(result, overrides: Mapping | None = None, scenario: str = "base",
-                     extras: bool = True) -> TEAResult:
-    """Capex, opex, revenue, cash flow and carbon of a solved plant (module docstring)."""
+def _reagent_kg_h(result) -> dict[str, float]:
     from magcycle.chem.formula import formula_mass
 
-    if scenario not in SCENARIOS:
-        raise InputError("scenario", f"expected one of {', '.join(SCENARIOS)}, got {scenario!r}")
-    a = assumptions(overrides)
-    hours = result.spec.hours_per_year
-    f, o, c = a["finance"], a["opex"], a["carbon"]
-    capex_lines, fixed_capital, organic_m3 = _capex(result, a)
-    # ---- operating cost
-    reagents = {k: v * formula_mass(k) / 1000.0 for k, v in result.reagents_mol_h.items() if v > 0}
-    opex = []
+    return {k: v * formula_mass(k) / 1000.0 for k, v in result.reagents_mol_h.items() if v > 0}
+
+
+def _variable_opex(result, a, reagents, power, organic_m3) -> list[dict]:
+    """Reagents, electricity, feed purchase, waste disposal and SX organic make-up [USD/y]."""
+    o, hours = a["opex"], result.spec.hours_per_year
+    lines = []
     for sp, kg_h in sorted(reagents.items()):
         if sp not in o["reagent_usd_per_kg"]:
             raise InputError(f"opex.reagent_usd_per_kg.{sp}", f"no price for reagent {sp!r} used by the plant")
-        opex.append({"item": f"reagent {sp}", "kind": "variable", "basis": f"{kg_h * hours / 1000:.1f} t/y x "
-                     f"{o['reagent_usd_per_kg'][sp]:g} USD/kg", "usd_per_y": kg_h * hours * o["reagent_usd_per_kg"][sp]})
-    power = _power_kW(result, a)
-    kwh_y = sum(power.values()) * hours
-    opex.append({"item": "electricity", "kind": "variable", "basis": f"{sum(power.values()):.0f} kW x {hours:g} h x "
-                 f"{o['electricity_usd_per_kWh']:g} USD/kWh", "usd_per_y": kwh_y * o["electricity_usd_per_kWh"]})
+        lines.append({"item": f"reagent {sp}", "kind": "variable", "basis": f"{kg_h * hours / 1000:.1f} t/y x "
+                      f"{o['reagent_usd_per_kg'][sp]:g} USD/kg", "usd_per_y": kg_h * hours * o["reagent_usd_per_kg"][sp]})
+    kw = sum(power.values())
+    lines.append({"item": "electricity", "kind": "variable", "basis": f"{kw:.0f} kW x {hours:g} h x "
+                  f"{o['electricity_usd_per_kWh']:g} USD/kWh", "usd_per_y": kw * hours * o["electricity_usd_per_kWh"]})
     feed_kg_y = result.feed.kg_per_h * hours
     basis_kg = feed_kg_y if o["feed_price_basis"] == "kg_feed" else _re_kg_h(result.feed) * hours
-    opex.append({"item": "feed purchase", "kind": "variable", "basis": f"{basis_kg / 1000:.1f} t/y "
-                 f"({o['feed_price_basis']}) x {o['feed_usd_per_kg']:g} USD/kg", "usd_per_y": basis_kg * o["feed_usd_per_kg"]})
-    solids_t_y, liquid_m3_y, co2_kg_h = _sink_flows(result)
-    opex.append({"item": "waste disposal", "kind": "variable", "basis": f"{solids_t_y:.0f} t/y solids, "
-                 f"{liquid_m3_y:.0f} m3/y liquid", "usd_per_y": solids_t_y * o["waste_usd_per_t"]
-                 + liquid_m3_y * o["bleed_usd_per_m3"]})
-    opex.append({"item": "SX organic make-up", "kind": "variable", "basis": f"{o['organic_loss_fraction_per_y']:g} x "
-                 f"{organic_m3:.1f} m3 per year", "usd_per_y": o["organic_loss_fraction_per_y"] * organic_m3
-                 * a["capex"]["organic_usd_per_m3"]})
+    lines.append({"item": "feed purchase", "kind": "variable", "basis": f"{basis_kg / 1000:.1f} t/y "
+                  f"({o['feed_price_basis']}) x {o['feed_usd_per_kg']:g} USD/kg", "usd_per_y": basis_kg * o["feed_usd_per_kg"]})
+    solids_t_y, liquid_m3_y, _ = _sink_flows(result)
+    lines.append({"item": "waste disposal", "kind": "variable", "basis": f"{solids_t_y:.0f} t/y solids, "
+                  f"{liquid_m3_y:.0f} m3/y liquid", "usd_per_y": solids_t_y * o["waste_usd_per_t"]
+                  + liquid_m3_y * o["bleed_usd_per_m3"]})
+    lines.append({"item": "SX organic make-up", "kind": "variable", "basis": f"{o['organic_loss_fraction_per_y']:g} x "
+                  f"{organic_m3:.1f} m3 per year", "usd_per_y": o["organic_loss_fraction_per_y"] * organic_m3
+                  * a["capex"]["organic_usd_per_m3"]})
+    return lines
+
+
+def _fixed_opex(a, fixed_capital: float) -> list[dict]:
+    """Labour, overhead, maintenance and insurance [USD/y]."""
+    o = a["opex"]
     labour = o["operators"] * o["salary_usd_per_y"]
-    opex += [{"item": "labour", "kind": "fixed", "basis": f"{o['operators']:g} x {o['salary_usd_per_y']:g} USD",
-              "usd_per_y": labour},
-             {"item": "overhead", "kind": "fixed", "basis": f"{o['overhead_fraction']:g} x labour",
-              "usd_per_y": o["overhead_fraction"] * labour},
-             {"item": "maintenance", "kind": "fixed", "basis": f"{o['maintenance_fraction']:g} x fixed capital",
-              "usd_per_y": o["maintenance_fraction"] * fixed_capital},
-             {"item": "insurance", "kind": "fixed", "basis": f"{o['insurance_fraction']:g} x fixed capital",
-              "usd_per_y": o["insurance_fraction"] * fixed_capital}]
-    variable = sum(x["usd_per_y"] for x in opex if x["kind"] == "variable")
-    fixed = sum(x["usd_per_y"] for x in opex if x["kind"] == "fixed")
-    working = f["working_capital_months"] / 12.0 * (variable + fixed)
-    capex_lines.append({"item": "working capital", "basis": f"{f['working_capital_months']:g} months of opex",
-                        "usd": working, "group": "working capital"})
-    # ---- revenue
-    prices = a["revenue"][scenario]
-    revenue = []
-    for p in result.products:
-        if not p["produced"]:
-            continue
-        price = _price(prices, p, f"revenue.{scenario}")
-        factor = 1.0 if p["meets_spec"] is not False else 1.0 - a["revenue"]["off_spec_discount"]
-        revenue.append({"product": p["name"], "oxide": p["oxide"], "t_per_y": p["t_per_y"], "usd_per_kg": price,
-                        "meets_spec": p["meets_spec"], "usd_per_y": p["t_per_y"] * 1000.0 * price * factor})
-    rev_total = sum(x["usd_per_y"] for x in revenue)
-    cash = cash_flow(fixed_capital=fixed_capital, working_capital=working, revenue=rev_total,
-                     variable_opex=variable, fixed_opex=fixed, discount_rate=f["discount_rate"],
-                     tax_rate=f["tax_rate"], life_years=f["life_years"], construction=f["construction"],
-                     ramp_up=f["ramp_up"], depreciation_method=f["depreciation_method"],
-                     depreciation_years=f["depreciation_years"])
-    # ---- carbon
-    carbon = []
+    return [{"item": "labour", "kind": "fixed", "basis": f"{o['operators']:g} x {o['salary_usd_per_y']:g} USD",
+             "usd_per_y": labour},
+            {"item": "overhead", "kind": "fixed", "basis": f"{o['overhead_fraction']:g} x labour",
+             "usd_per_y": o["overhead_fraction"] * labour},
+            {"item": "maintenance", "kind": "fixed", "basis": f"{o['maintenance_fraction']:g} x fixed capital",
+             "usd_per_y": o["maintenance_fraction"] * fixed_capital},
+            {"item": "insurance", "kind": "fixed", "basis": f"{o['insurance_fraction']:g} x fixed capital",
+             "usd_per_y": o["insurance_fraction"] * fixed_capital}]
+
+
+def _carbon_lines(result, a, reagents, kwh_y: float) -> list[dict]:
+    """Reagents, electricity, feed transport and direct CO2 [kg CO2e/y]."""
+    c, hours = a["carbon"], result.spec.hours_per_year
+    lines = []
     for sp, kg_h in sorted(reagents.items()):
         if sp not in c["reagent_kgCO2e_per_kg"]:
             raise InputError(f"carbon.reagent_kgCO2e_per_kg.{sp}", f"no emission factor for reagent {sp!r}")
-        carbon.append({"item": f"reagent {sp}", "kgCO2e_per_y": kg_h * hours * c["reagent_kgCO2e_per_kg"][sp]})
-    grid = c["grid_kgCO2e_per_kWh"][c["country"]]
-    carbon.append({"item": f"electricity ({c['country']} grid)", "kgCO2e_per_y": kwh_y * grid})
-    carbon.append({"item": "feed transport", "kgCO2e_per_y": feed_kg_y / 1000.0 * c["feed_transport_km"]
-                   * c["transport_kgCO2e_per_t_km"]})
-    carbon.append({"item": "direct CO2 (calcination offgas)", "kgCO2e_per_y": co2_kg_h * hours})
+        lines.append({"item": f"reagent {sp}", "kgCO2e_per_y": kg_h * hours * c["reagent_kgCO2e_per_kg"][sp]})
+    lines.append({"item": f"electricity ({c['country']} grid)",
+                  "kgCO2e_per_y": kwh_y * c["grid_kgCO2e_per_kWh"][c["country"]]})
+    lines.append({"item": "feed transport", "kgCO2e_per_y": result.feed.kg_per_h * hours / 1000.0
+                  * c["feed_transport_km"] * c["transport_kgCO2e_per_t_km"]})
+    lines.append({"item": "direct CO2 (calcination offgas)", "kgCO2e_per_y": _sink_flows(result)[2] * hours})
+    return lines
+
+
+def _allocate(result, a, carbon, revenue) -> tuple[dict, dict]:
+    """kg CO2e per kg of each product and its contributions, allocated by revenue or by mass."""
+    c, hours = a["carbon"], result.spec.hours_per_year
     total = sum(x["kgCO2e_per_y"] for x in carbon)
     made = [p for p in result.products if p["produced"] and p["kg_per_h"] > 0]
-    if c["allocation"] == "economic" and rev_total > 0:
+    if c["allocation"] == "economic" and sum(x["usd_per_y"] for x in revenue) > 0:
         weights = {x["product"]: x["usd_per_y"] for x in revenue}
     else:
         weights = {p["name"]: p["kg_per_h"] for p in made}
     wsum = sum(weights.values())
+    primary = c.get("primary_kgCO2e_per_kg", {})
     per_kg, by_product = {}, {}
     for p in made:
         share = weights.get(p["name"], 0.0) / wsum if wsum > 0 else 0.0
@@ -355,10 +291,37 @@ def techno_economics(result, overrides: Mapping | None = None, scenario: str = "
         per_kg[p["name"]] = total * share / kg_y
         by_product[p["name"]] = {"share": share, "kg_per_y": kg_y,
                                  "by_contribution": {x["item"]: x["kgCO2e_per_y"] * share / kg_y for x in carbon},
-                                 "primary_kgCO2e_per_kg": c.get("primary_kgCO2e_per_kg", {}).get(
-                                     p["name"], c.get("primary_kgCO2e_per_kg", {}).get(p["oxide"]))}
+                                 "primary_kgCO2e_per_kg": primary.get(p["name"], primary.get(p["oxide"]))}
+    return per_kg, by_product
+
+
+def techno_economics(result, overrides: Mapping | None = None, scenario: str = "base",
+                     extras: bool = True) -> TEAResult:
+    """Capex, opex, revenue, cash flow and carbon of a solved plant (module docstring)."""
+    if scenario not in SCENARIOS:
+        raise InputError("scenario", f"expected one of {', '.join(SCENARIOS)}, got {scenario!r}")
+    a = assumptions(overrides)
+    hours = result.spec.hours_per_year
+    f = a["finance"]
+    capex_lines, fixed_capital, organic_m3 = _capex(result, a)
+    reagents = _reagent_kg_h(result)
+    power = _power_kW(result, a)
+    opex = _variable_opex(result, a, reagents, power, organic_m3) + _fixed_opex(a, fixed_capital)
+    variable = sum(x["usd_per_y"] for x in opex if x["kind"] == "variable")
+    fixed = sum(x["usd_per_y"] for x in opex if x["kind"] == "fixed")
+    working = f["working_capital_months"] / 12.0 * (variable + fixed)
+    capex_lines.append({"item": "working capital", "basis": f"{f['working_capital_months']:g} months of opex",
+                        "usd": working, "group": "working capital"})
+    revenue = revenue_lines(result.products, a, scenario)
+    cash = cash_flow(fixed_capital=fixed_capital, working_capital=working,
+                     revenue=sum(x["usd_per_y"] for x in revenue), variable_opex=variable, fixed_opex=fixed,
+                     discount_rate=f["discount_rate"], tax_rate=f["tax_rate"], life_years=f["life_years"],
+                     construction=f["construction"], ramp_up=f["ramp_up"],
+                     depreciation_method=f["depreciation_method"], depreciation_years=f["depreciation_years"])
+    carbon = _carbon_lines(result, a, reagents, sum(power.values()) * hours)
+    per_kg, by_product = _allocate(result, a, carbon, revenue)
     res = TEAResult(result.spec.name, scenario, hours, capex_lines, fixed_capital, working, opex, revenue, carbon,
-                    per_kg, by_product, cash, a, feed_t_per_y=feed_kg_y / 1000.0)
+                    per_kg, by_product, cash, a, feed_t_per_y=result.feed.kg_per_h * hours / 1000.0)
     if extras:
         from magcycle.econ.sensitivity import breakeven, scale_table, tornado
 

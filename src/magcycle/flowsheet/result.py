@@ -77,11 +77,9 @@ class PlantResult:
                     for k, v in sorted(self.reagents_mol_h.items())}
         units = {}
         for name, r in self.units.items():
-            u = self.spec.units[name]
-            design = u.design(r)
             info = {k: v for k, v in r.info.items() if k != "profile"}
-            units[name] = {"type": u.type_name, "closure": r.closure, "design": design, "cost": u.cost(design),
-                           "info": info, "utilities": dict(r.utilities)}
+            units[name] = {"type": self.spec.units[name].type_name, "closure": r.closure, "design": r.design,
+                           "cost": r.cost, "info": info, "utilities": dict(r.utilities)}
         sx = {name: r.info["profile"]() | {"components": r.info["components"]}
               for name, r in self.units.items() if r.info.get("profile")}
         return {

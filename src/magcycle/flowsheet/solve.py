@@ -247,8 +247,8 @@ def solve_flowsheet_steps(spec: FlowsheetSpec, feed: Feed, *, state: dict | None
         else:
             raise InputError(f"streams.{tears[0]}", f"the recycle did not converge in {MAX_RECYCLE_ITER} "
                                                     f"iterations (largest relative change {worst:.2e})")
-        for u in order:  # each unit's balance on the converged pass (the one reported)
-            spec.units[u].check_closure(inlets_of[u], results[u])
+        for u in order:  # each unit's balance, design and cost on the converged pass (the one reported)
+            spec.units[u].complete(inlets_of[u], results[u])
         state["_tears"] = {t: streams[t] for t in tears}
     stats.seconds = time.perf_counter() - t0
     return streams, results, stats, state
