@@ -308,14 +308,16 @@ def test_bad_input_inprocess(tmp_path, capsys, case):
     _check_bad(*run_inprocess(capsys, "sx", "solve", path, "--json"), fields)
 
 
-@pytest.mark.parametrize(
-    "args", [(), ("sx",), ("sx", "solve"), ("frobnicate",), ("run", "--nope")]
-)
-def test_usage_errors_exit_2(capsys, args):
+@pytest.mark.parametrize("args, field", [
+    ((), "COMMAND"), (("sx",), "ACTION"), (("sx", "solve"), "FILE"), (("frobnicate",), "COMMAND"),
+    (("run", "--nope"), "--nope"), (("uq", "--samples", "x"), "--samples"), (("run", "--feed"), "--feed"),
+    (("run", "--feed", "ev", "--feed", "hdd"), "--feed"), (("tea", "--scenario", "mid"), "--scenario"),
+])
+def test_usage_errors_are_one_line_naming_the_argument(capsys, args, field):
     status, out, err = run_inprocess(capsys, *args)
     assert status == 2
     assert out == ""
-    assert "usage: magcycle" in err
+    assert len(err.splitlines()) == 1 and err.startswith(f"magcycle: error: {field}: "), err
     assert "Traceback" not in err
 
 

@@ -211,7 +211,7 @@ def input_error(exc: ValidationError, data: Any, prefix: str = "") -> InputError
     """The first error of ``exc`` as an InputError: the dotted path of the offending key in
     ``data`` (pydantic's union tags and type names left out) and a one-line reason."""
     err = exc.errors(include_url=False)[0]
-    parts = _path(err["loc"], data)
+    parts = _path(err["loc"], data, keep_missing=err["type"] in ("missing", "rule"))
     ctx = err.get("ctx") or {}
     if err["type"] == "unknown_key":
         parts.append(ctx["key"])
@@ -221,10 +221,10 @@ def input_error(exc: ValidationError, data: Any, prefix: str = "") -> InputError
     return InputError(path.replace(".[", "["), _reason(err))
 
 
-def _path(loc: tuple, data: Any) -> list[str]:
+def _path(loc: tuple, data: Any, keep_missing: bool = True) -> list[str]:
     """Walk ``data`` along ``loc``: keys and indexes present in the data are kept, a last key
-    missing from a table is kept (a missing field), anything else (a union member's tag or
-    type name) is dropped."""
+    missing from a table is kept when the error is about a missing field (``keep_missing``),
+    anything else (a union member's tag or type name) is dropped."""
     node, out = data, []
     for i, seg in enumerate(loc):
         if seg == "[key]":  # pydantic's mark of an error in a key: the key is already in the path
@@ -235,7 +235,7 @@ def _path(loc: tuple, data: Any) -> list[str]:
         elif isinstance(node, (list, tuple)) and isinstance(seg, int) and 0 <= seg < len(node):
             out.append(f"[{seg}]")
             node = node[seg]
-        elif i == len(loc) - 1 and isinstance(node, Mapping) and isinstance(seg, str):
+        elif keep_missing and i == len(loc) - 1 and isinstance(node, Mapping) and isinstance(seg, str):
             out.append(seg)
     return out
 
@@ -275,7 +275,8 @@ def _reason(err: dict) -> str:
     if t in ("too_short", "too_long"):
         size = ctx.get("min_length", ctx.get("max_length"))
         what = "at least" if t == "too_short" else "at most"
-        unit = "characters" if isinstance(value, str) else "entries"
+        unit = ("character" if isinstance(value, str) else "entry") if size == 1 else \
+            ("characters" if isinstance(value, str) else "entries")
         return f"must have {what} {size} {unit}" + ("" if isinstance(value, str) and len(value) > 40 else got)
     if t == "union_tag_invalid":
         what = str(ctx.get("discriminator", "type")).strip("'")

@@ -88,8 +88,8 @@ def test_an_assays_rate_is_honoured(tmp_path):
 
 def test_an_assays_rate_beside_a_different_rate_is_an_error_naming_both(tmp_path):
     with pytest.raises(InputError) as e:
-        resolve_feed(_lot(tmp_path), "150 kg/h", rate_field="--rate")
-    assert e.value.field == "--rate" and "150 kg/h" in e.value.reason and "200 kg/h" in e.value.reason
+        resolve_feed(_lot(tmp_path), "150 kg/h")
+    assert e.value.field == "feed.rate" and "150 kg/h" in e.value.reason and "200 kg/h" in e.value.reason
     assert "lot.toml" in e.value.reason
     # the same rate twice is no conflict: 4.8 t/d = 4800 kg / 24 h = 200 kg/h
     assert resolve_feed(_lot(tmp_path), "4.8 t/d").kg_per_h == pytest.approx(200.0, rel=1e-15)

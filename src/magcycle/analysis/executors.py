@@ -21,11 +21,16 @@ Executors
 from __future__ import annotations
 
 import os
+import re
 from typing import Callable, Sequence
 
 import numpy as np
 
+from magcycle.documents import clip, show
 from magcycle.errors import InputError
+
+__all__ = ["evaluate_chunk", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "scheduler_address",
+           "make_executor"]
 
 
 def evaluate_chunk(problem, X: np.ndarray, U: np.ndarray):
@@ -82,21 +87,56 @@ class ProcessExecutor:
         """Nothing to release: each map opens and shuts its own pool."""
 
 
+_ADDRESS = re.compile(r"(?P<scheme>tcp|tls|ws|wss)://(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})/?")
+
+
+def scheduler_address(address: str) -> tuple[str, int]:
+    """(host, port) of a Dask scheduler address ``tcp://host:port`` (also tls, ws, wss; an IPv6 host
+    in brackets); InputError for anything else.
+
+    >>> scheduler_address("tcp://10.0.0.5:8786")
+    ('10.0.0.5', 8786)
+    >>> scheduler_address("tcp://")
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: scheduler: expected an address such as tcp://host:8786, got 'tcp://'
+    """
+    m = _ADDRESS.fullmatch(address)
+    if not m or not 0 < int(m["port"]) < 65536:
+        raise InputError("scheduler", f"expected an address such as tcp://host:8786, got {show(address)}")
+    return m["host"].strip("[]"), int(m["port"])
+
+
+def _reachable(host: str, port: int, address: str, timeout: float) -> None:
+    """Refuse, before Dask tries, a scheduler no TCP connection reaches (Dask's own failure leaves a
+    half-built client whose clean-up prints tracebacks at exit)."""
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=min(timeout, 5.0)).close()
+    except OSError as exc:
+        raise InputError("scheduler", f"cannot reach the Dask scheduler at {clip(address)}: "
+                                      f"{exc.strerror or type(exc).__name__}") from None
+
+
 class DaskExecutor:
     """Chunks as tasks on a Dask distributed cluster reached at ``address``."""
 
     name = "dask"
 
     def __init__(self, address: str, timeout: float = 10.0):
+        host, port = scheduler_address(address)
         try:
             from distributed import Client
         except ImportError:
             raise InputError("scheduler", "a Dask scheduler needs dask[distributed]: "
                                           "pip install 'magcycle[uq]'") from None
+        _reachable(host, port, address, timeout)
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError) as exc:
-            raise InputError("scheduler", f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError("scheduler", f"cannot reach the Dask scheduler at {clip(address)}: "
+                                          f"{clip(exc, 120)}") from None
         self.address = address
         self.workers = len(self.client.scheduler_info().get("workers", {}))
 
@@ -121,12 +161,11 @@ def make_executor(scheduler: str | None = None, workers: int | None = None):
     if scheduler == "serial":
         return SerialExecutor()
     if scheduler.startswith("processes:"):
-        try:
-            n = int(scheduler.split(":", 1)[1])
-        except ValueError:
-            raise InputError("scheduler", f"expected processes:N, got {scheduler!r}") from None
-        return ProcessExecutor(n)
+        n = scheduler.split(":", 1)[1]
+        if not n.isdigit() or not 1 <= int(n) <= 4096:
+            raise InputError("scheduler", f"expected processes:N with N in [1, 4096], got {show(scheduler)}")
+        return ProcessExecutor(int(n))
     if "://" in scheduler:
         return DaskExecutor(scheduler)
     raise InputError("scheduler", f"expected serial, processes[:N] or a Dask address tcp://host:port, "
-                                  f"got {scheduler!r}")
+                                  f"got {show(scheduler)}")

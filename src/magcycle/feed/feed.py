@@ -209,7 +209,7 @@ def _weights(parts, field: str = "feed.blend") -> tuple[list, list[float]]:
 
 
 def blend(parts: Mapping[str, float | int] | Sequence[tuple[str | Feed, float]], rate, name: str | None = None,
-          hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> Feed:
+          hours_per_year: float = DEFAULT_HOURS_PER_YEAR, *, rate_field: str = "feed.rate") -> Feed:
     """Blend feeds by dry mass; ``parts`` maps class keys to masses or fractions
     (or is a list of (class key or Feed, weight) pairs).
 
@@ -218,7 +218,7 @@ def blend(parts: Mapping[str, float | int] | Sequence[tuple[str | Feed, float]],
     ``rate`` is the dry feed rate (number in kg/h or a string such as
     ``"1200 t/y"``).
     """
-    kg_h = feed_rate(rate, "feed.rate", hours_per_year)
+    kg_h = feed_rate(rate, rate_field, hours_per_year)
     feeds, weights = _weights(parts)
     total = sum(weights)
     fr = [w / total for w in weights]
@@ -282,8 +282,9 @@ def _assay_rate(own, given, hours: float, where: str, default_rate, rate_field: 
     if given is not None:
         other = feed_rate(given, rate_field, hours)
         if abs(other - kg_h) > 1e-12 * kg_h:
-            raise InputError(rate_field, f"{show(given)} ({other:.6g} kg/h) conflicts with the rate of the "
-                                         f"assay {where} ({show(own)}, {kg_h:.6g} kg/h); give the rate in one place")
+            raise InputError(rate_field, f"the rate given ({show(given)}, {other:.6g} kg/h; --rate on the command "
+                                         f"line) conflicts with the rate of the assay {where} ({show(own)}, "
+                                         f"{kg_h:.6g} kg/h); give the rate in one place")
     return kg_h
 
 
@@ -298,14 +299,14 @@ def resolve_feed(spec, rate=None, hours_per_year: float = DEFAULT_HOURS_PER_YEAR
         return spec.with_rate(feed_rate(rate, rate_field, hours_per_year)) if rate is not None else spec
     if isinstance(spec, str) and spec.endswith((".csv", ".toml")) and "=" not in spec:
         return load_assay(spec, rate, hours_per_year, default_rate=default_rate, rate_field=rate_field)
-    kg = rate if rate is not None else default_rate or DEFAULT_RATE
+    kg, field = (rate, rate_field) if rate is not None else (default_rate or DEFAULT_RATE, "feed.rate")
     if isinstance(spec, Mapping):
-        return blend(spec, kg, hours_per_year=hours_per_year)
+        return blend(spec, kg, hours_per_year=hours_per_year, rate_field=field)
     s = str(spec)
     if s in CATALOGUE:
-        return from_class(s, feed_rate(kg, rate_field if rate is not None else "feed.rate", hours_per_year))
+        return from_class(s, feed_rate(kg, field, hours_per_year))
     if "=" in s:
-        return blend(_blend_text(s), kg, hours_per_year=hours_per_year)
+        return blend(_blend_text(s), kg, hours_per_year=hours_per_year, rate_field=field)
     raise InputError("feed", f"unknown feed {show(s)}; give a class ({', '.join(CATALOGUE)}), "
                              "a blend such as ev=0.5,wind=0.5, or an assay file (.csv/.toml)")
 

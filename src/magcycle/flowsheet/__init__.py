@@ -4,7 +4,7 @@
 >>> r = simulate(feed="ev")                      # the built-in reference plant   # doctest: +SKIP
 """
 
-from magcycle.flowsheet.simulate import simulate, simulate_steps
+from magcycle.flowsheet.simulation import simulate, simulate_steps
 from magcycle.flowsheet.spec import (FlowsheetSpec, builtin_plants, load_flowsheet, parse_flowsheet,
                                      reference_plant_path)
 

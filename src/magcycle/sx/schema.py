@@ -34,8 +34,8 @@ __all__ = ["MAX_FLOW_L_PER_H", "MAX_CONCENTRATION", "RATIO_RANGE", "CascadeSecti
            "ConstantDModel", "ConstantBetaModel", "MassActionModel", "CascadeDocument", "DesignSection",
            "MODEL_SECTIONS", "Targets"]
 
-#: largest volumetric flow accepted [L/h] (10^6 m3/h: no plant comes near it)
-MAX_FLOW_L_PER_H = 1e9
+#: largest volumetric flow accepted [L/h] (10^9 m3/h: no plant comes near it)
+MAX_FLOW_L_PER_H = 1e12
 #: largest concentration accepted [mol/L] (rare-earth chlorides dissolve to about 3-4 mol/L)
 MAX_CONCENTRATION = 100.0
 #: range of distribution ratios and relative extractabilities accepted [-]

@@ -40,7 +40,7 @@ MODELS = ("constant_d", "constant_beta", "mass_action")
 #: most stages of one section (the schema's limit, magcycle.schema.MAX_STAGES)
 MAX_SECTION_STAGES = 1000
 #: largest flow [L/h] and concentration [mol/L] a spec holds (magcycle.sx.schema)
-_MAX_FLOW = 1e9
+_MAX_FLOW = 1e12
 _MAX_CONCENTRATION = 100.0
 
 
@@ -184,7 +184,7 @@ class CascadeSpec:
         >>> spec.with_flows(organic=-1.0)
         Traceback (most recent call last):
         ...
-        magcycle.errors.InputError: flows.organic: must be > 0 and <= 1e+09 L/h, got -1
+        magcycle.errors.InputError: flows.organic: must be > 0 and <= 1e+12 L/h, got -1
         """
         changes = {k: float(v) for k, v in (("organic", organic), ("feed_flow", feed_flow), ("scrub", scrub),
                                             ("strip", strip)) if v is not None}

@@ -47,11 +47,18 @@ def unit_table(type_name: str):
 UnitTable = Annotated[Union[tuple(unit_table(t) for t in UNIT_TYPES)], Field(discriminator="type")]
 
 
+def _members(schema: dict) -> list[dict]:
+    """The alternatives of a schema, nested anyOf flattened."""
+    if "anyOf" not in schema:
+        return [schema]
+    return [m for s in schema["anyOf"] for m in _members(s)]
+
+
 def _value_schema(schema: dict) -> dict:
     """The schema of the value itself: optional (null) members dropped, a quantity's number
     member chosen, a table's value schema for a table."""
     if "anyOf" in schema:
-        members = [s for s in schema["anyOf"] if s.get("type") != "null"]
+        members = [s for s in _members(schema) if s.get("type") != "null"]
         numbers = [s for s in members if s.get("type") in ("number", "integer")]
         schema = (numbers or members or [schema])[0]
     if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
@@ -79,8 +86,8 @@ def _range(schema: dict) -> str:
 
 def _kind(schema: dict) -> str:
     """A parameter's kind in words: number, whole number, text, true/false, table of ..., list of ..."""
-    optional = any(s.get("type") == "null" for s in schema.get("anyOf", []))
-    members = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    optional = any(s.get("type") == "null" for s in _members(schema))
+    members = [s for s in _members(schema) if s.get("type") != "null"]
     types = {s.get("type") for s in members}
     if types == {"number", "string"}:
         text = "number or unit string"
@@ -97,11 +104,12 @@ def _kind(schema: dict) -> str:
 def parameter_rows(model) -> list[dict[str, Any]]:
     """One row per parameter of a model: name, kind, unit, range, default, meaning (and source)."""
     schema = model.model_json_schema()
+    fields = {f.alias or name: f for name, f in model.model_fields.items()}
     rows = []
     for name, prop in schema["properties"].items():
         if name == "type":
             continue
-        f = model.model_fields[name]
+        f = fields[name]
         default = None if f.is_required() else f.get_default(call_default_factory=True)
         rows.append({"name": name, "kind": _kind(prop), "unit": prop.get("unit", ""), "range": _range(prop),
                      "required": f.is_required(), "default": default,

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from magcycle.chem.elements import RARE_EARTHS
+from magcycle.documents import clip
 from magcycle.errors import ConvergenceError, InputError
 from magcycle.flowsheet.spec import FlowsheetSpec, load_flowsheet, reference_plant_path
 
-__all__ = ["MAX_DESIGN_PASSES", "simulate", "simulate_steps", "plant_feed", "warm_state"]
+__all__ = ["MAX_DESIGN_PASSES", "simulate", "simulate_steps", "load_plant", "plant_feed", "warm_state"]
 
 #: most design passes of a plant solved from nothing (module docstring)
 MAX_DESIGN_PASSES = 8
@@ -48,7 +50,9 @@ def simulate(plant=None, feed=None, *, rate=None, warm=None, progress=None):
     return drive(simulate_steps(plant, feed, rate=rate, warm=warm, progress=progress))
 
 
-def _flowsheet(plant) -> FlowsheetSpec:
+def load_plant(plant=None) -> FlowsheetSpec:
+    """A plant: a FlowsheetSpec as it is, a flowsheet file, a built-in plant by name, or None for
+    the reference plant."""
     if plant is None:
         return load_flowsheet(reference_plant_path())
     if isinstance(plant, FlowsheetSpec):
@@ -56,9 +60,10 @@ def _flowsheet(plant) -> FlowsheetSpec:
     return load_flowsheet(Path(plant) if not isinstance(plant, str) else plant)
 
 
-def plant_feed(spec: FlowsheetSpec, feed=None, rate=None):
+def plant_feed(spec: FlowsheetSpec, feed=None, rate=None, *, rate_field: str = "feed.rate"):
     """The Feed a plant runs on: ``feed`` (anything :func:`magcycle.feed.resolve_feed` takes) or
-    the plant's own ``[feed]``, at ``rate`` or the feed's own rate or the plant's."""
+    the plant's own ``[feed]``, at ``rate`` or the feed's own rate or the plant's; a bad ``rate``
+    is reported as ``rate_field``."""
     from magcycle.feed import resolve_feed
 
     default_rate = spec.feed.get("rate")
@@ -66,7 +71,10 @@ def plant_feed(spec: FlowsheetSpec, feed=None, rate=None):
         if "blend" not in spec.feed and "class" not in spec.feed:
             raise InputError("feed", "the plant has no [feed]; give one with --feed")
         feed = spec.feed.get("blend", spec.feed.get("class"))
-    return resolve_feed(feed, rate, spec.hours_per_year, default_rate=default_rate)
+    out = resolve_feed(feed, rate, spec.hours_per_year, default_rate=default_rate, rate_field=rate_field)
+    if not any(w > 0 for el, w in out.composition.items() if el in RARE_EARTHS):
+        raise InputError("feed", f"{clip(out.name)} holds no rare earth: nothing for the plant to recover")
+    return out
 
 
 def warm_state(warm, spec: FlowsheetSpec, feed) -> dict | None:
@@ -97,7 +105,7 @@ def simulate_steps(plant=None, feed=None, *, rate=None, warm=None, progress=None
     from magcycle.flowsheet.result import PlantResult
     from magcycle.flowsheet.solve import check_closure, plant_closure, solve_flowsheet_steps
 
-    spec = _flowsheet(plant)
+    spec = load_plant(plant)
     feed_obj = plant_feed(spec, feed, rate)
     state = warm_state(warm, spec, feed_obj)
     designing = state is None

@@ -1,0 +1,243 @@
+"""Command line: ``magcycle`` (console script) and ``python -m magcycle``.
+
+Subcommands::
+
+    magcycle run [PLANT] [--feed FEED] [--rate RATE] [--out DIR] [--json]
+                                      the main job: simulate a plant (default: the
+                                      reference plant on its default feed blend)
+    magcycle feed list | show FEED    the feedstock catalogue
+    magcycle sx solve FILE [--json]   solve one cascade file (cascade-spec.md)
+    magcycle sx design FILE [--json] [--optimise-flows] [--max-stages N]
+                                      design a cascade for its [targets]
+    magcycle sx examples [--json]     solve the bundled example cascades
+    magcycle uq [STUDY|PLANT] [--samples N] [--sobol N] [--scheduler ADDR] ...
+                                      Monte Carlo over feed and model uncertainty
+    magcycle design [STUDY|PLANT] [--probability P] ...
+                                      robust design: fewest stages meeting spec with P
+    magcycle tea [PLANT] [--scenario low|base|high] [--assumptions FILE] [--json]
+                                      feasibility economics and carbon footprint
+    magcycle schema [NAME]            JSON Schema of an input document
+    magcycle units list | show TYPE | reference
+                                      the unit types of a flowsheet, their ports and parameters
+
+Exit status: 0 on success; 1 when a solve fails (:class:`~magcycle.errors.ConvergenceError`,
+:class:`~magcycle.errors.MassBalanceError`, or an infeasible design); 2 for bad input (usage
+errors and :class:`magcycle.errors.InputError`), printed as ``magcycle: error: FIELD: REASON``
+on one line of stderr. Nothing is written on stdout, and no output file, unless the whole
+command succeeded. An option given twice is bad input.
+
+Only the standard library is imported at module level, so ``magcycle --help``
+stays fast; numpy and the layers are imported by the handlers.
+
+>>> main(["--version"])
+magcycle 0.1.0
+0
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from magcycle import __version__
+from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, Once, Parser, one_line
+
+__all__ = ["build_parser", "main"]
+
+
+def _handler(module: str, name: str):
+    """A handler imported when its command runs (keeps ``--help`` fast)."""
+    def run(args):
+        import importlib
+
+        return getattr(importlib.import_module(f"magcycle.cli.{module}"), name)(args)
+    return run
+
+
+def _add_run(sub) -> None:
+    run = sub.add_parser("run", help="the main job: simulate a plant (default: the built-in reference plant)",
+                         description="Simulate a plant flowsheet on a feed; print the product table and write "
+                         "results.json, report.html and streams.csv (replacing the folder's previous set as a whole).")
+    run.add_argument("plant", nargs="?", metavar="PLANT", help="flowsheet file (TOML or JSON), or a built-in plant by "
+                     "name: reference (the default) or reference-nd-pr (with the Nd/Pr split)")
+    _feed_options(run)
+    run.add_argument("--out", action=Once, default="magcycle-results", metavar="DIR",
+                     help="folder for the output files, magcycle's own (default: magcycle-results)")
+    run.add_argument("--json", action="store_true", help="print results.json on stdout")
+    run.set_defaults(handler=_handler("plant", "cmd_run"))
+
+
+def _feed_options(p) -> None:
+    p.add_argument("--feed", action=Once, help="feed class (see 'magcycle feed list'), blend of classes by dry mass "
+                   "such as ev=2,wind=1 (normalised), or an assay file (.csv/.toml; its own rate is honoured); "
+                   "default: the plant's [feed]")
+    p.add_argument("--rate", action=Once, help="dry feed rate, e.g. '150 kg/h' or '1200 t/y' (the plant's hours)")
+
+
+def _add_feed(sub) -> None:
+    feed = sub.add_parser("feed", help="feedstock catalogue", description="Feedstock catalogue.")
+    feed_sub = feed.add_subparsers(dest="feed_command", metavar="ACTION", required=True)
+    fl = feed_sub.add_parser("list", help="list the built-in feed classes")
+    fl.set_defaults(handler=_handler("plant", "cmd_feed_list"))
+    fs = feed_sub.add_parser("show", help="show a feed class, blend or assay file")
+    fs.add_argument("feed", metavar="FEED")
+    fs.add_argument("--rate", action=Once, help="dry feed rate (default 100 kg/h, or the assay's own)")
+    fs.add_argument("--json", action="store_true")
+    fs.set_defaults(handler=_handler("plant", "cmd_feed_show"))
+
+
+def _add_sx(sub) -> None:
+    sx = sub.add_parser("sx", help="solvent-extraction cascades", description="Solvent-extraction cascades.")
+    sx_sub = sx.add_subparsers(dest="sx_command", metavar="ACTION", required=True)
+    solve = sx_sub.add_parser("solve", help="solve one cascade file (TOML or JSON)",
+                              description="Solve one cascade (TOML or JSON; magcycle schema cascade, and the "
+                              "examples in magcycle/examples).")
+    solve.add_argument("file", metavar="FILE", help="cascade file, .toml or .json")
+    solve.add_argument("--json", action="store_true", help="print the result document as JSON")
+    solve.set_defaults(handler=_handler("sx", "cmd_sx_solve"))
+    design = sx_sub.add_parser(
+        "design", help="design a cascade for purity/recovery targets",
+        description="Fewest extraction + scrub stages that meet the [targets] of a cascade file at its flows (or, "
+        "with --optimise-flows, the cheapest stages and flows, with the Pareto front of stages against organic "
+        "flow); verified by the exact model. Exit status 1 when infeasible.")
+    design.add_argument("file", metavar="FILE", help="cascade file with a [targets] table, .toml or .json")
+    design.add_argument("--json", action="store_true", help="print the design document as JSON")
+    design.add_argument("--optimise-flows", action="store_true",
+                        help="also choose the organic and scrub flows (cost weights in [design])")
+    design.add_argument("--max-stages", action=Once, type=int, metavar="N",
+                        help="largest extraction + scrub stages searched, 1 to 2000 (default: [design] max_stages, 400)")
+    design.set_defaults(handler=_handler("sx", "cmd_sx_design"))
+    examples = sx_sub.add_parser("examples", help="solve the bundled example cascades",
+                                 description="Solve the bundled example cascades and tabulate their products.")
+    examples.add_argument("--json", action="store_true", help="print the result documents as JSON, by example name")
+    examples.set_defaults(handler=_handler("sx", "cmd_sx_examples"))
+
+
+def _study_options(p, what: str) -> None:
+    p.add_argument("study", nargs="?", metavar="STUDY|PLANT",
+                   help="study file ([study], [parameters], [metrics]; magcycle schema study), or a plant (built-in "
+                   "name or flowsheet file) with the catalogue's feed variability; default: the reference plant")
+    p.add_argument("--samples", action=Once, type=int, metavar="N", help=f"samples {what}")
+    p.add_argument("--method", action=Once, choices=("random", "lhs", "sobol"), help="sampling method (default lhs)")
+    p.add_argument("--seed", action=Once, type=int, help="random seed (default 0): the same seed, the same numbers on "
+                   "any executor")
+    p.add_argument("--scheduler", action=Once, metavar="ADDR", help="serial, processes[:N] (default) or a Dask "
+                   "scheduler address tcp://host:port")
+    p.add_argument("--workers", action=Once, type=int, metavar="N", help="local worker processes (default: cores)")
+    p.add_argument("--json", action="store_true", help="print the result document as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _add_uq(sub) -> None:
+    uq = sub.add_parser("uq", help="Monte Carlo of a plant or cascade under uncertainty",
+                        description="Seeded Monte Carlo over feed and model uncertainty: probability of meeting "
+                        "spec with its interval, metric distributions, rank correlations and (with --sobol) Sobol "
+                        "indices. Writes results.json, report.html and samples.csv.")
+    _study_options(uq, "(default 1000)")
+    uq.add_argument("--sobol", action=Once, type=int, metavar="N",
+                    help="also Sobol indices from N base samples (N (d + 2) evaluations)")
+    uq.add_argument("--out", action=Once, default="magcycle-uq", metavar="DIR", help="output folder (default magcycle-uq)")
+    uq.set_defaults(handler=_handler("uq", "cmd_uq"))
+    des = sub.add_parser("design", help="robust design: fewest stages meeting spec with a probability",
+                         description="Robust design. For a plant: the smallest factor on the SX cuts' stages whose "
+                         "Monte Carlo meets every product spec with the required probability (lower confidence "
+                         "bound). For a cascade study with [targets]: the fewest extraction + scrub stages with "
+                         "P(meets every target) >= probability. Exit status 1 when infeasible.")
+    _study_options(des, "per candidate design (default: the study's, or enough that one failing sample does not "
+                        "decide: 555 at P = 0.99 and 95 %% confidence)")
+    des.add_argument("--probability", action=Once, type=float, metavar="P", help="required probability (default 0.99)")
+    des.add_argument("--per-cut", action="store_true", help="plant: after the common stage factor, refine each SX "
+                     "cut's own factor (more Monte Carlo runs, fewer stages)")
+    des.add_argument("--out", action=Once, default="magcycle-design", metavar="DIR",
+                     help="output folder (default magcycle-design)")
+    des.set_defaults(handler=_handler("uq", "cmd_design"))
+
+
+def _add_tea(sub) -> None:
+    tea = sub.add_parser("tea", help="feasibility economics and carbon footprint of a plant",
+                         description="Capex, opex, revenue, discounted cash flow (NPV, IRR, payback), break-even "
+                         "prices, tornado, scale and modules, and kg CO2e per kg of each oxide, from a plant solve. "
+                         "Writes tea.json, tea.html and tea.xlsx.")
+    tea.add_argument("plant", nargs="?", metavar="PLANT", help="flowsheet file or built-in plant name "
+                     "(default: the reference plant)")
+    _feed_options(tea)
+    tea.add_argument("--scenario", action=Once, choices=("low", "base", "high"), default="base",
+                     help="product price scenario")
+    tea.add_argument("--assumptions", action=Once, metavar="FILE", help="TOML/JSON overriding any default "
+                     "assumption (magcycle schema assumptions; defaults in magcycle/data/econ_defaults.toml)")
+    tea.add_argument("--out", action=Once, default="magcycle-tea", metavar="DIR", help="output folder (default magcycle-tea)")
+    tea.add_argument("--json", action="store_true", help="print tea.json on stdout")
+    tea.set_defaults(handler=_handler("plant", "cmd_tea"))
+
+
+def _add_reference(sub) -> None:
+    schema = sub.add_parser("schema", help="JSON Schema of an input document",
+                            description="Print the JSON Schema of an input document: cascade, flowsheet, unit:TYPE, "
+                            "assay, study or assumptions; with no NAME, list them.")
+    schema.add_argument("name", nargs="?", metavar="NAME")
+    schema.set_defaults(handler=_handler("reference", "cmd_schema"))
+    units = sub.add_parser("units", help="unit types of a flowsheet: ports and parameters",
+                           description="The unit types a flowsheet may use.")
+    units_sub = units.add_subparsers(dest="units_command", metavar="ACTION", required=True)
+    ul = units_sub.add_parser("list", help="every unit type with its ports")
+    ul.set_defaults(handler=_handler("reference", "cmd_units_list"))
+    us = units_sub.add_parser("show", help="one unit type: ports and parameters (unit, range, default, meaning)")
+    us.add_argument("type", metavar="TYPE")
+    us.add_argument("--json", action="store_true")
+    us.set_defaults(handler=_handler("reference", "cmd_units_show"))
+    ur = units_sub.add_parser("reference", help="the flowsheet reference page (markdown; docs/flowsheet-reference.md)")
+    ur.set_defaults(handler=_handler("reference", "cmd_units_reference"))
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog=PROG, description="NdFeB magnet recycling: solvent-extraction cascades and plant tools.",
+                    epilog="Exit status: 0 ok, 1 solve failed, 2 bad input, 3 products off spec, 4 verification "
+                           "failed.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
+    for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_reference):
+        add(sub)
+    return parser
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # unwinds, so that temporary output is removed
+
+
+def _write(text: str) -> int:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `magcycle run | head -1`: the reader left
+        # Point stdout at devnull so that the flush at exit does not fail again
+        # (the recipe of the Python docs, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_SOLVE
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _terminate)
+        text = args.handler(args)
+    except SystemExit as exc:  # --help, --version
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
+    except Failure as fail:
+        print(f"{PROG}: {one_line(fail.line)}", file=sys.stderr)
+        return fail.status
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a defect of magcycle, not of the input: still one line (MAGCYCLE_DEBUG shows it whole)
+        if os.environ.get("MAGCYCLE_DEBUG"):
+            raise
+        print(f"{PROG}: internal error: {one_line(f'{type(exc).__name__}: {exc}', 300)} "
+              "(MAGCYCLE_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
+        return EXIT_SOLVE
+    text, status = text if isinstance(text, tuple) else (text, 0)
+    return _write(text) or status

@@ -1,0 +1,194 @@
+"""Bad input found by a fuzz run of the command line (issue 13): each gives exit status 2 and one line
+naming the field, with no traceback and no output written."""
+
+import json
+import os
+import tomllib
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+
+from magcycle import cli
+
+REF = (files("magcycle") / "plants" / "reference.toml").read_text()
+CASCADE = (files("magcycle") / "examples" / "ndpr_dy_split.toml").read_text()
+
+
+def run(capsys, *args):
+    status = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def check_refused(capsys, tmp_path, args, field):
+    out_dir = tmp_path / "out"
+    status, out, err = run(capsys, *args, *(["--out", out_dir] if args[0] in ("run", "tea", "uq", "design") else []))
+    assert status == 2, err
+    assert out == "" and "Traceback" not in err
+    assert len(err.splitlines()) == 1 and len(err) < 500, err
+    assert err.startswith(f"magcycle: error: {field}: "), err
+    assert not out_dir.exists()
+    return err
+
+
+def _write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+# ------------------------------------------------------------ plant files and feeds
+@pytest.mark.parametrize("change, field", [
+    (lambda s: s.replace('[units.filtrates]\ntype = "mixer"', '[units.filtrates]\ntype = ["mixer"]'),
+     "units.filtrates.type"),
+    (lambda s: s.replace('[plant]\nname = "reference"\nhours_per_year = 8000', 'plant = "x"'), "plant"),
+    (lambda s: "products = [1]\n" + s.split('[products."NdPr oxide"]')[0], "products"),
+    (lambda s: s.replace('excess = 0.1', 'excess = "lots"'), "units.leach.excess"),
+    (lambda s: s.replace('[units.bleed]\ntype = "splitter"\nfraction = 0.1', '[units.bleed]\ntype = "splitter"\n'
+                         'fraction = 0.1\n[units.bleed.extra]\nx = 1'), "units.bleed.extra"),
+])
+def test_plant_files_with_the_wrong_types(capsys, tmp_path, change, field):
+    plant = _write(tmp_path, "plant.toml", change(REF))
+    check_refused(capsys, tmp_path, ["run", plant], field)
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--rate", "1e-30 kg/h"], "feed.rate"),
+    (["--rate", "1e-300 kg/h"], "feed.rate"),
+    (["--rate", "1e300 kg/h"], "feed.rate"),
+    (["--rate", ""], "feed.rate"),
+    (["--rate", "nan kg/h"], "feed.rate"),
+    (["--feed", "hdd=1,ev=1e-308"], "feed.blend.ev"),
+    (["--feed", "hdd=1,hdd=2"], "feed.blend.hdd"),
+    (["--out", ""], "--out"),
+])
+def test_feeds_rates_and_folders(capsys, tmp_path, args, field):
+    status, out, err = run(capsys, "run", *args, *([] if "--out" in args else ["--out", tmp_path / "out"]))
+    assert status == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert err.startswith(f"magcycle: error: {field}: "), err
+
+
+def test_a_feed_with_no_rare_earth_is_refused_before_the_solve(capsys, tmp_path):
+    assay = _write(tmp_path, "fe.toml", 'name = "iron"\n[composition]\nFe = 100\n')
+    err = check_refused(capsys, tmp_path, ["run", "--feed", assay], "feed")
+    assert "no rare earth" in err
+
+
+def test_a_feed_of_only_nd_dy_and_fe_runs(capsys, tmp_path):
+    # found by the fuzz run: this assay gave `units.sx_tbdy.flows.scrub: must be >= 0 L/h`
+    assay = _write(tmp_path, "lot.toml", 'name = "NdDy"\n[composition]\nNd = 30\nDy = 4\nFe = 66\n')
+    status, out, err = run(capsys, "run", "--feed", assay, "--out", tmp_path / "o", "--json")
+    assert status == 0, err
+    doc = json.loads(out)
+    assert doc["closure"] <= 1e-9
+    products = {p["name"]: p for p in doc["products"]}
+    assert products["Tb4O7"]["produced"] is False  # no Tb in the feed
+    assert products["Dy2O3"]["meets_spec"] is True and products["NdPr oxide"]["meets_spec"] is True
+
+
+def test_an_assay_rate_beside_a_different_rate(capsys, tmp_path):
+    assay = _write(tmp_path, "lot.toml", 'rate = "200 kg/h"\n[composition]\nNd = 30\nFe = 70\n')
+    err = check_refused(capsys, tmp_path, ["run", "--feed", assay, "--rate", "150 kg/h"], "feed.rate")
+    assert "150 kg/h" in err and "200 kg/h" in err
+
+
+# ------------------------------------------------------------ limits and numbers
+def _nested(depth: int) -> str:
+    return '{"a": ' + "[" * depth + "]" * depth + "}"
+
+
+@pytest.mark.parametrize("kind", ["cascade", "plant", "assay", "study", "assumptions"])
+@pytest.mark.parametrize("fmt", ["json", "toml"])
+def test_deep_nesting_is_one_line(capsys, tmp_path, kind, fmt):
+    text = _nested(1000) if fmt == "json" else "a = " + "[" * 1000 + "]" * 1000 + "\n"
+    path = _write(tmp_path, f"deep.{fmt}" if kind != "assay" else f"deep.{'toml'}", text)
+    args = {"cascade": ["sx", "solve", path], "plant": ["run", path], "assay": ["run", "--feed", path],
+            "study": ["uq", path], "assumptions": ["tea", "--assumptions", path]}[kind]
+    status, out, err = run(capsys, *args, *(["--out", tmp_path / "o"] if args[0] in ("run", "uq", "tea") else []))
+    assert status == 2 and out == "" and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ("extraction_stages = 8", "extraction_stages = 1e308", "cascade.extraction_stages"),
+    ("extraction_stages = 8", "extraction_stages = 100000", "cascade.extraction_stages"),
+    ("extraction_stages = 8", "extraction_stages = 10000000", "cascade.extraction_stages"),
+    ("scrub_stages = 8", "scrub_stages = true", "cascade.scrub_stages"),
+    ("D = { Nd = 0.1,", "D = { Nd = 1e308,", "model.D.Nd"),
+    ("D = { Nd = 0.1,", "D = { Nd = 5e-324,", "model.D.Nd"),
+    ('organic = "22.5 L/h"', "organic = 1e308", "flows.organic"),
+    ('organic = "22.5 L/h"', "organic = inf", "flows.organic"),
+    ('organic = "22.5 L/h"', "organic = nan", "flows.organic"),
+    ('organic = "22.5 L/h"', 'organic = "1e308 m3/h"', "flows.organic"),
+])
+def test_huge_and_tiny_numbers_are_refused(capsys, tmp_path, old, new, field):
+    assert old in CASCADE
+    path = _write(tmp_path, "c.toml", CASCADE.replace(old, new))
+    check_refused(capsys, tmp_path, ["sx", "solve", path], field)
+
+
+def test_json_infinity_is_not_json(capsys, tmp_path):
+    doc = tomllib.loads(CASCADE)
+    doc["flows"]["organic"] = float("inf")
+    path = _write(tmp_path, "c.json", json.dumps(doc))  # writes the token Infinity
+    check_refused(capsys, tmp_path, ["sx", "solve", path], "file")
+
+
+@pytest.mark.parametrize("n", [0, -1, 2001])
+def test_sx_design_max_stages_out_of_range(capsys, tmp_path, n):
+    design = _write(tmp_path, "d.toml", CASCADE + '\n[targets]\nextract = { Dy = { purity = 0.99 } }\n')
+    check_refused(capsys, tmp_path, ["sx", "design", design, "--max-stages", n], "--max-stages")
+
+
+# ------------------------------------------------------------ command line
+def test_a_named_pipe_is_refused_without_blocking(capsys, tmp_path):
+    fifo = tmp_path / "plant.toml"
+    os.mkfifo(fifo)
+    for args in (["sx", "solve", fifo], ["run", fifo], ["run", "--feed", fifo],
+                 ["tea", "--assumptions", fifo]):
+        status, out, err = run(capsys, *args, *(["--out", tmp_path / "o"] if args[0] != "sx" else []))
+        assert status == 2 and len(err.splitlines()) == 1 and "not a regular file" in err, err
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "--feed", "x" * 1_000_000],
+    ["run", "--rate", "9" * 1_000_000 + " kg/h"],
+    ["sx", "solve", "y" * 100_000],
+    ["schema", "z" * 1_000_000],
+])
+def test_long_inputs_are_not_echoed(capsys, tmp_path, args):
+    status, out, err = run(capsys, *args, *(["--out", tmp_path / "o"] if args[0] == "run" else []))
+    assert status == 2 and len(err.splitlines()) == 1 and len(err) <= 401, len(err)
+
+
+def test_a_long_unit_name_in_a_plant_file_is_not_echoed(capsys, tmp_path):
+    plant = _write(tmp_path, "plant.toml", REF.replace("[units.bleed]", "[units." + "b" * 100_000 + "]"))
+    status, out, err = run(capsys, "run", plant, "--out", tmp_path / "o")
+    assert status == 2 and len(err.splitlines()) == 1 and len(err) <= 401
+
+
+@pytest.mark.parametrize("address", ["tcp://", "tcp://:", "tcp://[::1", "foo://x", "processes:x", "processes:0"])
+def test_bad_scheduler_addresses_are_one_line(capsys, tmp_path, address):
+    check_refused(capsys, tmp_path, ["uq", "--scheduler", address, "--samples", "2"], "scheduler")
+
+
+def test_an_unreachable_scheduler_is_one_line(capsys, tmp_path):
+    # port 1 on this machine: nothing listens there
+    err = check_refused(capsys, tmp_path, ["uq", "--scheduler", "tcp://127.0.0.1:1", "--samples", "2"], "scheduler")
+    assert "cannot reach" in err
+
+
+def test_the_json_of_a_result_never_holds_nan():
+    from magcycle.cli.common import Failure, dumps
+
+    with pytest.raises(Failure) as e:
+        dumps({"products": [{"purity": float("nan")}]})
+    assert e.value.status == 1 and "products[0].purity" in e.value.line
+
+
+def test_an_output_folder_whose_results_json_is_a_folder(capsys, tmp_path):
+    (tmp_path / "out" / "results.json").mkdir(parents=True)
+    status, out, err = run(capsys, "run", "--out", tmp_path / "out")
+    assert status == 2 and err.startswith("magcycle: error: --out: ") and "is not a file" in err
+    assert Path(tmp_path / "out" / "results.json").is_dir()
