@@ -240,12 +240,42 @@ def _path(loc: tuple, data: Any, keep_missing: bool = True) -> list[str]:
     return out
 
 
-def _bound(ctx: dict) -> str:
+def _bound(err: dict) -> str:
+    ctx = err.get("ctx") or {}
     for key, sign in (("gt", ">"), ("ge", ">="), ("lt", "<"), ("le", "<=")):
         if key in ctx:
             v = ctx[key]
             return f"must be {sign} {v:g}" if isinstance(v, float) else f"must be {sign} {v}"
     return "out of range"
+
+
+def _length(err: dict) -> str:
+    ctx, value, t = err.get("ctx") or {}, err.get("input"), err["type"]
+    size = ctx.get("min_length", ctx.get("max_length"))
+    what = "at least" if t == "too_short" else "at most"
+    text = isinstance(value, str)
+    unit = ("character" if text else "entry") if size == 1 else ("characters" if text else "entries")
+    return f"must have {what} {size} {unit}" + ("" if text and len(value) > 40 else f", got {show(value)}")
+
+
+def _tag(err: dict) -> str:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "union_tag_not_found":
+        return "missing (required)"
+    what = str(ctx.get("discriminator", "type")).strip("'")
+    known = str(ctx.get("expected_tags", "")).replace("'", "")
+    return f"unknown {_TAG_NAMES.get(what, what)} {show(ctx.get('tag'))}; known: {known}"
+
+
+def _literal(err: dict) -> str:
+    expected = str((err.get("ctx") or {}).get("expected", "")).replace("'", "")
+    return f"expected one of {expected}, got {show(err.get('input'))}"
+
+
+def _message(err: dict) -> str:
+    """A custom error's own message (pydantic's "Value error, " prefix dropped), on one line."""
+    msg = " ".join(str(err.get("msg", err["type"])).removeprefix("Value error, ").split())
+    return msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
 
 
 _KINDS = {"float_type": "expected a number", "int_type": "expected a whole number",
@@ -256,36 +286,16 @@ _KINDS = {"float_type": "expected a number", "int_type": "expected a whole numbe
           "int_parsing_size": "a whole number too large", "float_parsing": "expected a number",
           "int_parsing": "expected a whole number", "mapping_type": "expected a table"}
 
-
 #: what the tag of a tagged union names, in messages (the unit tables of a flowsheet)
 _TAG_NAMES = {"type": "unit type"}
 
+_REASONS = {"missing": lambda err: "missing (required)", "literal_error": _literal,
+            "too_short": _length, "too_long": _length, "union_tag_invalid": _tag, "union_tag_not_found": _tag,
+            **{t: _bound for t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal")},
+            **{t: (lambda err, text=text: f"{text}, got {show(err.get('input'))}") for t, text in _KINDS.items()}}
+
 
 def _reason(err: dict) -> str:
-    t, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
-    got = f", got {show(value)}"
-    if t == "missing":
-        return "missing (required)"
-    if t in _KINDS:
-        return _KINDS[t] + got
-    if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return _bound(ctx) + got
-    if t == "literal_error":
-        return f"expected one of {ctx.get('expected', '')}".replace("'", "") + got
-    if t in ("too_short", "too_long"):
-        size = ctx.get("min_length", ctx.get("max_length"))
-        what = "at least" if t == "too_short" else "at most"
-        unit = ("character" if isinstance(value, str) else "entry") if size == 1 else \
-            ("characters" if isinstance(value, str) else "entries")
-        return f"must have {what} {size} {unit}" + ("" if isinstance(value, str) and len(value) > 40 else got)
-    if t == "union_tag_invalid":
-        what = str(ctx.get("discriminator", "type")).strip("'")
-        known = str(ctx.get("expected_tags", "")).replace("'", "")
-        return f"unknown {_TAG_NAMES.get(what, what)} {show(ctx.get('tag'))}; known: {known}"
-    if t == "union_tag_not_found":
-        return "missing (required)"
-    msg = str(err.get("msg", t))
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    msg = " ".join(msg.split())
-    return msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
+    """One line saying what is wrong with the value of one pydantic error."""
+    reason = _REASONS.get(err["type"], _message)(err)
+    return reason + (f", got {show(err.get('input'))}" if err["type"].startswith(("greater", "less")) else "")

@@ -271,3 +271,19 @@ def test_sx_entrainment_carries_the_feed_anions_in_proportion():
     share_so4 = 3.1 / (3.1 + c_raf)
     assert ext.get("SO4-2") == pytest.approx(carried * share_so4 / 2, rel=1e-9)
     assert neutral(ext) and neutral(raf)
+
+
+def test_a_non_finite_flow_never_closes():
+    # closure() of NaN used to be 0: NaN compares false with every limit and read as a perfect balance
+    import math
+
+    from magcycle.units.stream import closure
+
+    assert closure({"Nd": 1.0}, {"Nd": float("nan")}) == {"Nd": math.inf}
+    assert closure({"Nd": float("inf")}, {"Nd": 1.0}) == {"Nd": math.inf}
+    assert closure({"Nd": 4.0}, {"Nd": 3.0}) == {"Nd": 0.25}     # |4 - 3| / 4
+    from magcycle.errors import MassBalanceError
+    from magcycle.flowsheet.solve import check_closure
+
+    with pytest.raises(MassBalanceError):
+        check_closure(closure({"Nd": 1.0}, {"Nd": float("nan")}))

@@ -67,7 +67,12 @@ import numpy as np
 
 from magcycle.analysis.model import Metric
 from magcycle.analysis.parameters import Distribution, Parameter
+from magcycle.documents import clip
 from magcycle.errors import ConvergenceError, InputError, MassBalanceError
+
+__all__ = ["DEFAULT_ASSAY_ELEMENTS", "plant_document", "default_plant_parameters", "default_plant_metrics",
+           "scale_stages", "sx_stages", "parameter_plan", "metric_plan", "metric_value", "SampleInputs",
+           "PlantProblem"]
 
 #: nominal plant solves, per process, keyed by the problem's token
 _NOMINAL: dict[str, tuple] = {}
@@ -165,6 +170,151 @@ def sx_stages(result) -> dict[str, tuple[int, int]]:
             if isinstance(v, dict) and "design" in v}
 
 
+def _feed_plan(parts: list[str], where: str) -> tuple:
+    from magcycle.feed.catalogue import CATALOGUE
+
+    cls = parts[2] if parts[1] == "blend" else parts[1]
+    if cls not in CATALOGUE:
+        raise InputError(where, f"unknown feed class {clip(cls)!r}")
+    if parts[1] == "blend":
+        return ("blend", cls)
+    if parts[2] == "moisture":
+        return ("moisture", cls)
+    if parts[2] in CATALOGUE[cls].nominal and parts[2] != "Fe":
+        return ("assay", cls, parts[2])
+    raise InputError(where, f"{clip(parts[2])!r} is not an assay element of {cls} (Fe is the balance)")
+
+
+def parameter_plan(name: str, document: dict) -> tuple:
+    """What a plant parameter acts on, from its dotted name (module docstring): ("rate",),
+    ("blend", CLASS), ("assay", CLASS, El), ("moisture", CLASS), ("unit", UNIT, KEYS),
+    ("econ", KEYS). InputError naming ``parameters.NAME`` for anything else."""
+    parts = name.split(".")
+    where = f"parameters.{name}"
+    if parts == ["feed", "rate"]:
+        return ("rate",)
+    if len(parts) == 3 and parts[0] == "feed":
+        return _feed_plan(parts, where)
+    if len(parts) >= 3 and parts[0] == "econ":
+        return ("econ", tuple(parts[1:]))
+    if len(parts) >= 3 and parts[0] == "units":
+        if parts[1] not in (document.get("units") or {}):
+            raise InputError(where, f"no unit {clip(parts[1])!r} in the plant")
+        return ("unit", parts[1], tuple(parts[2:]))
+    raise InputError(where, "expected feed.rate, feed.blend.CLASS, feed.CLASS.El, feed.CLASS.moisture, "
+                            "units.UNIT.PARAM or econ.SECTION.KEY")
+
+
+_TEA_KEYS = ("npv_usd", "irr", "capex_usd", "opex_usd_per_y", "revenue_usd_per_y", "payback_y")
+_PRODUCT_FIELDS = ("purity", "t_per_y", "meets_spec")
+
+
+def _tea_plan(parts: list[str], products) -> tuple | None:
+    if len(parts) == 2 and parts[1] in _TEA_KEYS:
+        return ("tea", parts[1], None)
+    if len(parts) >= 3 and parts[1] == "co2e_kg_per_kg" and ".".join(parts[2:]) in products:
+        return ("tea", parts[1], ".".join(parts[2:]))
+    return None
+
+
+def _product_plan(parts: list[str], products) -> tuple | None:
+    if len(parts) < 3 or parts[1] not in products:
+        return None
+    if len(parts) == 3 and parts[2] in _PRODUCT_FIELDS:
+        return ("product", parts[1], parts[2], None)
+    if len(parts) == 4 and parts[2] in ("recovery", "impurities_ppm"):
+        return ("product", parts[1], parts[2], parts[3])
+    return None
+
+
+def metric_plan(path: str, products) -> tuple | None:
+    """What a plant metric reads, from its path (module docstring); None when it is not one."""
+    fixed = {"all_products_meet_spec": ("all_pass",), "recycle_iterations": ("recycle",),
+             "purchase_cost_usd": ("purchase",)}
+    parts = path.split(".")
+    if path in fixed:
+        return fixed[path]
+    if parts[0] == "tea":
+        return _tea_plan(parts, products)
+    if parts[0] == "reagents" and len(parts) >= 3 and parts[-1] == "kg_per_t":
+        return ("reagent", ".".join(parts[1:-1]))  # a species may hold a dot (H2C2O4.2H2O)
+    if parts[0] == "products":
+        return _product_plan(parts, products)
+    return None
+
+
+def _product_value(p: dict, field: str, key):
+    if field == "meets_spec":
+        return float(p["meets_spec"] is not False)
+    return p[field] if key is None else (p[field] or {}).get(key)
+
+
+def metric_value(plan: tuple, r, tea: dict | None):
+    """The value a metric plan reads from a plant result (None where there is none)."""
+    kind = plan[0]
+    if kind == "all_pass":
+        return float(r.all_products_meet_spec)
+    if kind == "recycle":
+        return float(r.recycle_iterations)
+    if kind == "purchase":
+        return sum(float(res.cost["purchase_usd"]) for res in r.units.values())
+    if kind == "tea":
+        return tea[plan[1]] if plan[2] is None else tea[plan[1]].get(plan[2])
+    if kind == "reagent":
+        from magcycle.chem.formula import formula_mass
+
+        return r.reagents_mol_h.get(plan[1], 0.0) * formula_mass(plan[1]) / 1000.0 / r.feed.kg_per_h * 1000.0
+    p = next(p for p in r.products if p["name"] == plan[1])
+    return _product_value(p, plan[2], plan[3])
+
+
+@dataclass
+class SampleInputs:
+    """One sample's inputs to the plant, gathered from its parameter values."""
+
+    rate: float
+    weights: dict
+    assay: dict = field(default_factory=dict)  # class -> {element: wt %}
+    moisture: dict = field(default_factory=dict)  # class -> wt %
+    units: dict = field(default_factory=dict)  # unit -> {param: value or table}
+    econ: dict = field(default_factory=dict)  # nested assumptions overrides
+
+    def set(self, plan: tuple, v: float) -> None:
+        kind = plan[0]
+        if kind == "rate":
+            self.rate = v
+        elif kind == "blend":
+            self.weights[plan[1]] = v
+        elif kind == "assay":
+            self.assay.setdefault(plan[1], {})[plan[2]] = v
+        elif kind == "moisture":
+            self.moisture[plan[1]] = v
+        elif kind == "unit":
+            _nest(self.units.setdefault(plan[1], {}), plan[2], v)
+        else:
+            _nest(self.econ, plan[1], v)
+
+
+def _nest(table: dict, keys: tuple, v: float) -> None:
+    for k in keys[:-1]:
+        table = table.setdefault(k, {})
+    table[keys[-1]] = v
+
+
+def _class_feed(key: str, inputs: SampleInputs):
+    """The catalogue class ``key`` with the sample's assay and moisture; Fe is the balance."""
+    from magcycle.feed.catalogue import CATALOGUE
+    from magcycle.feed.feed import Feed
+
+    cls = CATALOGUE[key]
+    comp = dict(cls.nominal) | inputs.assay.get(key, {})
+    comp["Fe"] = 100.0 - sum(v for k, v in comp.items() if k != "Fe")
+    if comp["Fe"] < 0:
+        raise InputError(f"parameters.feed.{key}", f"the assay sums to {100 - comp['Fe']:.2f} wt % before iron")
+    return Feed(key, 1.0, {k: v for k, v in comp.items() if v > 0},
+                inputs.moisture.get(key, cls.moisture_wt_pct), {key: 1.0})
+
+
 @dataclass
 class PlantProblem:
     """A plant document, its uncertain parameters and its metrics (see the module docstring)."""
@@ -175,9 +325,20 @@ class PlantProblem:
     chunk_size: int = 64
     stage_factor: float | dict = 1.0
     token: str = field(default="", repr=False)
+    plans: list = field(default_factory=list, repr=False)  # what each parameter acts on
+    metric_plans: list = field(default_factory=list, repr=False)  # what each metric reads
 
     def __post_init__(self):
         self.document = copy.deepcopy(self.document)
+        self._check_names()
+        self.plans = [parameter_plan(p.name, self.document) for p in self.parameters]
+        self.metric_plans = [self._metric_plan(m) for m in self.metrics]
+        blob = json.dumps([self.document, [p.to_dict() for p in self.parameters],
+                           [m.to_dict() for m in self.metrics], self.stage_factor], sort_keys=True, default=str)
+        self.token = hashlib.sha256(blob.encode()).hexdigest()[:16]
+        self._check_nominal()
+
+    def _check_names(self) -> None:
         names = [p.name for p in self.parameters]
         if len(set(names)) != len(names):
             dup = next(n for n in names if names.count(n) > 1)
@@ -187,128 +348,75 @@ class PlantProblem:
             if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.05 <= f <= 20:
                 raise InputError("stage_factor", f"must be a number in [0.05, 20] (or a table of them per "
                                                  f"cut), got {self.stage_factor!r}")
-        blob = json.dumps([self.document, [p.to_dict() for p in self.parameters],
-                           [m.to_dict() for m in self.metrics], self.stage_factor], sort_keys=True, default=str)
-        self.token = hashlib.sha256(blob.encode()).hexdigest()[:16]
-        # check every name and path now, on the nominal point, not in a worker
-        _, _, overrides = self._build(np.array([p.nominal for p in self.parameters]))
-        if overrides or any(m.path.startswith("tea.") for m in self.metrics):
+
+    def _metric_plan(self, m: Metric) -> tuple:
+        products = self.document.get("products") or {}
+        plan = metric_plan(m.path, products)
+        if plan is None:
+            raise InputError(f"metrics.{m.name}", f"unknown plant metric {clip(m.path)!r}; products: "
+                                                  f"{', '.join(products)}")
+        return plan
+
+    def _check_nominal(self) -> None:
+        """Every value at the nominal point, checked now rather than in a worker: the feed, the units'
+        parameters and the economic assumptions."""
+        from magcycle.flowsheet.spec import parse_flowsheet
+
+        inputs = self._inputs(np.array([p.nominal for p in self.parameters]))
+        self._feed(inputs)
+        if inputs.units:
+            parse_flowsheet(self.document, "study").with_unit_parameters(inputs.units)
+        if inputs.econ or any(plan[0] == "tea" for plan in self.metric_plans):
             from magcycle.econ.tea import assumptions
 
             try:
-                assumptions(overrides)
+                assumptions(inputs.econ)
             except InputError as exc:
                 raise InputError(f"parameters.econ.{exc.field}", exc.reason) from None
-        for m in self.metrics:
-            self._check_metric(m)
 
     @classmethod
     def default(cls, plant=None, **kw) -> "PlantProblem":
         return cls(plant_document(plant), default_plant_parameters(plant), default_plant_metrics(plant), **kw)
 
     # -------------------------------------------------------------- building
-    def _build(self, x: np.ndarray):
-        """(FlowsheetSpec, Feed) for one sample's parameter values."""
-        from magcycle.feed.catalogue import CATALOGUE
-        from magcycle.feed.feed import Feed, blend, feed_rate
-        from magcycle.flowsheet.spec import parse_flowsheet
+    def _inputs(self, x: np.ndarray) -> SampleInputs:
+        """One sample's inputs: the plant's feed with each parameter's value set."""
+        from magcycle.feed.feed import feed_rate
 
         doc = self.document
-        feed_doc = doc.get("feed") or {}
-        weights = _blend_weights(doc)
         hours = float((doc.get("plant") or {}).get("hours_per_year", 8000))
-        rate = feed_rate(feed_doc.get("rate", "100 kg/h"), "feed.rate", hours)
-        assay: dict[str, dict] = {}
-        moisture: dict[str, float] = {}
-        unit_changes = []
-        econ: list = []
-        for p, v in zip(self.parameters, x):
-            parts = p.name.split(".")
-            where = f"parameters.{p.name}"
-            v = float(v)
-            if parts == ["feed", "rate"]:
-                rate = v
-            elif len(parts) == 3 and parts[:2] == ["feed", "blend"]:
-                if parts[2] not in CATALOGUE:
-                    raise InputError(where, f"unknown feed class {parts[2]!r}")
-                weights[parts[2]] = v
-            elif len(parts) == 3 and parts[0] == "feed":
-                if parts[1] not in CATALOGUE:
-                    raise InputError(where, f"unknown feed class {parts[1]!r}")
-                if parts[2] == "moisture":
-                    moisture[parts[1]] = v
-                elif parts[2] in CATALOGUE[parts[1]].nominal and parts[2] != "Fe":
-                    assay.setdefault(parts[1], {})[parts[2]] = v
-                else:
-                    raise InputError(where, f"{parts[2]!r} is not an assay element of {parts[1]} "
-                                            "(Fe is the balance)")
-            elif len(parts) >= 3 and parts[0] == "econ":
-                econ.append((parts[1:], v))
-            elif len(parts) >= 3 and parts[0] == "units":
-                if parts[1] not in (doc.get("units") or {}):
-                    raise InputError(where, f"no unit {parts[1]!r} in the plant")
-                unit_changes.append((parts[1:], v))
-            else:
-                raise InputError(where, "expected feed.rate, feed.blend.CLASS, feed.CLASS.El, "
-                                        "feed.CLASS.moisture, units.UNIT.PARAM or econ.SECTION.KEY")
-        pairs = []
-        for key, w in weights.items():
-            cls = CATALOGUE[key]
-            comp = dict(cls.nominal)
-            comp.update(assay.get(key, {}))
-            comp["Fe"] = 100.0 - sum(v for k, v in comp.items() if k != "Fe")
-            if comp["Fe"] < 0:
-                raise InputError(f"parameters.feed.{key}", f"the assay sums to {100 - comp['Fe']:.2f} wt % "
-                                                           "before iron")
-            comp = {k: v for k, v in comp.items() if v > 0}
-            pairs.append((Feed(key, 1.0, comp, moisture.get(key, cls.moisture_wt_pct), {key: 1.0}), w))
-        feed = blend(pairs, rate, hours_per_year=hours)
-        spec = None
-        if unit_changes:
-            d = copy.deepcopy(doc)
-            for path, v in unit_changes:
-                table = d["units"][path[0]]
-                for k in path[1:-1]:
-                    table = table.setdefault(k, {})
-                table[path[-1]] = v
-            spec = parse_flowsheet(d, "study")
-        overrides: dict = {}
-        for path, v in econ:
-            table = overrides
-            for k in path[:-1]:
-                table = table.setdefault(k, {})
-            table[path[-1]] = v
-        return spec, feed, overrides
+        rate = feed_rate((doc.get("feed") or {}).get("rate", "100 kg/h"), "feed.rate", hours)
+        inputs = SampleInputs(rate, _blend_weights(doc))
+        for plan, v in zip(self.plans, x):
+            inputs.set(plan, float(v))
+        return inputs
 
-    def _check_metric(self, m: Metric) -> None:
-        parts = m.path.split(".")
-        products = self.document.get("products") or {}
-        tea_keys = ("npv_usd", "irr", "capex_usd", "opex_usd_per_y", "revenue_usd_per_y", "payback_y")
-        ok = (m.path in ("all_products_meet_spec", "recycle_iterations", "purchase_cost_usd")
-              or (parts[0] == "tea" and len(parts) == 2 and parts[1] in tea_keys)
-              or (parts[0] == "tea" and len(parts) >= 3 and parts[1] == "co2e_kg_per_kg"
-                  and ".".join(parts[2:]) in products)
-              or (parts[0] == "reagents" and len(parts) >= 3 and parts[-1] == "kg_per_t")
-              or (parts[0] == "products" and len(parts) >= 3 and parts[1] in products
-                  and (parts[2:] in (["purity"], ["t_per_y"], ["meets_spec"])
-                       or (len(parts) == 4 and parts[2] in ("recovery", "impurities_ppm")))))
-        if not ok:
-            raise InputError(f"metrics.{m.name}", f"unknown plant metric {m.path!r}; products: "
-                                                  f"{', '.join(products)}")
+    def _feed(self, inputs: SampleInputs):
+        from magcycle.feed.feed import blend
+
+        hours = float((self.document.get("plant") or {}).get("hours_per_year", 8000))
+        pairs = [(_class_feed(key, inputs), w) for key, w in inputs.weights.items()]
+        return blend(pairs, inputs.rate, hours_per_year=hours)
+
+    def _build(self, x: np.ndarray, base_spec=None):
+        """(FlowsheetSpec or None, Feed, assumptions overrides) for one sample's parameter values."""
+        inputs = self._inputs(x)
+        spec = base_spec.with_unit_parameters(inputs.units) if inputs.units and base_spec is not None else None
+        return spec, self._feed(inputs), inputs.econ
 
     # ------------------------------------------------------------ evaluating
     def _nominal(self):
         if self.token not in _NOMINAL:
             from magcycle.flowsheet import parse_flowsheet, simulate
 
-            x = np.array([p.nominal for p in self.parameters])
-            spec, feed, _ = self._build(x)
-            spec = spec or parse_flowsheet(self.document, "study")
+            base = parse_flowsheet(self.document, "study")
+            spec, feed, _ = self._build(np.array([p.nominal for p in self.parameters]), base)
+            spec = spec or base
             r = simulate(spec, feed)
             if isinstance(self.stage_factor, dict) or self.stage_factor != 1.0:
                 r = simulate(spec, feed, warm=scale_stages(r, self.stage_factor))
             _NOMINAL.clear()  # one study at a time per process
-            _NOMINAL[self.token] = (parse_flowsheet(self.document, "study"), r)
+            _NOMINAL[self.token] = (base, r)
         return _NOMINAL[self.token]
 
     def nominal_result(self):
@@ -316,38 +424,15 @@ class PlantProblem:
         return self._nominal()[1]
 
     def values(self, r, overrides=None) -> np.ndarray:
-        from magcycle.chem.formula import formula_mass
-
+        """The metrics of a plant result (NaN where a metric has no value)."""
         tea = None
-        if any(m.path.startswith("tea.") for m in self.metrics):
+        if any(plan[0] == "tea" for plan in self.metric_plans):
             from magcycle.econ.tea import techno_economics
 
             tea = techno_economics(r, overrides, extras=False).to_dict()
-
-        products = {p["name"]: p for p in r.products}
-        reagents = r.reagents_mol_h
         out = np.full(len(self.metrics), np.nan)
-        for j, m in enumerate(self.metrics):
-            parts = m.path.split(".")
-            if m.path == "all_products_meet_spec":
-                v = float(r.all_products_meet_spec)
-            elif m.path == "recycle_iterations":
-                v = float(r.recycle_iterations)
-            elif parts[0] == "tea":
-                v = tea[parts[1]] if len(parts) == 2 else tea[parts[1]].get(".".join(parts[2:]))
-            elif m.path == "purchase_cost_usd":
-                v = sum(float(res.cost["purchase_usd"]) for res in r.units.values())
-            elif parts[0] == "reagents":
-                sp = ".".join(parts[1:-1])  # a species may hold a dot (H2C2O4.2H2O)
-                v = reagents.get(sp, 0.0) * formula_mass(sp) / 1000.0 / r.feed.kg_per_h * 1000.0
-            else:
-                p = products[parts[1]]
-                if parts[2] == "meets_spec":
-                    v = float(p["meets_spec"] is not False)
-                elif len(parts) == 3:
-                    v = p[parts[2]]
-                else:
-                    v = (p[parts[2]] or {}).get(parts[3])
+        for j, plan in enumerate(self.metric_plans):
+            v = metric_value(plan, r, tea)
             out[j] = np.nan if v is None else float(v)
         return out
 
@@ -358,7 +443,7 @@ class PlantProblem:
         base_spec, nominal = self._nominal()
 
         def sample(x):
-            spec, feed, overrides = self._build(x)
+            spec, feed, overrides = self._build(x, base_spec)
             r = yield from simulate_steps(spec or base_spec, feed, warm=nominal)
             return self.values(r, overrides)
 
@@ -374,6 +459,6 @@ class PlantProblem:
         return Y, errors
 
     def nominal_metrics(self) -> dict:
-        _, r = self._nominal()
-        _, _, overrides = self._build(np.array([p.nominal for p in self.parameters]))
+        base, r = self._nominal()
+        _, _, overrides = self._build(np.array([p.nominal for p in self.parameters]), base)
         return {m.name: float(v) for m, v in zip(self.metrics, self.values(r, overrides))}

@@ -227,13 +227,83 @@ class PlantDesign:
                 "probability_by_stage_factor": self.curve}
 
 
+class _FactorTrials:
+    """The plant Monte Carlo at each stage factor tried (one factor, or a table cut -> factor),
+    each run once: P(meets spec) and the SX stages and cost it buys."""
+
+    def __init__(self, problem, probability, progress, mc_options):
+        self.problem, self.probability, self.progress, self.mc_options = problem, probability, progress, mc_options
+        self.tried: dict = {}
+
+    @staticmethod
+    def key(f):
+        return tuple(sorted(f.items())) if isinstance(f, dict) else f
+
+    def passes(self, f) -> bool:
+        key = self.key(f)
+        if key not in self.tried:
+            self.tried[key] = self._run(f)
+        return self.tried[key]["lower"] >= self.probability
+
+    def _run(self, f) -> dict:
+        from magcycle.analysis.model import Model
+        from magcycle.analysis.plant import PlantProblem, sx_stages
+
+        p = self.problem
+        prob = PlantProblem(p.document, p.parameters, p.metrics, chunk_size=p.chunk_size, stage_factor=f)
+        if self.progress:
+            self.progress(f"stage factor {f:g}" if not isinstance(f, dict) else
+                          "stage factors " + ", ".join(f"{k} {v:g}" for k, v in f.items()))
+        mc = Model(prob).monte_carlo(**self.mc_options)
+        r = prob.nominal_result()
+        stages = sx_stages(r)
+        return {"stage_factor": None if isinstance(f, dict) else f,
+                "cut_factors": dict(f) if isinstance(f, dict) else {k: f for k in stages},
+                "sx_stages": {k: list(v) for k, v in stages.items()},
+                "total_sx_stages": int(sum(n + m for n, m in stages.values())),
+                "sx_purchase_cost_usd": sum(float(r.units[name].cost["purchase_usd"]) for name in stages)
+                } | mc.probability()
+
+
+def _smallest_passing(trials: _FactorTrials, factors: list) -> int | None:
+    """Index of the smallest passing factor: from the design as built (factor 1), bisect below it when
+    it passes, walk up when it fails (P taken to grow with the factor); None when none passes."""
+    i = factors.index(1.0) if 1.0 in factors else len(factors) // 2
+    if not trials.passes(factors[i]):
+        return next((j for j in range(i + 1, len(factors)) if trials.passes(factors[j])), None)
+    hi, lo = i, -1  # factors[lo] fails (-1: none tried)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if trials.passes(factors[mid]):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _per_cut(trials: _FactorTrials, factors: list, chosen: float):
+    """Coordinate refinement: each cut (largest first) bisected on the grid below the common factor,
+    the others held; the table of factors, or ``chosen`` when no cut could go lower."""
+    base = trials.tried[chosen]["sx_stages"]
+    current = {cut: chosen for cut in sorted(base, key=lambda c: -sum(base[c]))}
+    for cut in list(current):
+        grid = [g for g in factors if g < current[cut]]
+        lo, top = -1, len(grid)  # grid[top] would be the current factor (passing)
+        while top - lo > 1:
+            mid = (lo + top) // 2
+            if trials.passes(current | {cut: grid[mid]}):
+                top = mid
+            else:
+                lo = mid
+        if top < len(grid):
+            current[cut] = grid[top]
+    return current if any(v != chosen for v in current.values()) else chosen
+
+
 def robust_plant_design(problem, *, probability: float = 0.99, confidence: float = 0.95, samples: int = 300,
                         method: str = "lhs", seed: int = 0, executor=None, workers: int | None = None,
                         factors=STAGE_FACTORS, per_cut: bool = False, progress=None) -> PlantDesign:
     """Smallest SX stage factor with P(every product meets spec) >= ``probability`` (module docstring)."""
-    from magcycle.analysis.model import Model
-    from magcycle.analysis.plant import PlantProblem, sx_stages
-
     _check_claim(probability, confidence, samples)
     if not any(m.is_spec for m in problem.metrics):
         raise InputError("metrics", "a design needs at least one metric with a limit (at_least, at_most) "
@@ -242,69 +312,21 @@ def robust_plant_design(problem, *, probability: float = 0.99, confidence: float
     if not factors or min(factors) <= 0:
         raise InputError("stage_factors", "give positive stage factors")
     t0 = time.perf_counter()
-    tried: dict = {}
-
-    def evaluate(f):
-        """f: one factor for every cut, or a table cut -> factor."""
-        key = tuple(sorted(f.items())) if isinstance(f, dict) else f
-        if key not in tried:
-            prob = PlantProblem(problem.document, problem.parameters, problem.metrics,
-                                chunk_size=problem.chunk_size, stage_factor=f)
-            if progress:
-                progress(f"stage factor {f:g}" if not isinstance(f, dict) else
-                         "stage factors " + ", ".join(f"{k} {v:g}" for k, v in f.items()))
-            mc = Model(prob).monte_carlo(samples, method=method, seed=seed, executor=executor,
-                                         workers=workers, confidence=confidence)
-            r = prob.nominal_result()
-            stages = sx_stages(r)
-            capex = sum(float(r.units[name].cost["purchase_usd"]) for name in stages)
-            tried[key] = {"stage_factor": None if isinstance(f, dict) else f,
-                          "cut_factors": dict(f) if isinstance(f, dict) else {k: f for k in stages},
-                          "sx_stages": {k: list(v) for k, v in stages.items()},
-                          "total_sx_stages": int(sum(n + m for n, m in stages.values())),
-                          "sx_purchase_cost_usd": capex} | mc.probability()
-        return tried[key]["lower"] >= probability
-
-    # start at the design as built (factor 1): bisect below it when it passes, walk up when it fails
-    hi = None  # index of the smallest passing factor found
-    i = factors.index(1.0) if 1.0 in factors else len(factors) // 2
-    if evaluate(factors[i]):
-        hi, lo = i, -1  # factors[lo] fails (-1: none tried)
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            if evaluate(factors[mid]):
-                hi = mid
-            else:
-                lo = mid
-    else:
-        hi = next((j for j in range(i + 1, len(factors)) if evaluate(factors[j])), None)
+    trials = _FactorTrials(problem, probability, progress, dict(
+        samples=samples, method=method, seed=seed, executor=executor, workers=workers, confidence=confidence))
+    hi = _smallest_passing(trials, factors)
     chosen = factors[hi] if hi is not None else None
     if chosen is not None and per_cut:
-        # coordinate refinement: each cut (largest first) bisected on the grid below the common factor
-        base = tried[chosen]["sx_stages"]
-        current = {cut: chosen for cut in sorted(base, key=lambda c: -sum(base[c]))}
-        for cut in list(current):
-            grid = [g for g in factors if g < current[cut]]
-            lo, top = -1, len(grid)  # grid[top] would be the current factor (passing)
-            while top - lo > 1:
-                mid = (lo + top) // 2
-                if evaluate(current | {cut: grid[mid]}):
-                    top = mid
-                else:
-                    lo = mid
-            if top < len(grid):
-                current[cut] = grid[top]
-        if any(v != chosen for v in current.values()):
-            chosen = current
-    curve = sorted(tried.values(), key=lambda c: (c["total_sx_stages"], -c["p"]))
+        chosen = _per_cut(trials, factors, chosen)
+    curve = sorted(trials.tried.values(), key=lambda c: (c["total_sx_stages"], -c["p"]))
     common = dict(required_probability=float(probability), confidence=float(confidence), curve=curve,
                   samples=samples, method=method, seed=seed)
-    if hi is None:
+    if chosen is None:
         best = max(curve, key=lambda c: c["p"])
         return PlantDesign(False, None, {}, seconds=time.perf_counter() - t0, reason=(
             f"no stage factor up to {factors[-1]:g} reaches P >= {probability}: the best "
             f"(factor {best['stage_factor']:g}) meets every spec in {best['p']:.1%} of the samples; "
             "the failing products are limited by something stages cannot fix (flows, impurities)"), **common)
-    key = tuple(sorted(chosen.items())) if isinstance(chosen, dict) else chosen
-    return PlantDesign(True, chosen, {k: tried[key][k] for k in ("p", "lower", "upper", "passes", "samples")},
+    result = trials.tried[trials.key(chosen)]
+    return PlantDesign(True, chosen, {k: result[k] for k in ("p", "lower", "upper", "passes", "samples")},
                        seconds=time.perf_counter() - t0, **common)

@@ -19,12 +19,15 @@ Streams are immutable: every operation returns a new one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from magcycle.chem.formula import _parse, charge, formula_mass, parse_formula
 from magcycle.errors import InputError
+
+__all__ = ["PHASES", "WATER_L_PER_MOL", "Stream", "empty", "mass_kg_h", "element_totals", "closure"]
 
 PHASES = ("solid", "aqueous", "organic", "gas")
 
@@ -145,13 +148,26 @@ def _add_elements(out: dict[str, float], flows: Mapping[str, float]) -> dict[str
 
 
 def closure(inflow: Mapping[str, float], outflow: Mapping[str, float]) -> dict[str, float]:
-    """Relative closure error per element, |in - out| / max(in, out) [-].
+    """Relative closure error per element [-]:
 
-    An element with zero flow on both sides has error 0.
+        e_E = |in_E - out_E| / max(|in_E|, |out_E|)
+
+    An element with zero flow on both sides has error 0; a flow that is not
+    a finite number (NaN, infinity) has error infinity, so that no check
+    passes it (a NaN compares false with everything, and would otherwise
+    read as a perfect balance).
+
+    >>> closure({"Nd": 2.0}, {"Nd": 1.5})
+    {'Nd': 0.25}
+    >>> closure({"Nd": 1.0}, {"Nd": float("nan")})
+    {'Nd': inf}
     """
     out = {}
     for el in set(inflow) | set(outflow):
         a, b = inflow.get(el, 0.0), outflow.get(el, 0.0)
         scale = max(abs(a), abs(b))
-        out[el] = abs(a - b) / scale if scale > 0 else 0.0
+        if not (math.isfinite(a) and math.isfinite(b)):
+            out[el] = math.inf
+        else:
+            out[el] = abs(a - b) / scale if scale > 0 else 0.0
     return out
