@@ -43,6 +43,8 @@ __all__ = ["MAX_SAMPLES", "StudySection", "ParameterTable", "MetricTable", "Stud
 MAX_SAMPLES = 10_000_000
 
 _Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
+#: a value of a parameter or a metric limit: any number a study means, not 1e308
+_Value = Annotated[float, Field(ge=-1e15, le=1e15)]
 _Name = Annotated[str, Field(min_length=1, max_length=200)]
 
 
@@ -52,7 +54,7 @@ def _numbers(value):
     return value
 
 
-_Args = Annotated[list[float], Field(min_length=1, max_length=3), BeforeValidator(_numbers)]
+_Args = Annotated[list[_Value], Field(min_length=1, max_length=3), BeforeValidator(_numbers)]
 
 
 class StudySection(Strict):
@@ -90,7 +92,7 @@ class ParameterTable(Strict):
     triangular: _Args | None = field(None, description="[low, mode, high]")
     normal: _Args | None = field(None, description="[mean, sd]")
     lognormal: _Args | None = field(None, description="[median, geometric sd > 1]")
-    nominal: float | None = field(None, description="the nominal value (default: the median)")
+    nominal: _Value | None = field(None, description="the nominal value (default: the median)")
     units: Annotated[str, Field(max_length=50)] = field("", description="units of the values")
     source: Annotated[str, Field(max_length=2000)] = field("", description="where the distribution comes from")
 
@@ -114,8 +116,8 @@ class MetricTable(Strict):
     """One metric: the path of a sample's output and its limits."""
 
     path: Annotated[str, Field(min_length=1, max_length=500)] = field(description="what the subject reports")
-    at_least: float | None = field(None, description="the specification's lower limit")
-    at_most: float | None = field(None, description="the specification's upper limit")
+    at_least: _Value | None = field(None, description="the specification's lower limit")
+    at_most: _Value | None = field(None, description="the specification's upper limit")
     kind: Literal["value", "pass"] = field("value", description="a number, or pass/fail (1 or 0)")
     units: Annotated[str, Field(max_length=50)] = field("", description="units of the values")
 

@@ -40,7 +40,8 @@ from magcycle.errors import InputError
 from magcycle.feed.catalogue import CATALOGUE, FeedClass
 
 __all__ = ["COMPOSITION_TOLERANCE_WT_PCT", "DEFAULT_HOURS_PER_YEAR", "DEFAULT_RATE", "MIN_RATE_KG_H",
-           "MAX_RATE_KG_H", "MIN_SHARE", "feed_rate", "check_composition", "Feed", "from_class", "blend",
+           "MAX_RATE_KG_H", "MIN_SHARE", "MIN_WT_PCT", "feed_rate", "check_composition", "Feed", "from_class",
+           "blend",
            "load_assay", "resolve_feed"]
 
 #: allowed deviation of an assay's sum from 100 wt %
@@ -56,8 +57,11 @@ DEFAULT_RATE = "100 kg/h"
 MIN_RATE_KG_H = 1e-6
 MAX_RATE_KG_H = 1e9
 
-#: smallest non-zero share of a blend part (of the total weight) or of an element (wt % / 100)
+#: smallest non-zero share of a blend part (of the blend's total weight)
 MIN_SHARE = 1e-9
+#: smallest non-zero element content of an assay [wt %]: far above the subnormal range of doubles
+#: at any rate accepted, and below what any blend of accepted parts makes
+MIN_WT_PCT = 1e-20
 
 
 def feed_rate(value, field: str = "feed.rate", hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> float:
@@ -84,7 +88,7 @@ def feed_rate(value, field: str = "feed.rate", hours_per_year: float = DEFAULT_H
 
 
 def check_composition(comp: Mapping, field: str) -> dict[str, float]:
-    """The rule of an assay: known elements, finite wt % each 0 or >= MIN_SHARE * 100, summing to
+    """The rule of an assay: known elements, finite wt % each 0 or >= MIN_WT_PCT, summing to
     100 +/- COMPOSITION_TOLERANCE_WT_PCT; returns the composition by element symbol.
 
     >>> check_composition({"Nd": 30, "Fe": 70}, "feed")
@@ -100,8 +104,8 @@ def check_composition(comp: Mapping, field: str) -> dict[str, float]:
         sym = check_any_element(el, where(el))
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InputError(where(el), f"expected a number in wt %, got {show(v)}")
-        if v < 0 or 0 < v < 100.0 * MIN_SHARE:
-            raise InputError(where(el), f"a mass fraction must be 0 or in [{100 * MIN_SHARE:g}, 100] wt %, "
+        if v < 0 or 0 < v < MIN_WT_PCT:
+            raise InputError(where(el), f"a mass fraction must be 0 or in [{MIN_WT_PCT:g}, 100] wt %, "
                                         f"got {show(v)}")
         out[sym] = out.get(sym, 0.0) + float(v)
     total = sum(out.values())

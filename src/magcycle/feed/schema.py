@@ -34,7 +34,7 @@ class AssayDocument(Strict):
     moisture_wt_pct: float = field(0.0, unit="wt %", ge=0.0, lt=100.0, description="moisture, wet basis")
     composition: dict[ElementSymbol, float] = field(
         unit="wt %", min_length=1,
-        description="dry-basis mass fraction of each element, each 0 or at least 1e-9 wt %, summing to "
+        description="dry-basis mass fraction of each element, each 0 or at least 1e-20 wt %, summing to "
                     "100 +/- 0.5 wt %")
 
     @field_validator("composition", mode="after")

@@ -734,9 +734,8 @@ def design_problem(doc: Mapping[str, Any], *, source: str | None = None) -> Desi
         raise InputError("file", "the document must be a table of sections")
     data = dict(doc)
     cas = data.get("cascade")
-    if isinstance(cas, Mapping):
-        data["cascade"] = {"extraction_stages": 1, "scrub_stages": 0} | {
-            k: v for k, v in cas.items() if k not in ("extraction_stages", "scrub_stages")}
+    if isinstance(cas, Mapping):  # stage counts are designed: given ones are checked, then replaced
+        data["cascade"] = {"extraction_stages": 1, "scrub_stages": 0} | dict(cas)
     if data.get("targets") is None:
         raise InputError("targets", "missing: give minimums such as extract = { Nd = { purity = 0.995 } }")
     document = validate(CascadeDocument, data)
