@@ -191,12 +191,13 @@ def _metric_table(mc: dict) -> list[str]:
                     f"<td>{_num(s.get('mean'))}</td><td>{_num(s.get('sd'))}</td><td>{_num(s.get('p05'))}</td>"
                     f"<td>{_num(s.get('p50'))}</td><td>{_num(s.get('p95'))}</td>"
                     f"<td>{pr_text}</td></tr>")
+    body.append("</table>")
     return body
 
 
 def _histograms(doc: dict, mc: dict) -> list[str]:
     """A histogram of each numeric metric, its limits drawn."""
-    body = ["</table><h2>Distributions</h2><div class=\"charts\">"]
+    body = ["<h2>Distributions</h2><div class=\"charts\">"]
     for i, m in enumerate(mc["metrics"]):
         h = doc["histograms"].get(m["name"])
         if h and m["kind"] != "pass":
