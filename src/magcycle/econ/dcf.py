@@ -39,6 +39,8 @@ import numpy as np
 
 from magcycle.errors import InputError
 
+__all__ = ["MACRS_7", "npv", "irr", "payback_years", "depreciation", "CashFlow", "cash_flow"]
+
 #: IRS Publication 946, Table A-1 (half-year convention), 7-year property [%]
 MACRS_7 = (14.29, 24.49, 17.49, 12.49, 8.93, 8.92, 8.93, 4.46)
 
@@ -142,6 +144,7 @@ class CashFlow:
     cumulative: list[float] = field(default_factory=list)
 
     def rows(self) -> list[dict]:
+        """One dict per year: the year and every line of the table."""
         keys = ("capex", "working_capital", "revenue", "opex", "ebitda", "depreciation", "taxable", "tax", "net",
                 "cumulative")
         return [{"year": y} | {k: getattr(self, k)[i] for k in keys} for i, y in enumerate(self.years)]
@@ -158,47 +161,16 @@ def cash_flow(*, fixed_capital: float, working_capital: float, revenue: float, v
     construction year (sum 1); ``ramp_up`` the capacity factors of the first
     operating years (full capacity after them).
     """
-    if not discount_rate > -1.0:
-        raise InputError("discount_rate", f"must be > -100 %, got {discount_rate!r}")
-    if not 0.0 <= tax_rate < 1.0:
-        raise InputError("tax_rate", f"must be in [0, 1), got {tax_rate!r}")
-    if isinstance(life_years, bool) or not isinstance(life_years, int) or life_years < 1:
-        raise InputError("life_years", f"must be a whole number >= 1, got {life_years!r}")
-    if not construction or abs(sum(construction) - 1.0) > 1e-9 or min(construction) < 0:
-        raise InputError("construction", "the capex shares per construction year must be >= 0 and sum to 1")
-    if any(not 0.0 <= f <= 1.0 for f in ramp_up):
-        raise InputError("ramp_up", "capacity factors must be in [0, 1]")
-    for name, v in (("fixed_capital", fixed_capital), ("working_capital", working_capital)):
-        if not v >= 0:
-            raise InputError(name, f"must be >= 0, got {v!r}")
+    _check_terms(discount_rate, tax_rate, life_years)
+    _check_schedule(construction, ramp_up, fixed_capital, working_capital)
     c = len(construction)
     T = c + life_years
     dep_sched = depreciation(fixed_capital, depreciation_years, depreciation_method)
     rows = {k: [0.0] * T for k in ("capex", "working_capital", "revenue", "opex", "ebitda", "depreciation",
                                    "taxable", "tax", "net")}
-    loss = 0.0
-    for t in range(T):
-        if t < c:
-            rows["capex"][t] = fixed_capital * construction[t]
-        k = t - c  # operating year index
-        if k == 0:
-            rows["working_capital"][t] = working_capital
-        if k == life_years - 1:
-            rows["working_capital"][t] -= working_capital
-        if k >= 0:
-            f = ramp_up[k] if k < len(ramp_up) else 1.0
-            rows["revenue"][t] = revenue * f
-            rows["opex"][t] = variable_opex * f + fixed_opex
-            rows["depreciation"][t] = dep_sched[k] if k < len(dep_sched) else 0.0
-        rows["ebitda"][t] = rows["revenue"][t] - rows["opex"][t]
-        income = rows["ebitda"][t] - rows["depreciation"][t]
-        # losses carried forward against later profits
-        use = min(loss, max(income, 0.0))
-        taxable = income - use
-        loss = loss - use + max(-income, 0.0)
-        rows["taxable"][t] = max(taxable, 0.0)
-        rows["tax"][t] = tax_rate * rows["taxable"][t]
-        rows["net"][t] = rows["ebitda"][t] - rows["tax"][t] - rows["capex"][t] - rows["working_capital"][t]
+    _capital_lines(rows, fixed_capital, working_capital, construction, life_years)
+    _operating_lines(rows, c, life_years, revenue, variable_opex, fixed_opex, ramp_up, dep_sched)
+    _earnings_lines(rows, tax_rate)
     cum = list(np.cumsum(rows["net"]))
     cf = CashFlow(list(range(T)), discount_rate=discount_rate, construction_years=c, cumulative=[float(x) for x in cum],
                   **rows)
@@ -206,3 +178,61 @@ def cash_flow(*, fixed_capital: float, working_capital: float, revenue: float, v
     cf.irr = irr(cf.net)
     cf.payback_y = payback_years(cf.net, c)
     return cf
+
+
+def _check_terms(discount_rate: float, tax_rate: float, life_years: int) -> None:
+    """InputError unless the discount rate is > -100 %, the tax rate in [0, 1) and the life a whole number >= 1."""
+    if not discount_rate > -1.0:
+        raise InputError("discount_rate", f"must be > -100 %, got {discount_rate!r}")
+    if not 0.0 <= tax_rate < 1.0:
+        raise InputError("tax_rate", f"must be in [0, 1), got {tax_rate!r}")
+    if isinstance(life_years, bool) or not isinstance(life_years, int) or life_years < 1:
+        raise InputError("life_years", f"must be a whole number >= 1, got {life_years!r}")
+
+
+def _check_schedule(construction: Sequence[float], ramp_up: Sequence[float], fixed_capital: float,
+                    working_capital: float) -> None:
+    """InputError unless the capex shares are >= 0 summing to 1, the ramp-up factors in [0, 1], the capital >= 0."""
+    if not construction or abs(sum(construction) - 1.0) > 1e-9 or min(construction) < 0:
+        raise InputError("construction", "the capex shares per construction year must be >= 0 and sum to 1")
+    if any(not 0.0 <= f <= 1.0 for f in ramp_up):
+        raise InputError("ramp_up", "capacity factors must be in [0, 1]")
+    for name, v in (("fixed_capital", fixed_capital), ("working_capital", working_capital)):
+        if not v >= 0:
+            raise InputError(name, f"must be >= 0, got {v!r}")
+
+
+def _capital_lines(rows: dict, fixed_capital: float, working_capital: float, construction: Sequence[float],
+                   life_years: int) -> None:
+    """Capex spread over the construction years; working capital spent in the first operating year and
+    recovered in the last."""
+    c = len(construction)
+    for t in range(c):
+        rows["capex"][t] = fixed_capital * construction[t]
+    rows["working_capital"][c] = working_capital
+    rows["working_capital"][c + life_years - 1] -= working_capital
+
+
+def _operating_lines(rows: dict, c: int, life_years: int, revenue: float, variable_opex: float, fixed_opex: float,
+                     ramp_up: Sequence[float], dep_sched: list[float]) -> None:
+    """Revenue and variable opex at each operating year's capacity factor, fixed opex, depreciation."""
+    for k in range(life_years):  # operating year index
+        t = c + k
+        f = ramp_up[k] if k < len(ramp_up) else 1.0
+        rows["revenue"][t] = revenue * f
+        rows["opex"][t] = variable_opex * f + fixed_opex
+        rows["depreciation"][t] = dep_sched[k] if k < len(dep_sched) else 0.0
+
+
+def _earnings_lines(rows: dict, tax_rate: float) -> None:
+    """EBITDA, taxable income with losses carried forward against later profits, tax and net cash flow."""
+    loss = 0.0
+    for t in range(len(rows["net"])):
+        rows["ebitda"][t] = rows["revenue"][t] - rows["opex"][t]
+        income = rows["ebitda"][t] - rows["depreciation"][t]
+        use = min(loss, max(income, 0.0))
+        taxable = income - use
+        loss = loss - use + max(-income, 0.0)
+        rows["taxable"][t] = max(taxable, 0.0)
+        rows["tax"][t] = tax_rate * rows["taxable"][t]
+        rows["net"][t] = rows["ebitda"][t] - rows["tax"][t] - rows["capex"][t] - rows["working_capital"][t]

@@ -12,7 +12,7 @@ Recycle convergence
     q = s / (s - 1), bounded to [-5, 0] (Wegstein, Commun. ACM 1 (1958) 9).
     Converged when every species satisfies |g - x| <= rtol max(|g|, |x|) + atol,
     with atol = atol_floor x the tear's total flow, so trace species are judged
-    relative to themselves down to that floor.
+    relative to themselves down to that floor (:mod:`magcycle.flowsheet.wegstein`).
 
 Steps
     ``solve_flowsheet_steps`` is the solve as a step generator: it passes on
@@ -37,15 +37,20 @@ from typing import Callable
 from magcycle.errors import InputError, MassBalanceError
 from magcycle.feed import Feed
 from magcycle.flowsheet.spec import FlowsheetSpec
+from magcycle.flowsheet.wegstein import TearConvergence
 from magcycle.units.stream import Stream, closure, element_totals
 
+__all__ = ["CLOSURE_LIMIT", "MAX_RECYCLE_ITER", "feed_stream", "calculation_order", "SolveStats", "solve_flowsheet",
+           "solve_flowsheet_steps", "plant_closure", "check_closure"]
+
+#: largest relative element closure error of the whole plant
 CLOSURE_LIMIT = 1e-9
-RTOL = 1e-12
-ATOL_FLOOR = 1e-15
+#: most passes around a recycle
 MAX_RECYCLE_ITER = 200
 
 
 def feed_stream(feed: Feed) -> Stream:
+    """The feed as a solid stream of elements [mol/h], with its water."""
     flows = dict(feed.element_mol_h())
     if feed.water_kg_h > 0:
         from magcycle.chem.formula import formula_mass
@@ -54,6 +59,7 @@ def feed_stream(feed: Feed) -> Stream:
 
 
 def _tarjan(nodes, succ):
+    """Strongly connected components of a graph, in topological order (Tarjan)."""
     index, low, on, stack, out = {}, {}, set(), [], []
     counter = [0]
 
@@ -141,6 +147,8 @@ def _calculation_order_cached(spec: FlowsheetSpec):
 
 @dataclass
 class SolveStats:
+    """Recycle iterations (of the last recycle solved), tear streams and wall time [s] of a solve."""
+
     recycle_iterations: int = 0
     tear_streams: list = field(default_factory=list)
     seconds: float = 0.0
@@ -160,98 +168,97 @@ def solve_flowsheet_steps(spec: FlowsheetSpec, feed: Feed, *, state: dict | None
     units need solved and is sent the CascadeResult (:mod:`magcycle.sx.lockstep`)."""
     t0 = time.perf_counter()
     state = {} if state is None else state
-    streams: dict[str, Stream] = {}
-    results = {}
-    conn_in = {}
-    for c in spec.connections:
-        if c.dst[1]:
-            conn_in[c.dst] = c
-    by_src = {c.src: c for c in spec.connections}
-    for c in spec.connections:
-        if c.src[0] == "feed":
-            streams[c.name] = feed_stream(feed)
+    plant = _PlantSolve(spec, feed, state)
+    stats = SolveStats()
+    for order, tears in _calculation_order_cached(spec):
+        if progress:
+            progress(", ".join(order))
+        if not tears:
+            yield from plant.run_units(order)
+            continue
+        stats.tear_streams.extend(tears)
+        stats.recycle_iterations = yield from plant.converge(order, tears)
+        plant.complete(order)
+        state["_tears"] = {t: plant.streams[t] for t in tears}
+    stats.seconds = time.perf_counter() - t0
+    return plant.streams, plant.results, stats, state
 
-    inlets_of = {}
-    # per unit: (port, stream name) of its connected inlets
-    wiring = {name: [(port, conn_in[(name, port)].name) for port in u.inlets + u.optional_inlets
-                     if (name, port) in conn_in] for name, u in spec.units.items()}
-    nothing = Stream("aqueous", {})
 
-    def run_unit(uname, check=True):
-        u = spec.units[uname]
+#: what an unconnected optional inlet, and a tear with no solution yet, carry
+_NOTHING = Stream("aqueous", {})
+
+
+def _feed_streams(spec: FlowsheetSpec, feed: Feed) -> dict[str, Stream]:
+    """The streams leaving the feed, by connection name."""
+    return {c.name: feed_stream(feed) for c in spec.connections if c.src[0] == "feed"}
+
+
+def _wiring(spec: FlowsheetSpec) -> dict[str, list[tuple[str, str]]]:
+    """Per unit, (port, stream name) of each of its connected inlets, in port order."""
+    conn_in = {c.dst: c for c in spec.connections if c.dst[1]}
+    return {name: [(port, conn_in[(name, port)].name) for port in u.inlets + u.optional_inlets
+                   if (name, port) in conn_in] for name, u in spec.units.items()}
+
+
+class _PlantSolve:
+    """The streams and unit results of one solve, and the wiring of the units to the streams."""
+
+    __slots__ = ("spec", "state", "streams", "results", "inlets_of", "wiring", "outlet_stream")
+
+    def __init__(self, spec: FlowsheetSpec, feed: Feed, state: dict):
+        self.spec = spec
+        self.state = state
+        self.streams = _feed_streams(spec, feed)
+        self.results = {}
+        self.inlets_of = {}
+        self.wiring = _wiring(spec)
+        self.outlet_stream = {c.src: c.name for c in spec.connections}
+
+    def run_unit(self, uname: str, check: bool = True):
+        """Runs one unit on its inlet streams (a step generator); keeps its result and outlets."""
+        streams = self.streams
         inlets = {}
-        for port, sname in wiring[uname]:
+        for port, sname in self.wiring[uname]:
             s = streams.get(sname)
-            inlets[port] = nothing if s is None else s
+            inlets[port] = _NOTHING if s is None else s
         try:
-            res = yield from u.run_steps(inlets, state.setdefault(uname, {}), check=check)
+            res = yield from self.spec.units[uname].run_steps(inlets, self.state.setdefault(uname, {}), check=check)
         except InputError as exc:
             if not str(exc.field).startswith("units."):
                 raise InputError(f"units.{uname}.{exc.field}", exc.reason) from None
             raise
-        results[uname] = res
-        inlets_of[uname] = inlets
+        self.results[uname] = res
+        self.inlets_of[uname] = inlets
         for port, s in res.outlets.items():
-            streams[by_src[(uname, port)].name] = s
+            streams[self.outlet_stream[(uname, port)]] = s
 
-    stats = SolveStats()
-    blocks = _calculation_order_cached(spec)
-    for order, tears in blocks:
-        if progress:
-            progress(", ".join(order))
-        if not tears:
-            for u in order:
-                yield from run_unit(u)
-            continue
-        stats.tear_streams.extend(tears)
-        for t in tears:  # start from the last solution or from nothing
-            streams[t] = state.get("_tears", {}).get(t, Stream("aqueous", {}))
-        prev_x = prev_g = None
+    def run_units(self, order: list[str], check: bool = True):
+        """Runs the units of ``order`` in turn (a step generator)."""
+        for u in order:
+            yield from self.run_unit(u, check)
+
+    def converge(self, order: list[str], tears: list[str]):
+        """Iterates a recycle from its last solution (or nothing) until its tears converge (a step
+        generator, :class:`~magcycle.flowsheet.wegstein.TearConvergence`); returns the iterations."""
+        streams = self.streams
+        last = self.state.get("_tears", {})
+        for t in tears:
+            streams[t] = last.get(t, _NOTHING)
+        tc = TearConvergence()
         for it in range(1, MAX_RECYCLE_ITER + 1):
             x = {t: streams[t] for t in tears}
-            for u in order:
-                yield from run_unit(u, check=False)
+            yield from self.run_units(order, check=False)
             g = {t: streams[t] for t in tears}
-            worst, done = 0.0, True
-            keys = {}
-            for t in tears:
-                xm, gm = x[t].mol_h, g[t].mol_h
-                keys[t] = ks = list(xm) + [k for k in gm if k not in xm]  # a fixed order: no set
-                total = max(sum(gm.values()), sum(xm.values()))
-                for k in ks:
-                    a, b = xm.get(k, 0.0), gm.get(k, 0.0)
-                    err = abs(b - a) - RTOL * max(abs(a), abs(b)) - ATOL_FLOOR * total
-                    if err > 0:
-                        done = False
-                        worst = max(worst, abs(b - a) / max(abs(a), abs(b), 1e-300))
-            stats.recycle_iterations = it
-            if done:
-                break
-            new = {}
-            for t in tears:
-                xm, gm = x[t].mol_h, g[t].mol_h
-                pxm, pgm = (prev_x[t].mol_h, prev_g[t].mol_h) if prev_x is not None else (None, None)
-                flows = {}
-                for k in keys[t]:
-                    xk, gk = xm.get(k, 0.0), gm.get(k, 0.0)
-                    q = 0.0
-                    if pxm is not None:
-                        dx = xk - pxm.get(k, 0.0)
-                        if dx != 0:
-                            s = (gk - pgm.get(k, 0.0)) / dx
-                            q = min(0.0, max(-5.0, s / (s - 1.0))) if s != 1.0 else 0.0
-                    flows[k] = max(0.0, q * xk + (1.0 - q) * gk)
-                new[t] = Stream(g[t].phase, flows)
-            prev_x, prev_g = x, g
-            streams.update(new)
-        else:
-            raise InputError(f"streams.{tears[0]}", f"the recycle did not converge in {MAX_RECYCLE_ITER} "
-                                                    f"iterations (largest relative change {worst:.2e})")
-        for u in order:  # each unit's balance, design and cost on the converged pass (the one reported)
-            spec.units[u].complete(inlets_of[u], results[u])
-        state["_tears"] = {t: streams[t] for t in tears}
-    stats.seconds = time.perf_counter() - t0
-    return streams, results, stats, state
+            if tc.converged(x, g):
+                return it
+            streams.update(tc.next_guess(x, g))
+        raise InputError(f"streams.{tears[0]}", f"the recycle did not converge in {MAX_RECYCLE_ITER} "
+                                                f"iterations (largest relative change {tc.worst:.2e})")
+
+    def complete(self, order: list[str]) -> None:
+        """Each unit's balance, design and cost on the converged pass (the one reported)."""
+        for u in order:
+            self.spec.units[u].complete(self.inlets_of[u], self.results[u])
 
 
 def plant_closure(spec: FlowsheetSpec, streams, results):
@@ -264,6 +271,7 @@ def plant_closure(spec: FlowsheetSpec, streams, results):
 
 
 def check_closure(per_element: dict[str, float]) -> float:
+    """The largest per-element closure error; MassBalanceError above CLOSURE_LIMIT."""
     worst = max(per_element.values(), default=0.0)
     if worst > CLOSURE_LIMIT:
         el = max(per_element, key=per_element.get)

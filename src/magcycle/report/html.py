@@ -13,9 +13,12 @@ import math
 
 from magcycle.chem.elements import MOLAR_MASS, RARE_EARTHS
 
+__all__ = ["CSS", "esc", "sankey_svg", "profile_svg", "render_report"]
+
 _COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
            "#bcbd22", "#17becf"]
-_CSS = """
+#: the style sheet every magcycle page shares
+CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
 h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}
 table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}
@@ -25,11 +28,13 @@ th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 """
 
 
-def _e(x) -> str:
+def esc(x) -> str:
+    """``x`` as text, HTML-escaped (quotes included)."""
     return html.escape(str(x))
 
 
 def _re_kg(mol: dict) -> float:
+    """Rare-earth metal in a stream's species flows [kg/h]."""
     from magcycle.chem.formula import parse_formula
     total = 0.0
     for sp, n in mol.items():
@@ -41,6 +46,22 @@ def _re_kg(mol: dict) -> float:
 
 def sankey_svg(doc: dict, width: int = 1100, height: int = 520) -> str:
     """Rare-earth flows [kg/h of RE metal] along the streams, units laid out by depth."""
+    links = _sankey_links(doc)
+    nodes = _sankey_nodes(links)
+    tears = set(doc.get("recycle", {}).get("tear_streams", []))
+    depth = _sankey_depth(nodes, links, tears)
+    pos, scale = _sankey_layout(nodes, links, depth, width, height)
+    parts = [f'<svg data-plot="sankey" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" role="img"><title>Rare-earth flows, kg/h</title>']
+    parts += [_sankey_link_svg(link, i, pos, scale, tears)
+              for i, link in enumerate(sorted(links, key=lambda l: -l[2]))]
+    parts += [_sankey_node_svg(n, box) for n, box in pos.items()]
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _sankey_links(doc: dict) -> list[tuple[str, str, float, str]]:
+    """(source node, target node, kg/h of RE metal, stream name) of each stream carrying rare earths."""
     links = []
     for s in doc["streams"]:
         src = s["from"].split(".")[0]
@@ -48,20 +69,39 @@ def sankey_svg(doc: dict, width: int = 1100, height: int = 520) -> str:
         kg = _re_kg(s["mol_per_h"])
         if kg > 1e-9:
             links.append((src, dst, kg, s["name"]))
+    return links
+
+
+def _sankey_nodes(links: list) -> list[str]:
+    """The nodes of the links, in order of first appearance."""
     nodes = []
     for a, b, _, _ in links:
         for n in (a, b):
             if n not in nodes:
                 nodes.append(n)
-    tears = set(doc.get("recycle", {}).get("tear_streams", []))
+    return nodes
+
+
+def _sankey_depth(nodes: list, links: list, tears: set) -> dict[str, int]:
+    """The column of each node: its longest path from a source along links that are not tears."""
     depth = {n: 0 for n in nodes}
     for _ in range(len(nodes)):
         for a, b, _, name in links:
             if name not in tears and depth[b] < depth[a] + 1:
                 depth[b] = depth[a] + 1
+    return depth
+
+
+def _sankey_throughput(nodes: list, links: list) -> dict[str, float]:
+    """Each node's height in kg/h: the larger of what leaves and what enters it."""
+    return {n: max(sum(k for a, _, k, _ in links if a == n), sum(k for _, b, k, _ in links if b == n))
+            for n in nodes}
+
+
+def _sankey_layout(nodes: list, links: list, depth: dict, width: int, height: int) -> tuple[dict, float]:
+    """Each node's box [x, y, h, out offset, in offset] in its column, and the scale [px per kg/h]."""
     ncol = max(depth.values(), default=0) + 1
-    through = {n: max(sum(k for a, _, k, _ in links if a == n), sum(k for _, b, k, _ in links if b == n))
-               for n in nodes}
+    through = _sankey_throughput(nodes, links)
     cols: dict[int, list] = {}
     for n in nodes:
         cols.setdefault(depth[n], []).append(n)
@@ -75,27 +115,32 @@ def sankey_svg(doc: dict, width: int = 1100, height: int = 520) -> str:
             x = 10 + d * (width - 140) / max(ncol - 1, 1)
             pos[n] = [x, y, through[n] * scale, 0.0, 0.0]  # x, y, h, out offset, in offset
             y += through[n] * scale + gap
-    parts = [f'<svg data-plot="sankey" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img"><title>Rare-earth flows, kg/h</title>']
-    for i, (a, b, kg, name) in enumerate(sorted(links, key=lambda l: -l[2])):
-        xa, ya, _, oa, _ = pos[a]
-        xb, yb, _, _, ib = pos[b]
-        w = max(kg * scale, 0.5)
-        y0, y1 = ya + oa + w / 2, yb + ib + w / 2
-        pos[a][3] += w
-        pos[b][4] += w
-        x0, x1 = xa + 12, xb
-        mid = (x0 + x1) / 2
-        color = "#d62728" if name in tears else _COLORS[i % len(_COLORS)]
-        parts.append(f'<path d="M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" '
-                     f'stroke="{color}" stroke-opacity="0.45" stroke-width="{w:.2f}" fill="none">'
-                     f'<title>{_e(name)}: {kg:.3g} kg/h RE</title></path>')
-    for n, (x, y, h, _, _) in pos.items():
-        label = n.split(":", 1)[1] if ":" in n else n
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="{max(h, 1):.1f}" fill="#444"/>'
-                     f'<text x="{x + 15:.1f}" y="{y + max(h, 1) / 2 + 4:.1f}" font-size="11">{_e(label)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    return pos, scale
+
+
+def _sankey_link_svg(link: tuple, i: int, pos: dict, scale: float, tears: set) -> str:
+    """One link as a band from its source's out side to its target's in side (advances both offsets)."""
+    a, b, kg, name = link
+    xa, ya, _, oa, _ = pos[a]
+    xb, yb, _, _, ib = pos[b]
+    w = max(kg * scale, 0.5)
+    y0, y1 = ya + oa + w / 2, yb + ib + w / 2
+    pos[a][3] += w
+    pos[b][4] += w
+    x0, x1 = xa + 12, xb
+    mid = (x0 + x1) / 2
+    color = "#d62728" if name in tears else _COLORS[i % len(_COLORS)]
+    return (f'<path d="M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" '
+            f'stroke="{color}" stroke-opacity="0.45" stroke-width="{w:.2f}" fill="none">'
+            f'<title>{esc(name)}: {kg:.3g} kg/h RE</title></path>')
+
+
+def _sankey_node_svg(n: str, box: list) -> str:
+    """One node: its bar and its label (a sink's stream name)."""
+    x, y, h, _, _ = box
+    label = n.split(":", 1)[1] if ":" in n else n
+    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="{max(h, 1):.1f}" fill="#444"/>'
+            f'<text x="{x + 15:.1f}" y="{y + max(h, 1) / 2 + 4:.1f}" font-size="11">{esc(label)}</text>')
 
 
 def profile_svg(name: str, prof: dict, width: int = 520, height: int = 300) -> str:
@@ -113,9 +158,9 @@ def profile_svg(name: str, prof: dict, width: int = 520, height: int = 300) -> s
     def py(v):
         lv = math.log10(max(v, 10.0 ** lo))
         return T + (height - T - B) * (hi - lv) / max(hi - lo, 1)
-    parts = [f'<svg data-plot="profile-{_e(name)}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" role="img"><title>{_e(name)} aqueous profile</title>',
-             f'<text x="{L}" y="14" font-size="12">{_e(name)}: aqueous [mol/L] by stage</text>',
+    parts = [f'<svg data-plot="profile-{esc(name)}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+             f'height="{height}" role="img"><title>{esc(name)} aqueous profile</title>',
+             f'<text x="{L}" y="14" font-size="12">{esc(name)}: aqueous [mol/L] by stage</text>',
              f'<rect x="{L}" y="{T}" width="{width - L - R}" height="{height - T - B}" fill="none" stroke="#999"/>']
     for e in range(lo, hi + 1, max(1, (hi - lo) // 7)):
         y = py(10.0 ** e)
@@ -126,58 +171,37 @@ def profile_svg(name: str, prof: dict, width: int = 520, height: int = 300) -> s
         pts = " ".join(f"{px(k):.1f},{py(aq[k][j]):.1f}" for k in range(N))
         color = _COLORS[j % len(_COLORS)]
         parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.5"/>'
-                     f'<text x="{width - R + 5}" y="{T + 12 * (j + 1)}" font-size="10" fill="{color}">{_e(c)}</text>')
+                     f'<text x="{width - R + 5}" y="{T + 12 * (j + 1)}" font-size="10" fill="{color}">{esc(c)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _fmt(x, digits=4):
+    """A design value as text: a dash for None, floats to ``digits`` significant figures."""
     if x is None:
         return "—"
     if isinstance(x, float):
         return f"{x:.{digits}g}"
-    return _e(x)
+    return esc(x)
 
 
 def render_report(doc: dict) -> str:
     """The report of a results.json document as one HTML string."""
-    rows = []
-    for p in doc["products"]:
-        status = ("<span class='pass'>pass</span>" if p["meets_spec"] else
-                  "<span class='fail'>FAIL</span>" if p["meets_spec"] is False else "not produced")
-        rec = ", ".join(f"{k} {100 * v:.2f} %" for k, v in p["recovery"].items() if v is not None) or "—"
-        purity = f"{100 * p['purity']:.3f} %" if p["purity"] is not None else "—"
-        rows.append(f"<tr><td>{_e(p['name'])}</td><td>{_e(p['oxide'])}</td><td>{p['kg_per_h']:.3f}</td>"
-                    f"<td>{p['t_per_y']:.1f}</td><td>{purity}</td><td>{100 * p['min_purity']:.2f} %</td>"
-                    f"<td>{rec}</td><td>{_e(p['spec'])}</td><td>{status}</td></tr>")
-    spec_rows = []
-    for p in doc["products"]:
-        for k, v in p["impurities_ppm"].items():
-            ok = p["checks"].get(k)
-            spec_rows.append(f"<tr><td>{_e(p['name'])}</td><td>{_e(k)}</td><td>{v:.3g}</td>"
-                             f"<td>{'pass' if ok else ('FAIL' if ok is False else '—')}</td></tr>")
-    reag = "".join(f"<tr><td>{_e(k)}</td><td>{v['kg_per_h']:.4g}</td><td>{v['t_per_y']:.4g}</td></tr>"
+    rows = [_product_row(p) for p in doc["products"]]
+    spec_rows = _spec_rows(doc["products"])
+    reag = "".join(f"<tr><td>{esc(k)}</td><td>{v['kg_per_h']:.4g}</td><td>{v['t_per_y']:.4g}</td></tr>"
                    for k, v in doc["reagents"].items())
     profiles = "".join(profile_svg(n, p) for n, p in doc.get("sx_profiles", {}).items())
-    species = sorted({sp for s in doc["streams"] for sp in s["mol_per_h"]})
-    head = "".join(f"<th>{_e(sp)}</th>" for sp in species)
-    srows = "".join(
-        f"<tr><td>{_e(s['name'])}</td><td>{_e(s['from'])}</td><td>{_e(s['to'])}</td><td>{_e(s['phase'])}</td>"
-        f"<td>{s['kg_per_h']:.4g}</td><td>{s['L_per_h']:.4g}</td>"
-        + "".join(f"<td>{s['mol_per_h'].get(sp, 0.0):.3g}</td>" for sp in species) + "</tr>"
-        for s in doc["streams"])
-    units = "".join(
-        f"<tr><td>{_e(n)}</td><td>{_e(u['type'])}</td><td>{_e(', '.join(f'{k} {_fmt(v)}' for k, v in u['design'].items()))}</td>"
-        f"<td>{u['cost']['purchase_usd']:.3g}</td><td>{u['closure']:.1e}</td></tr>"
-        for n, u in doc["units"].items())
+    head, srows = _stream_table(doc["streams"])
+    units = "".join(_unit_row(n, u) for n, u in doc["units"].items())
     feed = doc["feed"]
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>magcycle report: {_e(doc['plant'])}</title>
-<style>{_CSS}</style></head><body>
-<h1>magcycle plant report: {_e(doc['plant'])}</h1>
-<p>Feed: {_e(feed['name'])}, {feed['kg_per_h']:.4g} kg/h dry ({feed['t_per_y']:.4g} t/y at
+<html lang="en"><head><meta charset="utf-8"><title>magcycle report: {esc(doc['plant'])}</title>
+<style>{CSS}</style></head><body>
+<h1>magcycle plant report: {esc(doc['plant'])}</h1>
+<p>Feed: {esc(feed['name'])}, {feed['kg_per_h']:.4g} kg/h dry ({feed['t_per_y']:.4g} t/y at
 {doc['hours_per_year']:.0f} h/y). Largest relative element closure error:
-<b id="closure">{doc['closure']:.2e}</b>. Recycle: {_e(', '.join(doc['recycle']['tear_streams']) or 'none')}
+<b id="closure">{doc['closure']:.2e}</b>. Recycle: {esc(', '.join(doc['recycle']['tear_streams']) or 'none')}
 ({doc['recycle']['iterations']} iterations).</p>
 <h2>Products</h2>
 <table id="products"><tr><th>product</th><th>oxide</th><th>kg/h</th><th>t/y</th><th>REO purity</th>
@@ -192,3 +216,44 @@ def render_report(doc: dict) -> str:
 <th>phase</th><th>kg/h</th><th>L/h</th>{head}</tr>{srows}</table></div>
 </body></html>
 """
+
+
+def _product_row(p: dict) -> str:
+    """One product's row: rate, purity against its minimum, recoveries and whether it meets spec."""
+    status = ("<span class='pass'>pass</span>" if p["meets_spec"] else
+              "<span class='fail'>FAIL</span>" if p["meets_spec"] is False else "not produced")
+    rec = ", ".join(f"{k} {100 * v:.2f} %" for k, v in p["recovery"].items() if v is not None) or "—"
+    purity = f"{100 * p['purity']:.3f} %" if p["purity"] is not None else "—"
+    return (f"<tr><td>{esc(p['name'])}</td><td>{esc(p['oxide'])}</td><td>{p['kg_per_h']:.3f}</td>"
+            f"<td>{p['t_per_y']:.1f}</td><td>{purity}</td><td>{100 * p['min_purity']:.2f} %</td>"
+            f"<td>{rec}</td><td>{esc(p['spec'])}</td><td>{status}</td></tr>")
+
+
+def _spec_rows(products: list) -> list[str]:
+    """One row per product and impurity: its ppm and the check against the product's spec."""
+    rows = []
+    for p in products:
+        for k, v in p["impurities_ppm"].items():
+            ok = p["checks"].get(k)
+            rows.append(f"<tr><td>{esc(p['name'])}</td><td>{esc(k)}</td><td>{v:.3g}</td>"
+                        f"<td>{'pass' if ok else ('FAIL' if ok is False else '—')}</td></tr>")
+    return rows
+
+
+def _stream_table(streams: list) -> tuple[str, str]:
+    """The stream table's species header cells and its rows [mol/h]."""
+    species = sorted({sp for s in streams for sp in s["mol_per_h"]})
+    head = "".join(f"<th>{esc(sp)}</th>" for sp in species)
+    srows = "".join(
+        f"<tr><td>{esc(s['name'])}</td><td>{esc(s['from'])}</td><td>{esc(s['to'])}</td><td>{esc(s['phase'])}</td>"
+        f"<td>{s['kg_per_h']:.4g}</td><td>{s['L_per_h']:.4g}</td>"
+        + "".join(f"<td>{s['mol_per_h'].get(sp, 0.0):.3g}</td>" for sp in species) + "</tr>"
+        for s in streams)
+    return head, srows
+
+
+def _unit_row(n: str, u: dict) -> str:
+    """One unit's row: type, design, purchase cost and closure."""
+    return (f"<tr><td>{esc(n)}</td><td>{esc(u['type'])}</td>"
+            f"<td>{esc(', '.join(f'{k} {_fmt(v)}' for k, v in u['design'].items()))}</td>"
+            f"<td>{u['cost']['purchase_usd']:.3g}</td><td>{u['closure']:.1e}</td></tr>")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import io
 import math
 
-from magcycle.report.html import _CSS, _e
+from magcycle.report.html import CSS, esc
+
+__all__ = ["hbars_svg", "tornado_svg", "cashflow_svg", "render_tea_report", "tea_workbook"]
 
 
 def _m(x) -> str:
@@ -30,12 +32,12 @@ def hbars_svg(key: str, title: str, rows: list, width=620, unit="M USD", scale=1
     height = pad_t + row_h * len(rows) + 10
     W = width - pad_l - 90
     top = max([v for _, v in rows] + [1e-300])
-    parts = [f'<svg data-plot="{_e(key)}" width="{width}" height="{height}" role="img">',
-             f'<text x="4" y="14" font-size="12">{_e(title)}</text>']
+    parts = [f'<svg data-plot="{esc(key)}" width="{width}" height="{height}" role="img">',
+             f'<text x="4" y="14" font-size="12">{esc(title)}</text>']
     for i, (label, v) in enumerate(rows):
         y = pad_t + i * row_h
         w = max(0.5, v / top * W)
-        parts.append(f'<text x="{pad_l - 6}" y="{y + 12}" font-size="11" text-anchor="end">{_e(label[:34])}</text>'
+        parts.append(f'<text x="{pad_l - 6}" y="{y + 12}" font-size="11" text-anchor="end">{esc(label[:34])}</text>'
                      f'<rect class="bar" x="{pad_l}" y="{y + 2}" width="{w:.1f}" height="13" fill="#1f77b4"/>'
                      f'<text x="{pad_l + w + 4:.1f}" y="{y + 12}" font-size="10">{v * scale:,.2f} {unit}</text>')
     parts.append("</svg>")
@@ -57,7 +59,7 @@ def tornado_svg(rows: list, base: float, width=620) -> str:
              '<text x="4" y="14" font-size="12">NPV at the low and high end of each input [M USD]</text>']
     for i, r in enumerate(rows):
         y = pad_t + i * row_h
-        parts.append(f'<text x="{pad_l - 6}" y="{y + 13}" font-size="11" text-anchor="end">{_e(r["input"][:36])}</text>')
+        parts.append(f'<text x="{pad_l - 6}" y="{y + 13}" font-size="11" text-anchor="end">{esc(r["input"][:36])}</text>')
         for v, color in ((r["npv_low_usd"], "#d62728"), (r["npv_high_usd"], "#2ca02c")):
             x0, x1 = sorted((X(base), X(v)))
             parts.append(f'<rect class="bar" x="{x0:.1f}" y="{y + 3}" width="{max(0.5, x1 - x0):.1f}" height="14" '
@@ -102,16 +104,15 @@ def cashflow_svg(rows: list, width=760, height=300) -> str:
 
 
 def _table(tid: str, header: list, rows: list) -> str:
-    out = [f'<table id="{tid}"><tr>' + "".join(f"<th>{_e(h)}</th>" for h in header) + "</tr>"]
+    out = [f'<table id="{tid}"><tr>' + "".join(f"<th>{esc(h)}</th>" for h in header) + "</tr>"]
     for r in rows:
-        out.append("<tr>" + "".join(f"<td>{_e(c)}</td>" for c in r) + "</tr>")
+        out.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>")
     return "".join(out) + "</table>"
 
 
-def render_tea_report(doc: dict) -> str:
-    body = [f"<p>Plant {_e(doc['plant'])}, {doc['feed_t_per_y']:,.0f} t/y of feed, {_e(doc['scenario'])} prices, "
-            f"discount rate {_pct(doc['discount_rate'])}.</p>"]
-    body.append(_table("summary", ["measure", "value"], [
+def _summary_rows(doc: dict) -> list[list[str]]:
+    """The summary table: capex, opex, revenue, NPV, IRR, payback and break-even prices."""
+    return [
         ["capex (fixed + working capital)", f"{_m(doc['capex_usd'])} M USD"],
         ["operating cost", f"{_m(doc['opex_usd_per_y'])} M USD/y"],
         ["revenue", f"{_m(doc['revenue_usd_per_y'])} M USD/y"],
@@ -120,17 +121,34 @@ def render_tea_report(doc: dict) -> str:
         ["break-even price multiplier", "-" if doc["breakeven"].get("price_multiplier") is None
          else f"{doc['breakeven']['price_multiplier']:.3f}"],
         ["break-even feed price", "-" if doc["breakeven"].get("feed_usd_per_kg") is None
-         else f"{doc['breakeven']['feed_usd_per_kg']:.2f} USD/kg"]]))
-    body.append("<h2>Beside the published feasibility study</h2>")
-    def fmt(item, v):
-        if item == "irr":
-            return _pct(v)
-        if item == "payback_y":
-            return "-" if v is None else f"{v:.2f} y"
-        return f"{_m(v)} M"
+         else f"{doc['breakeven']['feed_usd_per_kg']:.2f} USD/kg"]]
 
+
+def _carbon_rows(doc: dict) -> list[list[str]]:
+    """Per product: kg CO2e per kg, its allocation share and the primary production range."""
+    return [[k, f"{v:.2f}", f"{doc['carbon_by_product'][k]['share']:.3f}",
+             "-" if not doc["carbon_by_product"][k]["primary_kgCO2e_per_kg"]
+             else "-".join(f"{x:g}" for x in doc["carbon_by_product"][k]["primary_kgCO2e_per_kg"])]
+            for k, v in doc["co2e_kg_per_kg"].items()]
+
+
+def _compared(item: str, v) -> str:
+    """A value of the comparison with the published study, in the unit of its item."""
+    if item == "irr":
+        return _pct(v)
+    if item == "payback_y":
+        return "-" if v is None else f"{v:.2f} y"
+    return f"{_m(v)} M"
+
+
+def render_tea_report(doc: dict) -> str:
+    """The TEA page of a tea.json document."""
+    body = [f"<p>Plant {esc(doc['plant'])}, {doc['feed_t_per_y']:,.0f} t/y of feed, {esc(doc['scenario'])} prices, "
+            f"discount rate {_pct(doc['discount_rate'])}.</p>"]
+    body.append(_table("summary", ["measure", "value"], _summary_rows(doc)))
+    body.append("<h2>Beside the published feasibility study</h2>")
     body.append(_table("comparison", ["item", "magcycle", "published", "why they differ"], [
-        [c["item"], fmt(c["item"], c["magcycle"]), fmt(c["item"], c["published"]), c["why"]]
+        [c["item"], _compared(c["item"], c["magcycle"]), _compared(c["item"], c["published"]), c["why"]]
         for c in doc["comparison"]]))
     body.append("<h2>Cash flow</h2>" + cashflow_svg(doc["cash_flow"]))
     body.append('<h2>Capital and operating cost</h2><div class="charts">')
@@ -148,21 +166,18 @@ def render_tea_report(doc: dict) -> str:
     body.append(hbars_svg("carbon", "Emissions by source [t CO2e/y]", [(x["item"], x["kgCO2e_per_y"])
                                                                        for x in doc["carbon_lines"]],
                           unit="t", scale=1e-3))
-    body.append(_table("carbon", ["product", "kg CO2e per kg", "allocation share", "primary production kg CO2e/kg"], [
-        [k, f"{v:.2f}", f"{doc['carbon_by_product'][k]['share']:.3f}",
-         "-" if not doc["carbon_by_product"][k]["primary_kgCO2e_per_kg"]
-         else "-".join(f"{x:g}" for x in doc["carbon_by_product"][k]["primary_kgCO2e_per_kg"])]
-        for k, v in doc["co2e_kg_per_kg"].items()]))
-    body.append(f"<p>Allocation: {_e(doc['assumptions']['carbon']['allocation'])}; grid "
-                f"{_e(doc['assumptions']['carbon']['country'])}.</p>")
+    body.append(_table("carbon", ["product", "kg CO2e per kg", "allocation share", "primary production kg CO2e/kg"],
+                       _carbon_rows(doc)))
+    body.append(f"<p>Allocation: {esc(doc['assumptions']['carbon']['allocation'])}; grid "
+                f"{esc(doc['assumptions']['carbon']['country'])}.</p>")
     body.append("<h2>Cash-flow table [M USD]</h2>" + _table("cashflow-table", ["year", "capex", "working capital",
                                                                             "revenue", "opex", "EBITDA", "depreciation",
                                                                             "tax", "net", "cumulative"], [
         [r["year"]] + [_m(r[k]) for k in ("capex", "working_capital", "revenue", "opex", "ebitda", "depreciation",
                                           "tax", "net", "cumulative")] for r in doc["cash_flow"]]))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>magcycle TEA: "
-            f"{_e(doc['plant'])}</title><style>{_CSS}</style></head><body><h1>Techno-economics and carbon: "
-            f"{_e(doc['plant'])}</h1>" + "".join(body) + "</body></html>")
+            f"{esc(doc['plant'])}</title><style>{CSS}</style></head><body><h1>Techno-economics and carbon: "
+            f"{esc(doc['plant'])}</h1>" + "".join(body) + "</body></html>")
 
 
 def _flatten(prefix: str, d, out: list) -> None:

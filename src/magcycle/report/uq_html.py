@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import math
 
-from magcycle.report.html import _CSS, _e
+from magcycle.report.html import CSS, esc
+
+__all__ = ["histogram_svg", "bars_svg", "pareto_svg", "render_uq_report", "render_design_report"]
 
 _BAR = "#1f77b4"
 _BAR2 = "#ff7f0e"
@@ -35,8 +37,8 @@ def histogram_svg(key: str, name: str, hist: dict, limits: dict, width=360, heig
     lo, hi = edges[0], edges[-1]
     span = (hi - lo) or 1.0
     top = max(counts) or 1
-    parts = [f'<svg data-plot="hist-{_e(key)}" width="{width}" height="{height}" role="img">',
-             f'<text x="{pad_l}" y="14" font-size="12">{_e(name)}</text>']
+    parts = [f'<svg data-plot="hist-{esc(key)}" width="{width}" height="{height}" role="img">',
+             f'<text x="{pad_l}" y="14" font-size="12">{esc(name)}</text>']
     for i, c in enumerate(counts):
         x0 = pad_l + (edges[i] - lo) / span * W
         x1 = pad_l + (edges[i + 1] - lo) / span * W
@@ -48,7 +50,7 @@ def histogram_svg(key: str, name: str, hist: dict, limits: dict, width=360, heig
             x = pad_l + (v - lo) / span * W
             parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{pad_t}" y2="{pad_t + H}" stroke="#b00" '
                          f'stroke-dasharray="4 2"/><text x="{x + 2:.1f}" y="{pad_t + 10}" font-size="10" '
-                         f'fill="#b00">{_e(label)}</text>')
+                         f'fill="#b00">{esc(label)}</text>')
     parts.append(f'<line x1="{pad_l}" x2="{pad_l + W}" y1="{pad_t + H}" y2="{pad_t + H}" stroke="#333"/>')
     parts.append(f'<text x="{pad_l}" y="{height - 16}" font-size="10">{_num(lo)}</text>')
     parts.append(f'<text x="{pad_l + W}" y="{height - 16}" font-size="10" text-anchor="end">{_num(hi)}</text>')
@@ -65,11 +67,11 @@ def bars_svg(key: str, title: str, rows: list, series: list[str], width=520, lo=
     W = width - pad_l - 20
     zero = pad_l + (0 - lo) / (hi - lo) * W
     colors = [_BAR, _BAR2]
-    parts = [f'<svg data-plot="{_e(key)}" width="{width}" height="{height}" role="img">',
-             f'<text x="4" y="14" font-size="12">{_e(title)}</text>']
+    parts = [f'<svg data-plot="{esc(key)}" width="{width}" height="{height}" role="img">',
+             f'<text x="4" y="14" font-size="12">{esc(title)}</text>']
     for r, (label, vals) in enumerate(rows):
         y = pad_t + r * row_h
-        parts.append(f'<text x="{pad_l - 6}" y="{y + 12}" font-size="11" text-anchor="end">{_e(label)}</text>')
+        parts.append(f'<text x="{pad_l - 6}" y="{y + 12}" font-size="11" text-anchor="end">{esc(label)}</text>')
         for s, v in enumerate(vals):
             if v is None or not math.isfinite(v):
                 continue
@@ -77,13 +79,13 @@ def bars_svg(key: str, title: str, rows: list, series: list[str], width=520, lo=
             x = pad_l + (v - lo) / (hi - lo) * W
             x0, x1 = sorted((zero, x))
             parts.append(f'<rect class="bar" x="{x0:.1f}" y="{y + 2 + 16 * s}" width="{max(0.5, x1 - x0):.1f}" '
-                         f'height="13" fill="{colors[s % 2]}"><title>{_e(series[s])} {v:.3f}</title></rect>')
+                         f'height="13" fill="{colors[s % 2]}"><title>{esc(series[s])} {v:.3f}</title></rect>')
     parts.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{pad_t}" y2="{height - 20}" stroke="#333"/>')
     parts.append(f'<text x="{pad_l}" y="{height - 6}" font-size="10">{lo:g}</text>'
                  f'<text x="{pad_l + W}" y="{height - 6}" font-size="10" text-anchor="end">{hi:g}</text>')
     for s, name in enumerate(series):
         parts.append(f'<rect x="{pad_l + 120 * s}" y="{height - 18}" width="10" height="10" fill="{colors[s % 2]}"/>'
-                     f'<text x="{pad_l + 14 + 120 * s}" y="{height - 9}" font-size="10">{_e(name)}</text>')
+                     f'<text x="{pad_l + 14 + 120 * s}" y="{height - 9}" font-size="10">{esc(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -114,11 +116,11 @@ def pareto_svg(points: list, required: float, chosen, xlabel: str, width=560, he
         mark = p["x"] == chosen
         parts.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{cy:.1f}" y2="{cl:.1f}" stroke="#999"/>')
         parts.append(f'<circle class="point" cx="{cx:.1f}" cy="{cy:.1f}" r="{6 if mark else 4}" '
-                     f'fill="{"#2ca02c" if mark else _BAR}"><title>{_e(p["label"])}: P {p["p"]:.4f} '
+                     f'fill="{"#2ca02c" if mark else _BAR}"><title>{esc(p["label"])}: P {p["p"]:.4f} '
                      f'(lower {p["lower"]:.4f})</title></circle>')
     parts.append(f'<line x1="{pad_l}" x2="{pad_l + W}" y1="{pad_t + H}" y2="{pad_t + H}" stroke="#333"/>'
                  f'<line x1="{pad_l}" x2="{pad_l}" y1="{pad_t}" y2="{pad_t + H}" stroke="#333"/>')
-    parts.append(f'<text x="{pad_l + W / 2}" y="{height - 6}" font-size="11" text-anchor="middle">{_e(xlabel)}</text>'
+    parts.append(f'<text x="{pad_l + W / 2}" y="{height - 6}" font-size="11" text-anchor="middle">{esc(xlabel)}</text>'
                  f'<text x="{pad_l}" y="{height - 22}" font-size="10">{_num(x0)}</text>'
                  f'<text x="{pad_l + W}" y="{height - 22}" font-size="10" text-anchor="end">{_num(x1)}</text>'
                  f'<text x="{pad_l - 4}" y="{Y(1.0) + 4:.1f}" font-size="10" text-anchor="end">1</text>'
@@ -128,8 +130,8 @@ def pareto_svg(points: list, required: float, chosen, xlabel: str, width=560, he
 
 
 def _page(title: str, body: list[str]) -> str:
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{_e(title)}</title>"
-            f"<style>{_CSS}</style></head><body><h1>{_e(title)}</h1>" + "".join(body) + "</body></html>")
+    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)}</title>"
+            f"<style>{CSS}</style></head><body><h1>{esc(title)}</h1>" + "".join(body) + "</body></html>")
 
 
 def _prob(p: dict) -> str:
@@ -140,68 +142,108 @@ def _prob(p: dict) -> str:
 
 
 def render_uq_report(doc: dict) -> str:
+    """The page of an uncertainty study's result document."""
     mc = doc["monte_carlo"]
-    body = [f"<p>{_e(doc.get('subject', ''))}: {mc['samples']} samples ({_e(mc['method'])}, seed {mc['seed']}), "
-            f"{_e(mc['executor'])} with {mc['workers']} worker(s), {mc['seconds']:.1f} s.</p>",
-            f'<p id="probability">P(meets every spec) = <b>{_e(_prob(mc["probability_meets_spec"]))}</b></p>'
+    body = _uq_summary(doc, mc) + _parameter_table(mc) + _metric_table(mc) + _histograms(doc, mc)
+    body += _tornado(doc) + _sobol(doc)
+    return _page(f"magcycle uncertainty study: {doc.get('subject', '')}", body)
+
+
+def _uq_summary(doc: dict, mc: dict) -> list[str]:
+    """The study in a sentence, P(meets every spec) and the failed samples."""
+    body = [f"<p>{esc(doc.get('subject', ''))}: {mc['samples']} samples ({esc(mc['method'])}, seed {mc['seed']}), "
+            f"{esc(mc['executor'])} with {mc['workers']} worker(s), {mc['seconds']:.1f} s.</p>",
+            f'<p id="probability">P(meets every spec) = <b>{esc(_prob(mc["probability_meets_spec"]))}</b></p>'
             if mc["probability_meets_spec"] else '<p id="probability">No metric states a limit.</p>']
     if mc["failed_samples"]:
         body.append("<p>Failed samples (counted as not meeting spec): "
-                    + "; ".join(f"{_e(k)} x {v}" for k, v in mc["failed_samples"].items()) + "</p>")
-    body.append('<h2>Parameters</h2><table id="parameters"><tr><th>parameter</th><th>distribution</th>'
-                '<th>nominal</th><th>units</th><th>source</th></tr>')
+                    + "; ".join(f"{esc(k)} x {v}" for k, v in mc["failed_samples"].items()) + "</p>")
+    return body
+
+
+def _parameter_table(mc: dict) -> list[str]:
+    """The uncertain parameters: distribution, nominal value, units and source."""
+    body = ['<h2>Parameters</h2><table id="parameters"><tr><th>parameter</th><th>distribution</th>'
+            '<th>nominal</th><th>units</th><th>source</th></tr>']
     for p in mc["parameters"]:
-        body.append(f"<tr><td>{_e(p['name'])}</td><td>{_e(p['distribution'])}({', '.join(_num(a) for a in p['args'])})"
-                    f"</td><td>{_num(p['nominal'])}</td><td>{_e(p['units'])}</td><td>{_e(p['source'][:80])}</td></tr>")
+        body.append(f"<tr><td>{esc(p['name'])}</td><td>{esc(p['distribution'])}({', '.join(_num(a) for a in p['args'])})"
+                    f"</td><td>{_num(p['nominal'])}</td><td>{esc(p['units'])}</td><td>{esc(p['source'][:80])}</td></tr>")
     body.append("</table>")
-    body.append('<h2>Metrics</h2><table id="metrics"><tr><th>metric</th><th>limit</th><th>nominal</th><th>mean</th>'
-                "<th>sd</th><th>5 %</th><th>50 %</th><th>95 %</th><th>P(meets)</th></tr>")
+    return body
+
+
+def _limit(m: dict) -> str:
+    """A metric's limit as text (at least, at most, pass, or none)."""
+    return (f"&ge; {_num(m['at_least'])}" if m["at_least"] is not None else
+            f"&le; {_num(m['at_most'])}" if m["at_most"] is not None else "pass" if m["kind"] == "pass" else "")
+
+
+def _metric_table(mc: dict) -> list[str]:
+    """Every metric: limit, nominal, mean, sd, percentiles and P(meets)."""
+    body = ['<h2>Metrics</h2><table id="metrics"><tr><th>metric</th><th>limit</th><th>nominal</th><th>mean</th>'
+            "<th>sd</th><th>5 %</th><th>50 %</th><th>95 %</th><th>P(meets)</th></tr>"]
     probs = mc["probability_by_metric"]
     for m in mc["metrics"]:
         s = mc["summary"][m["name"]]
-        lim = (f"&ge; {_num(m['at_least'])}" if m["at_least"] is not None else
-               f"&le; {_num(m['at_most'])}" if m["at_most"] is not None else "pass" if m["kind"] == "pass" else "")
         pr = probs.get(m["name"])
         pr_text = "" if pr is None else f"{100 * pr['p']:.2f} %"
-        body.append(f"<tr><td>{_e(m['name'])}</td><td>{lim}</td><td>{_num(mc['nominal'].get(m['name']))}</td>"
+        body.append(f"<tr><td>{esc(m['name'])}</td><td>{_limit(m)}</td><td>{_num(mc['nominal'].get(m['name']))}</td>"
                     f"<td>{_num(s.get('mean'))}</td><td>{_num(s.get('sd'))}</td><td>{_num(s.get('p05'))}</td>"
                     f"<td>{_num(s.get('p50'))}</td><td>{_num(s.get('p95'))}</td>"
                     f"<td>{pr_text}</td></tr>")
-    body.append("</table><h2>Distributions</h2><div class=\"charts\">")
+    body.append("</table>")
+    return body
+
+
+def _histograms(doc: dict, mc: dict) -> list[str]:
+    """A histogram of each numeric metric, its limits drawn."""
+    body = ["<h2>Distributions</h2><div class=\"charts\">"]
     for i, m in enumerate(mc["metrics"]):
         h = doc["histograms"].get(m["name"])
         if h and m["kind"] != "pass":
             body.append(histogram_svg(str(i), m["name"], h, {"min": m["at_least"], "max": m["at_most"]}))
     body.append("</div>")
+    return body
+
+
+def _tornado(doc: dict) -> list[str]:
+    """Spearman rank correlations of the parameters with each metric, largest twelve (none: nothing)."""
     tornado = doc.get("rank_correlation") or {}
-    if tornado:
-        body.append("<h2>Which inputs matter: rank correlation (tornado)</h2><div class=\"charts\">")
-        for i, (metric, corr) in enumerate(tornado.items()):
-            rows = sorted(corr.items(), key=lambda kv: -abs(kv[1]))[:12]
-            body.append(bars_svg(f"tornado-{i}", f"{metric}: Spearman rank correlation",
-                                 [(k, [v]) for k, v in rows], ["rho"]))
-        body.append("</div>")
+    if not tornado:
+        return []
+    body = ["<h2>Which inputs matter: rank correlation (tornado)</h2><div class=\"charts\">"]
+    for i, (metric, corr) in enumerate(tornado.items()):
+        rows = sorted(corr.items(), key=lambda kv: -abs(kv[1]))[:12]
+        body.append(bars_svg(f"tornado-{i}", f"{metric}: Spearman rank correlation",
+                             [(k, [v]) for k, v in rows], ["rho"]))
+    body.append("</div>")
+    return body
+
+
+def _sobol(doc: dict) -> list[str]:
+    """First and total-order Sobol indices per metric, largest twelve (not computed: nothing)."""
     sob = doc.get("sobol")
-    if sob:
-        body.append(f"<h2>Sobol indices</h2><p>{sob['evaluations']} evaluations ({sob['base_samples']} base samples, "
-                    f"Saltelli design, SALib).</p><div class=\"charts\">")
-        for i, (metric, idx) in enumerate(sob["indices"].items()):
-            rows = sorted(idx.items(), key=lambda kv: -(kv[1]["ST"] if math.isfinite(kv[1]["ST"]) else -1))[:12]
-            body.append(bars_svg(f"sobol-{i}", f"{metric}", [(k, [v["S1"], v["ST"]]) for k, v in rows],
-                                 ["first order", "total order"], lo=0.0, hi=1.0))
-        body.append("</div>")
-    return _page(f"magcycle uncertainty study: {doc.get('subject', '')}", body)
+    if not sob:
+        return []
+    body = [f"<h2>Sobol indices</h2><p>{sob['evaluations']} evaluations ({sob['base_samples']} base samples, "
+            f"Saltelli design, SALib).</p><div class=\"charts\">"]
+    for i, (metric, idx) in enumerate(sob["indices"].items()):
+        rows = sorted(idx.items(), key=lambda kv: -(kv[1]["ST"] if math.isfinite(kv[1]["ST"]) else -1))[:12]
+        body.append(bars_svg(f"sobol-{i}", f"{metric}", [(k, [v["S1"], v["ST"]]) for k, v in rows],
+                             ["first order", "total order"], lo=0.0, hi=1.0))
+    body.append("</div>")
+    return body
 
 
 def render_design_report(doc: dict) -> str:
     d = doc["design"]
-    body = [f"<p>{_e(doc.get('subject', ''))}: required P(meets every spec) &ge; {d['required_probability']:g} "
-            f"(lower {100 * d['confidence']:.0f} % bound), {d['samples']} samples ({_e(d['method'])}, seed "
+    body = [f"<p>{esc(doc.get('subject', ''))}: required P(meets every spec) &ge; {d['required_probability']:g} "
+            f"(lower {100 * d['confidence']:.0f} % bound), {d['samples']} samples ({esc(d['method'])}, seed "
             f"{d['seed']}), {d['seconds']:.1f} s.</p>"]
     if d["feasible"]:
-        body.append(f'<p id="answer" class="pass">Design found: P = {_e(_prob(d["probability"]))}</p>')
+        body.append(f'<p id="answer" class="pass">Design found: P = {esc(_prob(d["probability"]))}</p>')
     else:
-        body.append(f'<p id="answer" class="fail">INFEASIBLE: {_e(d["reason"])}</p>')
+        body.append(f'<p id="answer" class="fail">INFEASIBLE: {esc(d["reason"])}</p>')
     if "probability_by_stage_factor" in d:
         curve = d["probability_by_stage_factor"]
         def factor_text(c):
@@ -218,9 +260,9 @@ def render_design_report(doc: dict) -> str:
                     "<th>P</th><th>lower</th><th>upper</th><th>stages per cut (n+m)</th></tr>")
         for c in curve:
             cuts = ", ".join(f"{k} {v[0]}+{v[1]}" for k, v in c["sx_stages"].items())
-            body.append(f"<tr><td>{_e(factor_text(c))}</td><td>{c['total_sx_stages']}</td>"
+            body.append(f"<tr><td>{esc(factor_text(c))}</td><td>{c['total_sx_stages']}</td>"
                         f"<td>{c['sx_purchase_cost_usd']:,.0f}</td><td>{c['p']:.4f}</td><td>{c['lower']:.4f}</td>"
-                        f"<td>{c['upper']:.4f}</td><td>{_e(cuts)}</td></tr>")
+                        f"<td>{c['upper']:.4f}</td><td>{esc(cuts)}</td></tr>")
     else:
         curve = d["probability_by_total_stages"]
         pts = [{"x": c["total_stages"], "p": c["p"], "lower": c["lower"],

@@ -28,7 +28,6 @@ Equations
 
 from __future__ import annotations
 
-
 from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import parse_formula
 from magcycle.chem.oxides import OXIDE_FORMULA
@@ -79,13 +78,20 @@ class Calcination(UnitOperation):
             raise InputError(f"units.{self.name}", "calcination of N-bearing solids is not modelled")
         oxide: dict[str, float] = {}
         gas: dict[str, float] = {}
-        o_out = 0.0
         metals = {el: n for el, n in els.items() if el not in ("C", "H", "O", "Cl", "S")}
         rare = {el: n for el, n in metals.items() if el in RARE_EARTHS}
         main = max(rare, key=rare.get) if rare else None
-        # sulfate: kept as the oxysulfate RE2O2SO4 of the main rare earth below
-        # SULFATE_DECOMPOSITION_C, else (or with no rare earth to hold it) SO2 + 1/2 O2
-        s_tot = els.get("S", 0.0)
+        o_out = self._sulfate(els.get("S", 0.0), main, metals, oxide, gas, 0.0)
+        h_left, o_out = self._chloride(els.get("Cl", 0.0), els.get("H", 0.0), main, metals, oxide, gas, o_out)
+        o_out = _metal_oxides(metals, oxide, o_out)
+        o_out = _carbon_and_hydrogen(els.get("C"), h_left, gas, o_out)
+        reagents = _air(o_out, els.get("O", 0.0), gas)  # before the offgas is made: a surplus of O2 joins it
+        return UnitResult(outlets={"oxide": Stream("solid", oxide), "offgas": Stream("gas", gas)},
+                          reagents=reagents, info={"feed_kg_per_h": inlets["solids"].kg_h()})
+
+    def _sulfate(self, s_tot: float, main: str | None, metals: dict, oxide: dict, gas: dict, o_out: float) -> float:
+        """Sulfate kept as the oxysulfate RE2O2SO4 of the main rare earth below SULFATE_DECOMPOSITION_C, else
+        (or with no rare earth to hold it) given off as SO2 + 1/2 O2; returns the oxygen out [mol/h]."""
         if s_tot > 0:
             held = 0.0
             if main is not None and self.p["temperature_C"] < SULFATE_DECOMPOSITION_C:
@@ -96,9 +102,12 @@ class Calcination(UnitOperation):
             if s_tot - held > 0:
                 gas["SO2"] = s_tot - held
                 o_out += 2.0 * (s_tot - held)
-        # chloride: a fraction kept as the oxychloride REOCl, the rest as HCl (Cl2 past the H)
-        cl_tot = els.get("Cl", 0.0)
-        h_left = els.get("H", 0.0)
+        return o_out
+
+    def _chloride(self, cl_tot: float, h_left: float, main: str | None, metals: dict, oxide: dict, gas: dict,
+                  o_out: float) -> tuple[float, float]:
+        """Chloride: a fraction kept as the oxychloride REOCl, the rest as HCl (Cl2 past the hydrogen);
+        returns the hydrogen left [mol/h] and the oxygen out [mol/h]."""
         if cl_tot > 0:
             held = 0.0
             if main is not None:
@@ -114,28 +123,7 @@ class Calcination(UnitOperation):
                 h_left -= hcl
             if free - hcl > 0:
                 gas["Cl2"] = (free - hcl) / 2.0
-        for el, n in metals.items():
-            if n <= 0:
-                continue
-            f = oxide_of(el)
-            counts = parse_formula(f)
-            units = n / counts[el]
-            oxide[f] = oxide.get(f, 0.0) + units
-            o_out += units * counts["O"]
-        if els.get("C"):
-            gas["CO2"] = els["C"]
-            o_out += 2.0 * els["C"]
-        if h_left > 0:
-            gas["H2O"] = h_left / 2.0
-            o_out += h_left / 2.0
-        o2 = (o_out - els.get("O", 0.0)) / 2.0
-        reagents = {}
-        if o2 > 0:
-            reagents["O2"] = o2
-        elif o2 < 0:
-            gas["O2"] = -o2
-        return UnitResult(outlets={"oxide": Stream("solid", oxide), "offgas": Stream("gas", gas)},
-                          reagents=reagents, info={"feed_kg_per_h": inlets["solids"].kg_h()})
+        return h_left, o_out
 
     def design(self, result):
         return {"throughput_kg_per_h": result.info["feed_kg_per_h"]}
@@ -144,3 +132,39 @@ class Calcination(UnitOperation):
         return power_law_cost(design["throughput_kg_per_h"], 50.0, 250_000.0, 0.6,
                               "[C] electric muffle/rotary calciner for 50 kg/h oxalate, six-tenths rule",
                               size_unit="kg/h")
+
+
+def _metal_oxides(metals: dict, oxide: dict, o_out: float) -> float:
+    """Every metal left to its oxide in air (:func:`oxide_of`); returns the oxygen out [mol/h]."""
+    for el, n in metals.items():
+        if n <= 0:
+            continue
+        f = oxide_of(el)
+        counts = parse_formula(f)
+        units = n / counts[el]
+        oxide[f] = oxide.get(f, 0.0) + units
+        o_out += units * counts["O"]
+    return o_out
+
+
+def _carbon_and_hydrogen(carbon: float | None, h_left: float, gas: dict, o_out: float) -> float:
+    """Carbon off as CO2 and the hydrogen left as H2O; returns the oxygen out [mol/h]."""
+    if carbon:
+        gas["CO2"] = carbon
+        o_out += 2.0 * carbon
+    if h_left > 0:
+        gas["H2O"] = h_left / 2.0
+        o_out += h_left / 2.0
+    return o_out
+
+
+def _air(o_out: float, o_in: float, gas: dict) -> dict[str, float]:
+    """The O2 drawn from air to close the oxygen balance, O2 = (O_out - O_in) / 2, as reagents; a surplus of
+    oxygen leaves with the gas."""
+    o2 = (o_out - o_in) / 2.0
+    reagents = {}
+    if o2 > 0:
+        reagents["O2"] = o2
+    elif o2 < 0:
+        gas["O2"] = -o2
+    return reagents

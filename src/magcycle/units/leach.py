@@ -59,6 +59,7 @@ def water_per_mol_solute(solute: str, wt_pct: float) -> float:
 
 
 def ion(el: str, z: int) -> str:
+    """The species name of an ion of charge +z: ``Nd+3``, ``Na+``."""
     return f"{el}+{z}" if z > 1 else f"{el}+"
 
 
@@ -97,10 +98,30 @@ class Leach(UnitOperation):
 
     def _run(self, inlets, state):
         solids = inlets["solids"]
-        recycle = inlets.get("recycle")
+        liquor, residue, demand, boron = self._dissolve(solids)
+        o_diss = _undissolved_o_and_c(solids, demand, residue)
+        h2 = (demand - 2.0 * o_diss) / 2.0 + 1.5 * boron
+        water = solids.get("H2O") + o_diss - 3.0 * boron
+        reagents: dict[str, float] = {}
+        offgas: dict[str, float] = {"H2": h2} if h2 > 0 else {}
+        water, h_rec = _take_recycle(inlets.get("recycle"), liquor, reagents, offgas, water)
+        water, acid_h = self._add_acid(demand, h_rec, liquor, reagents, water)
+        liquor["H+"] = h_rec + acid_h - demand
+        dry_kg = mass_kg_h({k: v for k, v in solids.mol_h.items() if k != "H2O"})
+        liquor["H2O"] = _make_up_water(reagents, water, self.p["liquid_to_solid"] * dry_kg / WATER_L_PER_MOL)
+        _dilute_peroxide(reagents, liquor)
+        return UnitResult(
+            outlets={"liquor": Stream("aqueous", liquor), "residue": Stream("solid", residue),
+                     "offgas": Stream("gas", offgas)},
+            reagents=reagents,
+            info={"acid_demand_mol_H_per_h": demand, "free_acid_mol_per_L": liquor["H+"] / (liquor["H2O"] * WATER_L_PER_MOL),
+                  "dry_solids_kg_per_h": dry_kg},
+        )
+
+    def _dissolve(self, solids: Stream) -> tuple[dict, dict, float, float]:
+        """Liquor and residue of the metals [mol/h], the proton demand [mol/h] and the boron dissolved."""
         frac = DEFAULT_DISSOLUTION | self.p["dissolution"]
         valence = VALENCE | {"Fe": self.p["iron_valence"]}
-        anion, per_acid = ACIDS[self.p["acid"]]
         liquor: dict[str, float] = {}
         residue: dict[str, float] = {}
         demand = 0.0
@@ -124,32 +145,12 @@ class Leach(UnitOperation):
                 demand += valence[sp] * d
             if n - d > 0:
                 residue[sp] = residue.get(sp, 0.0) + n - d
-        o_in = solids.get("O")
-        o_diss = min(o_in, demand / 2.0)
-        if o_in - o_diss > 0:
-            residue["O"] = o_in - o_diss
-        if solids.get("C"):
-            residue["C"] = solids.get("C")
-        h2 = (demand - 2.0 * o_diss) / 2.0 + 1.5 * boron
-        water = solids.get("H2O") + o_diss - 3.0 * boron
-        reagents: dict[str, float] = {}
-        offgas: dict[str, float] = {"H2": h2} if h2 > 0 else {}
-        h_rec = 0.0
-        if recycle is not None:
-            for sp, n in recycle.mol_h.items():
-                if sp == "H2C2O4":
-                    continue
-                if sp == "H2O":
-                    water += n
-                elif sp == "H+":
-                    h_rec = n
-                else:
-                    liquor[sp] = liquor.get(sp, 0.0) + n
-            ox = recycle.get("H2C2O4")
-            if ox > 0:
-                reagents["H2O2"] = ox
-                offgas["CO2"] = 2.0 * ox
-                water += 2.0 * ox
+        return liquor, residue, demand, boron
+
+    def _add_acid(self, demand: float, h_rec: float, liquor: dict, reagents: dict, water: float) -> tuple[float, float]:
+        """Acid bought for the demand and its excess, less the recycle's free acid, with its water and anion;
+        returns the water [mol/h] and the protons fed [mol/h]."""
+        anion, per_acid = ACIDS[self.p["acid"]]
         acid_h = max(0.0, (1.0 + self.p["excess"]) * demand - h_rec)
         acid_mol = acid_h / per_acid
         if acid_mol > 0:
@@ -158,30 +159,7 @@ class Leach(UnitOperation):
             reagents["H2O"] = reagents.get("H2O", 0.0) + w
             water += w
             liquor[anion] = liquor.get(anion, 0.0) + acid_mol
-        liquor["H+"] = h_rec + acid_h - demand
-        dry_kg = mass_kg_h({k: v for k, v in solids.mol_h.items() if k != "H2O"})
-        target = self.p["liquid_to_solid"] * dry_kg / WATER_L_PER_MOL
-        # the water that enters with the solids' oxygen and the peroxide is
-        # counted; boric acid takes 3 H2O per B, so water may fall short of zero
-        makeup = max(0.0, target - water)
-        if makeup > 0:
-            reagents["H2O"] = reagents.get("H2O", 0.0) + makeup
-            water += makeup
-        if water < 0:
-            reagents["H2O"] = reagents.get("H2O", 0.0) - water
-            water = 0.0
-        liquor["H2O"] = water
-        if reagents.get("H2O2"):
-            w = reagents["H2O2"] * water_per_mol_solute("H2O2", 30.0)
-            reagents["H2O"] = reagents.get("H2O", 0.0) + w
-            liquor["H2O"] += w
-        return UnitResult(
-            outlets={"liquor": Stream("aqueous", liquor), "residue": Stream("solid", residue),
-                     "offgas": Stream("gas", offgas)},
-            reagents=reagents,
-            info={"acid_demand_mol_H_per_h": demand, "free_acid_mol_per_L": liquor["H+"] / (liquor["H2O"] * WATER_L_PER_MOL),
-                  "dry_solids_kg_per_h": dry_kg},
-        )
+        return water, acid_h
 
     def design(self, result):
         v = result.outlets["liquor"].volume_L_h * self.p["residence_h"] / 1000.0
@@ -190,3 +168,60 @@ class Leach(UnitOperation):
     def cost(self, design):
         return power_law_cost(design["tank_volume_m3"], 10.0, 120_000.0, 0.6,
                               "[C] agitated, rubber-lined leach tank, 10 m3, six-tenths rule", size_unit="m3")
+
+
+def _undissolved_o_and_c(solids: Stream, demand: float, residue: dict) -> float:
+    """The oxygen the acid demand dissolves (as water) [mol/h]; the rest of it, and the carbon, to the residue."""
+    o_in = solids.get("O")
+    o_diss = min(o_in, demand / 2.0)
+    if o_in - o_diss > 0:
+        residue["O"] = o_in - o_diss
+    if solids.get("C"):
+        residue["C"] = solids.get("C")
+    return o_diss
+
+
+def _take_recycle(recycle: Stream | None, liquor: dict, reagents: dict, offgas: dict,
+                  water: float) -> tuple[float, float]:
+    """The recycle into the liquor, its oxalic acid destroyed by peroxide (to CO2 and water); returns the
+    water [mol/h] and the recycle's free acid [mol/h of H+]."""
+    h_rec = 0.0
+    if recycle is None:
+        return water, h_rec
+    for sp, n in recycle.mol_h.items():
+        if sp == "H2C2O4":
+            continue
+        if sp == "H2O":
+            water += n
+        elif sp == "H+":
+            h_rec = n
+        else:
+            liquor[sp] = liquor.get(sp, 0.0) + n
+    ox = recycle.get("H2C2O4")
+    if ox > 0:
+        reagents["H2O2"] = ox
+        offgas["CO2"] = 2.0 * ox
+        water += 2.0 * ox
+    return water, h_rec
+
+
+def _make_up_water(reagents: dict, water: float, target: float) -> float:
+    """Water made up to ``target`` [mol/h], or bought to cover a shortfall; returns the liquor's water."""
+    # the water that enters with the solids' oxygen and the peroxide is
+    # counted; boric acid takes 3 H2O per B, so water may fall short of zero
+    makeup = max(0.0, target - water)
+    if makeup > 0:
+        reagents["H2O"] = reagents.get("H2O", 0.0) + makeup
+        water += makeup
+    if water < 0:
+        reagents["H2O"] = reagents.get("H2O", 0.0) - water
+        water = 0.0
+    return water
+
+
+def _dilute_peroxide(reagents: dict, liquor: dict) -> None:
+    """The water of the peroxide bought (as 30 wt %) joins the liquor."""
+    if reagents.get("H2O2"):
+        w = reagents["H2O2"] * water_per_mol_solute("H2O2", 30.0)
+        reagents["H2O"] = reagents.get("H2O", 0.0) + w
+        liquor["H2O"] += w
