@@ -6,4 +6,6 @@ flowsheet -> analysis/econ/plan/trace -> report -> cli/app. See
 heavy; import the layer you need (``magcycle.sx``, ``magcycle.chem``).
 """
 
+__all__ = ["__version__"]
+
 __version__ = "0.1.0"

@@ -1,5 +1,7 @@
 """``python -m magcycle``: the same as the ``magcycle`` console script."""
 
+__all__ = []
+
 if __name__ == "__main__":
     import sys
 

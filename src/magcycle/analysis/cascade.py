@@ -26,6 +26,8 @@ from magcycle.analysis.model import Metric
 from magcycle.errors import InputError
 from magcycle.sx.spec import CascadeSpec
 
+__all__ = ["CascadeProblem"]
+
 
 def _metric_path(path: str, spec: CascadeSpec, field_: str):
     parts = path.split(".")

@@ -24,6 +24,8 @@ import numpy as np
 from magcycle.analysis.model import Metric
 from magcycle.analysis.parameters import Distribution, Parameter
 
+__all__ = ["ishigami", "ishigami_indices", "FunctionProblem"]
+
 
 def ishigami(X: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
     """Ishigami function of the rows of X (k, 3) [-].

@@ -32,6 +32,8 @@ from magcycle.analysis.sampling import saltelli_samples, unit_samples
 from magcycle.analysis.stats import probability, sobol_indices, summary
 from magcycle.errors import InputError
 
+__all__ = ["Metric", "MonteCarloResult", "SobolResult", "Model"]
+
 
 @dataclass(frozen=True)
 class Metric:

@@ -51,6 +51,9 @@ from magcycle.analysis.sampling import unit_samples
 from magcycle.analysis.stats import clopper_pearson
 from magcycle.errors import InputError
 
+__all__ = ["STAGE_FACTORS", "minimum_samples", "default_samples", "RobustDesign", "robust_cascade_design",
+           "PlantDesign", "robust_plant_design"]
+
 
 def minimum_samples(probability: float, confidence: float, failures: int = 0) -> int:
     """Fewest samples whose Clopper-Pearson lower bound can reach ``probability`` with ``failures`` failures.

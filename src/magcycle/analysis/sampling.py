@@ -23,6 +23,8 @@ import numpy as np
 
 from magcycle.errors import InputError
 
+__all__ = ["METHODS", "EPS", "unit_samples", "saltelli_samples", "salib"]
+
 METHODS = ("random", "lhs", "sobol")
 EPS = 1e-12
 
@@ -58,7 +60,7 @@ def saltelli_samples(n: int, d: int, seed: int = 0) -> np.ndarray:
     Uses SALib (``pip install 'magcycle[uq]'``); ``n`` is rounded up to a power of 2.
     """
     n, d = _check_counts(n, d)
-    sample = _salib("sample.sobol")
+    sample = salib("sample.sobol")
     problem = {"num_vars": d, "names": [f"x{i}" for i in range(d)], "bounds": [[0.0, 1.0]] * d}
     n2 = 1 << max(0, int(np.ceil(np.log2(n))))
     with warnings.catch_warnings():
@@ -75,7 +77,7 @@ def _check_counts(n, d):
     return int(n), int(d)
 
 
-def _salib(module: str):
+def salib(module: str):
     import importlib
 
     try:

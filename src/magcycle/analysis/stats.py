@@ -26,6 +26,8 @@ import numpy as np
 
 from magcycle.errors import InputError
 
+__all__ = ["clopper_pearson", "probability", "summary", "sobol_indices"]
+
 
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact binomial interval for k successes in n trials [-].
@@ -74,9 +76,9 @@ def sobol_indices(Y: np.ndarray, d: int, names=None, seed: int = 0, confidence: 
     Returns {name: {"S1", "S1_conf", "ST", "ST_conf"}}; a constant output has no
     variance to apportion and gives NaN indices.
     """
-    from magcycle.analysis.sampling import _salib
+    from magcycle.analysis.sampling import salib
 
-    analyze = _salib("analyze.sobol")
+    analyze = salib("analyze.sobol")
     Y = np.asarray(Y, dtype=float)
     if Y.ndim != 1 or Y.size % (d + 2):
         raise InputError("sobol", f"expected n (d + 2) outputs for d = {d}, got {Y.shape}")

@@ -26,7 +26,7 @@ from functools import lru_cache
 from magcycle.chem.elements import MOLAR_MASS
 from magcycle.errors import InputError
 
-__all__ = ["parse_formula", "charge", "formula_mass"]
+__all__ = ["element_counts", "parse_formula", "charge", "formula_mass"]
 
 _CHARGE = re.compile(r"([+-])(\d*)$")
 _TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)|(\()|(\))(\d*)")
@@ -80,7 +80,16 @@ def _parse_part(part: str, name: str, field: str) -> dict[str, int]:
 
 
 @lru_cache(maxsize=None)
-def _parse(name: str) -> tuple[tuple[str, int], ...]:
+def element_counts(name: str) -> tuple[tuple[str, int], ...]:
+    """(element, count) of one formula unit of ``name``, charge suffix ignored; cached, immutable.
+
+    Hydrates and adducts joined by '.' or '*' add up; brackets multiply:
+
+    >>> element_counts("Nd2(C2O4)3.10H2O")
+    (('Nd', 2), ('C', 6), ('O', 22), ('H', 20))
+    >>> element_counts("SO4-2")
+    (('S', 1), ('O', 4))
+    """
     body, _ = _split_charge(name)
     if not body:
         raise InputError("species", f"empty formula {name!r}")
@@ -99,10 +108,10 @@ def parse_formula(name: str) -> dict[str, int]:
     Raises InputError (field ``species``) for an unreadable formula or an
     unknown element.
     """
-    return dict(_parse(name))
+    return dict(element_counts(name))
 
 
 @lru_cache(maxsize=None)
 def formula_mass(name: str) -> float:
     """Molar mass of the species ``name`` [g/mol]: sum of n_E M(E)."""
-    return sum(n * MOLAR_MASS[el] for el, n in _parse(name))
+    return sum(n * MOLAR_MASS[el] for el, n in element_counts(name))

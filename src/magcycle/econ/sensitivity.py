@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from magcycle.econ.dcf import cash_flow
 
+__all__ = ["TORNADO", "run_case", "breakeven", "tornado", "scale_table"]
+
 #: one-at-a-time ranges: (label, low, high) as multipliers or values
 TORNADO = (
     ("product prices (low / high scenario)", "scenario", ("low", "high")),

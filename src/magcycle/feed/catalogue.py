@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
+__all__ = ["FEED_ELEMENTS", "FeedClass", "CATALOGUE"]
+
 #: Elements every built-in class reports (zero where absent)
 FEED_ELEMENTS = ("Nd", "Pr", "Dy", "Tb", "Gd", "La", "Ce", "Ho", "Sm",
                  "Fe", "B", "Co", "Ni", "Cu", "Al", "Ga", "O", "C")

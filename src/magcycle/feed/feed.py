@@ -41,8 +41,7 @@ from magcycle.feed.catalogue import CATALOGUE, FeedClass
 
 __all__ = ["COMPOSITION_TOLERANCE_WT_PCT", "DEFAULT_HOURS_PER_YEAR", "DEFAULT_RATE", "MIN_RATE_KG_H",
            "MAX_RATE_KG_H", "MIN_SHARE", "MIN_WT_PCT", "feed_rate", "check_composition", "Feed", "from_class",
-           "blend",
-           "load_assay", "resolve_feed"]
+           "blend", "load_assay", "resolve_feed"]
 
 #: allowed deviation of an assay's sum from 100 wt %
 COMPOSITION_TOLERANCE_WT_PCT = 0.5

@@ -22,6 +22,8 @@ from magcycle.chem.formula import formula_mass, parse_formula
 from magcycle.units.calcine import oxide_of
 from magcycle.units.stream import Stream
 
+__all__ = ["product_specs", "oxide_mass_by_element", "impurity_ppm", "evaluate_product"]
+
 
 @lru_cache(maxsize=1)
 def product_specs() -> dict[str, dict]:

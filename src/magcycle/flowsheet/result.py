@@ -11,6 +11,8 @@ from magcycle.flowsheet.products import evaluate_product
 from magcycle.flowsheet.spec import FlowsheetSpec
 from magcycle.units.stream import Stream
 
+__all__ = ["PlantResult"]
+
 
 @dataclass
 class PlantResult:

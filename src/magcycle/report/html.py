@@ -67,9 +67,10 @@ def _sankey_links(doc: dict) -> list[tuple[str, str, float, str]]:
         src = s["from"].split(".")[0]
         dst = s["to"].split(".")[0] if "." in s["to"] else f"{s['to']}:{s['name']}"
         kg = _re_kg(s["mol_per_h"])
-        if kg > 1e-9:
+        if kg > 0:
             links.append((src, dst, kg, s["name"]))
-    return links
+    largest = max((link[2] for link in links), default=0.0)
+    return [link for link in links if link[2] > 1e-9 * largest]  # traces drawn would be invisible
 
 
 def _sankey_nodes(links: list) -> list[str]:
@@ -105,7 +106,7 @@ def _sankey_layout(nodes: list, links: list, depth: dict, width: int, height: in
     cols: dict[int, list] = {}
     for n in nodes:
         cols.setdefault(depth[n], []).append(n)
-    total = max(sum(through[n] for n in c) for c in cols.values()) or 1.0
+    total = max((sum(through[n] for n in c) for c in cols.values()), default=0.0) or 1.0
     scale = (height - 60) * 0.7 / total
     pos = {}
     for d, col in cols.items():

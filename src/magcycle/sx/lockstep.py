@@ -37,6 +37,8 @@ Errors
 
 from __future__ import annotations
 
+__all__ = ["drive", "run_together"]
+
 _START = object()  # "advance to the first request"
 
 

@@ -114,8 +114,9 @@ class Leach(UnitOperation):
             outlets={"liquor": Stream("aqueous", liquor), "residue": Stream("solid", residue),
                      "offgas": Stream("gas", offgas)},
             reagents=reagents,
-            info={"acid_demand_mol_H_per_h": demand, "free_acid_mol_per_L": liquor["H+"] / (liquor["H2O"] * WATER_L_PER_MOL),
-                  "dry_solids_kg_per_h": dry_kg},
+            info={"acid_demand_mol_H_per_h": demand, "dry_solids_kg_per_h": dry_kg,
+                  "free_acid_mol_per_L": (liquor["H+"] / (liquor["H2O"] * WATER_L_PER_MOL)
+                                          if liquor["H2O"] > 0 else 0.0)},
         )
 
     def _dissolve(self, solids: Stream) -> tuple[dict, dict, float, float]:

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from magcycle.chem.formula import _parse, charge, formula_mass, parse_formula
+from magcycle.chem.formula import charge, element_counts, formula_mass, parse_formula
 from magcycle.errors import InputError
 
 __all__ = ["PHASES", "WATER_L_PER_MOL", "Stream", "empty", "mass_kg_h", "element_totals", "closure"]
@@ -48,7 +48,7 @@ class Stream:
             raise InputError("phase", f"unknown phase {self.phase!r}; expected one of {', '.join(PHASES)}")
         flows = {}
         for k, v in self.mol_h.items():
-            _parse(k)  # a readable formula of known elements (cached)
+            element_counts(k)  # a readable formula of known elements (cached)
             if not 0.0 <= v < _INF:  # also rejects NaN
                 raise InputError(f"mol_h.{k}", f"a flow must be finite and >= 0, got {v!r}")
             if v != 0.0:
@@ -142,7 +142,7 @@ def _add_elements(out: dict[str, float], flows: Mapping[str, float]) -> dict[str
     """Adds the element flows [mol/h] of species flows to ``out`` and returns it."""
     get = out.get
     for sp, n in flows.items():
-        for el, k in _parse(sp):
+        for el, k in element_counts(sp):
             out[el] = get(el, 0.0) + k * n
     return out
 
