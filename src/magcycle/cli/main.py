@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
     except Failure as fail:
-        print(f"{PROG}: {one_line(fail.line)}", file=sys.stderr)
+        print(one_line(f"{PROG}: {fail.line}"), file=sys.stderr)
         return fail.status
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

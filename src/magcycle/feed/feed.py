@@ -103,7 +103,7 @@ def check_composition(comp: Mapping, field: str) -> dict[str, float]:
         sym = check_any_element(el, where(el))
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InputError(where(el), f"expected a number in wt %, got {show(v)}")
-        if v < 0 or 0 < v < MIN_WT_PCT:
+        if v < 0 or 0 < v < MIN_WT_PCT or v > 100:
             raise InputError(where(el), f"a mass fraction must be 0 or in [{MIN_WT_PCT:g}, 100] wt %, "
                                         f"got {show(v)}")
         out[sym] = out.get(sym, 0.0) + float(v)

@@ -46,4 +46,5 @@ class AssayDocument(Strict):
         try:
             return check_composition(comp, "")
         except InputError as exc:
-            raise fail(tuple(p for p in exc.field.split(".") if p), exc.reason) from None
+            loc = () if exc.field == "composition" else tuple(p for p in exc.field.split(".") if p)
+            raise fail(loc, exc.reason) from None
