@@ -296,3 +296,46 @@ def test_unwashed_oxalate_cake_fails_the_chloride_limit():
     ok = simulate(parse_flowsheet(copy.deepcopy(REF), "washed"))
     q = next(p for p in ok.products if p["name"] == "Dy2O3")
     assert 0 < q["impurities_ppm"]["Cl"] <= 500 and q["checks"]["Cl"] is True
+
+
+def test_each_units_design_and_cost_are_computed_once_per_solve(monkeypatch):
+    """Design and cost run once per unit on the converged pass (not on the ~6 recycle passes) and are
+    carried on its result; the TEA and the stream report read them from there."""
+    from magcycle.econ.tea import techno_economics
+    from magcycle.units import UNIT_TYPES
+
+    calls = {}
+
+    def counted(original):
+        def design(self, result):
+            calls[self.name] = calls.get(self.name, 0) + 1
+            return original(self, result)
+        return design
+
+    for cls in set(UNIT_TYPES.values()):
+        monkeypatch.setattr(cls, "design", counted(cls.design))
+    r = simulate()
+    assert r.recycle_iterations > 1
+    once = {name: 1 for name in r.spec.units}
+    assert calls == once
+    for res in r.units.values():
+        assert res.design is not None and res.cost["year"] == 2024 and res.cost["cost_index"] == 800.0
+    tea = techno_economics(r, extras=False)
+    doc = r.to_dict()
+    assert calls == once  # reading them computes nothing again
+    # the TEA's equipment lines are the carried purchase costs escalated by the cost-index ratio (1 by default)
+    lines = {x["item"].split(" ")[0]: x["usd"] for x in tea.capex_lines if x["item"].endswith("purchase")}
+    assert lines
+    for name, usd in lines.items():
+        assert usd == r.units[name].cost["purchase_usd"] == doc["units"][name]["cost"]["purchase_usd"]
+
+
+def test_every_cost_states_its_basis():
+    r = simulate(feed="ev")
+    for name, res in r.units.items():
+        c = res.cost
+        assert {"purchase_usd", "basis", "year", "cost_index"} <= set(c), name
+        if c["purchase_usd"] > 0:
+            lo, hi = c["valid_size"] if not isinstance(c["valid_size"][0], list) else c["valid_size"][0]
+            assert lo < hi and c["installation_factor"] == 1.47
+            assert isinstance(c["size_in_range"], bool)
