@@ -61,11 +61,30 @@ def g_per_L_to_mol_per_L(value: Any, element: str) -> Any:
 
         c [mol/L] = rho [g/L] / M [g/mol]
 
-    ``value`` [g/L] may be a scalar (a float is returned) or array-like (an
-    ndarray is returned). M is the IUPAC CIAAW 2021 atomic weight of
-    ``element``. Raises :class:`~magcycle.errors.InputError` ``("element", ...)``
-    for an unknown element.
+    Parameters
+    ----------
+    value : float or array_like
+        rho [g/L]; a scalar gives a float, an array-like an ndarray.
+    element : str
+        Element symbol whose M [g/mol] converts.
 
+    Returns
+    -------
+    float or ndarray
+        c [mol/L].
+
+    Raises
+    ------
+    InputError
+        ``("element", ...)`` for an unknown element.
+
+    References
+    ----------
+    M: IUPAC CIAAW 2021 atomic weights, Prohaska et al., Pure Appl. Chem. 94
+    (2022) 573.
+
+    Examples
+    --------
     >>> round(g_per_L_to_mol_per_L(36.0, "Nd"), 6)   # 36 / 144.242
     0.249581
     >>> g_per_L_to_mol_per_L([144.242, 288.484], "Nd")
@@ -79,9 +98,30 @@ def mol_per_L_to_g_per_L(value: Any, element: str) -> Any:
 
         rho [g/L] = c [mol/L] * M [g/mol]
 
-    ``value`` [mol/L] may be a scalar (a float is returned) or array-like (an
-    ndarray is returned). M is the IUPAC CIAAW 2021 atomic weight.
+    Parameters
+    ----------
+    value : float or array_like
+        c [mol/L]; a scalar gives a float, an array-like an ndarray.
+    element : str
+        Element symbol whose M [g/mol] converts.
 
+    Returns
+    -------
+    float or ndarray
+        rho [g/L].
+
+    Raises
+    ------
+    InputError
+        ``("element", ...)`` for an unknown element.
+
+    References
+    ----------
+    M: IUPAC CIAAW 2021 atomic weights, Prohaska et al., Pure Appl. Chem. 94
+    (2022) 573.
+
+    Examples
+    --------
     >>> mol_per_L_to_g_per_L(0.25, "Dy")   # 0.25 * 162.500
     40.625
     >>> mol_per_L_to_g_per_L([1.0, 0.5], "Fe")   # M(Fe) = 55.845
