@@ -114,6 +114,11 @@ def parse_formula(name: str) -> dict[str, int]:
 
     Raises InputError (field ``species``) for an unreadable formula or an
     unknown element.
+
+    >>> parse_formula("FeO(OH)")          # Fe 1; O 1 + 1; H 1
+    {'Fe': 1, 'O': 2, 'H': 1}
+    >>> parse_formula("H2C2O4.2H2O")      # H 2 + 2*2; C 2; O 4 + 2*1
+    {'H': 6, 'C': 2, 'O': 6}
     """
     return dict(element_counts(name))
 

@@ -328,10 +328,39 @@ def parse_quantity(
     hours [h/y] (not 8760: a plant is down for maintenance). The sign is
     not checked (callers check positivity); NaN and infinities are rejected.
 
-    Raises :class:`~magcycle.errors.InputError` ``(field, reason)`` for
-    booleans, non-finite numbers, empty or malformed strings, unknown units
-    and units of the wrong kind; ``ValueError`` for an unknown ``kind``
-    (a programming error, not a user error).
+    Parameters
+    ----------
+    value : float or str
+        A number in the internal unit, or ``"<number> <unit>"``.
+    kind : str
+        One of :data:`QUANTITY_KINDS`.
+    field : str
+        Field named by an error.
+    element : str, optional
+        Element whose M [g/mol] converts a mass concentration.
+    hours_per_year : float, optional
+        Operating hours [h/y] for a per-year mass flow.
+
+    Returns
+    -------
+    float
+        The value in the internal unit of ``kind`` (L/h, mol/L, -, kg/h).
+
+    Raises
+    ------
+    InputError
+        ``(field, reason)`` for booleans, non-finite numbers, empty or
+        malformed strings, unknown units and units of the wrong kind.
+    ValueError
+        An unknown ``kind`` (a programming error, not a user error).
+
+    References
+    ----------
+    Exact unit definitions (no outside source); M from IUPAC CIAAW 2021
+    (Prohaska et al., Pure Appl. Chem. 94 (2022) 573).
+
+    Examples
+    --------
 
     >>> parse_quantity("6 m3/d", "volumetric_flow", field="feed.flow")   # 6*1000/24
     250.0
