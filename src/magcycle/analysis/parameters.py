@@ -50,7 +50,42 @@ class Distribution:
         check_distribution(self.kind, self.args, "distribution")
 
     def ppf(self, u) -> np.ndarray:
-        """Inverse CDF at u in (0, 1) [array]."""
+        """Inverse CDF at u in (0, 1) [array, the parameter's unit].
+
+        .. math:: x = F^{-1}(u)
+
+        with the forms of the module docstring (uniform, loguniform,
+        triangular, normal, lognormal; Phi^-1 the standard normal quantile,
+        scipy.special.ndtri).
+
+        Parameters
+        ----------
+        u : float or array_like
+            Probability [-], in (0, 1).
+
+        Returns
+        -------
+        ndarray
+            x [the parameter's unit].
+
+        References
+        ----------
+        Law, Simulation Modeling and Analysis, 5th ed., ch. 8.
+
+        Examples
+        --------
+        >>> float(Distribution("uniform", (1.0, 3.0)).ppf(0.25))        # 1 + 0.25 (3 - 1)
+        1.5
+        >>> float(Distribution("loguniform", (1.0, 100.0)).ppf(0.5))    # 1 * 100^0.5
+        10.0
+        >>> Distribution("triangular", (0.0, 1.0, 2.0)).ppf([0.125, 0.875]).tolist()
+        [0.5, 1.5]
+        >>> # c = 0.5: sqrt(0.125 * 2 * 1) = 0.5; 2 - sqrt(0.125 * 2 * 1) = 1.5
+        >>> round(float(Distribution("normal", (10.0, 2.0)).ppf(0.975)), 4)   # 10 + 2 * 1.959964
+        13.9199
+        >>> round(float(Distribution("lognormal", (2.0, 3.0)).ppf(0.8413447460685429)), 9)  # 2 * 3^1, Phi(1)
+        6.0
+        """
         u = np.asarray(u, dtype=float)
         a = self.args
         if self.kind == "uniform":
@@ -69,7 +104,11 @@ class Distribution:
 
     @property
     def bounds(self) -> tuple[float, float]:
-        """Support, (-inf, inf) where unbounded."""
+        """Support, (-inf, inf) where unbounded [the parameter's unit].
+
+        >>> Distribution("triangular", (0.0, 1.0, 2.0)).bounds, Distribution("lognormal", (2.0, 3.0)).bounds
+        ((0.0, 2.0), (0.0, inf))
+        """
         a = self.args
         if self.kind in ("uniform", "loguniform"):
             return (a[0], a[1])
@@ -134,6 +173,7 @@ class Parameter:
 
     @property
     def nominal(self) -> float:
+        """The nominal value: ``nominal_value`` if given, else the median F^-1(0.5) [the parameter's unit]."""
         if self.nominal_value is not None:
             return float(self.nominal_value)
         return float(self.distribution.ppf(0.5))

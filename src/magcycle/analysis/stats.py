@@ -15,7 +15,8 @@ Probability of meeting spec
 Sobol indices
     First-order S_i = V[E(Y|X_i)]/V(Y) and total-order ST_i =
     E[V(Y|X_~i)]/V(Y), estimated by SALib from the Saltelli design with
-    bootstrap confidence intervals (Saltelli et al. 2010; Jansen 1999 for ST).
+    bootstrap confidence intervals (Saltelli et al., Comput. Phys. Commun.
+    181 (2010) 259; Jansen 1999 for ST).
 """
 
 from __future__ import annotations
@@ -32,9 +33,44 @@ __all__ = ["clopper_pearson", "probability", "summary", "sobol_indices"]
 def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """Exact binomial interval for k successes in n trials [-].
 
+    .. math:: p_{lo} = B^{-1}(\\alpha/2;\\ k, n - k + 1), \\qquad
+              p_{hi} = B^{-1}(1 - \\alpha/2;\\ k + 1, n - k),
+
+    alpha = 1 - confidence, B^-1 the beta quantile; p_lo = 0 at k = 0 and
+    p_hi = 1 at k = n (then p_hi = 1 - (alpha/2)^(1/n) at k = 0 and
+    p_lo = (alpha/2)^(1/n) at k = n). No samples (n <= 0) give (0, 1).
+
+    Parameters
+    ----------
+    k : int
+        Successes [-], 0 <= k <= n.
+    n : int
+        Trials [-].
+    confidence : float
+        1 - alpha, two-sided coverage [-], in (0, 1).
+
+    Returns
+    -------
+    (lower, upper) : tuple of float
+        Bounds on the success probability [-].
+
+    Raises
+    ------
+    InputError
+        Field ``confidence`` outside (0, 1).
+
+    References
+    ----------
+    Clopper & Pearson, Biometrika 26 (1934) 404.
+
+    Examples
+    --------
     >>> lo, hi = clopper_pearson(0, 299, 0.90)     # the 'rule of three': hi ~ 3/n at 95 % one-sided
-    >>> round(hi, 4)
+    >>> round(hi, 4)                               # 1 - 0.05^(1/299) = 0.009969
     0.01
+    >>> lo, hi = clopper_pearson(10, 10)           # 0.025^(1/10) = exp(ln 0.025 / 10)
+    >>> round(lo, 6), hi
+    (0.691503, 1.0)
     """
     from scipy.stats import beta
 
@@ -49,7 +85,35 @@ def clopper_pearson(k: int, n: int, confidence: float = 0.95) -> tuple[float, fl
 
 
 def probability(passes: np.ndarray, confidence: float = 0.95) -> dict:
-    """Share of True in ``passes`` (failed samples count as False) with its interval."""
+    """Share of True in ``passes`` (failed samples count as False) with its interval.
+
+    p = k / n with k the passes among n samples, and the interval of
+    :func:`clopper_pearson` (p is NaN for no samples).
+
+    Parameters
+    ----------
+    passes : array_like of bool
+        One entry per sample.
+    confidence : float
+        Two-sided coverage of the interval [-], in (0, 1).
+
+    Returns
+    -------
+    dict
+        ``p``, ``lower``, ``upper`` [-], ``passes`` k, ``samples`` n and ``confidence``.
+
+    References
+    ----------
+    Clopper & Pearson, Biometrika 26 (1934) 404.
+
+    Examples
+    --------
+    >>> r = probability([True, True, True, True])
+    >>> r["p"], round(r["lower"], 6), r["upper"]    # 4/4; 0.025^(1/4) = exp(ln 0.025 / 4)
+    (1.0, 0.397635, 1.0)
+    >>> probability([True, False, True, True])["p"]  # 3/4
+    0.75
+    """
     passes = np.asarray(passes, dtype=bool)
     k, n = int(passes.sum()), int(passes.size)
     lo, hi = clopper_pearson(k, n, confidence)
@@ -58,7 +122,39 @@ def probability(passes: np.ndarray, confidence: float = 0.95) -> dict:
 
 
 def summary(values: np.ndarray) -> dict:
-    """Mean, sd, standard error and percentiles of the finite values."""
+    """Mean, sd, standard error and percentiles of the finite values.
+
+    .. math:: \\bar x = \\frac{1}{n} \\sum_i x_i, \\qquad
+              s = \\sqrt{\\frac{\\sum_i (x_i - \\bar x)^2}{n - 1}}, \\qquad
+              se = s / \\sqrt{n},
+
+    over the n finite values (s = 0 for n = 1); percentiles 1, 5, 25, 50,
+    75, 95, 99 by linear interpolation between order statistics (numpy's
+    default).
+
+    Parameters
+    ----------
+    values : array_like of float
+        Sample values [any unit]; NaN and infinities are dropped.
+
+    Returns
+    -------
+    dict
+        ``n``, and for n > 0 ``mean``, ``sd``, ``se``, ``min``, ``max``, ``p01`` ... ``p99``
+        [the values' unit].
+
+    References
+    ----------
+    Definitions (no outside source).
+
+    Examples
+    --------
+    >>> r = summary([1.0, 2.0, 3.0, 4.0, float("nan")])
+    >>> r["n"], r["mean"], round(r["sd"], 6), round(r["se"], 6)   # sqrt(5/3); sqrt(5/3) / 2
+    (4, 2.5, 1.290994, 0.645497)
+    >>> r["p25"], r["p50"]                                         # 1 + 0.75 (2 - 1); 2.5
+    (1.75, 2.5)
+    """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if v.size == 0:
@@ -73,8 +169,53 @@ def summary(values: np.ndarray) -> dict:
 def sobol_indices(Y: np.ndarray, d: int, names=None, seed: int = 0, confidence: float = 0.95) -> dict:
     """First- and total-order indices from outputs on the Saltelli design (n (d + 2),).
 
-    Returns {name: {"S1", "S1_conf", "ST", "ST_conf"}}; a constant output has no
-    variance to apportion and gives NaN indices.
+    With A, B and AB_i the blocks of the design (:func:`magcycle.analysis.sampling.saltelli_samples`),
+    f the model output and V the variance of f over the rows of A and B:
+
+    .. math:: S_i = \\frac{\\frac{1}{n} \\sum_j f(B)_j \\, (f(AB_i)_j - f(A)_j)}{V}, \\qquad
+              S_{Ti} = \\frac{\\frac{1}{2n} \\sum_j (f(A)_j - f(AB_i)_j)^2}{V},
+
+    computed by SALib's ``analyze.sobol`` (first order as Saltelli et al.
+    2010, total order as Jansen 1999) with bootstrap confidence intervals.
+    A constant output has no variance to apportion and gives NaN indices.
+
+    Parameters
+    ----------
+    Y : array_like of float
+        Outputs on the design, n (d + 2) values, all finite.
+    d : int
+        Number of parameters.
+    names : sequence of str, optional
+        Parameter names (default x0, x1, ...).
+    seed : int
+        Seed of the bootstrap.
+    confidence : float
+        Level of the bootstrap intervals [-].
+
+    Returns
+    -------
+    dict
+        name -> ``S1``, ``S1_conf``, ``ST``, ``ST_conf`` [-].
+
+    Raises
+    ------
+    InputError
+        Field ``sobol``: the wrong number of outputs, or failed (non-finite) samples.
+
+    References
+    ----------
+    Saltelli et al., Comput. Phys. Commun. 181 (2010) 259; Jansen (1999)
+    for the total-order estimator.
+
+    Examples
+    --------
+    >>> from magcycle.analysis.sampling import saltelli_samples
+    >>> u = saltelli_samples(64, 2, seed=0)
+    >>> r = sobol_indices(3.0 * u[:, 0], 2, ["a", "b"])   # Y = 3 x_a: b changes nothing
+    >>> r["b"]["S1"], r["b"]["ST"]                       # f(AB_b) = f(A) exactly: both sums vanish
+    (0.0, 0.0)
+    >>> round(r["a"]["S1"], 1), round(r["a"]["ST"], 1)   # all the variance is a's (estimates)
+    (1.0, 1.0)
     """
     from magcycle.analysis.sampling import salib
 

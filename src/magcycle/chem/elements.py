@@ -195,13 +195,39 @@ def check_element(symbol: object, field: str) -> str:
 def molar_mass(symbol: str, field: str = "element") -> float:
     """Molar mass M(E) [g/mol] of an element in :data:`MOLAR_MASS`.
 
-    Values are the IUPAC CIAAW 2021 standard atomic weights (conventional
-    values for interval elements; 145Pm atomic mass for Pm), see the module
-    docstring.
+    .. math:: M(E) = A_r(E) \\cdot M_u, \\qquad M_u = 1 \\text{ g/mol}
 
-    Raises :class:`~magcycle.errors.InputError` ``(field, reason)`` for an
-    unknown symbol.
+    (M_u = 1 g/mol to within 1e-9 in the revised SI). A_r is the IUPAC
+    CIAAW 2021 standard atomic weight, uncertainty dropped; the conventional
+    value for elements whose standard atomic weight is an interval (H, B, C,
+    N, O, Si, S, Cl); for Pm, which has none, the atomic mass of 145Pm.
 
+    Parameters
+    ----------
+    symbol : str
+        Element symbol, spelled exactly ('Nd', not 'nd').
+    field : str
+        Field named by the error for an unknown symbol.
+
+    Returns
+    -------
+    float
+        M(E) [g/mol].
+
+    Raises
+    ------
+    InputError
+        ``(field, reason)`` for an unknown symbol.
+
+    References
+    ----------
+    Prohaska et al., "Standard atomic weights of the elements 2021 (IUPAC
+    Technical Report)", Pure Appl. Chem. 94 (2022) 573-600,
+    doi:10.1515/pac-2019-0603 (Nd 144.242(3), O conventional 15.999);
+    145Pm: AME2020 atomic mass evaluation (144.91276 u).
+
+    Examples
+    --------
     >>> molar_mass("Nd")
     144.242
     >>> molar_mass("O")

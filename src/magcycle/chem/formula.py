@@ -42,7 +42,14 @@ def _split_charge(name: str) -> tuple[str, int]:
 
 
 def charge(name: str) -> int:
-    """Charge number z of a species from its suffix (``"Fe+3"`` -> 3) [-]."""
+    """Charge number z of a species from its suffix (``"Fe+3"`` -> 3) [-].
+
+    The suffix is a sign and an optional count: ``+`` or ``-`` alone is a
+    charge of 1. A name with no suffix is neutral (z = 0).
+
+    >>> charge("Fe+3"), charge("Cl-"), charge("SO4-2"), charge("Na+"), charge("H2O")
+    (3, -1, -2, 1, 0)
+    """
     return _split_charge(name)[1]
 
 
@@ -107,11 +114,52 @@ def parse_formula(name: str) -> dict[str, int]:
 
     Raises InputError (field ``species``) for an unreadable formula or an
     unknown element.
+
+    >>> parse_formula("FeO(OH)")          # Fe 1; O 1 + 1; H 1
+    {'Fe': 1, 'O': 2, 'H': 1}
+    >>> parse_formula("H2C2O4.2H2O")      # H 2 + 2*2; C 2; O 4 + 2*1
+    {'H': 6, 'C': 2, 'O': 6}
     """
     return dict(element_counts(name))
 
 
 @lru_cache(maxsize=None)
 def formula_mass(name: str) -> float:
-    """Molar mass of the species ``name`` [g/mol]: sum of n_E M(E)."""
+    """Molar mass of the species ``name`` [g/mol].
+
+    .. math:: M = \\sum_E n_E \\, M(E)
+
+    over the elements E of one formula unit (:func:`element_counts`); the
+    electron mass of an ion is neglected (5.5e-4 g/mol per charge).
+
+    Parameters
+    ----------
+    name : str
+        Species formula with an optional charge suffix (``"Nd2(C2O4)3.10H2O"``,
+        ``"SO4-2"``).
+
+    Returns
+    -------
+    float
+        M [g/mol].
+
+    Raises
+    ------
+    InputError
+        Field ``species``: an unreadable formula or an unknown element.
+
+    References
+    ----------
+    Atomic weights M(E): IUPAC CIAAW 2021, Prohaska et al., Pure Appl. Chem.
+    94 (2022) 573 (:mod:`magcycle.chem.elements`).
+
+    Examples
+    --------
+    >>> round(formula_mass("H2O"), 3)            # 2*1.008 + 15.999
+    18.015
+    >>> round(formula_mass("H2C2O4.2H2O"), 3)    # 6*1.008 + 2*12.011 + 6*15.999 = 6.048 + 24.022 + 95.994
+    126.064
+    >>> round(formula_mass("Nd+3"), 3)           # the ion weighs as the atom
+    144.242
+    """
     return sum(n * MOLAR_MASS[el] for el, n in element_counts(name))

@@ -61,11 +61,30 @@ def g_per_L_to_mol_per_L(value: Any, element: str) -> Any:
 
         c [mol/L] = rho [g/L] / M [g/mol]
 
-    ``value`` [g/L] may be a scalar (a float is returned) or array-like (an
-    ndarray is returned). M is the IUPAC CIAAW 2021 atomic weight of
-    ``element``. Raises :class:`~magcycle.errors.InputError` ``("element", ...)``
-    for an unknown element.
+    Parameters
+    ----------
+    value : float or array_like
+        rho [g/L]; a scalar gives a float, an array-like an ndarray.
+    element : str
+        Element symbol whose M [g/mol] converts.
 
+    Returns
+    -------
+    float or ndarray
+        c [mol/L].
+
+    Raises
+    ------
+    InputError
+        ``("element", ...)`` for an unknown element.
+
+    References
+    ----------
+    M: IUPAC CIAAW 2021 atomic weights, Prohaska et al., Pure Appl. Chem. 94
+    (2022) 573.
+
+    Examples
+    --------
     >>> round(g_per_L_to_mol_per_L(36.0, "Nd"), 6)   # 36 / 144.242
     0.249581
     >>> g_per_L_to_mol_per_L([144.242, 288.484], "Nd")
@@ -79,9 +98,30 @@ def mol_per_L_to_g_per_L(value: Any, element: str) -> Any:
 
         rho [g/L] = c [mol/L] * M [g/mol]
 
-    ``value`` [mol/L] may be a scalar (a float is returned) or array-like (an
-    ndarray is returned). M is the IUPAC CIAAW 2021 atomic weight.
+    Parameters
+    ----------
+    value : float or array_like
+        c [mol/L]; a scalar gives a float, an array-like an ndarray.
+    element : str
+        Element symbol whose M [g/mol] converts.
 
+    Returns
+    -------
+    float or ndarray
+        rho [g/L].
+
+    Raises
+    ------
+    InputError
+        ``("element", ...)`` for an unknown element.
+
+    References
+    ----------
+    M: IUPAC CIAAW 2021 atomic weights, Prohaska et al., Pure Appl. Chem. 94
+    (2022) 573.
+
+    Examples
+    --------
     >>> mol_per_L_to_g_per_L(0.25, "Dy")   # 0.25 * 162.500
     40.625
     >>> mol_per_L_to_g_per_L([1.0, 0.5], "Fe")   # M(Fe) = 55.845
@@ -288,10 +328,39 @@ def parse_quantity(
     hours [h/y] (not 8760: a plant is down for maintenance). The sign is
     not checked (callers check positivity); NaN and infinities are rejected.
 
-    Raises :class:`~magcycle.errors.InputError` ``(field, reason)`` for
-    booleans, non-finite numbers, empty or malformed strings, unknown units
-    and units of the wrong kind; ``ValueError`` for an unknown ``kind``
-    (a programming error, not a user error).
+    Parameters
+    ----------
+    value : float or str
+        A number in the internal unit, or ``"<number> <unit>"``.
+    kind : str
+        One of :data:`QUANTITY_KINDS`.
+    field : str
+        Field named by an error.
+    element : str, optional
+        Element whose M [g/mol] converts a mass concentration.
+    hours_per_year : float, optional
+        Operating hours [h/y] for a per-year mass flow.
+
+    Returns
+    -------
+    float
+        The value in the internal unit of ``kind`` (L/h, mol/L, -, kg/h).
+
+    Raises
+    ------
+    InputError
+        ``(field, reason)`` for booleans, non-finite numbers, empty or
+        malformed strings, unknown units and units of the wrong kind.
+    ValueError
+        An unknown ``kind`` (a programming error, not a user error).
+
+    References
+    ----------
+    Exact unit definitions (no outside source); M from IUPAC CIAAW 2021
+    (Prohaska et al., Pure Appl. Chem. 94 (2022) 573).
+
+    Examples
+    --------
 
     >>> parse_quantity("6 m3/d", "volumetric_flow", field="feed.flow")   # 6*1000/24
     250.0

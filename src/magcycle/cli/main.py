@@ -6,7 +6,7 @@ Subcommands::
                                       the main job: simulate a plant (default: the
                                       reference plant on its default feed blend)
     magcycle feed list | show FEED    the feedstock catalogue
-    magcycle sx solve FILE [--json]   solve one cascade file (cascade-spec.md)
+    magcycle sx solve FILE [--json]   solve one cascade file (magcycle schema cascade)
     magcycle sx design FILE [--json] [--optimise-flows] [--max-stages N]
                                       design a cascade for its [targets]
     magcycle sx examples [--json]     solve the bundled example cascades

@@ -48,10 +48,40 @@ MACRS_7 = (14.29, 24.49, 17.49, 12.49, 8.93, 8.92, 8.93, 4.46)
 def npv(rate: float, cash_flows: Sequence[float]) -> float:
     """Net present value [same unit as the cash flows], end-of-year convention.
 
-    NPV = sum_t CF_t (1 + r)^-(t + 1), t = 0, 1, ...
+    .. math:: NPV(r) = \\sum_{t=0}^{T-1} CF_t \\, (1 + r)^{-(t + 1)}
 
+    Year t = 0 is the first year of construction; every cash flow falls at
+    the end of its year.
+
+    Parameters
+    ----------
+    rate : float
+        r, discount rate per year [-, fraction], > -1.
+    cash_flows : sequence of float
+        CF_t, net cash flow of year t [currency/y].
+
+    Returns
+    -------
+    float
+        NPV [currency].
+
+    Raises
+    ------
+    InputError
+        Field ``discount_rate``: r <= -1.
+
+    References
+    ----------
+    Definition of the present value with end-of-year discounting (no outside
+    source). The feasibility study it is compared with ([A] WSP/BGS for
+    Ionic Technologies, Nov 2024) quotes a post-tax NPV at 7.5 %.
+
+    Examples
+    --------
     >>> round(npv(0.1, [-100.0, 60.0, 60.0]), 6)        # -100/1.1 + 60/1.21 + 60/1.331
     3.756574
+    >>> npv(0.0, [-100.0, 60.0, 60.0])                  # undiscounted: the plain sum
+    20.0
     """
     if not rate > -1.0:
         raise InputError("discount_rate", f"must be > -100 %, got {rate!r}")
@@ -63,12 +93,37 @@ def npv(rate: float, cash_flows: Sequence[float]) -> float:
 def irr(cash_flows: Sequence[float], lo: float = -0.99, hi: float = 100.0) -> float | None:
     """Internal rate of return [-]: the r in (lo, hi) with NPV(r) = 0; None when NPV keeps one sign.
 
-    The bracket is scanned on a log-spaced grid and the first sign change is
-    refined by Brent's method (xtol 1e-14); cash flows with a single sign
-    change have exactly one IRR.
+    .. math:: \\sum_t CF_t \\, (1 + r)^{-(t + 1)} = 0
 
-    >>> round(irr([-100.0, 110.0]), 12)
+    (:func:`npv`). The bracket is scanned on a grid (60 linear points on
+    [lo, 0), 200 log-spaced on [0, hi]) and the first sign change is refined
+    by Brent's method (scipy.optimize.brentq, xtol 1e-14); cash flows with a
+    single sign change have exactly one IRR.
+
+    Parameters
+    ----------
+    cash_flows : sequence of float
+        CF_t, net cash flow of year t [currency/y].
+    lo, hi : float
+        Bracket searched [-, fraction per year]; default (-0.99, 100).
+
+    Returns
+    -------
+    float or None
+        IRR [-, fraction per year]; None when there is no sign change in the bracket.
+
+    References
+    ----------
+    Definition (no outside source); root finding by scipy's Brent method.
+
+    Examples
+    --------
+    >>> round(irr([-100.0, 110.0]), 12)          # -100/1.1 + 110/1.21 = 0 at r = 0.1
     0.1
+    >>> round(irr([-100.0, 60.0, 60.0]), 6)      # 60 x^2 + 60 x - 100 = 0, x = 1/(1+r) = 0.884437
+    0.130662
+    >>> irr([100.0, 50.0]) is None               # never negative: no IRR
+    True
     """
     from scipy.optimize import brentq
 
@@ -84,7 +139,39 @@ def irr(cash_flows: Sequence[float], lo: float = -0.99, hi: float = 100.0) -> fl
 
 
 def payback_years(cash_flows: Sequence[float], construction_years: int) -> float | None:
-    """Years from the start of operation until the cumulative cash flow turns positive (None: never)."""
+    """Years from the start of operation until the cumulative cash flow turns positive (None: never).
+
+    With C_t = sum_{k<=t} CF_k the cumulative undiscounted cash flow
+    (construction included) and t* the first operating year t >= c with
+    C_(t-1) < 0 <= C_t:
+
+    .. math:: payback = (t^* - c) + \\frac{-C_{t^*-1}}{CF_{t^*}}
+
+    (linear within the year).
+
+    Parameters
+    ----------
+    cash_flows : sequence of float
+        CF_t, net cash flow of year t [currency/y], t = 0 the first construction year.
+    construction_years : int
+        c, the number of construction years [y].
+
+    Returns
+    -------
+    float or None
+        Payback [y] from the start of operation; None if the cumulative flow never turns positive.
+
+    References
+    ----------
+    Definition (no outside source).
+
+    Examples
+    --------
+    >>> payback_years([-100.0, -50.0, 60.0, 60.0, 60.0], 2)   # C = -90, -30, 30: (4 - 2) + 30/60
+    2.5
+    >>> payback_years([-100.0, 10.0], 1) is None
+    True
+    """
     cum = 0.0
     for t, c in enumerate(cash_flows):
         prev = cum
@@ -97,10 +184,47 @@ def payback_years(cash_flows: Sequence[float], construction_years: int) -> float
 def depreciation(cost: float, years: int, method: str = "straight_line", factor: float = 2.0) -> list[float]:
     """Annual depreciation of ``cost`` [currency] over ``years`` (or the MACRS-7 table).
 
-    >>> depreciation(1000.0, 5)
+    .. math:: D_k = C / n \\quad\\text{(straight line)}, \\qquad
+              D_k = \\max\\big(\\tfrac{f}{n} B_k, \\tfrac{B_k}{n - k}\\big) \\quad\\text{(declining balance)},
+              \\qquad D_k = C \\, p_k / 100 \\quad\\text{(MACRS 7-year)},
+
+    with B_k the book value at the start of year k (B_0 = C), k = 0..n-1,
+    and p_k the percentages of :data:`MACRS_7`.
+
+    Parameters
+    ----------
+    cost : float
+        C, the depreciable cost [currency], >= 0.
+    years : int
+        n, the depreciation period [y], >= 1 (ignored for ``macrs_7``: 8 entries).
+    method : str
+        ``straight_line``, ``declining_balance`` or ``macrs_7``.
+    factor : float
+        f of the declining balance [-] (2: double declining balance).
+
+    Returns
+    -------
+    list of float
+        D_k [currency/y], one per year; they sum to C.
+
+    Raises
+    ------
+    InputError
+        Negative cost, a bad period or an unknown method.
+
+    References
+    ----------
+    MACRS: IRS Publication 946, Table A-1 (half-year convention), 7-year property.
+
+    Examples
+    --------
+    >>> depreciation(1000.0, 5)                     # 1000 / 5
     [200.0, 200.0, 200.0, 200.0, 200.0]
     >>> [round(d, 2) for d in depreciation(1000.0, 5, "declining_balance")]    # DDB, then straight line
     [400.0, 240.0, 144.0, 108.0, 108.0]
+    >>> # 0.4 * 1000; 0.4 * 600; 0.4 * 360 (> 360/3); then 216/2 > 0.4 * 216
+    >>> depreciation(1000.0, 7, "macrs_7")[:2]       # 14.29 %, 24.49 %
+    [142.9, 244.9]
     """
     if cost < 0:
         raise InputError("depreciation.cost", f"must be >= 0, got {cost!r}")
@@ -156,10 +280,57 @@ def cash_flow(*, fixed_capital: float, working_capital: float, revenue: float, v
               depreciation_method: str = "straight_line", depreciation_years: int = 10) -> CashFlow:
     """The annual cash flows of a plant and their NPV, IRR and payback (module docstring).
 
-    ``revenue``, ``variable_opex`` and ``fixed_opex`` are per year at full
-    capacity; ``construction`` the shares of fixed capital spent per
-    construction year (sum 1); ``ramp_up`` the capacity factors of the first
-    operating years (full capacity after them).
+    For year t (operating year k = t - c, capacity factor f_k from ``ramp_up``,
+    1 after it):
+
+    .. math:: EBITDA_t = f_k (Rev - VarOpex) - FixOpex, \\qquad
+              Tax_t = \\tau \\max(0, EBITDA_t - D_k - L_t),
+
+              CF_t = EBITDA_t - Tax_t - Capex_t - \\Delta WC_t,
+
+    with L_t the losses carried forward, Capex_t = FC s_t over the
+    construction years, the working capital spent in the first operating
+    year and recovered in the last; NPV, IRR and payback of CF_t by
+    :func:`npv`, :func:`irr` and :func:`payback_years`.
+
+    Parameters
+    ----------
+    fixed_capital, working_capital : float
+        FC and WC [currency], >= 0.
+    revenue, variable_opex, fixed_opex : float
+        Per year at full capacity [currency/y].
+    discount_rate : float
+        [-, fraction per year], > -1.
+    tax_rate : float
+        tau [-], in [0, 1).
+    life_years : int
+        Operating years [y], >= 1.
+    construction : sequence of float
+        s_t, shares of the fixed capital spent per construction year [-], summing to 1.
+    ramp_up : sequence of float
+        f_k, capacity factors of the first operating years [-], in [0, 1].
+    depreciation_method : str, depreciation_years : int
+        As :func:`depreciation`.
+
+    Returns
+    -------
+    CashFlow
+        The table (one entry per year) with ``npv`` [currency], ``irr`` [-] and ``payback_y`` [y].
+
+    References
+    ----------
+    Standard discounted-cash-flow bookkeeping (no outside source); MACRS as
+    :func:`depreciation`.
+
+    Examples
+    --------
+    >>> cf = cash_flow(fixed_capital=100.0, working_capital=0.0, revenue=70.0, variable_opex=10.0,
+    ...                fixed_opex=10.0, discount_rate=0.1, tax_rate=0.0, life_years=3, construction=(1.0,),
+    ...                ramp_up=())
+    >>> cf.net                              # -100, then 70 - 10 - 10
+    [-100.0, 50.0, 50.0, 50.0]
+    >>> round(cf.npv, 4), cf.payback_y      # -100/1.1 + 50 (1/1.21 + 1/1.331 + 1/1.4641); C = -100, -50, 0
+    (22.1296, 2.0)
     """
     _check_terms(discount_rate, tax_rate, life_years)
     _check_schedule(construction, ramp_up, fixed_capital, working_capital)

@@ -1,8 +1,9 @@
 """Built-in feedstock classes: nominal assays and ranges [wt %, dry basis].
 
-Every figure carries its source; tags as in ``shared/data/reference-data.md``:
-[A] read in a retrieved source, [B] secondary, [C] general literature
-knowledge (uncertain), [D] derived. Iron is the balance of each nominal
+Every figure carries its source with a confidence tag: [A] read in a
+retrieved source (paper, patent or company release), [B] secondary or press
+source, or a single source, [C] uncertain (general literature knowledge or
+a source that could not be opened), [D] derived by calculation. Iron is the balance of each nominal
 assay (the magnets are Nd2Fe14B plus grain-boundary phases), so each
 nominal sums to 100 wt %. The ranges bound each element for variability
 studies; they are not required to sum to anything.
@@ -50,10 +51,12 @@ def _cls(key, name, description, rows, sources, moisture=0.0, moisture_range=(0.
 
 _BELFQUEH = "[A] Belfqueh et al., J. Rare Earths 41 (2023) 621 (HDD VCM magnets)"
 _EBIKE = "[A] Materials 2025, 18, 2946 (nine lots of end-of-life e-bike hub-motor magnets); nominal = mid-range"
-_GENERIC = "[B] sintered NdFeB vendor data (total RE 29-32.5, Dy 0.6-8, Fe 64-69, B 1.1-1.2, Al 0.3-0.5, Cu 0.05-0.15 wt %)"
-_EV = "[C] reference-data.md section 2 suggested EV-traction default (Nd 20-24, Pr 5-7, Dy 2-8, Tb 0-1.5, Fe 62-66, Co 1-3, Ga 0.1-0.3, Ni coating 0.5-2)"
+_GENERIC = "[B] magnet vendor FAQs (couragemagnet, ymagnet): sintered NdFeB (total RE 29-32.5, Dy 0.6-8, Fe 64-69, B 1.1-1.2, Al 0.3-0.5, Cu 0.05-0.15 wt %)"
+_EV = ("[C] suggested EV-traction default, general literature knowledge with no retrieved source (Nd 20-24, "
+       "Pr 5-7, Dy 2-8, Tb 0-1.5, Fe 62-66, Co 1-3, Ga 0.1-0.3, Ni coating 0.5-2)")
 _WIND = "[A-] Heim & Vander Wal, Minerals 13 (2023) 1274 (Dy about 4 wt % in direct-drive PMG magnets)"
-_SWARF = "[A] Wagner & Allanore, ISIJ Int. 60 (2020) 2339; Saguchi et al., Mater. Trans. 43 (2002) 256 (O 0.09-5.4 wt %, parent-grade metals)"
+_SWARF = ("[A] Wagner & Allanore, ISIJ Int. 60 (2020) 2339; Saguchi et al., Mater. Trans. 43 (2002) 256 "
+          "(O 0.09-5.4 wt %, a modelled range; parent-grade metals)")
 _C = "[C] typical level, no retrieved assay"
 
 CATALOGUE: Mapping[str, FeedClass] = MappingProxyType({c.key: c for c in (
@@ -65,9 +68,11 @@ CATALOGUE: Mapping[str, FeedClass] = MappingProxyType({c.key: c for c in (
           "Sm": (0.0, 0.0, 0.05), "Fe": (None, 55.0, 68.0), "B": (1.0, 0.9, 1.2), "Co": (1.0, 0.0, 3.0),
           "Ni": (0.0, 0.0, 0.1), "Cu": (0.1, 0.05, 0.15), "Al": (0.4, 0.3, 0.5), "Ga": (0.1, 0.0, 0.3),
           "O": (2.5, 0.09, 5.4), "C": (1.5, 0.5, 5.0)},
-         {"O": _SWARF, "C": "[C] coolant carbon residue after drying; reference-data gaps", "Dy": _GENERIC,
+         {"O": _SWARF, "C": "[C] coolant carbon residue after drying, no retrieved assay; that coolant carbon "
+                    "must be removed: [A] Wagner & Allanore, ISIJ Int. 60 (2020) 2339; Saguchi et al., "
+                    "Mater. Trans. 43 (2002) 256", "Dy": _GENERIC,
           "Nd": _GENERIC, "Pr": _GENERIC, "Al": _GENERIC, "Cu": _GENERIC, "B": _GENERIC,
-          "moisture": "[C] sludge coolant/moisture 10-40 wt %, reference-data.md section 2 gaps",
+          "moisture": "[C] sludge coolant/moisture 10-40 wt %, an assumption with no retrieved source",
           "other": _C},
          moisture=20.0, moisture_range=(10.0, 40.0)),
     _cls("wind", "End-of-life wind-turbine magnets",

@@ -66,10 +66,39 @@ MIN_WT_PCT = 1e-20
 def feed_rate(value, field: str = "feed.rate", hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> float:
     """A dry feed rate [kg/h] from a number (kg/h) or a string such as ``"2 t/d"`` or ``"1200 t/y"``.
 
-    Per-year rates divide by the plant's ``hours_per_year`` [h/y]
-    (:func:`magcycle.chem.quantities.parse_quantity`, kind ``mass_flow``);
-    the result must lie in [MIN_RATE_KG_H, MAX_RATE_KG_H].
+    .. math:: \\dot m\\,[kg/h] = \\frac{\\dot m\\,[t/y] \\cdot 1000}{H}, \\qquad
+              \\dot m\\,[kg/h] = \\frac{\\dot m\\,[t/d] \\cdot 1000}{24}
 
+    Per-year rates divide by the plant's ``hours_per_year`` H [h/y]
+    (operating hours, not 8760; :func:`magcycle.chem.quantities.parse_quantity`,
+    kind ``mass_flow``); the other units convert by exact factors.
+
+    Parameters
+    ----------
+    value : float or str
+        A number [kg/h] or a quantity string (kg/h, t/h, kg/d, t/d, t/y, kg/y, ...).
+    field : str
+        Field named by an error.
+    hours_per_year : float
+        H, operating hours per year [h/y]; default DEFAULT_HOURS_PER_YEAR (8000).
+
+    Returns
+    -------
+    float
+        Dry feed rate [kg/h], in [MIN_RATE_KG_H, MAX_RATE_KG_H].
+
+    Raises
+    ------
+    InputError
+        ``(field, reason)``: unreadable, wrong unit, or out of range.
+
+    References
+    ----------
+    Exact unit definitions; no outside source. The 8000 h/y default is a
+    project choice, no source.
+
+    Examples
+    --------
     >>> feed_rate("1200 t/y")          # 1.2e6 kg / 8000 h
     150.0
     >>> feed_rate("3.6 t/d")           # 3600 kg / 24 h
@@ -152,16 +181,33 @@ class Feed:
         return f"blend weights {given} sum to {total:g}; normalised to fractions {fractions}"
 
     def element_kg_h(self) -> dict[str, float]:
-        """Dry element mass flows [kg/h]; the assay is used as given (sum within 100 +/- 0.5)."""
+        """Dry element mass flows [kg/h]; the assay is used as given (sum within 100 +/- 0.5).
+
+        m_E [kg/h] = kg_per_h [kg/h] * w_E [wt %] / 100, for every w_E > 0.
+
+        >>> Feed("x", 50.0, {"Nd": 30.0, "Fe": 70.0}).element_kg_h()   # 50 * 30/100, 50 * 70/100
+        {'Nd': 15.0, 'Fe': 35.0}
+        """
         return {el: self.kg_per_h * w / 100.0 for el, w in self.composition.items() if w > 0}
 
     def element_mol_h(self) -> dict[str, float]:
-        """Element flows [mol/h]."""
+        """Element flows [mol/h]: n_E = m_E [kg/h] * 1000 [g/kg] / M_E [g/mol].
+
+        M_E: IUPAC CIAAW 2021 atomic weights (:data:`magcycle.chem.elements.MOLAR_MASS`).
+
+        >>> n = Feed("x", 100.0, {"Nd": 30.0, "Fe": 70.0}).element_mol_h()
+        >>> round(n["Nd"], 3), round(n["Fe"], 3)   # 30000 / 144.242, 70000 / 55.845
+        (207.984, 1253.469)
+        """
         return {el: kg * 1000.0 / MOLAR_MASS[el] for el, kg in self.element_kg_h().items()}
 
     @property
     def water_kg_h(self) -> float:
-        """Moisture [kg/h]: kg_dry * w / (100 - w)."""
+        """Moisture [kg/h]: m_water = kg_per_h [kg/h, dry] * w / (100 - w), w [wt %, wet basis].
+
+        >>> Feed("x", 80.0, {"Fe": 100.0}, moisture_wt_pct=20.0).water_kg_h   # 80 * 20 / 80
+        20.0
+        """
         return self.kg_per_h * self.moisture_wt_pct / (100.0 - self.moisture_wt_pct)
 
     def with_rate(self, kg_per_h: float) -> "Feed":
@@ -218,8 +264,46 @@ def blend(parts: Mapping[str, float | int] | Sequence[tuple[str | Feed, float]],
 
     The weights are normalised, so ``{"ev": 2, "wind": 1}`` and ``{"ev": 2/3,
     "wind": 1/3}`` are the same blend (:attr:`Feed.normalisation` says how).
-    ``rate`` is the dry feed rate (number in kg/h or a string such as
-    ``"1200 t/y"``).
+    With x_j = m_j / sum_k m_k the dry mass fraction of part j:
+
+    .. math:: w_E = \\sum_j x_j w_{E,j}, \\qquad
+              u = \\sum_j x_j \\frac{w_{m,j}}{100 - w_{m,j}}, \\qquad
+              w_m = \\frac{100\\,u}{1 + u},
+
+    with w [wt %, dry] the composition, u the water per kg of dry blend
+    [kg/kg] and w_m [wt %, wet basis] the moisture.
+
+    Parameters
+    ----------
+    parts : mapping or sequence of (str or Feed, float)
+        Class key (or Feed) -> relative dry mass m_j [-], >= 0.
+    rate : float or str
+        Dry feed rate of the blend (number in kg/h or a string such as ``"1200 t/y"``).
+    name : str, optional
+        Name of the blend; default from its parts.
+    hours_per_year : float
+        Operating hours [h/y] for a per-year rate.
+    rate_field : str
+        Field an error about the rate names.
+
+    Returns
+    -------
+    Feed
+        The blend, with ``parts`` (x_j) and ``weights_given`` (m_j).
+
+    References
+    ----------
+    Mass balance of the parts (no outside source).
+
+    Examples
+    --------
+    >>> a = Feed("a", 1.0, {"Nd": 30.0, "Fe": 70.0})
+    >>> b = Feed("b", 1.0, {"Nd": 20.0, "Fe": 80.0}, moisture_wt_pct=50.0)
+    >>> f = blend([(a, 1.0), (b, 3.0)], 100.0)
+    >>> f.composition["Nd"]                 # 0.25 * 30 + 0.75 * 20
+    22.5
+    >>> round(f.moisture_wt_pct, 4)         # u = 0.75 * 50/50 = 0.75; 100 * 0.75 / 1.75
+    42.8571
     """
     kg_h = feed_rate(rate, rate_field, hours_per_year)
     feeds, weights = _weights(parts)

@@ -1,6 +1,8 @@
 """magcycle.sx: counter-current solvent-extraction cascades.
 
-Configuration and result contract: ``shared/design/cascade-spec.md``.
+Configuration contract: the cascade document, declared in
+:mod:`magcycle.sx.schema` (``magcycle schema cascade`` prints its JSON
+Schema); result: :class:`magcycle.sx.result.CascadeResult`.
 
 >>> from magcycle.sx import CascadeSpec, solve
 >>> spec = CascadeSpec.from_dict({

@@ -14,8 +14,8 @@ for the classical estimates that bracket an exact cascade solve
 :func:`xu_stage_estimates`           Xu's stage-number estimates
 ==================================  =========================================
 
-Conventions (``shared/design/cascade-spec.md``, ``sx-numerics.md`` section 3):
-stages 1..n extract, n+1..n+m scrub; the organic enters stage 1, the aqueous
+Conventions (those of the cascade document, ``magcycle schema cascade`` and
+:mod:`magcycle.sx.schema`): stages 1..n extract, n+1..n+m scrub; the organic enters stage 1, the aqueous
 feed enters stage n. In the binary formulas A is the more extractable
 component (Nd over Pr, Dy over Tb with P507), recovered to the extract
 (loaded organic product); B is recovered to the raffinate. beta = D_A/D_B.
@@ -25,17 +25,21 @@ feed 1 L/h, ``organic_loading = 1`` and ``scrub_acid = 3`` the organic flow in
 L/h equals S and the scrub flow in L/h equals W (constant_beta model).
 
 Xu's stage numbers: which form of the scrub formula
-    ``sx-numerics.md`` section 3.5 quotes Xu's aqueous-feed formulas as
+    Xu's aqueous-feed stage formulas are quoted in two forms, neither read
+    in a primary source ([C] form, checked numerically [D]). One writes
     ``n = lg b / lg(beta E_M)`` and ``m + 1 = lg a / lg(beta / E'_M)``; its
-    worked example (n = 16.43, m = 19.69) is reproduced only with the
-    ``m + 1`` form. ``reference-data.md`` section 3d writes
-    ``m ~ lg a / lg(beta / E'_M)`` and quotes m = 28.6 for beta = 1.5,
-    S = 3.30, W = 2.547475; that number is lg a / lg(beta / E'_M) itself,
+    worked example (beta 1.5, f_Nd 0.75, P_Nd 0.995, P_Pr 0.99, S = 4.0940,
+    W = 3.3428: n = 16.43, m = 19.69) is reproduced only with the ``m + 1``
+    form. The other writes ``m ~ lg a / lg(beta / E'_M)`` and quotes
+    n = 19.2, m = 28.6, total 47.8 for beta = 1.5, f_Nd 0.75, 99.5 % both
+    ways, S = 3.30, W = 2.547475; that "m" is lg a / lg(beta / E'_M) itself,
     i.e. m + 1 in the form used here (m = 27.6), and its total 47.8 is
     n + m + 1. :func:`xu_stage_estimates` implements the ``m + 1`` form (the
     feed stage is counted in the extraction section, as in the engine).
     Against exact minimum totals found with the engine (48 for Nd/Pr, 25 for
-    Dy/Tb at the published flows) the ``m + 1`` form gives 46.8 and 27.3, the
+    Dy/Tb, at the flows of the [D] regression cases: beta 1.5, f_Nd 0.75,
+    S = 3.30, W = 2.547475 and beta 2.0, f_Dy 0.85, S = 2.22, W = 1.366465,
+    99.5 % both ways) the ``m + 1`` form gives 46.8 and 27.3, the
     ``m`` form 47.8 and 28.3: both are estimates good to two or three stages,
     and neither predicts the split between sections well (exact optima
     23/25, 24/24, 25/23 and 14/11 against estimates 19.2/27.6 and 11.2/16.1).
@@ -47,7 +51,10 @@ References
     Xu Guangxian's countercurrent extraction theory (1970s); Cheng, Wu,
     Liao, Yan et al., Adv. Mater. Phys. Chem. 4 (2014) 275; Liao et al.,
     J. Chin. Rare Earth Soc. 2017, doi 10.11785/S1000-4343.20170101.
-    Derivations: ``shared/design/sx-numerics.md`` section 3.
+    Derived [D], not read in a source: the two-section extract fraction and
+    the Underwood minimum flows of this cascade (both checked against
+    brute-force solves of the stage balances), the switch point of Xu's
+    optimum, and the check values quoted in the examples.
 """
 
 from __future__ import annotations
@@ -186,14 +193,15 @@ def kremser_unextracted_fraction(e, n):
 
     References
     ----------
-    Kremser, Natl. Petroleum News 22 (1930) 42; ``sx-numerics.md`` section 3.1;
-    ``sx-public-cases.md`` section 1.
+    Kremser, Natl. Petroleum News 22 (1930) 42. Check values [D], each
+    computed by two independent methods: e = 1.2, n = 5 gives
+    0.1007057458670362; e = 1, n = 5 gives 1/6.
 
     Examples
     --------
-    >>> round(kremser_unextracted_fraction(1.2, 5), 16)
+    >>> round(kremser_unextracted_fraction(1.2, 5), 16)   # 0.2 / (1.2^6 - 1) = 0.2 / 1.985984
     0.1007057458670362
-    >>> kremser_unextracted_fraction(1.0, 5) == 1 / 6
+    >>> kremser_unextracted_fraction(1.0, 5) == 1 / 6  # 1 / (n + 1)
     True
     >>> kremser_unextracted_fraction([0.5, 2.0], 1)  # 1/(1+e)
     array([0.66666667, 0.33333333])
@@ -230,8 +238,10 @@ def two_section_extract_fraction(e_extraction, e_scrub, n, m):
 
     Linear (constant distribution ratio) cascade, barren organic into stage 1,
     feed into stage n, barren scrub into stage n + m, a constant extraction
-    factor per section (``sx-numerics.md`` section 3.2, derived from the
-    subtraction-free recursions of section 2a):
+    factor per section (derived [D] from the subtraction-free stage
+    recursions of the constant-D solve, rho_1 = 1, rho_(k+1) = 1 + e_k rho_k
+    below the feed, sigma_N = 1, sigma_(k-1) = 1 + sigma_k / e_k above it,
+    P/R = e_f rho_f / sigma_f, and checked against brute-force solves):
 
     .. math:: \\theta = \\frac{\\Phi_E}{\\Phi_E + \\Phi_S}, \\quad
               \\Phi_E = \\sum_{j=1}^{n} e^j, \\quad
@@ -268,7 +278,9 @@ def two_section_extract_fraction(e_extraction, e_scrub, n, m):
     References
     ----------
     Kremser (1930); Xu Guangxian's countercurrent theory (Liao et al.,
-    J. Chin. Rare Earth Soc. 2017); ``sx-numerics.md`` section 3.2.
+    J. Chin. Rare Earth Soc. 2017, doi 10.11785/S1000-4343.20170101). The
+    closed form is derived [D]; check value: e = 0.5, e' = 2, n = m = 1
+    gives theta = 0.25 exactly.
 
     Examples
     --------
@@ -333,14 +345,15 @@ def fenske_min_stages(beta, feed_fraction_A, purity_A, purity_B):
 
     References
     ----------
-    Fenske, Ind. Eng. Chem. 24 (1932) 482; ``sx-numerics.md`` section 3.3;
-    ``sx-public-cases.md`` section 3.
+    Fenske, Ind. Eng. Chem. 24 (1932) 482 ([A] standard). Check values [D]:
+    Nd/Pr, beta 1.5, f_Nd 0.75, P_Nd = P_Pr = 0.995 gives 26.11; P_Pr = 0.99
+    gives 24.388; Dy/Tb, beta 2.0, f_Dy 0.85, 99.5 % both ways gives 15.3.
 
     Examples
     --------
-    >>> round(fenske_min_stages(1.5, 0.75, 0.995, 0.995), 2)  # Nd/Pr
+    >>> round(fenske_min_stages(1.5, 0.75, 0.995, 0.995), 2)  # ln(199 * 199) / ln 1.5 = 10.5866 / 0.405465
     26.11
-    >>> round(fenske_min_stages(1.5, 0.75, 0.995, 0.99), 3)   # worked example
+    >>> round(fenske_min_stages(1.5, 0.75, 0.995, 0.99), 3)   # ln(199 * 99) / ln 1.5 = 9.888425 / 0.405465
     24.388
     """
     beta, f_A, f_B, P_A, P_B = _separation_targets(
@@ -381,12 +394,13 @@ def product_split(feed_fraction_A, purity_A, purity_B):
 
     References
     ----------
-    Xu Guangxian's countercurrent theory; Cheng et al., Adv. Mater. Phys.
-    Chem. 4 (2014) 275; ``sx-numerics.md`` section 3.5.
+    Xu Guangxian's countercurrent theory (its product split, [C] form as
+    quoted, checked numerically [D]); Cheng et al., Adv. Mater. Phys. Chem.
+    4 (2014) 275. The equation is also the two balances above.
 
     Examples
     --------
-    >>> round(product_split(0.75, 0.995, 0.99), 6)
+    >>> round(product_split(0.75, 0.995, 0.99), 6)   # (0.99 - 0.25) / (0.995 + 0.99 - 1) = 0.74 / 0.985
     0.751269
     >>> product_split(0.75, 1.0, 1.0)
     0.75
@@ -443,12 +457,18 @@ def minimum_extractant(beta, feed_fraction_A, purity_A=1.0, purity_B=1.0):
 
     References
     ----------
-    Underwood, Chem. Eng. Prog. 44 (1948) 603; ``sx-numerics.md`` section 3.4;
-    ``sx-public-cases.md`` section 3; ``reference-data.md`` section 3d.
+    Underwood, Chem. Eng. Prog. 44 (1948) 603. The form for this cascade is
+    derived [D] (pinch analysis, checked against brute-force solves: below
+    S_min the purities plateau; at 1.05 S_min both products reached
+    > 99.8 % in the case checked). Its sharp-split limit is the published form of Xu's
+    theory; Cheng, Wu, Liao, Yan et al., Adv. Mater. Phys. Chem. 4 (2014)
+    275 state that the 1970s S_min/W_min equations hold. Check values [D]:
+    S_min 2.75 (Nd/Pr, beta 1.5, f_Nd 0.75) and 1.85 (Dy/Tb, beta 2.0, f_Dy
+    0.85) for sharp splits; 2.69956 and 1.94829 for Nd/Pr at 99.5 % / 99 %.
 
     Examples
     --------
-    >>> S, W = minimum_extractant(1.5, 0.75, 0.995, 0.99)  # worked example
+    >>> S, W = minimum_extractant(1.5, 0.75, 0.995, 0.99)  # check values [D] above
     >>> round(S, 5), round(W, 5)
     (2.69956, 1.94829)
     >>> minimum_extractant(1.5, 0.75)  # sharp: f_A + 1/(beta-1), 1/(beta-1)
@@ -485,7 +505,8 @@ def xu_optimum_ratios(beta, product_fraction_A):
 
     Mixed extraction ratios per mol of feed rare earth: E_M = S / (1 + W) in
     the extraction section and E'_M = S / W in the scrub section, with
-    S - W = f'_A. Xu's optimum (``sx-numerics.md`` section 3.5):
+    S - W = f'_A. Xu's optimum ([C] as quoted, for a balanced feed; the
+    switch point f'_A = 1/(1 + sqrt(beta)) is derived [D]):
 
     .. math:: E_M = 1/\\sqrt{\\beta}
               \\text{ if } f'_A \\le 1/(1 + \\sqrt{\\beta}),
@@ -523,14 +544,16 @@ def xu_optimum_ratios(beta, product_fraction_A):
     References
     ----------
     Xu Guangxian's countercurrent theory; Cheng et al., Adv. Mater. Phys.
-    Chem. 4 (2014) 275; ``sx-numerics.md`` section 3.5 (worked example).
+    Chem. 4 (2014) 275. Worked example [D]: beta 1.5, f'_A 0.751269 >
+    0.4495, so E'_M = sqrt(1.5) = 1.2247, S = 4.0940 (1.52 S_min),
+    W = 3.3428, E_M = 0.9427.
 
     Examples
     --------
     >>> E, Es = xu_optimum_ratios(1.5, 0.751269)
-    >>> round(E, 4), round(Es, 4)
+    >>> round(E, 4), round(Es, 4)   # 1.224745 * 0.751269 / (0.224745 + 0.751269) = 0.920113 / 0.976014
     (0.9427, 1.2247)
-    >>> W = 0.751269 / (Es - 1); round(W, 4), round(Es * W, 4)
+    >>> W = 0.751269 / (Es - 1); round(W, 4), round(Es * W, 4)   # 0.751269 / 0.224745
     (3.3428, 4.094)
     """
     beta = _beta(beta)
@@ -556,9 +579,9 @@ def xu_stage_estimates(beta, feed_fraction_A, purity_A, purity_B, S, W):
 
     with a = [P_A/(1-P_A)]/(f_A/f_B), b = [P_B/(1-P_B)]/(f_B/f_A) as in
     :func:`fenske_min_stages`. n counts the feed stage (the last extraction
-    stage, as in the engine). This is the ``m + 1`` form of
-    ``sx-numerics.md`` section 3.5; ``reference-data.md`` section 3d quotes
-    lg a / lg(beta/E'_M) itself as "m" (see the module notes). The
+    stage, as in the engine). This is the ``m + 1`` form of Xu's scrub
+    formula; the other form in circulation calls lg a / lg(beta/E'_M)
+    itself "m" (see the module notes). The
     estimates are real-valued and good to about two or three stages in
     total; the exact count comes from :func:`magcycle.sx.solve`.
 
@@ -596,17 +619,21 @@ def xu_stage_estimates(beta, feed_fraction_A, purity_A, purity_B, S, W):
 
     References
     ----------
-    Xu Guangxian's countercurrent theory; Cheng et al., Adv. Mater. Phys.
-    Chem. 4 (2014) 275; ``sx-numerics.md`` section 3.5;
-    ``reference-data.md`` section 3d.
+    Xu Guangxian's countercurrent theory (1970s; [C] form, checked
+    numerically [D]); Cheng, Wu, Liao, Yan et al., Adv. Mater. Phys. Chem. 4
+    (2014) 275; Liao et al., J. Chin. Rare Earth Soc. 2017, doi
+    10.11785/S1000-4343.20170101. Check values [D]: n = 19.2, "m" = 28.6
+    (total 47.8, against 48 from the exact cascade) for beta 1.5, f_Nd 0.75,
+    99.5 % both ways, S = 3.30, W = 2.547475; the worked example n = 16.43,
+    m = 19.69 for P_Pr 0.99, S = 4.0940, W = 3.3428.
 
     Examples
     --------
     >>> n, m = xu_stage_estimates(1.5, 0.75, 0.995, 0.995, 3.30, 2.547475)
-    >>> round(n, 1), round(m + 1, 1)  # reference-data section 3d: 19.2, "28.6"
+    >>> round(n, 1), round(m + 1, 1)  # ln 597 / ln(1.5 * 3.30/3.547475), ln(199/3) / ln(1.5 / (3.30/2.547475))
     (19.2, 28.6)
     >>> n, m = xu_stage_estimates(1.5, 0.75, 0.995, 0.99, 4.0940, 3.3428)
-    >>> round(n, 2), round(m, 2)  # sx-numerics worked example
+    >>> round(n, 2), round(m, 2)  # the worked example
     (16.43, 19.69)
     """
     beta, f_A, f_B, P_A, P_B = _separation_targets(

@@ -1,7 +1,7 @@
 """The cascade document (TOML or JSON) as a declared schema: ``magcycle schema cascade``.
 
-The public contract of the document is ``cascade-spec.md`` of the design
-notes; this module is its machine-readable statement. Sections:
+This module is the public contract of the document, in machine-readable
+form (``magcycle schema cascade`` prints it as JSON Schema). Sections:
 
 ``[cascade]``  model and stage counts; ``[flows]`` volumetric flows [L/h];
 ``[feed]``     mol/L of each rare earth in the aqueous feed;
@@ -138,7 +138,7 @@ Targets = Annotated[dict[Literal["extract", "raffinate"],
 
 
 class CascadeDocument(Strict):
-    """A cascade file: the configuration of one counter-current cascade (cascade-spec.md)."""
+    """A cascade file: the configuration of one counter-current cascade."""
 
     cascade: CascadeSection
     flows: Flows

@@ -1,7 +1,7 @@
 """Cascade configuration: validated, immutable, in internal units.
 
-The public contract is the cascade document of ``cascade-spec.md`` (design
-notes), declared as a schema in :mod:`magcycle.sx.schema`. A configuration
+The public contract is the cascade document, declared as a schema in
+:mod:`magcycle.sx.schema` (``magcycle schema cascade`` prints it). A configuration
 is read from TOML or JSON (:func:`load_cascade`) or built from a plain
 mapping (:meth:`CascadeSpec.from_dict`), validated by that schema and
 frozen. Every validation failure raises :class:`magcycle.errors.InputError`
@@ -75,7 +75,14 @@ class ConstantBetaParams:
 
 @dataclass(frozen=True, eq=False)
 class MassActionParams:
-    """Mass-action constants and reagent strengths (see cascade-spec.md)."""
+    """Mass-action constants and reagent strengths.
+
+    Ln3+ + 3 (HA)2(org) = Ln(HA2)3(org) + 3 H+, so D_i = K_i [(HA)2]^3 / [H+]^3:
+    ``log10_K`` per component, ``extractant`` [mol/L of HA as monomer],
+    ``saponification`` [-] (share of HA pre-neutralised by ``counter_ion``),
+    ``feed_acid``, ``scrub_acid``, ``strip_acid`` [mol/L of H+]. The fields of
+    ``[model]`` for ``mass_action`` in ``magcycle schema cascade``.
+    """
 
     log10_K: np.ndarray
     extractant: float
@@ -394,7 +401,8 @@ def beta_flows(spec: CascadeSpec) -> tuple[float, float, float, float, float]:
         S = Q_org * loading,  W = Q_scrub * [H+]_scrub / 3,  F = Q_feed * sum(c),
         P = S - W,  R = F + W - S
 
-    (cascade-spec.md; three H+ of the scrub acid return one RE3+).
+    (the constant_beta convention of the cascade document, ``magcycle schema
+    cascade``: three H+ of the scrub acid return one RE3+).
 
     >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_beta", "extraction_stages": 5},
     ...     "flows": {"organic": 3.3, "feed": 1.0, "scrub": 2.5}, "feed": {"Pr": 0.25, "Nd": 0.75},

@@ -12,8 +12,10 @@ Equations
     Na2O; carbon leaves as CO2, hydrogen as H2O; O2 is drawn from air to
     close the oxygen balance: O2 = (O_out - O_in) / 2. For
     RE2(C2O4)3.10H2O -> RE2O3 + 6 CO2 + 10 H2O that is 0.75 O2 per RE.
-    HREE oxalates reach the oxide at 680-700 C; industrial practice is
-    850-950 C for 2-4 h in air ([A]/[C], reference-data section 4).
+    HREE oxalates (Ho-Lu, Y) reach the oxide at 680-700 C ([A] a Scilit
+    record of the series "oxalate decomposition III"; Balboul, Thermochim.
+    Acta 351 (2000) 55); industrial practice is 850-950 C for 2-4 h in air
+    ([C] general literature knowledge, no retrieved source).
 
     Mother liquor left in the cake brings chloride, sulfate and sodium.
     Sulfate stays as the oxysulfate RE2O2SO4 of the main rare earth below
@@ -46,7 +48,17 @@ SULFATE_DECOMPOSITION_C = 1100.0
 
 
 def oxide_of(el: str) -> str:
-    """Formula of the oxide a metal forms on calcination in air."""
+    """Formula of the oxide a metal forms on calcination in air.
+
+    Rare earths as :func:`magcycle.chem.oxides.oxide_formula` (RE2O3, CeO2,
+    Pr6O11, Tb4O7); other metals from :data:`OTHER_OXIDES` (Fe2O3, CoO, NiO,
+    CuO, Al2O3, Ga2O3, B2O3, Na2O, CaO, SiO2, Nb2O5: [C] the usual oxides in
+    air, no retrieved source). Raises InputError (field ``calcination``) for
+    a metal with no known oxide.
+
+    >>> oxide_of("Pr"), oxide_of("Fe"), oxide_of("Co")
+    ('Pr6O11', 'Fe2O3', 'CoO')
+    """
     if el in OXIDE_FORMULA:
         return OXIDE_FORMULA[el][0]
     if el in OTHER_OXIDES:
@@ -57,9 +69,11 @@ def oxide_of(el: str) -> str:
 class CalcinationParams(UnitParams):
     temperature_C: float = field(900.0, unit="degC", ge=500.0, le=1400.0,
                                  description="furnace temperature; sulfate stays as oxysulfate below 1100 C",
-                                 source="[A]/[C] industrial practice 850-950 C in air")
+                                 source="[C] industrial practice 850-950 C in air, no retrieved source; "
+                                        "HREE oxalates reach the oxide at 680-700 C ([A] Balboul, Thermochim. "
+                                        "Acta 351 (2000) 55)")
     hours: float = field(3.0, unit="h", ge=0.5, le=24.0, description="time at temperature",
-                         source="[C] industrial practice 2-4 h")
+                         source="[C] industrial practice 2-4 h, no retrieved source")
     chloride_retained: float = field(0.1, unit="-", ge=0.0, le=1.0,
                                      description="share of the cake's chloride kept as the oxychloride REOCl",
                                      source="[C] an assumption: REOCl hydrolyses slowly in moist air at 850-950 C")

@@ -19,8 +19,11 @@ Equations
     acidic than the target and acid is added instead: HCl, or H2SO4 where
     sulfate carries most of the liquor's anion equivalents.
 
-    Defaults: pH 3.5 and re_co_loss 0.006 (FeOOH route: Fe2O3/REO < 0.01 %
-    with 0.5-0.7 % PrNd loss; reference-data section 4 [A]); log Ksp
+    Defaults: pH 3.5 and re_co_loss 0.006 from the FeOOH route ([A] Chin. J.
+    Rare Earths 2024, FeOOH-selective oxidative leach, record
+    search.napstic.cn ...010zgxtxb202405015: H2O2 333 g/L, 75 C, base HCl
+    0.71 M, final pH 3.0-3.5, Fe2O3/REO in the leachate < 0.01 %, with about
+    0.5-0.7 % PrNd loss; pH 3.5 is the upper end); log Ksp
     Fe(OH)3 -38.8, Al(OH)3 -32.9, Ga(OH)3 -35.0 at 25 C ([C] common
     handbook values); pKw 14.0.
 """
@@ -45,10 +48,12 @@ DEFAULT_LOG_KSP = {"Fe+3": -38.8, "Al+3": -32.9, "Ga+3": -35.0}
 
 class ImpurityRemovalParams(UnitParams):
     pH: float = field(3.5, unit="-", ge=0.0, le=7.0, description="final pH of the purified liquor",
-                      source="reference-data section 4 [A]: the FeOOH route at pH 3.5")
+                      source="[A] Chin. J. Rare Earths 2024 (FeOOH-selective oxidative leach, "
+                             "search.napstic.cn ...010zgxtxb202405015): final pH 3.0-3.5; 3.5 is the upper end")
     re_co_loss: float = field(0.006, unit="-", ge=0.0, le=0.5,
                               description="fraction of every rare earth lost with the cake as RE(OH)3",
-                              source="[A] FeOOH route: Fe2O3/REO < 0.01 % with 0.5-0.7 % PrNd loss")
+                              source="[A] FeOOH route, Chin. J. Rare Earths 2024 (search.napstic.cn "
+                                     "...010zgxtxb202405015): Fe2O3/REO < 0.01 % with about 0.5-0.7 % PrNd loss")
     log_Ksp: dict[Literal["Fe", "Al", "Ga"], Annotated[float, Field(ge=-80.0, le=0.0)]] = field(
         default_factory=dict, unit="log10 (mol/L)^4",
         description="solubility products of the hydroxides, over the defaults Fe(OH)3 -38.8, Al(OH)3 -32.9, "

@@ -24,9 +24,10 @@ Equations
     made up to ``liquid_to_solid`` L per kg of dry solids. Carbon and the
     undissolved fractions report to the residue.
 
-    KU Leuven's roast-leach used n(HCl)/n(Ln) = 3.5 at 80 C (excess 0.17 on
-    the rare earths; reference-data section 1, Vander Hoogerstraete et al.,
-    RSC Adv. 2014); the default excess is 0.1 on the whole demand.
+    KU Leuven's roast-leach used n(HCl)/n(Ln) = 3.5 at 80 C, with Fe left as
+    oxide ([A] Vander Hoogerstraete et al., RSC Adv. 2014, c4ra13787f); that
+    is an excess of 3.5/3 - 1 = 0.17 on the rare earths ([D]). The default
+    excess is 0.1 on the whole demand (a project choice, no source).
 """
 
 from __future__ import annotations
@@ -52,14 +53,45 @@ ACIDS = {"HCl": ("Cl-", 1), "H2SO4": ("SO4-2", 2)}
 def water_per_mol_solute(solute: str, wt_pct: float) -> float:
     """Moles of water carried per mole of solute in a solution of ``wt_pct`` [mol/mol].
 
+    .. math:: \\frac{n_{H_2O}}{n_s} = \\frac{(100 - w) / M_{H_2O}}{w / M_s}
+              = \\frac{100 - w}{w} \\, \\frac{M_s}{M_{H_2O}}
+
+    for 100 g of solution holding w g of solute.
+
+    Parameters
+    ----------
+    solute : str
+        Formula of the solute (``"HCl"``, ``"H2SO4"``, ``"NaOH"``, ``"H2O2"``).
+    wt_pct : float
+        w, strength of the solution [wt %], in (0, 100].
+
+    Returns
+    -------
+    float
+        Water per solute [mol H2O / mol solute].
+
+    References
+    ----------
+    Molar masses M [g/mol]: IUPAC CIAAW 2021 (:func:`magcycle.chem.formula.formula_mass`).
+
+    Examples
+    --------
     >>> round(water_per_mol_solute("HCl", 32.0), 3)   # (68/18.015) / (32/36.458) = 4.3005
     4.3
+    >>> round(water_per_mol_solute("NaOH", 50.0), 4)  # (50/18.015) / (50/39.997) = 39.997/18.015
+    2.2202
+    >>> water_per_mol_solute("H2SO4", 100.0)           # the pure solute carries no water
+    0.0
     """
     return (100.0 - wt_pct) / wt_pct * formula_mass(solute) / formula_mass("H2O")
 
 
 def ion(el: str, z: int) -> str:
-    """The species name of an ion of charge +z: ``Nd+3``, ``Na+``."""
+    """The species name of an ion of charge +z: ``Nd+3``, ``Na+``.
+
+    >>> ion("Nd", 3), ion("Na", 1)
+    ('Nd+3', 'Na+')
+    """
     return f"{el}+{z}" if z > 1 else f"{el}+"
 
 
@@ -71,7 +103,8 @@ class LeachParams(UnitParams):
     excess: float = field(0.1, unit="-", ge=0.0, le=5.0,
                           description="acid fed over the stoichiometric proton demand, left as free acid",
                           source="[A] KU Leuven's roast-leach used n(HCl)/n(Ln) = 3.5 at 80 C (Vander "
-                                 "Hoogerstraete et al., RSC Adv. 2014): excess 0.17 on the rare earths")
+                                 "Hoogerstraete et al., RSC Adv. 2014, c4ra13787f): excess 3.5/3 - 1 = 0.17 "
+                                 "on the rare earths [D]")
     liquid_to_solid: float = field(6.0, unit="L/kg", ge=0.5, le=100.0,
                                    description="liquor per kg of dry solids (water is made up to it)",
                                    source="[C]")
@@ -85,7 +118,9 @@ class LeachParams(UnitParams):
     residence_h: float = field(4.0, unit="h", ge=0.1, le=100.0, description="residence time (tank size)",
                                source="[C]")
     temperature_C: float = field(80.0, unit="degC", ge=0.0, le=110.0, description="leach temperature (recorded; "
-                                 "the dissolution fractions carry its effect)", source="[A] KU Leuven, 80 C")
+                                 "the dissolution fractions carry its effect)",
+                                 source="[A] KU Leuven's roast-leach at 80 C (Vander Hoogerstraete et al., RSC Adv. "
+                                        "2014, c4ra13787f)")
 
 
 class Leach(UnitOperation):

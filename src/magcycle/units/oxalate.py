@@ -8,15 +8,18 @@ Degrees of freedom
     ``excess`` of oxalic acid over the stoichiometric 1.5 mol per mol RE.
 
 Equations
-    2 RE3+ + 3 H2C2O4 + 10 H2O -> RE2(C2O4)3.10H2O(s) + 6 H+.
+    2 RE3+ + 3 H2C2O4 + 10 H2O -> RE2(C2O4)3.10H2O(s) + 6 H+, i.e. 1.5 mol
+    of oxalic acid per mol RE ([D] from the equation).
     Oxalic acid (dihydrate) fed: 1.5 * excess * n_RE. The fraction of each
     rare earth precipitated, Y(excess), is interpolated linearly in the
     measured points 1.0 / 1.2 / 1.4 x stoichiometric -> 93 / 96.7 / 98.1 %
-    and held constant beyond them (Klemettinen et al., Minerals 13(7) 2023
-    [A], reference-data section 4); the rest stays dissolved (solubility
-    loss) and leaves with the filtrate. Iron co-precipitates only above 1.2x:
-    0 at 1.2, 7 % at 1.4, linear between and held beyond (same source) as
-    Fe2(C2O4)3 (Fe3+) or FeC2O4.2H2O (Fe2+). Every other solute stays in the
+    and held constant beyond them ([A] Klemettinen et al., Minerals 13(7)
+    2023, oxalate precipitation directly from the leachate); the rest stays
+    dissolved (solubility loss) and leaves with the filtrate. Iron
+    co-precipitates only above 1.2x: 7 % of the iron at 1.4x ([A] same
+    source), 0 at 1.2x, linear between and held beyond (the zero at 1.2x and
+    the ramp are [C] assumptions: the source reports Fe co-precipitation at
+    1.4x only), as Fe2(C2O4)3 (Fe3+) or FeC2O4.2H2O (Fe2+). Every other solute stays in the
     filtrate, except the mother liquor the washed cake keeps: the cake leaves
     the filter holding ``cake_moisture`` kg of liquor per kg of dry cake
     (default 0.5 [C]: oxalate filter cakes hold 30-40 wt % water), of which
@@ -51,19 +54,88 @@ FE_POINTS = ((1.2, 1.4), (0.0, 0.07))
 def oxalate_yield(excess: float) -> float:
     """Fraction of the rare earths precipitated at ``excess`` x stoichiometric [-].
 
-    >>> oxalate_yield(1.3)   # halfway between 0.967 and 0.981
+    Piecewise-linear in the measured points (x_k, Y_k) of :data:`YIELD_POINTS`,
+    held at the end values outside them:
+
+    .. math:: Y(x) = Y_k + (Y_{k+1} - Y_k) \\frac{x - x_k}{x_{k+1} - x_k},
+              \\qquad x_k \\le x \\le x_{k+1},
+
+    with (x, Y) = (1.0, 0.93), (1.2, 0.967), (1.4, 0.981); rounded to 12
+    decimals (so that cached and recomputed values agree).
+
+    Parameters
+    ----------
+    excess : float
+        x, oxalic acid fed over the stoichiometric 1.5 mol per mol RE
+        [x stoichiometric].
+
+    Returns
+    -------
+    float
+        Y, the fraction of each rare earth precipitated [-].
+
+    References
+    ----------
+    [A] Klemettinen et al., Minerals 13(7) 2023: 1.0 / 1.2 / 1.4 x
+    stoichiometric -> 93 / 96.7 / 98.1 % of the RE precipitated.
+
+    Examples
+    --------
+    >>> oxalate_yield(1.3)   # 0.967 + (0.981 - 0.967) * (1.3 - 1.2) / (1.4 - 1.2), halfway
     0.974
+    >>> oxalate_yield(1.1)   # 0.93 + 0.037 / 2
+    0.9485
+    >>> oxalate_yield(2.0)   # held at the last point
+    0.981
     """
     return round(float(np.interp(excess, *YIELD_POINTS)), 12)
 
 
 @lru_cache(maxsize=256)
 def iron_coprecipitation(excess: float) -> float:
-    """Fraction of dissolved iron co-precipitated at ``excess`` [-]."""
+    """Fraction of dissolved iron co-precipitated at ``excess`` [-].
+
+    .. math:: \\phi_{Fe}(x) = 0.07 \\, \\frac{\\min(\\max(x, 1.2), 1.4) - 1.2}{1.4 - 1.2}
+
+    (:data:`FE_POINTS`: 0 at and below 1.2 x, 7 % at and above 1.4 x,
+    linear between).
+
+    Parameters
+    ----------
+    excess : float
+        x, oxalic acid fed over the stoichiometric 1.5 mol per mol RE
+        [x stoichiometric].
+
+    Returns
+    -------
+    float
+        phi_Fe, the fraction of the dissolved iron precipitated [-].
+
+    References
+    ----------
+    [A] Klemettinen et al., Minerals 13(7) 2023: at 1.4 x stoichiometric
+    "Fe falls 7 %" (co-precipitation), read here as 7 % of the dissolved
+    iron precipitated. The zero at 1.2 x and the linear ramp are [C]
+    assumptions, no retrieved source.
+
+    Examples
+    --------
+    >>> iron_coprecipitation(1.0), iron_coprecipitation(1.2)
+    (0.0, 0.0)
+    >>> round(iron_coprecipitation(1.3), 12)   # 0.07 * (1.3 - 1.2) / 0.2
+    0.035
+    >>> iron_coprecipitation(1.4), iron_coprecipitation(3.0)
+    (0.07, 0.07)
+    """
     return float(np.interp(excess, *FE_POINTS))
 
 
 def oxalate_species(el: str) -> str:
+    """The species name of the oxalate decahydrate a rare earth precipitates as.
+
+    >>> oxalate_species("Nd")
+    'Nd2(C2O4)3.10H2O'
+    """
     return f"{el}2(C2O4)3.10H2O"
 
 

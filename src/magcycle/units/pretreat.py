@@ -15,9 +15,9 @@ Equations
     metal is oxidised to its oxide in air (RE to the calcination oxides,
     Fe -> Fe2O3, Co -> CoO, Ni -> NiO, Cu -> CuO, Al, Ga, B -> M2O3), drawing
     O2 = (sum_E v_E n_E / 2 - O_present) / 2 from air (never negative).
-    Roasting above 500 C forms NdFeO3, which leaches slowly (reference-data
-    section 1: J. Sustain. Metall. 2019); the leach dissolution fractions
-    must then be set accordingly.
+    Roasting in air above 500 C forms NdFeO3, which dissolves slowly (up to
+    72 h; [A] J. Sustain. Metall. 2019, s40831-019-00259-1); the leach
+    dissolution fractions must then be set accordingly.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ __all__ = ["PHASES", "WATER_L_PER_MOL", "Stream", "empty", "mass_kg_h", "element
 
 PHASES = ("solid", "aqueous", "organic", "gas")
 
-#: [L/mol] volume of water per mole at 1 kg/L
+#: [L/mol] volume of water per mole at 1 kg/L: M(H2O) / 1000 g/L = 18.015 / 1000 = 0.018015
 WATER_L_PER_MOL = formula_mass("H2O") / 1000.0
 _INF = float("inf")
 
@@ -75,25 +75,41 @@ class Stream:
         return sum(parse_formula(sp).get(symbol, 0) * n for sp, n in self.mol_h.items())
 
     def kg_h(self, species: str | None = None) -> float:
-        """Mass flow of one species or of the whole stream [kg/h]."""
+        """Mass flow of one species or of the whole stream [kg/h]: n_i M_i / 1000 (:func:`mass_kg_h`).
+
+        >>> Stream("aqueous", {"H2O": 1000.0, "Cl-": 2.0}).kg_h("Cl-")   # 2 * 35.45 / 1000
+        0.0709
+        """
         if species is not None:
             return self.get(species) * formula_mass(species) / 1000.0
         return mass_kg_h(self.mol_h)
 
     @property
     def volume_L_h(self) -> float:
-        """Liquid volume [L/h]: the water at 1 kg/L (0 for solids and gases)."""
+        """Liquid volume [L/h]: the water at 1 kg/L, V = n_H2O M_H2O / 1000 (0 for solids and gases).
+
+        >>> round(Stream("aqueous", {"H2O": 1000.0}).volume_L_h, 6)   # 1000 * 18.015 / 1000
+        18.015
+        """
         if self.phase != "aqueous":
             return 0.0
         return self.get("H2O") * WATER_L_PER_MOL
 
     def concentration(self, species: str) -> float:
-        """[mol/L] of a solute in an aqueous stream."""
+        """[mol/L] of a solute in an aqueous stream: c_i = n_i / V, V from :attr:`volume_L_h` (0 if V = 0).
+
+        >>> round(Stream("aqueous", {"H2O": 1000.0, "Nd+3": 9.0075}).concentration("Nd+3"), 6)  # 9.0075 / 18.015
+        0.5
+        """
         v = self.volume_L_h
         return self.get(species) / v if v > 0 else 0.0
 
     def net_charge(self) -> float:
-        """sum z_i n_i [mol/h of charge]; zero for an electroneutral liquor."""
+        """sum z_i n_i [mol/h of charge]; zero for an electroneutral liquor.
+
+        >>> Stream("aqueous", {"Nd+3": 1.0, "Cl-": 2.0}).net_charge()   # 3 * 1 - 2
+        1.0
+        """
         return sum(charge(sp) * n for sp, n in self.mol_h.items())
 
     # ------------------------------------------------------------ algebra
@@ -121,12 +137,62 @@ def empty(phase: str) -> Stream:
 
 
 def mass_kg_h(flows: Mapping[str, float]) -> float:
-    """Mass flow [kg/h] of species flows [mol/h] (a stream's or a unit's working dict)."""
+    """Mass flow [kg/h] of species flows [mol/h] (a stream's or a unit's working dict).
+
+    .. math:: \\dot m = \\frac{1}{1000} \\sum_i \\dot n_i M_i
+
+    Parameters
+    ----------
+    flows : mapping of str to float
+        Species formula -> flow n_i [mol/h].
+
+    Returns
+    -------
+    float
+        Mass flow [kg/h] (M_i [g/mol] / 1000 g/kg).
+
+    References
+    ----------
+    M_i from :func:`magcycle.chem.formula.formula_mass` (IUPAC CIAAW 2021 atomic weights).
+
+    Examples
+    --------
+    >>> round(mass_kg_h({"H2O": 1000.0}), 6)               # 1000 * 18.015 / 1000
+    18.015
+    >>> round(mass_kg_h({"Nd+3": 2.0, "Cl-": 6.0}), 6)     # (2 * 144.242 + 6 * 35.45) / 1000
+    0.501184
+    """
     return sum(n * formula_mass(sp) for sp, n in flows.items()) / 1000.0
 
 
 def element_totals(streams: Iterable[Stream | Mapping[str, float]]) -> dict[str, float]:
-    """Element flows [mol/h] summed over streams or plain species mappings."""
+    """Element flows [mol/h] summed over streams or plain species mappings.
+
+    .. math:: \\dot n_E = \\sum_{s} \\sum_i \\nu_{E,i} \\, \\dot n_{i,s}
+
+    with nu_E,i the atoms of E in one formula unit of species i
+    (:func:`magcycle.chem.formula.element_counts`).
+
+    Parameters
+    ----------
+    streams : iterable of Stream or mapping of str to float
+        Streams, or species formula -> flow [mol/h].
+
+    Returns
+    -------
+    dict of str to float
+        Element -> flow [mol/h].
+
+    References
+    ----------
+    Atom balance (no outside source).
+
+    Examples
+    --------
+    >>> t = element_totals([{"Nd2(C2O4)3.10H2O": 1.0}, Stream("aqueous", {"H2O": 2.0, "Nd+3": 0.5})])
+    >>> t["Nd"], t["C"], t["O"], t["H"]     # Nd 2 + 0.5; O 22 + 2; H 20 + 4
+    (2.5, 6.0, 24.0, 24.0)
+    """
     out: dict[str, float] = {}
     get = out.get
     for s in streams:
