@@ -12,8 +12,10 @@ from typing import Callable
 
 import numpy as np
 
-from magcycle.errors import MassBalanceError
+from magcycle.errors import ConvergenceError, MassBalanceError
 from magcycle.sx.spec import CascadeSpec
+
+__all__ = ["CLOSURE_LIMIT", "Outlet", "closure_error", "CascadeResult", "checked_closure"]
 
 #: A solve whose largest relative element closure error exceeds this is an
 #: error (ARCHITECTURE.md: "worse than 1e-9 relative is an error").
@@ -77,6 +79,13 @@ class CascadeResult:
     reduced : tuple or None
         (stage multipliers, ChordFactors of their Jacobian) of the reduced
         constant-beta solver, used to warm-start a neighbour with chord steps.
+
+    No NaN or infinity is ever part of a result: one whose closure is not a
+    finite number within CLOSURE_LIMIT is refused when it is built
+    (MassBalanceError; the closure is computed from every outlet flow, so a
+    non-finite outlet flow makes it non-finite), and one whose stage
+    profiles or residual are not finite when they are built, at once or on
+    first use, raises ConvergenceError.
     """
 
     spec: CascadeSpec
@@ -90,10 +99,20 @@ class CascadeResult:
     extra: dict = field(default_factory=dict, repr=False)
     reduced: tuple | None = field(default=None, repr=False)
 
+    def __post_init__(self):
+        if not self.closure <= CLOSURE_LIMIT:  # NaN and inf too
+            raise MassBalanceError(f"{self.spec.model} cascade: closure not finite or above {CLOSURE_LIMIT:g}",
+                                   float(self.closure))
+        if not callable(self.profile):
+            _require_finite_profile(self.spec, self.profile, self.iterations)
+
     @cached_property
     def _profile(self):
         p = self.profile
-        return p() if callable(p) else p
+        if callable(p):
+            p = p()
+            _require_finite_profile(self.spec, p, self.iterations)
+        return p
 
     @property
     def aqueous(self) -> np.ndarray:
@@ -168,6 +187,20 @@ class CascadeResult:
         for key, val in self.extra.items():
             doc["stages"][key] = val.tolist() if isinstance(val, np.ndarray) else val
         return doc
+
+
+def _require_finite_profile(spec: CascadeSpec, profile, iterations: int) -> None:
+    """Raise ConvergenceError unless the (aqueous, organic, residual) of a result are finite."""
+    names = ("aqueous", "organic", "residual")
+    for name, values in zip(names, profile):
+        bad = ~np.isfinite(np.asarray(values, dtype=float))
+        if bad.any():
+            what = name
+            if bad.ndim == 2:  # (stage, component)
+                j, i = np.argwhere(bad)[0]
+                what = f"{name} profile at stage {j + 1} ({spec.components[i]})"
+            raise ConvergenceError(f"{spec.model} cascade: {what} not finite (a stage flow beyond the "
+                                   f"double range)", float(np.asarray(profile[2], dtype=float)), int(iterations))
 
 
 def checked_closure(spec: CascadeSpec, outlets: dict) -> float:
