@@ -142,21 +142,30 @@ def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
                 prof["organic_flow"] / spec.organic,
                 _linear_stage_residual(spec, prof))
 
-    return CascadeResult(spec=spec, converged=True, iterations=1, closure=closure,
-                         outlets=outlets, profile=profile)
+    # where stage flows may leave the double range, the profiles are built (and checked) now
+    return CascadeResult(spec=spec, converged=True, iterations=1, closure=closure, outlets=outlets,
+                         profile=profile() if sol["span"] > constant_d.WIDE_SPAN else profile)
+
+
+#: stage flows below this [mol/h] are at the underflow threshold (1e-308 / 2.2e-16): a balance
+#: is judged relative to the larger of its stage's flows and this, as subnormal numbers carry
+#: no relative precision (and flows that underflowed to 0 would give 0 / 0)
+FLOW_FLOOR = float(np.finfo(float).tiny / np.finfo(float).eps)
 
 
 def _linear_stage_residual(spec: CascadeSpec, sol) -> float:
-    """Largest stage balance residual of a solution, relative to the stage's flows."""
+    """Largest stage balance residual of a solution, relative to the stage's flows (or to
+    FLOW_FLOOR where they are smaller)."""
     a, o = sol["aqueous_flow"], sol["organic_flow"]
     n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
-    r = -a - o
-    r[:-1] += a[1:]
-    if k:
-        r[n + m - 1] -= a[n + m]  # the strip liquor does not flow into the scrub
-    r[1:] += o[:-1]
-    r[n - 1] += spec.feed_mol_per_h
-    return float(np.max(np.abs(r) / (a + o)))
+    with np.errstate(invalid="ignore"):  # inf - inf: a stage flow beyond the double range, refused
+        r = -a - o                       # with the profile (CascadeResult)
+        r[:-1] += a[1:]
+        if k:
+            r[n + m - 1] -= a[n + m]  # the strip liquor does not flow into the scrub
+        r[1:] += o[:-1]
+        r[n - 1] += spec.feed_mol_per_h
+        return float(np.max(np.abs(r) / np.maximum(a + o, FLOW_FLOOR)))
 
 
 # -------------------------------------------------------------- constant_beta
