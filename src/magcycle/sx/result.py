@@ -41,9 +41,11 @@ def closure_error(feed_mol_per_h: np.ndarray, outlets) -> np.ndarray:
     >>> float(closure_error(np.array([2.0]), [np.array([1.5]), np.array([0.5])])[0])
     0.0
     """
-    total = np.zeros_like(feed_mol_per_h)
-    for out in outlets:
-        total = total + out
+    total = None
+    for out in outlets:  # the first outlet as it is: 0 + x is x
+        total = out if total is None else total + out
+    if total is None:
+        total = np.zeros_like(feed_mol_per_h)
     return np.abs(feed_mol_per_h - total) / feed_mol_per_h
 
 
@@ -206,7 +208,7 @@ def _require_finite_profile(spec: CascadeSpec, profile, iterations: int) -> None
 def checked_closure(spec: CascadeSpec, outlets: dict) -> float:
     """Largest relative closure error; raises MassBalanceError above CLOSURE_LIMIT."""
     err = closure_error(spec.feed_mol_per_h, [o.mol_per_h for o in outlets.values()])
-    worst = float(np.max(err))
+    worst = float(err.max())
     if not worst <= CLOSURE_LIMIT:
         i = int(np.nanargmax(np.where(np.isfinite(err), err, np.inf)))
         raise MassBalanceError(
