@@ -10,7 +10,9 @@ linear for given multipliers and solved exactly, leaving N or 2N unknowns);
 a result from that path is accepted only when the model's own scaled
 residual is within NEWTON_TOL. Otherwise the block-tridiagonal Newton in
 all stage variables runs (warm, then from its continuation or acid-only
-cold start), as it does for batches.
+cold start), as it does for batches. The reduced form is dense, its cost
+the cube of its unknowns: a cascade of more than REDUCED_MAX_UNKNOWNS of
+them goes to the block Newton alone.
 
 A constant-beta result carries its multipliers and the factorised
 multiplier Jacobian (``reduced``): a warm solve from it tries chord steps
@@ -40,9 +42,9 @@ from magcycle.sx.newton import NewtonOutcome, ptc_newton, require_converged
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 from magcycle.sx.spec import CascadeSpec, beta_flows
 
-__all__ = ["NEWTON_TOL", "CLOSURE_TARGET", "DT_COLD", "DT_WARM", "WARM_MAX_ITER", "MULTIPLIER_DT_COLD",
-           "MASS_ACTION_ATTEMPTS", "solve", "solve_warm_many", "constant_d_factors", "beta_model",
-           "beta_continuation", "beta_multipliers", "mass_action_model", "mass_action_cold",
+__all__ = ["NEWTON_TOL", "CLOSURE_TARGET", "DT_COLD", "DT_WARM", "WARM_MAX_ITER", "REDUCED_MAX_UNKNOWNS",
+           "MULTIPLIER_DT_COLD", "MASS_ACTION_ATTEMPTS", "solve", "solve_warm_many", "constant_d_factors",
+           "beta_model", "beta_continuation", "beta_multipliers", "mass_action_model", "mass_action_cold",
            "mass_action_multipliers"]
 
 #: scaled-residual tolerance of the nonlinear models
@@ -260,6 +262,10 @@ def _newton_solve(spec, model, warm_start, cold, outlets_of, what, fast=None):
 #: iteration cap of a warm start of the reduced solvers (a good neighbour
 #: converges in a few; one that does not is cheaper to drop than to pursue)
 WARM_MAX_ITER = 20
+#: most unknowns of the dense reduced solvers (N for constant_beta, 2N for mass_action): one
+#: LU of that size takes about 30 ms on a small machine and grows as its cube, so a longer
+#: cascade goes straight to the block-tridiagonal Newton, whose cost grows linearly with N
+REDUCED_MAX_UNKNOWNS = 1000
 
 
 #: first pseudo-time steps of the stage-multiplier Newton, cold and warm
@@ -335,9 +341,9 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
         }
 
     reduced = getattr(warm_start, "reduced", None)
+    fast = None if model.N > REDUCED_MAX_UNKNOWNS else (lambda u0: beta_multipliers(spec, model, u0, reduced))
     out, outlets, closure = _newton_solve(spec, model, warm_start, beta_continuation, outlets_of,
-                                          "constant_beta cascade",
-                                          fast=lambda u0: beta_multipliers(spec, model, u0, reduced))
+                                          "constant_beta cascade", fast=fast)
     return _beta_result(spec, out.u[0], out.residual[0], out.iterations[0], closure, outlets, out.reduced)
 
 
@@ -540,9 +546,9 @@ def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
             res["extract"] = Outlet(spec.organic, spec.organic * yy[-1])
         return res
 
+    fast = None if 2 * model.N > REDUCED_MAX_UNKNOWNS else (lambda u0: mass_action_multipliers(model, u0))
     out, outlets, closure = _newton_solve(spec, model, warm_start, mass_action_cold, outlets_of,
-                                          "mass_action cascade",
-                                          fast=lambda u0: mass_action_multipliers(model, u0))
+                                          "mass_action cascade", fast=fast)
     u = out.u[0]
     x, z, h = model.split(out.u)
     x, z, h = x[0], z[0], h[0]
