@@ -59,3 +59,8 @@ def test_a_stage_profile_or_residual_that_is_not_finite_is_refused(solved, part)
     lazy = rebuilt(solved, profile=lambda: tuple(profile))  # built on first use: refused then
     with pytest.raises(ConvergenceError):
         lazy.to_dict()
+
+
+def test_finite_stage_values_whose_sum_overflows_are_accepted(solved):
+    huge = np.full_like(solved.aqueous, 1e308)  # finite, though their sum is not
+    assert rebuilt(solved, profile=(huge, solved.organic, solved.residual)).aqueous is huge

@@ -6,6 +6,7 @@ derived from the outlet flows, so they cannot disagree with them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -193,6 +194,14 @@ class CascadeResult:
 
 def _require_finite_profile(spec: CascadeSpec, profile, iterations: int) -> None:
     """Raise ConvergenceError unless the (aqueous, organic, residual) of a result are finite."""
+    # a sum is finite only where every term is (an inf or a NaN spreads); one that is not,
+    # which may also be an overflow of finite terms, is looked at number by number
+    total = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for values in profile:
+            total += float(np.add.reduce(values, axis=None))
+    if math.isfinite(total):
+        return
     names = ("aqueous", "organic", "residual")
     for name, values in zip(names, profile):
         bad = ~np.isfinite(np.asarray(values, dtype=float))
