@@ -52,10 +52,10 @@ class CascadeProblem:
     _paths: list = field(default_factory=list, repr=False)
 
     def __post_init__(self):
-        from magcycle.sx.batch import _parameters
+        from magcycle.sx.batch import variant_parameters
 
         # every parameter must be a numeric path of this cascade (checked on one variant)
-        _parameters(self.spec, {p.name: np.array([p.nominal]) for p in self.parameters}, 1)
+        variant_parameters(self.spec, {p.name: np.array([p.nominal]) for p in self.parameters}, 1)
         self._paths = [None if m.kind == "pass" else _metric_path(m.path, self.spec, f"metrics.{m.name}")
                        for m in self.metrics]
 

@@ -31,6 +31,8 @@ from magcycle.sx.solver import (
 )
 from magcycle.sx.spec import CascadeSpec
 
+__all__ = ["BatchResult", "CHUNK", "solve_many", "variant_parameters"]
+
 _SCALARS = {
     "constant_d": (),
     "constant_beta": ("organic_loading", "scrub_acid"),
@@ -73,9 +75,8 @@ class BatchResult:
         return self.fraction_to("raffinate")
 
 
-def _parameters(spec: CascadeSpec, variants, B: int) -> dict:
-    """Per-variant parameter arrays, validated; keys as in the document."""
-    comps = spec.components
+def _nominal_parameters(spec: CascadeSpec) -> dict:
+    """The numeric parameters of ``spec`` by dotted path, at their nominal values."""
     doc = spec.to_dict()
     known = {}
     for key, val in doc["flows"].items():
@@ -87,40 +88,102 @@ def _parameters(spec: CascadeSpec, variants, B: int) -> dict:
     for table in _VECTORS[spec.model]:
         for el, val in doc["model"].get(table, {}).items():
             known[f"model.{table}.{el}"] = val
-    out = {k: np.full(B, float(v)) for k, v in known.items()}
-    for key, arr in variants.items():
-        if key not in known:
-            raise InputError(key, f"not a numeric parameter of this {spec.model} cascade; "
-                                  f"one of {', '.join(sorted(known))}")
-        a = np.asarray(arr, dtype=float)
-        if a.shape != (B,):
-            raise InputError(key, f"must be a 1-D array of {B} values, got shape {a.shape}")
-        bad = ~np.isfinite(a)
-        if bad.any():
-            raise InputError(f"{key}[{int(np.argmax(bad))}]", "not a finite number")
-        out[key] = a
-    # the same rules as the file loader, per variant
-    positive = ["flows.organic", "flows.feed"] + [f"feed.{c}" for c in comps]
+    return known
+
+
+def _checked_variant(key: str, arr, known: dict, model: str, B: int) -> np.ndarray:
+    """One varied parameter as a float array of B finite values; InputError otherwise."""
+    if key not in known:
+        raise InputError(key, f"not a numeric parameter of this {model} cascade; "
+                              f"one of {', '.join(sorted(known))}")
+    a = np.asarray(arr, dtype=float)
+    if a.shape != (B,):
+        raise InputError(key, f"must be a 1-D array of {B} values, got shape {a.shape}")
+    bad = ~np.isfinite(a)
+    if bad.any():
+        raise InputError(f"{key}[{int(np.argmax(bad))}]", "not a finite number")
+    return a
+
+
+def _positive_paths(spec: CascadeSpec, params: dict) -> list:
+    """The paths the file loader requires to be > 0, for this spec's model and sections."""
+    positive = ["flows.organic", "flows.feed"] + [f"feed.{c}" for c in spec.components]
     if spec.scrub_stages or spec.model == "constant_beta":
         positive.append("flows.scrub")
     if spec.strip_stages:
         positive.append("flows.strip")
     for table in ("D", "D_scrub", "D_strip", "beta"):
-        positive += [k for k in out if k.startswith(f"model.{table}.")]
-    positive += [k for k in ("model.organic_loading", "model.extractant") if k in out]
+        positive += [k for k in params if k.startswith(f"model.{table}.")]
+    positive += [k for k in ("model.organic_loading", "model.extractant") if k in params]
     if spec.model == "constant_beta":
         positive.append("model.scrub_acid")
-    for key in positive:
-        bad = ~(out[key] > 0)
+    return positive
+
+
+def _require_positive(params: dict, paths) -> None:
+    """InputError naming the first variant where one of ``paths`` is not > 0."""
+    for key in paths:
+        bad = ~(params[key] > 0)
         if bad.any():
             i = int(np.argmax(bad))
-            raise InputError(f"{key}[{i}]", f"must be > 0, got {out[key][i]:g}")
+            raise InputError(f"{key}[{i}]", f"must be > 0, got {params[key][i]:g}")
+
+
+def _require_saponification(params: dict) -> None:
+    """InputError naming the first variant whose saponification is outside [0, 1)."""
+    s = params["model.saponification"]
+    bad = ~((s >= 0) & (s < 1))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise InputError(f"model.saponification[{i}]", f"must be in [0, 1), got {s[i]:g}")
+
+
+def variant_parameters(spec: CascadeSpec, variants, B: int) -> dict:
+    """Every numeric parameter of B variants of ``spec``, validated, as arrays of shape (B,).
+
+    Parameters
+    ----------
+    spec : CascadeSpec
+        The nominal cascade: parameters not in ``variants`` keep its values.
+    variants : dict[str, array_like]
+        Dotted paths of the configuration document (``flows.organic``,
+        ``feed.Nd``, ``model.D.Nd``, ``model.beta.Pr``, ``model.scrub_acid``,
+        ...) and B values of each, in the document's units.
+    B : int
+        Number of variants.
+
+    Returns
+    -------
+    dict[str, ndarray]
+        Every numeric path of the spec's model to its (B,) values.
+
+    Raises
+    ------
+    InputError
+        For a path the model does not have, an array not of shape (B,), a
+        value that is not finite, or one the file loader would refuse
+        (flows, feed and ratios <= 0, a saponification outside [0, 1)); the
+        field names the variant, e.g. ``flows.organic[3]``.
+
+    >>> from magcycle.sx import CascadeSpec
+    >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_d", "extraction_stages": 3},
+    ...     "flows": {"organic": 1.0, "feed": 1.0}, "feed": {"Nd": 0.1}, "model": {"D": {"Nd": 2.0}}})
+    >>> p = variant_parameters(spec, {"flows.organic": [1.0, 2.0]}, 2)
+    >>> p["flows.organic"].tolist(), p["model.D.Nd"].tolist()
+    ([1.0, 2.0], [2.0, 2.0])
+    >>> variant_parameters(spec, {"flows.organic": [1.0, -2.0]}, 2)
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: flows.organic[1]: must be > 0, got -2
+    """
+    known = _nominal_parameters(spec)
+    out = {k: np.full(B, float(v)) for k, v in known.items()}
+    for key, arr in variants.items():
+        out[key] = _checked_variant(key, arr, known, spec.model, B)
+    # the same rules as the file loader, per variant
+    _require_positive(out, _positive_paths(spec, out))
     if spec.model == "mass_action":
-        s = out["model.saponification"]
-        bad = ~((s >= 0) & (s < 1))
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise InputError(f"model.saponification[{i}]", f"must be in [0, 1), got {s[i]:g}")
+        _require_saponification(out)
     return out
 
 
@@ -157,7 +220,7 @@ def solve_many(spec: CascadeSpec, variants: dict, *, on_failure: str = "raise") 
     if len(sizes) != 1 or 0 in sizes:
         raise InputError("variants", "every parameter needs a 1-D array of the same length")
     B = sizes.pop()
-    p = _parameters(spec, variants, B)
+    p = variant_parameters(spec, variants, B)
     comps = spec.components
     feed = _vector(p, "feed", comps) * p["flows.feed"][:, None]
     if spec.model == "constant_d":

@@ -56,8 +56,9 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["MultiplierOutcome", "saturation_residual", "solve_multipliers", "solve_multipliers_many",
-           "multipliers_from_aqueous", "bubble_point_multipliers"]
+__all__ = ["MultiplierOutcome", "ChordFactors", "CHORD_CONTRACTION", "saturation_residual", "solve_multipliers",
+           "solve_multipliers_many", "multipliers_from_aqueous", "bubble_point_multipliers", "MassActionReduced",
+           "solve_mass_action_multipliers"]
 
 
 @dataclass
@@ -343,77 +344,122 @@ def solve_multipliers_many(log_beta, g0, log_feed, log_S, log_reflux, n: int, ch
     >>> bool(max(np.max(np.abs(o.g - a.g)) for o, a in zip(many, alone)) < 1e-10)
     True
     """
-    from scipy.linalg.lapack import dgesv
-
     lb = np.asarray(log_beta, dtype=float)
     g = np.array(g0, dtype=float)
     lF = np.asarray(log_feed, dtype=float)
     lS = np.asarray(log_S, dtype=float)[:, None]
     lc = np.asarray(log_reflux, dtype=float)[:, None]
+    joint = _Joint(lb, g, lF, lS, lc, n, chords)
     B, N = g.shape
-    factors = list(chords) if chords is not None else [None] * B
+    while True:
+        live = ~joint.failed & (joint.norm > tol) & (joint.its < max_iter)
+        if not live.any():
+            break
+        d = np.zeros((B, N))
+        joint.chord_directions(d, live, max_step)
+        lus = joint.newton_directions(d, live, max_step)
+        joint.step(d, live, lus, growth_limit)
+    return joint.outcomes(tol)
+
+
+def _chord_inverses(factors, B: int, N: int):
+    """Which of B cascades chord ((B,) bool) and their chord matrices inverted (B, N, N), once each:
+    a chord step is then a product. A cascade whose factors are singular does not chord."""
     chord = np.array([f is not None for f in factors], dtype=bool)
-    inverse = np.zeros((B, N, N))  # the chord matrices, inverted once: a chord step is a product
+    inverse = np.zeros((B, N, N))
     for b in np.flatnonzero(chord):
         inv = factors[b].inverse()
         if inv is not None:
             inverse[b] = inv
         else:
             chord[b] = False
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        R, lno, le, ((A, Bq, q, _), pi) = _evaluate(lb, g, lF, lS, lc, n)
-    lna = lno - le
-    norm = np.max(np.abs(R), axis=1)
-    failed = ~np.isfinite(norm)
-    its = np.zeros(B, dtype=int)
-    while True:
-        live = ~failed & (norm > tol) & (its < max_iter)
-        if not live.any():
-            break
-        d = np.zeros((B, N))
-        cl = live & chord
+    return chord, inverse
+
+
+class _Joint:
+    """The B cascades of :func:`solve_multipliers_many`: their iterates g and what the residual
+    evaluation at g leaves (R, ln a, the Jacobian's intermediates), which of them chord, have
+    failed, and their iteration counts and latest factors."""
+
+    def __init__(self, lb, g, lF, lS, lc, n, chords):
+        B, N = g.shape
+        self.lb, self.g, self.lF, self.lS, self.lc, self.n = lb, g, lF, lS, lc, n
+        self.factors = list(chords) if chords is not None else [None] * B
+        self.chord, self.inverse = _chord_inverses(self.factors, B, N)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            R, lno, le, ((A, Bq, q, _), pi) = _evaluate(lb, g, lF, lS, lc, n)
+        self.R, self.A, self.Bq, self.q, self.pi = R, A, Bq, q, pi
+        self.lna = lno - le
+        self.norm = np.max(np.abs(R), axis=1)
+        self.failed = ~np.isfinite(self.norm)
+        self.its = np.zeros(B, dtype=int)
+
+    def chord_directions(self, d, live, max_step) -> None:
+        """Chord steps into ``d`` for the live cascades that chord; one longer than ``max_step``
+        (or not finite) ends that cascade's chording, Newton steps instead."""
+        cl = live & self.chord
         if cl.any():
-            d[cl] = -np.einsum("bij,bj->bi", inverse[cl], R[cl])
+            d[cl] = -np.einsum("bij,bj->bi", self.inverse[cl], self.R[cl])
             too_far = cl & ~(np.max(np.abs(d), axis=1) <= max_step)  # also NaN: Newton instead
-            chord &= ~too_far
+            self.chord &= ~too_far
+
+    def newton_directions(self, d, live, max_step) -> dict:
+        """Newton steps into ``d`` for the live cascades that do not chord, each with its own
+        Jacobian (built together) and scaled to ``max_step``; a singular or non-finite one
+        fails its cascade. Returns each stepping cascade's ChordFactors by index."""
+        from scipy.linalg.lapack import dgesv
+
         lus: dict = {}
-        newt = np.flatnonzero(live & ~chord)
-        if newt.size:  # Newton steps, each with its own Jacobian (built together)
+        newt = np.flatnonzero(live & ~self.chord)
+        if not newt.size:
+            return lus
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            Js = _jacobian(((self.A[newt], self.Bq[newt], self.q[newt], self.n), self.pi[newt]))
+        for b, J in zip(newt, Js):
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                Js = _jacobian(((A[newt], Bq[newt], q[newt], n), pi[newt]))
-        for b, J in zip(newt, Js if newt.size else ()):
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                lu, piv, step, info = dgesv(J, -R[b], overwrite_a=True)
+                lu, piv, step, info = dgesv(J, -self.R[b], overwrite_a=True)
             big = float(np.max(np.abs(step)))
             if info != 0 or not np.isfinite(big):
-                failed[b] = True
+                self.failed[b] = True
                 continue
             d[b] = step * (max_step / big) if big > max_step else step
             lus[b] = ChordFactors(lu, piv)
-        moving = live & ~failed
+        return lus
+
+    def step(self, d, live, lus, growth_limit) -> None:
+        """Evaluate g + d for the live cascades that have not failed and keep each step that is
+        accepted: a chord step while it lowers max |R| (chording ends unless it brings it to
+        CHORD_CONTRACTION of the last), a Newton step unless max |R| grows ``growth_limit``-fold
+        (the cascade then fails)."""
+        moving = live & ~self.failed
         if not moving.any():
-            continue
-        was_chord = chord[moving]
-        gt = g[moving] + d[moving]
+            return
+        was_chord = self.chord[moving]
+        gt = self.g[moving] + d[moving]
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            Rt, lnot, let, ((At, Bqt, qt, _), pit) = _evaluate(lb[moving], gt, lF[moving], lS[moving],
-                                                               lc[moving], n)
+            Rt, lnot, let, ((At, Bqt, qt, _), pit) = _evaluate(self.lb[moving], gt, self.lF[moving],
+                                                               self.lS[moving], self.lc[moving], self.n)
         nt = np.max(np.abs(Rt), axis=1)
-        its[moving] += 1
+        self.its[moving] += 1
         # chord: kept while each step contracts enough; Newton: accepted unless |R| grows too much
-        take = np.where(was_chord, nt < norm[moving], nt < growth_limit * norm[moving])
+        norm = self.norm[moving]
+        take = np.where(was_chord, nt < norm, nt < growth_limit * norm)
         rows = np.flatnonzero(moving)
-        chord[rows[was_chord & ~(nt <= CHORD_CONTRACTION * norm[moving])]] = False
-        failed[rows[~was_chord & ~take]] = True
+        self.chord[rows[was_chord & ~(nt <= CHORD_CONTRACTION * norm)]] = False
+        self.failed[rows[~was_chord & ~take]] = True
         for b in rows[~was_chord & take]:
-            factors[b] = lus[b]
+            self.factors[b] = lus[b]
         acc, rows = take, rows[take]
-        g[rows], R[rows], norm[rows] = gt[acc], Rt[acc], nt[acc]
-        lna[rows] = lnot[acc] - let[acc]
-        A[rows], Bq[rows], q[rows], pi[rows] = At[acc], Bqt[acc], qt[acc], pit[acc]
-    return [MultiplierOutcome(g=g[b], converged=bool(norm[b] <= tol), iterations=int(its[b]),
-                              residual=float(norm[b]), log_aqueous=lna[b].T, factors=factors[b])
-            for b in range(B)]
+        self.g[rows], self.R[rows], self.norm[rows] = gt[acc], Rt[acc], nt[acc]
+        self.lna[rows] = lnot[acc] - let[acc]
+        self.A[rows], self.Bq[rows], self.q[rows], self.pi[rows] = At[acc], Bqt[acc], qt[acc], pit[acc]
+
+    def outcomes(self, tol) -> list:
+        """A MultiplierOutcome per cascade."""
+        return [MultiplierOutcome(g=self.g[b], converged=bool(self.norm[b] <= tol), iterations=int(self.its[b]),
+                                  residual=float(self.norm[b]), log_aqueous=self.lna[b].T,
+                                  factors=self.factors[b])
+                for b in range(self.g.shape[0])]
 
 
 #: a chord step (the neighbour's factorised Jacobian) is kept only while each
@@ -440,31 +486,38 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
     ``CHORD_CONTRACTION`` of the last. Returns (x, state, max |R|, iterations, factors),
     factors being those of the last matrix factorised (or ``chord``).
     """
-    from scipy.linalg.lapack import dgesv, dgetrs
+    x, R, state = _trial(evaluate, np.array(x0, dtype=float), upper)
+    norm = float(np.max(np.abs(R)))
+    if not np.isfinite(norm):
+        norm = np.inf
+    it = 0
+    if chord is not None:
+        x, R, state, norm, it = _chord_steps(evaluate, chord, x, R, state, norm, tol=tol, max_iter=max_iter,
+                                             max_step=max_step, upper=upper)
+    return _ptc_steps(evaluate, jacobian, x, R, state, norm, it, chord, holdup=holdup, tol=tol,
+                      max_iter=max_iter, dt0=dt0, max_step=max_step, growth_limit=growth_limit, upper=upper)
 
-    x = np.array(x0, dtype=float)
+
+def _trial(evaluate, x, upper):
+    """(x, R, state) at x capped at ``upper`` (in place), floating-point warnings off."""
     if upper is not None:
         np.minimum(x, upper, out=x)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         R, state = evaluate(x)
-    norm = float(np.max(np.abs(R)))
-    if not np.isfinite(norm):
-        norm = np.inf
-    dt = float(dt0)
-    diag = np.arange(x.size)
+    return x, R, state
+
+
+def _chord_steps(evaluate, chord, x, R, state, norm, *, tol, max_iter, max_step, upper):
+    """Chord steps dx = -J0^-1 R of :func:`_dense_ptc`; returns (x, R, state, max |R|, steps)."""
+    from scipy.linalg.lapack import dgetrs
+
     it = 0
-    J = None
-    factors = chord
-    while chord is not None and norm > tol and it < max_iter:
+    while norm > tol and it < max_iter:
         d, info = dgetrs(chord.lu, chord.piv, -R)
         big = float(np.max(np.abs(d)))
         if info != 0 or not big <= max_step:  # also rejects NaN
             break
-        xt = x + d
-        if upper is not None:
-            np.minimum(xt, upper, out=xt)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            Rt, state_t = evaluate(xt)
+        xt, Rt, state_t = _trial(evaluate, x + d, upper)
         it += 1
         nt = float(np.max(np.abs(Rt)))
         if nt < norm:
@@ -473,6 +526,24 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
             if ok:
                 continue
         break
+    return x, R, state, norm, it
+
+
+def _next_dt(dt: float, norm: float, nt: float) -> float:
+    """Switched evolution relaxation after an accepted step from max |R| = norm to nt."""
+    ratio = norm / max(nt, 1e-300)
+    return min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
+
+
+def _ptc_steps(evaluate, jacobian, x, R, state, norm, it, factors, *, holdup, tol, max_iter, dt0, max_step,
+               growth_limit, upper):
+    """The pseudo-transient Newton steps of :func:`_dense_ptc` after ``it`` steps made;
+    returns (x, state, max |R|, iterations, factors)."""
+    from scipy.linalg.lapack import dgesv
+
+    dt = float(dt0)
+    diag = np.arange(x.size)
+    J = None
     while norm > tol and dt > 1e-12 and it < max_iter:
         it += 1
         if J is None:
@@ -486,17 +557,12 @@ def _dense_ptc(evaluate, jacobian, x0, *, holdup, tol, max_iter, dt0, max_step, 
             continue
         if big > max_step:
             d *= max_step / big
-        xt = x + d
-        if upper is not None:
-            np.minimum(xt, upper, out=xt)
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            Rt, state_t = evaluate(xt)
+        xt, Rt, state_t = _trial(evaluate, x + d, upper)
         nt = float(np.max(np.abs(Rt)))
         if not nt < growth_limit * norm:  # also rejects NaN
             dt *= 0.1
             continue
-        ratio = norm / max(nt, 1e-300)
-        dt = min(dt * (max(2.0, min(1e3, ratio)) if nt <= norm else max(0.5, ratio)), 1e14)
+        dt = _next_dt(dt, norm, nt)
         x, R, state, norm, J = xt, Rt, state_t, nt, None
         factors = ChordFactors(lu, piv)
     return x, state, norm, it, factors

@@ -61,6 +61,11 @@ from magcycle.sx.result import CascadeResult
 from magcycle.sx.solver import solve
 from magcycle.sx.spec import CascadeSpec
 
+__all__ = ["OUTLETS", "KINDS", "DEFAULT_MAX_STAGES", "DEFAULT_WEIGHTS", "Target", "parse_targets", "achieved",
+           "margins", "key_pair", "estimates", "StageDesign", "smallest_feasible_total", "minimum_stages",
+           "FlowDesign", "design_cost", "pareto_front", "optimise_flows", "DesignProblem", "design_problem",
+           "load_design"]
+
 OUTLETS = ("extract", "raffinate")
 KINDS = ("purity", "recovery")
 #: designs are searched up to this many extraction + scrub stages unless told otherwise
@@ -175,6 +180,28 @@ def _extractability(spec: CascadeSpec) -> np.ndarray:
     return 10.0 ** np.asarray(p.log10_K, float)
 
 
+def _members(targets, outlet: str) -> list[int]:
+    """Indices of the components (every member of a group) that have a target in ``outlet``."""
+    return [i for t in targets if t.outlet == outlet for i in t.indices]
+
+
+def _heavy_key(ext: np.ndarray, order: list[int], heavy: list[int], light: list[int]) -> int | None:
+    """A: the least extractable of ``heavy``, or with none, the least extractable component
+    above some member of ``light``; None when there is no such component."""
+    if heavy:
+        return min(heavy, key=lambda i: ext[i])
+    return next((i for i in order if any(ext[i] > ext[j] for j in light)), None)
+
+
+def _light_key(ext: np.ndarray, order: list[int], light: list[int], A: int) -> int | None:
+    """B: the most extractable member of ``light`` below A, or with none, the most extractable
+    component below A; None when nothing is below A."""
+    below = [i for i in (light or order) if ext[i] < ext[A]]
+    if not below:
+        return None
+    return max(below, key=lambda i: ext[i]) if light else below[-1]
+
+
 def key_pair(spec: CascadeSpec, targets) -> tuple[int, int] | None:
     """Indices (A, B) of the key components of the cut, or None.
 
@@ -186,18 +213,14 @@ def key_pair(spec: CascadeSpec, targets) -> tuple[int, int] | None:
     """
     ext = _extractability(spec)
     order = [int(i) for i in np.argsort(ext, kind="stable")]
-    heavy = [i for t in targets if t.outlet == "extract" for i in t.indices]
-    light = [i for t in targets if t.outlet == "raffinate" for i in t.indices]
-    if heavy:
-        A = min(heavy, key=lambda i: ext[i])
-    else:
-        A = next((i for i in order if any(ext[i] > ext[j] for j in light)), None)
-        if A is None:
-            return None
-    below = [i for i in (light or order) if ext[i] < ext[A]]
-    if not below:
+    light = _members(targets, "raffinate")
+    A = _heavy_key(ext, order, _members(targets, "extract"), light)
+    if A is None:
         return None
-    return int(A), int(max(below, key=lambda i: ext[i]) if light else below[-1])
+    B = _light_key(ext, order, light, A)
+    if B is None:
+        return None
+    return int(A), int(B)
 
 
 def _key_purity(targets, outlet: str, key: int) -> tuple[float | None, tuple[int, ...]]:
@@ -604,6 +627,116 @@ def _flow_space(spec: CascadeSpec, targets, span: float, grid: int):
                                                                else 0.0), to_flows
 
 
+class _FlowSearch:
+    """The points (a, b) of the flow search: each evaluated once, by the minimum-stage design at
+    its flows (:func:`minimum_stages`, started from the last feasible design's total and split);
+    ``seen`` maps a rounded point to (cost, StageDesign or None), ``points`` lists every design."""
+
+    def __init__(self, spec: CascadeSpec, targets, weights: dict, max_stages: int, to_flows):
+        self.spec, self.targets, self.weights = spec, targets, weights
+        self.max_stages, self.to_flows = max_stages, to_flows
+        self.points: list[dict] = []
+        self.seen: dict[tuple[float, float], tuple[float, StageDesign | None]] = {}
+        self.last_total: int | None = None
+        self.ratio = 0.5
+
+    def cost(self, key) -> float:
+        """The cost of an evaluated point."""
+        return self.seen[key][0]
+
+    def make(self, org: float, scr: float) -> CascadeSpec:
+        """The spec at organic and scrub flows [L/h]; InputError where the loader refuses them."""
+        return self.spec.with_flows(organic=org, scrub=scr)
+
+    def __call__(self, a: float, b: float):
+        """(cost, StageDesign or None) at (a, b), evaluated on first request."""
+        key = (round(a, 12), round(b, 12))
+        if key in self.seen:
+            return self.seen[key]
+        org, scr = self.to_flows(a, b)
+        try:
+            cand = self.make(org, scr)
+            d = minimum_stages(cand, self.targets, max_stages=self.max_stages, start=self.last_total,
+                               ratio=self.ratio)
+        except InputError:
+            self.seen[key] = (math.inf, None)
+            self.points.append({"organic": org, "scrub": scr, "feasible": False, "total_stages": None,
+                                "cost": None})
+            return self.seen[key]
+        J = design_cost(d.total_stages, org, scr, self.spec.feed_flow, self.weights) if d.feasible else math.inf
+        if d.feasible:
+            self.last_total = d.extraction_stages + d.scrub_stages
+            self.ratio = d.extraction_stages / self.last_total
+        self.points.append({"organic": org, "scrub": scr, "feasible": d.feasible,
+                            "total_stages": d.total_stages, "cost": J if d.feasible else None})
+        self.seen[key] = (J, d if d.feasible else None)
+        return self.seen[key]
+
+    def count(self, a: float, b: float) -> int | None:
+        """Extraction + scrub stages of the design at (a, b) (strip is fixed); None if infeasible."""
+        d = self(round(a, 12), b)[1]
+        return d.extraction_stages + d.scrub_stages if d is not None else None
+
+    def works(self, a: float, N: int, b: float) -> bool:
+        """Whether some split of N stages meets the targets at (a, b)."""
+        org, scr = self.to_flows(round(a, 12), b)
+        try:
+            cand = self.make(org, scr)
+        except InputError:
+            return False
+        return _any_split(_Evaluator(cand, self.targets), N, cand.scrub > 0, self.ratio)
+
+
+def _pattern_search(search: _FlowSearch, cur, ha: float, hb: float, refine: int):
+    """From the best grid point, moves of +-ha (and +-hb when the second variable is free),
+    the steps halved ``refine`` times; the best point found."""
+    moves = [(1, 0), (-1, 0)] + ([(0, 1), (0, -1)] if hb else [])
+    for _ in range(refine):
+        ha, hb = ha / 2.0, hb / 2.0
+        improved = True
+        while improved:
+            improved = False
+            for da, db in moves:
+                k = (round(cur[0] + da * ha, 12), round(cur[1] + db * hb, 12))
+                if search(*k)[0] < search.cost(cur) - 1e-12:
+                    cur, improved = k, True
+    return cur
+
+
+def _edge(search: _FlowSearch, N: int, a_lo: float, a_hi: float, b: float) -> float | None:
+    """The smallest a in (a_lo, a_hi] where N stages work, by 8 bisections (N works at a_hi);
+    None when N already works at a_lo."""
+    lo, hi = a_lo, a_hi
+    if search.works(lo, N, b):
+        return None
+    for _ in range(8):
+        mid = 0.5 * (lo + hi)
+        if search.works(mid, N, b):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def _step_edges(search: _FlowSearch, cur, centre, h_a: float, b: float):
+    """Best of ``cur`` and the points where the stage count steps down between the grid
+    neighbours of ``centre``, at the second variable ``b``."""
+    a_lo, a_hi = centre[0] - h_a, centre[0] + h_a
+    n_hi, n_lo = search.count(a_hi, b), search.count(a_lo, b)
+    if n_hi is None:
+        return cur
+    n_top = n_lo if n_lo is not None else search.count(centre[0], b) + 8
+    for N in range(n_hi, n_top + 1):
+        hi = _edge(search, N, a_lo, a_hi, b)
+        if hi is None:
+            continue
+        search(round(hi, 12), b)
+        k = (round(hi, 12), b)
+        if search.cost(k) < search.cost(cur):
+            cur = k
+    return cur
+
+
 def optimise_flows(spec: CascadeSpec, targets, *, weights: Mapping[str, float] | None = None,
                    max_stages: int = DEFAULT_MAX_STAGES, grid: int = 7, span: float = 4.0,
                    refine: int = 4) -> FlowDesign:
@@ -618,97 +751,28 @@ def optimise_flows(spec: CascadeSpec, targets, *, weights: Mapping[str, float] |
     t0 = time.perf_counter()
     w = dict(DEFAULT_WEIGHTS | dict(weights or {}))
     targets = tuple(targets)
-    points: list[dict] = []
-    seen: dict[tuple[float, float], tuple[float, StageDesign | None]] = {}
     a_axis, b_axis, (ha, hb), to_flows = _flow_space(spec, targets, span, grid)
-    last = {"N": None}
-    ratio = {"r": 0.5}
-
-    def make(org: float, scr: float) -> CascadeSpec:
-        return spec.with_flows(organic=org, scrub=scr)
-
-    def evaluate(a: float, b: float):
-        key = (round(a, 12), round(b, 12))
-        if key in seen:
-            return seen[key]
-        org, scr = to_flows(a, b)
-        try:
-            cand = make(org, scr)
-            d = minimum_stages(cand, targets, max_stages=max_stages, start=last["N"], ratio=ratio["r"])
-        except InputError:
-            seen[key] = (math.inf, None)
-            points.append({"organic": org, "scrub": scr, "feasible": False, "total_stages": None, "cost": None})
-            return seen[key]
-        J = design_cost(d.total_stages, org, scr, spec.feed_flow, w) if d.feasible else math.inf
-        if d.feasible:
-            last["N"] = d.extraction_stages + d.scrub_stages
-            ratio["r"] = d.extraction_stages / last["N"]
-        points.append({"organic": org, "scrub": scr, "feasible": d.feasible, "total_stages": d.total_stages,
-                       "cost": J if d.feasible else None})
-        seen[key] = (J, d if d.feasible else None)
-        return seen[key]
-
+    search = _FlowSearch(spec, targets, w, max_stages, to_flows)
     for a in a_axis:
         for b in b_axis:
-            evaluate(float(a), float(b))
-    cur = min(seen, key=lambda k: seen[k][0])
-    if not math.isfinite(seen[cur][0]):
-        return FlowDesign(None, None, w, points, pareto_front(points), time.perf_counter() - t0)
-    moves = [(1, 0), (-1, 0)] + ([(0, 1), (0, -1)] if hb else [])
-    for _ in range(refine):
-        ha, hb = ha / 2.0, hb / 2.0
-        improved = True
-        while improved:
-            improved = False
-            for da, db in moves:
-                k = (round(cur[0] + da * ha, 12), round(cur[1] + db * hb, 12))
-                if evaluate(*k)[0] < seen[cur][0] - 1e-12:
-                    cur, improved = k, True
+            search(float(a), float(b))
+    cur = min(search.seen, key=search.cost)
+    if not math.isfinite(search.cost(cur)):
+        return FlowDesign(None, None, w, search.points, pareto_front(search.points), time.perf_counter() - t0)
+    cur = _pattern_search(search, cur, ha, hb, refine)
     # The stage count is a step function of the organic flow and, at a fixed
     # count, the cost rises with the flows: the optimum sits where the count
     # steps down. Locate each step between the neighbours of the best point
-    # (bisection in the organic variable, 10 halvings) and take the cheapest.
+    # (bisection in the organic variable, 8 halvings) and take the cheapest.
     # The second variable is tried at its value there and at its start (for
     # constant_beta the product split the targets imply).
     h_a = a_axis[1] - a_axis[0] if len(a_axis) > 1 else 0.0
     centre = cur
-    for b in sorted({centre[1], 0.0}):
-        if not h_a:
-            break
-        a_lo, a_hi = centre[0] - h_a, centre[0] + h_a
-
-        def count(a, b=b):
-            d = evaluate(round(a, 12), b)[1]  # extraction + scrub stages (strip is fixed)
-            return d.extraction_stages + d.scrub_stages if d is not None else None
-
-        def works(a, N, b=b):  # some split of N stages meets the targets at (a, b)
-            org, scr = to_flows(round(a, 12), b)
-            try:
-                cand = make(org, scr)
-            except InputError:
-                return False
-            return _any_split(_Evaluator(cand, targets), N, cand.scrub > 0, ratio["r"])
-
-        n_hi, n_lo = count(a_hi), count(a_lo)
-        if n_hi is None:
-            continue
-        n_top = n_lo if n_lo is not None else count(centre[0]) + 8
-        for N in range(n_hi, n_top + 1):
-            lo, hi = a_lo, a_hi  # works at hi; find the smallest a where N stages work
-            if works(lo, N):
-                continue
-            for _ in range(8):
-                mid = 0.5 * (lo + hi)
-                if works(mid, N):
-                    hi = mid
-                else:
-                    lo = mid
-            evaluate(round(hi, 12), b)
-            k = (round(hi, 12), b)
-            if seen[k][0] < seen[cur][0]:
-                cur = k
-    J, best = seen[cur]
-    return FlowDesign(best, J, w, points, pareto_front(points), time.perf_counter() - t0)
+    if h_a:
+        for b in sorted({centre[1], 0.0}):
+            cur = _step_edges(search, cur, centre, h_a, b)
+    J, best = search.seen[cur]
+    return FlowDesign(best, J, w, search.points, pareto_front(search.points), time.perf_counter() - t0)
 
 
 # ------------------------------------------------------------------ loading

@@ -6,14 +6,17 @@ derived from the outlet flows, so they cannot disagree with them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
 
 import numpy as np
 
-from magcycle.errors import MassBalanceError
+from magcycle.errors import ConvergenceError, MassBalanceError
 from magcycle.sx.spec import CascadeSpec
+
+__all__ = ["CLOSURE_LIMIT", "Outlet", "closure_error", "CascadeResult", "checked_closure"]
 
 #: A solve whose largest relative element closure error exceeds this is an
 #: error (ARCHITECTURE.md: "worse than 1e-9 relative is an error").
@@ -39,9 +42,11 @@ def closure_error(feed_mol_per_h: np.ndarray, outlets) -> np.ndarray:
     >>> float(closure_error(np.array([2.0]), [np.array([1.5]), np.array([0.5])])[0])
     0.0
     """
-    total = np.zeros_like(feed_mol_per_h)
-    for out in outlets:
-        total = total + out
+    total = None
+    for out in outlets:  # the first outlet as it is: 0 + x is x
+        total = out if total is None else total + out
+    if total is None:
+        total = np.zeros_like(feed_mol_per_h)
     return np.abs(feed_mol_per_h - total) / feed_mol_per_h
 
 
@@ -77,6 +82,13 @@ class CascadeResult:
     reduced : tuple or None
         (stage multipliers, ChordFactors of their Jacobian) of the reduced
         constant-beta solver, used to warm-start a neighbour with chord steps.
+
+    No NaN or infinity is ever part of a result: one whose closure is not a
+    finite number within CLOSURE_LIMIT is refused when it is built
+    (MassBalanceError; the closure is computed from every outlet flow, so a
+    non-finite outlet flow makes it non-finite), and one whose stage
+    profiles or residual are not finite when they are built, at once or on
+    first use, raises ConvergenceError.
     """
 
     spec: CascadeSpec
@@ -90,10 +102,20 @@ class CascadeResult:
     extra: dict = field(default_factory=dict, repr=False)
     reduced: tuple | None = field(default=None, repr=False)
 
+    def __post_init__(self):
+        if not self.closure <= CLOSURE_LIMIT:  # NaN and inf too
+            raise MassBalanceError(f"{self.spec.model} cascade: closure not finite or above {CLOSURE_LIMIT:g}",
+                                   float(self.closure))
+        if not callable(self.profile):
+            _require_finite_profile(self.spec, self.profile, self.iterations)
+
     @cached_property
     def _profile(self):
         p = self.profile
-        return p() if callable(p) else p
+        if callable(p):
+            p = p()
+            _require_finite_profile(self.spec, p, self.iterations)
+        return p
 
     @property
     def aqueous(self) -> np.ndarray:
@@ -170,10 +192,32 @@ class CascadeResult:
         return doc
 
 
+def _require_finite_profile(spec: CascadeSpec, profile, iterations: int) -> None:
+    """Raise ConvergenceError unless the (aqueous, organic, residual) of a result are finite."""
+    # a sum is finite only where every term is (an inf or a NaN spreads); one that is not,
+    # which may also be an overflow of finite terms, is looked at number by number
+    total = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for values in profile:
+            total += float(np.add.reduce(values, axis=None))
+    if math.isfinite(total):
+        return
+    names = ("aqueous", "organic", "residual")
+    for name, values in zip(names, profile):
+        bad = ~np.isfinite(np.asarray(values, dtype=float))
+        if bad.any():
+            what = name
+            if bad.ndim == 2:  # (stage, component)
+                j, i = np.argwhere(bad)[0]
+                what = f"{name} profile at stage {j + 1} ({spec.components[i]})"
+            raise ConvergenceError(f"{spec.model} cascade: {what} not finite (a stage flow beyond the "
+                                   f"double range)", float(np.asarray(profile[2], dtype=float)), int(iterations))
+
+
 def checked_closure(spec: CascadeSpec, outlets: dict) -> float:
     """Largest relative closure error; raises MassBalanceError above CLOSURE_LIMIT."""
     err = closure_error(spec.feed_mol_per_h, [o.mol_per_h for o in outlets.values()])
-    worst = float(np.max(err))
+    worst = float(err.max())
     if not worst <= CLOSURE_LIMIT:
         i = int(np.nanargmax(np.where(np.isfinite(err), err, np.inf)))
         raise MassBalanceError(

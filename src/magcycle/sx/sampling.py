@@ -15,11 +15,14 @@ import numpy as np
 from magcycle.errors import InputError
 from magcycle.sx.spec import CascadeSpec
 
+__all__ = ["ELEMENTS", "random_cascade"]
+
 #: magnet-relevant rare earths in order of increasing extractability by P507
 ELEMENTS = ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Ho")
 
 
-def _document(rng: np.random.Generator, model: str, components: int | None, stages: tuple[int, int, int]):
+def _composition(rng: np.random.Generator, components: int | None):
+    """Components drawn (names in ELEMENTS order), ln beta of each against the first, feed mole fractions."""
     C = int(components or rng.integers(2, 7))
     picked = sorted(rng.choice(len(ELEMENTS), size=C, replace=False))
     els = [ELEMENTS[i] for i in picked]
@@ -27,43 +30,64 @@ def _document(rng: np.random.Generator, model: str, components: int | None, stag
     frac = rng.dirichlet(np.full(C, 1.5))
     frac = np.maximum(frac, 1e-3)
     frac /= frac.sum()
+    return els, log_beta, frac
+
+
+def _constant_d_sections(rng, doc, els, log_beta, frac, strip) -> None:
+    """Fill strip stages, flows, feed and [model] of a constant_d document."""
+    k = int(strip) if strip is not None else int(rng.integers(0, 6))
+    D = np.exp(log_beta) * rng.uniform(0.05, 1.0)
+    doc["cascade"]["strip_stages"] = k
+    doc["flows"] = {"organic": rng.uniform(0.2, 5), "feed": 1.0, "scrub": rng.uniform(0.1, 2),
+                    "strip": rng.uniform(0.1, 2)}
+    doc["feed"] = {e: float(c) for e, c in zip(els, 0.5 * frac)}
+    doc["model"] = {"D": {e: float(v) for e, v in zip(els, D)},
+                    "D_scrub": {e: float(v) for e, v in zip(els, D * rng.uniform(0.3, 1.0))},
+                    "D_strip": {e: float(v) for e, v in zip(els, D * rng.uniform(1e-3, 0.05))}}
+
+
+def _constant_beta_sections(rng, doc, els, log_beta, frac) -> None:
+    """Fill flows, feed and [model] of a constant_beta document."""
+    P = rng.uniform(0.1, 0.9)  # share of the feed to the organic product
+    W = rng.uniform(0.3, 5.0)
+    doc["flows"] = {"organic": W + P, "feed": 1.0, "scrub": W}
+    doc["feed"] = {e: float(c) for e, c in zip(els, frac)}
+    doc["model"] = {"beta": {e: float(v) for e, v in zip(els, np.exp(log_beta))},
+                    "organic_loading": 1.0, "scrub_acid": 3.0}
+
+
+def _mass_action_sections(rng, doc, els, log_beta, frac, strip) -> None:
+    """Fill strip stages, flows, feed and [model] of a mass_action document."""
+    k = int(strip) if strip is not None else int(rng.integers(0, 9))
+    total = rng.uniform(0.05, 0.6)
+    extractant = rng.uniform(0.8, 1.5)
+    doc["cascade"]["strip_stages"] = k
+    doc["flows"] = {"organic": rng.uniform(0.3, 4), "feed": 1.0, "scrub": rng.uniform(0.1, 1.5),
+                    "strip": rng.uniform(0.2, 1.5)}
+    doc["feed"] = {e: float(c) for e, c in zip(els, total * frac)}
+    doc["model"] = {
+        "log10_K": {e: float(v) for e, v in zip(els, rng.uniform(-3.0, 0.0) + log_beta / np.log(10))},
+        "extractant": extractant,
+        "saponification": rng.uniform(0.0, 0.4),
+        "counter_ion": "NH4+",
+        "feed_acid": rng.uniform(0.001, 0.2),
+        "scrub_acid": rng.uniform(0.3, 3.0),
+        "strip_acid": rng.uniform(2.0, 6.0),
+    }
+
+
+def _document(rng: np.random.Generator, model: str, components: int | None, stages: tuple[int, int, int]):
+    """One configuration document of ``model``, drawn in a fixed order from ``rng``."""
+    els, log_beta, frac = _composition(rng, components)
     n = int(stages[0]) if stages[0] else int(rng.integers(1, 31))
     m = int(stages[1]) if stages[1] is not None else int(rng.integers(0, 31))
     doc = {"cascade": {"model": model, "extraction_stages": n, "scrub_stages": m}}
     if model == "constant_d":
-        k = int(stages[2]) if stages[2] is not None else int(rng.integers(0, 6))
-        D = np.exp(log_beta) * rng.uniform(0.05, 1.0)
-        doc["cascade"]["strip_stages"] = k
-        doc["flows"] = {"organic": rng.uniform(0.2, 5), "feed": 1.0, "scrub": rng.uniform(0.1, 2),
-                        "strip": rng.uniform(0.1, 2)}
-        doc["feed"] = {e: float(c) for e, c in zip(els, 0.5 * frac)}
-        doc["model"] = {"D": {e: float(v) for e, v in zip(els, D)},
-                        "D_scrub": {e: float(v) for e, v in zip(els, D * rng.uniform(0.3, 1.0))},
-                        "D_strip": {e: float(v) for e, v in zip(els, D * rng.uniform(1e-3, 0.05))}}
+        _constant_d_sections(rng, doc, els, log_beta, frac, stages[2])
     elif model == "constant_beta":
-        P = rng.uniform(0.1, 0.9)  # share of the feed to the organic product
-        W = rng.uniform(0.3, 5.0)
-        doc["flows"] = {"organic": W + P, "feed": 1.0, "scrub": W}
-        doc["feed"] = {e: float(c) for e, c in zip(els, frac)}
-        doc["model"] = {"beta": {e: float(v) for e, v in zip(els, np.exp(log_beta))},
-                        "organic_loading": 1.0, "scrub_acid": 3.0}
+        _constant_beta_sections(rng, doc, els, log_beta, frac)
     else:
-        k = int(stages[2]) if stages[2] is not None else int(rng.integers(0, 9))
-        total = rng.uniform(0.05, 0.6)
-        extractant = rng.uniform(0.8, 1.5)
-        doc["cascade"]["strip_stages"] = k
-        doc["flows"] = {"organic": rng.uniform(0.3, 4), "feed": 1.0, "scrub": rng.uniform(0.1, 1.5),
-                        "strip": rng.uniform(0.2, 1.5)}
-        doc["feed"] = {e: float(c) for e, c in zip(els, total * frac)}
-        doc["model"] = {
-            "log10_K": {e: float(v) for e, v in zip(els, rng.uniform(-3.0, 0.0) + log_beta / np.log(10))},
-            "extractant": extractant,
-            "saponification": rng.uniform(0.0, 0.4),
-            "counter_ion": "NH4+",
-            "feed_acid": rng.uniform(0.001, 0.2),
-            "scrub_acid": rng.uniform(0.3, 3.0),
-            "strip_acid": rng.uniform(2.0, 6.0),
-        }
+        _mass_action_sections(rng, doc, els, log_beta, frac, stages[2])
     return doc
 
 

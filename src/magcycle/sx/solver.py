@@ -10,7 +10,9 @@ linear for given multipliers and solved exactly, leaving N or 2N unknowns);
 a result from that path is accepted only when the model's own scaled
 residual is within NEWTON_TOL. Otherwise the block-tridiagonal Newton in
 all stage variables runs (warm, then from its continuation or acid-only
-cold start), as it does for batches.
+cold start), as it does for batches. The reduced form is dense, its cost
+the cube of its unknowns: a cascade of more than REDUCED_MAX_UNKNOWNS of
+them goes to the block Newton alone.
 
 A constant-beta result carries its multipliers and the factorised
 multiplier Jacobian (``reduced``): a warm solve from it tries chord steps
@@ -34,10 +36,16 @@ from magcycle.sx.multipliers import (
     multipliers_from_aqueous,
     solve_mass_action_multipliers,
     solve_multipliers,
+    solve_multipliers_many,
 )
 from magcycle.sx.newton import NewtonOutcome, ptc_newton, require_converged
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 from magcycle.sx.spec import CascadeSpec, beta_flows
+
+__all__ = ["NEWTON_TOL", "CLOSURE_TARGET", "DT_COLD", "DT_WARM", "WARM_MAX_ITER", "REDUCED_MAX_UNKNOWNS",
+           "MULTIPLIER_DT_COLD", "MASS_ACTION_ATTEMPTS", "solve", "solve_warm_many", "constant_d_factors",
+           "beta_model", "beta_continuation", "beta_multipliers", "mass_action_model", "mass_action_cold",
+           "mass_action_multipliers"]
 
 #: scaled-residual tolerance of the nonlinear models
 NEWTON_TOL = 1e-12
@@ -136,21 +144,30 @@ def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
                 prof["organic_flow"] / spec.organic,
                 _linear_stage_residual(spec, prof))
 
-    return CascadeResult(spec=spec, converged=True, iterations=1, closure=closure,
-                         outlets=outlets, profile=profile)
+    # where stage flows may leave the double range, the profiles are built (and checked) now
+    return CascadeResult(spec=spec, converged=True, iterations=1, closure=closure, outlets=outlets,
+                         profile=profile() if sol["span"] > constant_d.WIDE_SPAN else profile)
+
+
+#: stage flows below this [mol/h] are at the underflow threshold (1e-308 / 2.2e-16): a balance
+#: is judged relative to the larger of its stage's flows and this, as subnormal numbers carry
+#: no relative precision (and flows that underflowed to 0 would give 0 / 0)
+FLOW_FLOOR = float(np.finfo(float).tiny / np.finfo(float).eps)
 
 
 def _linear_stage_residual(spec: CascadeSpec, sol) -> float:
-    """Largest stage balance residual of a solution, relative to the stage's flows."""
+    """Largest stage balance residual of a solution, relative to the stage's flows (or to
+    FLOW_FLOOR where they are smaller)."""
     a, o = sol["aqueous_flow"], sol["organic_flow"]
     n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
-    r = -a - o
-    r[:-1] += a[1:]
-    if k:
-        r[n + m - 1] -= a[n + m]  # the strip liquor does not flow into the scrub
-    r[1:] += o[:-1]
-    r[n - 1] += spec.feed_mol_per_h
-    return float(np.max(np.abs(r) / (a + o)))
+    with np.errstate(invalid="ignore"):  # inf - inf: a stage flow beyond the double range, refused
+        r = -a - o                       # with the profile (CascadeResult)
+        r[:-1] += a[1:]
+        if k:
+            r[n + m - 1] -= a[n + m]  # the strip liquor does not flow into the scrub
+        r[1:] += o[:-1]
+        r[n - 1] += spec.feed_mol_per_h
+        return float(np.max(np.abs(r) / np.maximum(a + o, FLOW_FLOOR)))
 
 
 # -------------------------------------------------------------- constant_beta
@@ -245,6 +262,10 @@ def _newton_solve(spec, model, warm_start, cold, outlets_of, what, fast=None):
 #: iteration cap of a warm start of the reduced solvers (a good neighbour
 #: converges in a few; one that does not is cheaper to drop than to pursue)
 WARM_MAX_ITER = 20
+#: most unknowns of the dense reduced solvers (N for constant_beta, 2N for mass_action): one
+#: LU of that size takes about 30 ms on a small machine and grows as its cube, so a longer
+#: cascade goes straight to the block-tridiagonal Newton, whose cost grows linearly with N
+REDUCED_MAX_UNKNOWNS = 1000
 
 
 #: first pseudo-time steps of the stage-multiplier Newton, cold and warm
@@ -320,9 +341,9 @@ def _solve_constant_beta(spec: CascadeSpec, warm_start) -> CascadeResult:
         }
 
     reduced = getattr(warm_start, "reduced", None)
+    fast = None if model.N > REDUCED_MAX_UNKNOWNS else (lambda u0: beta_multipliers(spec, model, u0, reduced))
     out, outlets, closure = _newton_solve(spec, model, warm_start, beta_continuation, outlets_of,
-                                          "constant_beta cascade",
-                                          fast=lambda u0: beta_multipliers(spec, model, u0, reduced))
+                                          "constant_beta cascade", fast=fast)
     return _beta_result(spec, out.u[0], out.residual[0], out.iterations[0], closure, outlets, out.reduced)
 
 
@@ -363,8 +384,6 @@ def solve_warm_many(specs, warm_starts) -> list:
     Returns a list in the order of ``specs`` whose items are CascadeResult, or
     the ConvergenceError / MassBalanceError / InputError that solve() raised.
     """
-    from magcycle.sx.multipliers import solve_multipliers_many
-
     out: list = [None] * len(specs)
     groups: dict = {}
     for i, (spec, warm) in enumerate(zip(specs, warm_starts)):
@@ -374,42 +393,63 @@ def solve_warm_many(specs, warm_starts) -> list:
         else:
             out[i] = _solve_alone(spec, warm)
     for (comps, n, m), idx in groups.items():
-        group = [specs[i] for i in idx]
-        flows = [beta_flows(sp) for sp in group]
-        S = np.array([f[0] for f in flows])
-        W = np.array([f[1] for f in flows])
-        P = np.array([f[3] for f in flows])
-        beta = np.array([sp.params.beta for sp in group])
-        feed = np.array([sp.feed_mol_per_h for sp in group])
-        with np.errstate(divide="ignore"):
-            lb, lF = np.log(beta), np.log(feed)
-        reduced = [warm_starts[i].reduced for i in idx]
-        outs = solve_multipliers_many(lb, np.array([r[0] for r in reduced]), lF, np.log(S), np.log(S / P), n,
-                                      [r[1] for r in reduced], tol=0.1 * NEWTON_TOL, max_iter=WARM_MAX_ITER)
-        ok = [j for j, o in enumerate(outs) if o.converged]
-        passed = {}
-        if ok:
-            model = BetaCascade(beta[ok], S[ok], W[ok], feed[ok], n, m)
-            U = np.array([outs[j].log_aqueous for j in ok])
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                norms = np.max(np.abs(model.residual(U)[0]), axis=(1, 2))
-                raffinate = np.exp(U[:, 0])
-                extract = model.organic(U[:, -1:])[:, 0] * (P[ok] / S[ok])[:, None]
-                errs = np.max(np.abs(feed[ok] - (raffinate + extract)) / feed[ok], axis=1)  # closure_error
-            for k, j in enumerate(ok):
-                if norms[k] <= NEWTON_TOL and errs[k] <= CLOSURE_TARGET:
-                    passed[j] = k
-        for j, i in enumerate(idx):
-            spec = group[j]
-            if j not in passed:
-                out[i] = _solve_alone(spec, warm_starts[i])
-                continue
-            k, o = passed[j], outs[j]
-            outlets = {"raffinate": Outlet(spec.feed_flow + spec.scrub, raffinate[k]),
-                       "extract": Outlet(spec.organic * P[j] / S[j], extract[k])}
-            out[i] = _beta_result(spec, o.log_aqueous, float(norms[k]), o.iterations, float(errs[k]), outlets,
-                                  (o.g, o.factors))
+        answers = _solve_group([specs[i] for i in idx], [warm_starts[i] for i in idx], n, m)
+        for i, answer in zip(idx, answers):
+            out[i] = answer
     return out
+
+
+def _group_arrays(group):
+    """Stacked (S, W, P) (B,) [mol/h], beta (B, C) and feed (B, C) [mol/h] of constant-beta specs."""
+    flows = [beta_flows(sp) for sp in group]
+    S = np.array([f[0] for f in flows])
+    W = np.array([f[1] for f in flows])
+    P = np.array([f[3] for f in flows])
+    beta = np.array([sp.params.beta for sp in group])
+    feed = np.array([sp.feed_mol_per_h for sp in group])
+    return S, W, P, beta, feed
+
+
+def _solve_group(group, warms, n: int, m: int) -> list:
+    """Results (or errors) of constant-beta specs of the same components and sections, each from
+    the reduced state of its warm start: solved jointly, those that fail the check alone."""
+    S, W, P, beta, feed = _group_arrays(group)
+    with np.errstate(divide="ignore"):
+        lb, lF = np.log(beta), np.log(feed)
+    reduced = [w.reduced for w in warms]
+    outs = solve_multipliers_many(lb, np.array([r[0] for r in reduced]), lF, np.log(S), np.log(S / P), n,
+                                  [r[1] for r in reduced], tol=0.1 * NEWTON_TOL, max_iter=WARM_MAX_ITER)
+    ok = [j for j, o in enumerate(outs) if o.converged]
+    passed, norms, raffinate, extract, errs = _check_joint(outs, ok, beta, S, W, P, feed, n, m)
+    answers = []
+    for j, spec in enumerate(group):
+        if j not in passed:
+            answers.append(_solve_alone(spec, warms[j]))
+            continue
+        k, o = passed[j], outs[j]
+        outlets = {"raffinate": Outlet(spec.feed_flow + spec.scrub, raffinate[k]),
+                   "extract": Outlet(spec.organic * P[j] / S[j], extract[k])}
+        answers.append(_beta_result(spec, o.log_aqueous, float(norms[k]), o.iterations, float(errs[k]), outlets,
+                                    (o.g, o.factors)))
+    return answers
+
+
+def _check_joint(outs, ok, beta, S, W, P, feed, n: int, m: int):
+    """Check the converged joint solutions (indices ``ok``) as :func:`solve` does: the full
+    model's scaled stage residual within NEWTON_TOL and the element closure within
+    CLOSURE_TARGET. Returns ({index: row} of those that pass, and per row of ``ok`` the
+    residual norms, raffinate and extract flows and closure errors)."""
+    if not ok:
+        return {}, None, None, None, None
+    model = BetaCascade(beta[ok], S[ok], W[ok], feed[ok], n, m)
+    U = np.array([outs[j].log_aqueous for j in ok])
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        norms = np.max(np.abs(model.residual(U)[0]), axis=(1, 2))
+        raffinate = np.exp(U[:, 0])
+        extract = model.organic(U[:, -1:])[:, 0] * (P[ok] / S[ok])[:, None]
+        errs = np.max(np.abs(feed[ok] - (raffinate + extract)) / feed[ok], axis=1)  # closure_error
+    passed = {j: k for k, j in enumerate(ok) if norms[k] <= NEWTON_TOL and errs[k] <= CLOSURE_TARGET}
+    return passed, norms, raffinate, extract, errs
 
 
 def _beta_result(spec, u, residual, iterations, closure, outlets, reduced) -> CascadeResult:
@@ -506,9 +546,9 @@ def _solve_mass_action(spec: CascadeSpec, warm_start) -> CascadeResult:
             res["extract"] = Outlet(spec.organic, spec.organic * yy[-1])
         return res
 
+    fast = None if 2 * model.N > REDUCED_MAX_UNKNOWNS else (lambda u0: mass_action_multipliers(model, u0))
     out, outlets, closure = _newton_solve(spec, model, warm_start, mass_action_cold, outlets_of,
-                                          "mass_action cascade",
-                                          fast=lambda u0: mass_action_multipliers(model, u0))
+                                          "mass_action cascade", fast=fast)
     u = out.u[0]
     x, z, h = model.split(out.u)
     x, z, h = x[0], z[0], h[0]
