@@ -48,8 +48,8 @@ def constant_beta(stages, beta, case):
     n, m = stages
     if case == "big organic":  # S = 1, W = 0.95, F = 0.1 mol/h
         flows, feed = {"organic": MAX_FLOW_L_PER_H, "feed": 1e-3, "scrub": 1.0}, {"Nd": 50.0, "Pr": 50.0}
-        model = {"organic_loading": 1e-9, "scrub_acid": 2.85}
-    else:  # S = 1e10, W = 6.7e9, F = 1e10 mol/h, a trace of Pr
+        model = {"organic_loading": 1.0 / MAX_FLOW_L_PER_H, "scrub_acid": 2.85}
+    else:  # at the largest flow Q: S = 10 Q, W = 20 Q / 3, F = 10 Q mol/h, a trace of Pr
         flows, feed = {"organic": MAX_FLOW_L_PER_H, "feed": MAX_FLOW_L_PER_H, "scrub": MAX_FLOW_L_PER_H}, \
             {"Nd": 10.0, "Pr": 1e-30}
         model = {"organic_loading": 10.0, "scrub_acid": 20.0}
