@@ -15,8 +15,9 @@ Degrees of freedom
 
 Equations
     For given g = ln lambda the component balances are linear and are solved
-    exactly by the subtraction-free recursions of
-    ``shared/design/sx-numerics.md`` section 2a, written in closed form with
+    exactly by the subtraction-free recursions of :mod:`magcycle.sx.constant_d`
+    (rho_{k+1} = 1 + e_k rho_k below the feed, sigma_{k-1} = 1 + sigma_k / e_k
+    above it, only positive terms added), written in closed form with
     s_k = sum_{j<k} ln e_j and t_k = sum_{j<=k} ln e_j:
 
         rho_k   = sum_{j<=k} exp(s_k - s_j)                       (k <= n)

@@ -18,7 +18,8 @@ Minimum stages, flows fixed (:func:`minimum_stages`)
     around its best point (g is unimodal in n when, as usual, each target
     is refined by one section). Feasibility is taken to be monotone in N
     (a stage added to the section that refines a product never lowers that
-    product's purity: sx-public-cases.md section 4): N is bracketed by
+    product's purity, for fixed flows in the constant_beta model: a property
+    of the model that the tests check, not a published theorem): N is bracketed by
     doubling from a lower bound (1, or the Fenske minimum of the key pair
     for constant_beta) up to ``max_stages`` and then bisected. The chosen
     design is solved again from a cold start and must meet every target.

@@ -1,6 +1,9 @@
 """Cascade result: plain data that serialises to the JSON contract.
 
-See ``shared/design/cascade-spec.md`` ("Result"). Fractions and purities are
+The document of :meth:`CascadeResult.to_dict` is the public result contract
+of ``magcycle sx solve --json``: model, converged, iterations, closure,
+components, fraction_to_extract / fraction_to_raffinate, purity per outlet,
+outlets (flow and mol/h) and stage profiles. Fractions and purities are
 derived from the outlet flows, so they cannot disagree with them.
 """
 
@@ -19,7 +22,7 @@ from magcycle.sx.spec import CascadeSpec
 __all__ = ["CLOSURE_LIMIT", "Outlet", "closure_error", "CascadeResult", "checked_closure"]
 
 #: A solve whose largest relative element closure error exceeds this is an
-#: error (ARCHITECTURE.md: "worse than 1e-9 relative is an error").
+#: error: the project-wide rule for every solve, never a quiet answer.
 CLOSURE_LIMIT = 1e-9
 
 

@@ -30,14 +30,18 @@ from magcycle.errors import InputError
 from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, RareEarthSymbol, StageCount, Strict,
                              VolumetricFlow, fail, field, quantity)
 
-__all__ = ["MAX_FLOW_L_PER_H", "MAX_CONCENTRATION", "RATIO_RANGE", "CascadeSection", "Flows",
+__all__ = ["MAX_FLOW_L_PER_H", "MIN_FLOW_L_PER_H", "MAX_CONCENTRATION", "MIN_CONCENTRATION", "RATIO_RANGE", "CascadeSection", "Flows",
            "ConstantDModel", "ConstantBetaModel", "MassActionModel", "CascadeDocument", "DesignSection",
            "MODEL_SECTIONS", "Targets"]
 
 #: largest volumetric flow accepted [L/h] (10^9 m3/h: no plant comes near it)
 MAX_FLOW_L_PER_H = 1e12
+#: smallest non-zero volumetric flow accepted [L/h] (a microlitre a day is 4e-8 L/h)
+MIN_FLOW_L_PER_H = 1e-12
 #: largest concentration accepted [mol/L] (rare-earth chlorides dissolve to about 3-4 mol/L)
 MAX_CONCENTRATION = 100.0
+#: smallest concentration accepted [mol/L]: a trace far below any assay, far above the subnormal range
+MIN_CONCENTRATION = 1e-40
 #: range of distribution ratios and relative extractabilities accepted [-]
 RATIO_RANGE = (1e-12, 1e12)
 
@@ -62,9 +66,9 @@ class CascadeSection(Strict):
 class Flows(Strict):
     """``[flows]``: volumetric flows of the four streams entering the cascade."""
 
-    organic: VolumetricFlow = field(unit="L/h", gt=0.0, le=MAX_FLOW_L_PER_H,
+    organic: VolumetricFlow = field(unit="L/h", ge=MIN_FLOW_L_PER_H, le=MAX_FLOW_L_PER_H,
                                     description="organic (solvent) flow, entering stage 1")
-    feed: VolumetricFlow = field(unit="L/h", gt=0.0, le=MAX_FLOW_L_PER_H,
+    feed: VolumetricFlow = field(unit="L/h", ge=MIN_FLOW_L_PER_H, le=MAX_FLOW_L_PER_H,
                                  description="aqueous feed flow, entering stage n")
     scrub: VolumetricFlow = field(0.0, unit="L/h", ge=0.0, le=MAX_FLOW_L_PER_H,
                                   description="scrub solution, entering stage n + m (required > 0 with "
@@ -164,9 +168,9 @@ class CascadeDocument(Strict):
                 c = parse_quantity(value, "concentration", field=el, element=el)
             except InputError as exc:
                 raise fail((el,), exc.reason, value) from None
-            if not 0.0 < c <= MAX_CONCENTRATION:
-                raise fail((el,), f"must be > 0 and <= {MAX_CONCENTRATION:g} mol/L (leave the element out "
-                                  f"instead of 0), got {c:g}", value)
+            if not MIN_CONCENTRATION <= c <= MAX_CONCENTRATION:
+                raise fail((el,), f"must be in [{MIN_CONCENTRATION:g}, {MAX_CONCENTRATION:g}] mol/L (leave the "
+                                  f"element out instead of 0), got {c:g}", value)
             out[el] = c
         return out
 

@@ -40,8 +40,8 @@ MODELS = ("constant_d", "constant_beta", "mass_action")
 #: most stages of one section (the schema's limit, magcycle.schema.MAX_STAGES)
 MAX_SECTION_STAGES = 1000
 #: largest flow [L/h] and concentration [mol/L] a spec holds (magcycle.sx.schema)
-_MAX_FLOW = 1e12
-_MAX_CONCENTRATION = 100.0
+_MIN_FLOW, _MAX_FLOW = 1e-12, 1e12
+_MIN_CONCENTRATION, _MAX_CONCENTRATION = 1e-40, 100.0
 
 
 def _frozen(values) -> np.ndarray:
@@ -191,7 +191,7 @@ class CascadeSpec:
         >>> spec.with_flows(organic=-1.0)
         Traceback (most recent call last):
         ...
-        magcycle.errors.InputError: flows.organic: must be > 0 and <= 1e+12 L/h, got -1
+        magcycle.errors.InputError: flows.organic: must be in [1e-12, 1e+12] L/h, got -1
         """
         changes = {k: float(v) for k, v in (("organic", organic), ("feed_flow", feed_flow), ("scrub", scrub),
                                             ("strip", strip)) if v is not None}
@@ -349,10 +349,10 @@ def _check_flows(spec: CascadeSpec) -> None:
     for key, name, required in (("organic", "organic", True), ("feed_flow", "feed", True),
                                 ("scrub", "scrub", False), ("strip", "strip", False)):
         v = getattr(spec, key)
-        ok = (0.0 < v <= _MAX_FLOW) if required else (0.0 <= v <= _MAX_FLOW)
+        ok = (_MIN_FLOW <= v <= _MAX_FLOW) or (not required and v == 0.0)
         if not ok:  # NaN fails too
-            raise InputError(f"flows.{name}", f"must be {'>' if required else '>='} 0 and <= {_MAX_FLOW:g} L/h, "
-                                              f"got {v:g}")
+            raise InputError(f"flows.{name}", f"must be {'' if required else '0 or '}in [{_MIN_FLOW:g}, "
+                                              f"{_MAX_FLOW:g}] L/h, got {v:g}")
     m, k = spec.scrub_stages, spec.strip_stages
     if m > 0 and not spec.scrub > 0:
         raise InputError("flows.scrub", f"must be > 0 L/h when scrub_stages = {m}")
@@ -361,19 +361,19 @@ def _check_flows(spec: CascadeSpec) -> None:
     if k > 0 and not spec.strip > 0:
         raise InputError("flows.strip", f"must be > 0 L/h when strip_stages = {k}")
     feed = spec.feed
-    if feed.shape != (len(spec.components),) or not np.all((feed > 0) & (feed <= _MAX_CONCENTRATION)):
-        bad = next((i for i, c in enumerate(feed) if not 0 < c <= _MAX_CONCENTRATION), 0)
-        raise InputError(f"feed.{spec.components[bad]}",
-                         f"must be > 0 and <= {_MAX_CONCENTRATION:g} mol/L, got {float(feed[bad]):g}")
+    if feed.shape != (len(spec.components),) or not np.all((feed >= _MIN_CONCENTRATION) & (feed <= _MAX_CONCENTRATION)):
+        bad = next((i for i, c in enumerate(feed) if not _MIN_CONCENTRATION <= c <= _MAX_CONCENTRATION), 0)
+        raise InputError(f"feed.{spec.components[bad]}", f"must be in [{_MIN_CONCENTRATION:g}, "
+                                                         f"{_MAX_CONCENTRATION:g}] mol/L, got {float(feed[bad]):g}")
 
 
 def check_cascade(spec: CascadeSpec) -> None:
     """The rules of a valid cascade, for a spec from a document or a variant of one.
 
-    Stage counts in range; flows finite, the organic and feed > 0; a scrub
+    Stage counts in range; flows in [1e-12, 1e12] L/h (scrub and strip may be 0); a scrub
     flow with scrub stages (and always for constant_beta, whose scrub acid
     sets the reflux); a strip flow with strip stages; feed concentrations in
-    (0, 100] mol/L; the strip-section ratios of constant_d with strip
+    [1e-40, 100] mol/L; the strip-section ratios of constant_d with strip
     stages; for constant_beta no strip section, S > W and R = F + W - S > 0
     (:func:`check_beta_flows`); for mass_action scrub and strip acids with
     their sections and an organic whose released counter-ion leaves room for
