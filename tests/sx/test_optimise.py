@@ -217,11 +217,17 @@ raffinate = { Tb = { purity = 0.95 } }
     assert doc["total_stages"] == doc["extraction_stages"] + doc["scrub_stages"]
     assert {"flows", "result", "strip_stages", "estimates"} <= set(doc)
     assert doc["result"]["purity"]["extract"]["Dy"] >= 0.99
-    # infeasible within 30 stages: exit 1, said plainly on stdout
+    # infeasible by mass balance: the extract carries P = S - W = 2.22 - 1.366465 = 0.853535 mol/h, the
+    # feed 0.85 of Dy, so Dy is at most 0.85 / 0.853535 = 0.995858 of it: exit 1, said plainly on stdout
     bad = tmp_path / "b.toml"
     bad.write_text(f.read_text().replace("purity = 0.99 }", "purity = 0.9999999 }") + "\n[design]\nmax_stages = 30\n")
     assert cli.main(["sx", "design", str(bad)]) == 1
-    assert "INFEASIBLE: no cascade of up to 30" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "INFEASIBLE: mass balance" in out and "at most 0.995858" in out
+    # within the balance, but not within 8 stages (19 are the minimum at 99 %)
+    bad.write_text(f.read_text() + "\n[design]\nmax_stages = 8\n")
+    assert cli.main(["sx", "design", str(bad)]) == 1
+    assert "INFEASIBLE: no cascade of up to 8" in capsys.readouterr().out
     # bad input: exit 2, one line
     bad.write_text(f.read_text().replace("Tb = { purity", "Ho = { purity"))
     assert cli.main(["sx", "design", str(bad)]) == 2

@@ -340,10 +340,11 @@ class StageDesign:
 
 
 class _Evaluator:
-    """Solves (n, m) variants of one spec, warm-starting from the last solve of the same size."""
+    """Solves (n, m) variants of one spec, warm-starting from the last solve of the same size
+    (unless ``warm_splits`` is False: every variant from a cold start)."""
 
-    def __init__(self, spec: CascadeSpec, targets):
-        self.spec, self.targets = spec, targets
+    def __init__(self, spec: CascadeSpec, targets, warm_splits: bool = True):
+        self.spec, self.targets, self.warm_splits = spec, targets, warm_splits
         self.count = 0
         self.warm: dict[int, CascadeResult] = {}
         self.cache: dict[tuple[int, int], tuple[float, CascadeResult | None]] = {}
@@ -359,7 +360,7 @@ class _Evaluator:
         total = n + m + spec.strip_stages
         self.count += 1
         try:
-            res = solve(spec, warm_start=self.warm.get(total))
+            res = solve(spec, warm_start=self.warm.get(total) if self.warm_splits else None)
         except ConvergenceError:
             try:
                 res = solve(spec)
@@ -455,7 +456,7 @@ def smallest_feasible_total(ev, scrub_allowed: bool, lo_bound: int, start: int |
 
 
 def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_STAGES,
-                   start: int | None = None, ratio: float = 0.5) -> StageDesign:
+                   start: int | None = None, ratio: float = 0.5, warm_splits: bool = True) -> StageDesign:
     """Fewest extraction + scrub stages meeting every target at the spec's flows.
 
     Parameters
@@ -471,6 +472,12 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
         bracket the search; the answer does not depend on it.
     ratio : float
         Guess of n / (n + m), tried first when checking a stage count.
+    warm_splits : bool
+        Start each split from the last solve of the same total stages (the
+        block Newton from a shifted profile: faster for binary cascades);
+        False starts every split cold (faster for multicomponent feeds with
+        traces, where the shifted profile converges slowly). The answer does
+        not depend on it.
 
     Returns
     -------
@@ -494,7 +501,10 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
     t0 = time.perf_counter()
     targets = tuple(targets)
     est = estimates(spec, targets)
-    ev = _Evaluator(spec, targets)
+    bound = _mass_balance_reason(spec, targets)
+    if bound is not None:
+        return StageDesign(False, spec, targets, None, {}, 0, time.perf_counter() - t0, est, bound)
+    ev = _Evaluator(spec, targets, warm_splits)
     scrub_allowed = spec.scrub > 0
     lo_bound = 1
     if spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2:
@@ -521,6 +531,42 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
                 return StageDesign(True, final, targets, res, _margin_table(res, targets), ev.count + 1,
                                    time.perf_counter() - t0, est)
     raise ConvergenceError("sx design: no design verified from a cold start", float("nan"), ev.count)
+
+
+def _mass_balance_reason(spec: CascadeSpec, targets) -> str | None:
+    """Why no number of stages can meet a target of a constant-beta cascade, by mass balance alone;
+    None when the balance allows every target.
+
+    The outlet flows of a constant-beta cascade are fixed by its flows
+    (:func:`magcycle.sx.spec.beta_flows`): the extract carries P = S - W and the
+    raffinate R = F + W - S [mol/h]. A group G with feed flow F_G can therefore
+    be at most min(1, F_G / P) of the extract and min(1, F_G / R) of the
+    raffinate, and at most min(1, P / F_G) or min(1, R / F_G) of its feed can
+    leave in them, whatever the stages.
+
+    >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_beta", "extraction_stages": 1},
+    ...     "flows": {"organic": 3.3, "feed": 1.0, "scrub": 2.5}, "feed": {"Pr": 0.25, "Nd": 0.75},
+    ...     "model": {"beta": {"Pr": 1.0, "Nd": 1.5}, "organic_loading": 1.0, "scrub_acid": 3.0}})
+    >>> t = parse_targets({"extract": {"Nd": {"purity": 0.995}}}, spec.components)
+    >>> _mass_balance_reason(spec, t)[:48]     # P = 3.3 - 2.5 = 0.8 mol/h, Nd 0.75: at most 0.9375
+    'mass balance: the extract carries 0.8 mol/h of r'
+    """
+    if spec.model != "constant_beta":
+        return None
+    from magcycle.sx.spec import beta_flows
+
+    _, _, _, P, R = beta_flows(spec)
+    flow = {"extract": P, "raffinate": R}
+    feed = spec.feed_mol_per_h
+    for t in targets:
+        F_G = float(np.sum(feed[list(t.indices)]))
+        out = flow[t.outlet]
+        best = min(1.0, F_G / out) if t.kind == "purity" else min(1.0, out / F_G)
+        if t.minimum > best * (1.0 + 1e-12):
+            return (f"mass balance: the {t.outlet} carries {out:.6g} mol/h of rare earth at these flows and the "
+                    f"feed {F_G:.6g} mol/h of {t.component}, so its {t.kind} can reach at most {best:.6g} "
+                    f"against {t.minimum:.6g}, whatever the stages")
+    return None
 
 
 def _margin_table(res: CascadeResult, targets) -> dict:

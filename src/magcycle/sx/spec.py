@@ -345,7 +345,7 @@ def _check_stages(spec: CascadeSpec) -> None:
             raise InputError(f"cascade.{key}", f"must be a whole number in [{lo}, {MAX_SECTION_STAGES}], got {v!r}")
 
 
-def _check_flows(spec: CascadeSpec) -> None:
+def _check_flow_ranges(spec: CascadeSpec) -> None:
     for key, name, required in (("organic", "organic", True), ("feed_flow", "feed", True),
                                 ("scrub", "scrub", False), ("strip", "strip", False)):
         v = getattr(spec, key)
@@ -353,6 +353,9 @@ def _check_flows(spec: CascadeSpec) -> None:
         if not ok:  # NaN fails too
             raise InputError(f"flows.{name}", f"must be {'' if required else '0 or '}in [{_MIN_FLOW:g}, "
                                               f"{_MAX_FLOW:g}] L/h, got {v:g}")
+
+
+def _check_section_flows(spec: CascadeSpec) -> None:
     m, k = spec.scrub_stages, spec.strip_stages
     if m > 0 and not spec.scrub > 0:
         raise InputError("flows.scrub", f"must be > 0 L/h when scrub_stages = {m}")
@@ -360,6 +363,9 @@ def _check_flows(spec: CascadeSpec) -> None:
         raise InputError("flows.scrub", "must be > 0 L/h: the scrub acid sets the reflux W")
     if k > 0 and not spec.strip > 0:
         raise InputError("flows.strip", f"must be > 0 L/h when strip_stages = {k}")
+
+
+def _check_feed(spec: CascadeSpec) -> None:
     feed = spec.feed
     if feed.shape != (len(spec.components),) or not np.all((feed >= _MIN_CONCENTRATION) & (feed <= _MAX_CONCENTRATION)):
         bad = next((i for i, c in enumerate(feed) if not _MIN_CONCENTRATION <= c <= _MAX_CONCENTRATION), 0)
@@ -381,7 +387,9 @@ def check_cascade(spec: CascadeSpec) -> None:
     :class:`InputError` naming the field.
     """
     _check_stages(spec)
-    _check_flows(spec)
+    _check_flow_ranges(spec)
+    _check_section_flows(spec)
+    _check_feed(spec)
     p, k = spec.params, spec.strip_stages
     if spec.model == "constant_d":
         if k > 0 and p.D_strip is None:

@@ -376,7 +376,7 @@ class SXCascade(UnitOperation):
         start, ratio = self._search_start(f_A, beta_key, PA, PB, S, W)
         start = min(max(start, floor + 1), p["max_stages"])
         d = minimum_stages(self._spec(comps, re_flow, Q_feed, 1, 0, S, W), self._targets(comps, light, heavy),
-                           max_stages=p["max_stages"], start=start, ratio=ratio)
+                           max_stages=p["max_stages"], start=start, ratio=ratio, warm_splits=False)
         if not d.feasible:
             raise InputError(f"units.{self.name}", f"no cascade of up to {p['max_stages']} stages meets the "
                                                    f"targets at reflux_factor {p['reflux_factor']} (cut below "
