@@ -379,14 +379,21 @@ class PlantProblem:
         return cls(plant_document(plant), default_plant_parameters(plant), default_plant_metrics(plant), **kw)
 
     # -------------------------------------------------------------- building
+    def _base_rate(self) -> float:
+        """The plant's own feed rate [kg/h] (read once per process)."""
+        rate = self.__dict__.get("_rate")
+        if rate is None:
+            from magcycle.feed.feed import feed_rate
+
+            doc = self.document
+            hours = float((doc.get("plant") or {}).get("hours_per_year", 8000))
+            rate = self.__dict__["_rate"] = feed_rate((doc.get("feed") or {}).get("rate", "100 kg/h"),
+                                                      "feed.rate", hours)
+        return rate
+
     def _inputs(self, x: np.ndarray) -> SampleInputs:
         """One sample's inputs: the plant's feed with each parameter's value set."""
-        from magcycle.feed.feed import feed_rate
-
-        doc = self.document
-        hours = float((doc.get("plant") or {}).get("hours_per_year", 8000))
-        rate = feed_rate((doc.get("feed") or {}).get("rate", "100 kg/h"), "feed.rate", hours)
-        inputs = SampleInputs(rate, _blend_weights(doc))
+        inputs = SampleInputs(self._base_rate(), _blend_weights(self.document))
         for plan, v in zip(self.plans, x):
             inputs.set(plan, float(v))
         return inputs

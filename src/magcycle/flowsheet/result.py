@@ -79,7 +79,7 @@ class PlantResult:
                     for k, v in sorted(self.reagents_mol_h.items())}
         units = {}
         for name, r in self.units.items():
-            info = {k: v for k, v in r.info.items() if k != "profile"}
+            info = {k: v() if callable(v) else v for k, v in r.info.items() if k != "profile"}
             units[name] = {"type": self.spec.units[name].type_name, "closure": r.closure, "design": r.design,
                            "cost": r.cost, "info": info, "utilities": dict(r.utilities)}
         sx = {name: r.info["profile"]() | {"components": r.info["components"]}

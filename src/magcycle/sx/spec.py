@@ -198,7 +198,7 @@ class CascadeSpec:
         if feed is not None:
             changes["feed"] = _frozen(feed)
         out = dataclasses.replace(self, **changes)
-        check_cascade(out)
+        check_cascade(out, stages=False)  # the stage counts are this spec's, already checked
         return out
 
     def with_stages(self, extraction: int | None = None, scrub: int | None = None,
@@ -366,14 +366,14 @@ def _check_section_flows(spec: CascadeSpec) -> None:
 
 
 def _check_feed(spec: CascadeSpec) -> None:
-    feed = spec.feed
-    if feed.shape != (len(spec.components),) or not np.all((feed >= _MIN_CONCENTRATION) & (feed <= _MAX_CONCENTRATION)):
+    feed = spec.feed.tolist()  # plain floats: a variant is checked thousands of times in a Monte Carlo
+    if len(feed) != len(spec.components) or not (min(feed) >= _MIN_CONCENTRATION and max(feed) <= _MAX_CONCENTRATION):
         bad = next((i for i, c in enumerate(feed) if not _MIN_CONCENTRATION <= c <= _MAX_CONCENTRATION), 0)
         raise InputError(f"feed.{spec.components[bad]}", f"must be in [{_MIN_CONCENTRATION:g}, "
-                                                         f"{_MAX_CONCENTRATION:g}] mol/L, got {float(feed[bad]):g}")
+                                                         f"{_MAX_CONCENTRATION:g}] mol/L, got {feed[bad]:g}")
 
 
-def check_cascade(spec: CascadeSpec) -> None:
+def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:
     """The rules of a valid cascade, for a spec from a document or a variant of one.
 
     Stage counts in range; flows in [1e-12, 1e12] L/h (scrub and strip may be 0); a scrub
@@ -384,9 +384,11 @@ def check_cascade(spec: CascadeSpec) -> None:
     (:func:`check_beta_flows`); for mass_action scrub and strip acids with
     their sections and an organic whose released counter-ion leaves room for
     H+ and RE3+ in the chloride of the extraction section. Raises
-    :class:`InputError` naming the field.
+    :class:`InputError` naming the field. ``stages=False`` leaves out the
+    check of the stage counts alone (a variant with other flows only).
     """
-    _check_stages(spec)
+    if stages:
+        _check_stages(spec)
     _check_flow_ranges(spec)
     _check_section_flows(spec)
     _check_feed(spec)
@@ -426,8 +428,12 @@ def beta_flows(spec: CascadeSpec) -> tuple[float, float, float, float, float]:
 
 
 def check_beta_flows(spec: CascadeSpec) -> None:
-    """Raise InputError unless S > W and R = F + W - S > 0 (:func:`beta_flows`)."""
-    S, W, F, P, R = beta_flows(spec)
+    """Raise InputError unless S > W and R = F + W - S > 0 (:func:`beta_flows`; F summed here in plain
+    floats: this rule runs on every variant of a Monte Carlo sample)."""
+    p = spec.params
+    S, W = spec.organic * p.organic_loading, spec.scrub * p.scrub_acid / 3.0
+    F = spec.feed_flow * sum(spec.feed.tolist())
+    R = F + W - S
     if not S > W:
         raise InputError(
             "flows.organic",

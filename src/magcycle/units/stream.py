@@ -232,8 +232,6 @@ def closure(inflow: Mapping[str, float], outflow: Mapping[str, float]) -> dict[s
     for el in set(inflow) | set(outflow):
         a, b = inflow.get(el, 0.0), outflow.get(el, 0.0)
         scale = max(abs(a), abs(b))
-        if not (math.isfinite(a) and math.isfinite(b)):
-            out[el] = math.inf
-        else:
-            out[el] = abs(a - b) / scale if scale > 0 else 0.0
+        err = abs(a - b) / scale if scale > 0 else 0.0
+        out[el] = err if err <= 1.0 or math.isfinite(a + b) else math.inf  # NaN fails `<=` too
     return out

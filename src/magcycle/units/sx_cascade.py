@@ -473,16 +473,12 @@ class SXCascade(UnitOperation):
         state["result"] = res
         ext_re = dict(zip(comps, res.outlets["extract"].mol_per_h.tolist()))
         raf_re = dict(zip(comps, res.outlets["raffinate"].mol_per_h.tolist()))
-        from magcycle.sx.optimise import achieved
-
-        targets = self._targets(comps, light, heavy)
         info = {"bypassed": False, "components": comps, "extraction_stages": spec.extraction_stages,
                 "scrub_stages": spec.scrub_stages, "S_per_F": S, "W_per_F": W,
                 "design_solves": state["design"].get("solves", 0), "iterations": res.iterations,
                 "cascade_closure": res.closure, "organic_L_per_h": spec.organic, "scrub_L_per_h": spec.scrub,
                 "feed_L_per_h": Q_feed, "profile": _profile(res),
-                "targets": {t.label: {"minimum": t.minimum, "achieved": float(v)}
-                            for t, v in zip(targets, achieved(res, targets))}}
+                "targets": _target_table(self, res, comps, light, heavy)}
         return ext_re, raf_re, info
 
     def holds(self, result: UnitResult, state: dict) -> bool:
@@ -490,7 +486,7 @@ class SXCascade(UnitOperation):
         ``result``; a cut with fixed stages, or bypassed, always holds."""
         if self.p["extraction_stages"] is not None or result.info.get("bypassed", True):
             return True
-        return all(t["achieved"] >= t["minimum"] for t in result.info["targets"].values())
+        return all(t["achieved"] >= t["minimum"] for t in result.info["targets"]().values())
 
     def release(self, state: dict) -> None:
         """Drop the design, so that the next run designs the cut again on the feed it meets; its
@@ -514,8 +510,11 @@ class SXCascade(UnitOperation):
         if scrub_L_h:
             hs = scrub_L_h * self.p["scrub_acid"]
             water = scrub_L_h / WATER_L_PER_MOL
-            _add(reagents, HCl=hs, H2O=water)
-            _add(raf, **{"H+": hs, "Cl-": hs, "H2O": water})
+            reagents["HCl"] = reagents.get("HCl", 0.0) + hs
+            reagents["H2O"] = reagents.get("H2O", 0.0) + water
+            raf["H+"] = raf.get("H+", 0.0) + hs
+            raf["Cl-"] = raf.get("Cl-", 0.0) + hs
+            raf["H2O"] = raf.get("H2O", 0.0) + water
         ext = self._strip_liquor(reagents, ext_re, P)
         if self.p["entrainment"] > 0:
             self._entrain(mol, raf, ext)
@@ -540,7 +539,8 @@ class SXCascade(UnitOperation):
         free = self.p["strip_free_acid"] * V
         hcl = 3.0 * P + free
         w_strip = V / WATER_L_PER_MOL
-        _add(reagents, HCl=hcl, H2O=w_strip)
+        reagents["HCl"] = reagents.get("HCl", 0.0) + hcl
+        reagents["H2O"] = reagents.get("H2O", 0.0) + w_strip
         ext = {f"{el}+3": n for el, n in ext_re.items() if n > 0}
         ext.update({"Cl-": hcl, "H+": free, "H2O": w_strip})
         return ext
@@ -599,11 +599,6 @@ def _cascade_and_trace(mol):
     return re_flow, {el: v for el, v in all_re.items() if el not in re_flow}
 
 
-def _add(flows: dict, **amounts: float) -> None:
-    for k, v in amounts.items():
-        flows[k] = flows.get(k, 0.0) + v
-
-
 def _same_cascade(a, b) -> bool:
     """True when two cascade specs are equal value for value (same chemistry object)."""
     return (a.params is b.params and a.components == b.components
@@ -612,6 +607,18 @@ def _same_cascade(a, b) -> bool:
             and a.feed_flow == b.feed_flow and a.scrub == b.scrub and a.strip == b.strip
             and np.array_equal(a.feed, b.feed))
 
+
+
+def _target_table(unit, result, comps, light, heavy):
+    """A function returning each of the cut's targets with what the cascade achieves (computed only
+    when asked: a design pass or a report, not every recycle pass of a Monte Carlo sample)."""
+    def table() -> dict:
+        from magcycle.sx.optimise import achieved
+
+        targets = unit._targets(comps, light, heavy)
+        return {t.label: {"minimum": t.minimum, "achieved": float(v)}
+                for t, v in zip(targets, achieved(result, targets))}
+    return table
 
 
 def _profile(result):
