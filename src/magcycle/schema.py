@@ -159,22 +159,16 @@ def whole_number(value: Any) -> Any:
     return value
 
 
-def _element(value: Any) -> str:
-    if not isinstance(value, str):
-        raise PydanticCustomError("element", "expected an element symbol, got {got}", {"got": show(value)})
-    try:
-        return check_any_element(value, "value")
-    except InputError as exc:
-        raise PydanticCustomError("element", exc.reason) from None
-
-
-def _rare_earth(value: Any) -> str:
-    if not isinstance(value, str):
-        raise PydanticCustomError("element", "expected a rare-earth symbol, got {got}", {"got": show(value)})
-    try:
-        return check_element(value, "value")
-    except InputError as exc:
-        raise PydanticCustomError("element", exc.reason) from None
+def _symbol(check, what: str):
+    """A before-validator of an element symbol by ``check`` (``check_any_element`` or ``check_element``)."""
+    def parse(value: Any) -> str:
+        if not isinstance(value, str):
+            raise PydanticCustomError("element", "expected {what}, got {got}", {"what": what, "got": show(value)})
+        try:
+            return check(value, "value")
+        except InputError as exc:
+            raise PydanticCustomError("element", exc.reason) from None
+    return BeforeValidator(parse)
 
 
 VolumetricFlow = quantity("volumetric_flow")
@@ -184,8 +178,8 @@ Dimensionless = quantity("dimensionless")
 #: plant's hours are known
 MassFlowText = Annotated[float | str, Field(json_schema_extra={"unit": "kg/h"})]
 StageCount = Annotated[int, BeforeValidator(whole_number)]
-ElementSymbol = Annotated[str, BeforeValidator(_element)]
-RareEarthSymbol = Annotated[str, BeforeValidator(_rare_earth)]
+ElementSymbol = Annotated[str, _symbol(check_any_element, "an element symbol")]
+RareEarthSymbol = Annotated[str, _symbol(check_element, "a rare-earth symbol")]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 
 assert set(QUANTITY_KINDS) >= {"volumetric_flow", "concentration", "dimensionless", "mass_flow"}

@@ -116,6 +116,7 @@ def _write(folder: Path, files: dict) -> None:
 def publish(folder: str, files: dict, *, field: str = "out") -> None:
     """Write ``files`` (name -> text or bytes) as the whole content of ``folder``, all at once."""
     out = check_folder(folder, files, field=field)
+    out = out.resolve() if out.is_symlink() else out  # the folder a link points to is the one replaced
     parent = (out.parent if str(out.parent) else Path(".")).resolve()
     _clear_stale(parent, out.name)
     staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{out.name}-{os.getpid()}-", dir=parent))
