@@ -192,3 +192,43 @@ def test_an_output_folder_whose_results_json_is_a_folder(capsys, tmp_path):
     status, out, err = run(capsys, "run", "--out", tmp_path / "out")
     assert status == 2 and err.startswith("magcycle: error: --out: ") and "is not a file" in err
     assert Path(tmp_path / "out" / "results.json").is_dir()
+
+
+# ------------------------------------------------------------ rules between fields (review of issue 13)
+@pytest.mark.parametrize("change, field, reason", [
+    (lambda s: s.replace("extract_purity = 0.999\nraffinate_purity = 0.999",
+                         "extract_purity = 0.45\nraffinate_purity = 0.5"),
+     "units.sx_tbdy.raffinate_purity", "must exceed 1"),
+    (lambda s: s.replace("ebike = 0.05", "mars = 0.05"), "feed.blend.mars", "unknown feed class"),
+    (lambda s: s.replace("blend = { ev = 0.35, wind = 0.25, swarf = 0.25, hdd = 0.10, ebike = 0.05 }",
+                         "blend = { ev = 0, wind = 0 }"), "feed.blend", "sum to zero"),
+    (lambda s: s.replace("blend = { ev = 0.35, wind = 0.25, swarf = 0.25, hdd = 0.10, ebike = 0.05 }",
+                         'class = "mars"'), "feed.class", "unknown feed class"),
+])
+def test_plant_files_breaking_a_rule_between_fields(capsys, tmp_path, change, field, reason):
+    text = change(REF)
+    assert text != REF
+    plant = _write(tmp_path, "plant.toml", text)
+    err = check_refused(capsys, tmp_path, ["run", plant], field)
+    assert reason in err
+    # the same plant file in a study is refused at the same field (prefixed by nothing: it is the plant's)
+    study = _write(tmp_path, "s.toml", f'[study]\nplant = "{plant}"\nsamples = 2\n'
+                   '[parameters]\n"units.bleed.fraction" = { uniform = [0.05, 0.15] }\n')
+    err = check_refused(capsys, tmp_path, ["uq", study, "--scheduler", "serial"], field)
+    assert reason in err
+
+
+@pytest.mark.parametrize("parameter, field, reason", [
+    ('"units.sx_ndpr.type" = { uniform = [0, 1] }', "parameters.units.sx_ndpr.type", "not a parameter"),
+    ('"feed.blend.mars" = { uniform = [0, 1] }', "parameters.feed.blend.mars", "mars"),
+])
+def test_study_parameters_that_are_not_parameters(capsys, tmp_path, parameter, field, reason):
+    study = _write(tmp_path, "s.toml", f'[study]\nplant = "reference"\nsamples = 2\n[parameters]\n{parameter}\n')
+    err = check_refused(capsys, tmp_path, ["uq", study, "--scheduler", "serial"], field)
+    assert reason in err
+
+
+def test_a_message_starting_with_an_element_keeps_its_case(capsys, tmp_path):
+    cascade = _write(tmp_path, "c.toml", CASCADE.replace("D = { Nd = 0.1,", "D = { La = 2.0, Nd = 0.1,"))
+    err = check_refused(capsys, tmp_path, ["sx", "solve", cascade], "model.D.La")
+    assert ": La " in err and ": la " not in err

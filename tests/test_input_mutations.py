@@ -154,12 +154,15 @@ def mutation(draw):
     tabled = [(p, v) for p, v in everything if isinstance(v, dict) and p not in OPEN] + [((), doc)]
     how = draw(st.sampled_from(["type", "missing", "unknown", "range", "nan", "inf", "empty", "unit"]))
     if how == "missing" and required:
-        _set(doc, draw(st.sampled_from(required)), None, delete=True)
+        path = draw(st.sampled_from(required))
+        _set(doc, path, None, delete=True)
     elif how == "empty" and tables:
-        _set(doc, draw(st.sampled_from(tables)), {})
+        path = draw(st.sampled_from(tables))
+        _set(doc, path, {})
     elif how == "unknown":
         path, table = draw(st.sampled_from(tabled))
         table["zz_unknown"] = {"zz": 1}
+        path = path + ("zz_unknown",)
     elif how in ("range", "nan", "inf") and numbers:
         path, _ = draw(st.sampled_from(numbers))
         _set(doc, path, {"range": draw(st.sampled_from([1e308, -1e308])), "nan": math.nan,
@@ -171,14 +174,14 @@ def mutation(draw):
         path, value = draw(st.sampled_from(everything))
         _set(doc, path, _wrong_type(value))
         how = "type"
-    return kind, how, doc
+    return kind, how, doc, path
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(case=mutation())
 def test_every_mutation_is_one_line_naming_a_field(tmp_path_factory, capsys, case):
-    kind, how, doc = case
+    kind, how, doc, mutated = case
     folder = tmp_path_factory.mktemp("m")
     path = folder / f"{kind}.toml"
     path.write_text(to_toml(doc))
@@ -190,6 +193,26 @@ def test_every_mutation_is_one_line_naming_a_field(tmp_path_factory, capsys, cas
     assert len(err.splitlines()) == 1 and len(err) <= 401, err
     assert re.match(r"magcycle: error: [^:\s][^:]*: \S", err), err
     assert not out.exists()
+    assert _blames(err, kind, mutated), (how, mutated, err)
+
+
+def _blames(err: str, kind: str, mutated: tuple) -> bool:
+    """Whether the error's field is the mutated path, a table holding it, or a key inside it.
+
+    Two consequences name another field on purpose: a stream removed leaves its unit's outlet
+    dangling (the unit is named), and a blend weight out of range makes another part of the blend
+    a vanishing share of it (that part is named, with the total).
+    """
+    field = re.match(r"magcycle: error: ([^:]*): ", err).group(1)
+    field = re.sub(r"\[(\d+)\]", r".\1", field)
+    if kind == "assay":  # an assay's fields are named after its file
+        field = field.removeprefix(f"{kind}.toml").lstrip(".")
+    path = ".".join(str(k) for k in mutated)
+    if field == path or path.startswith(field + ".") or field.startswith(path + "."):
+        return True
+    if mutated[:1] == ("streams",):
+        return field.startswith("units.")
+    return mutated[:2] == ("feed", "blend") and field.startswith("feed.blend.")
 
 
 @pytest.mark.parametrize("kind", sorted(DOCUMENTS))
@@ -205,9 +228,9 @@ def test_the_unmutated_documents_are_valid(kind):
     doc = tomllib.loads(DOCUMENTS[kind][0])
     assert tomllib.loads(to_toml(doc)) == doc  # the writer is faithful
     if kind == "assumptions":
-        from magcycle.econ.tea import _merge
+        from magcycle.econ.tea import merge_assumptions
 
-        doc = _merge(default_assumptions(), doc)
+        doc = merge_assumptions(default_assumptions(), doc)
     model = {"cascade": CascadeDocument, "design": CascadeDocument, "flowsheet": FlowsheetDocument,
              "assay": AssayDocument, "study": StudyDocument, "assumptions": AssumptionsDocument}[kind]
     model.model_validate(doc)

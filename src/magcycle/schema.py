@@ -55,7 +55,7 @@ from magcycle.documents import clip, show
 from magcycle.errors import InputError
 
 __all__ = ["MAX_STAGES", "MAX_TEXT", "Strict", "field", "validate", "input_error", "fail", "quantity",
-           "VolumetricFlow", "Concentration", "Dimensionless", "MassFlowText", "StageCount",
+           "VolumetricFlow", "Concentration", "Dimensionless", "Fraction", "MassFlowText", "StageCount",
            "ElementSymbol", "RareEarthSymbol", "Text", "whole_number"]
 
 #: most stages of one cascade section (extraction, scrub or strip)
@@ -172,6 +172,8 @@ def _symbol(check, what: str):
 
 
 VolumetricFlow = quantity("volumetric_flow")
+#: a fraction strictly between 0 and 1 (a purity or recovery target), "99.5 %" accepted
+Fraction = quantity("dimensionless", gt=0.0, lt=1.0)
 Concentration = quantity("concentration")
 Dimensionless = quantity("dimensionless")
 #: a mass flow as written (number in kg/h or a string such as "1200 t/y"); converted where the
@@ -267,9 +269,10 @@ def _literal(err: dict) -> str:
 
 
 def _message(err: dict) -> str:
-    """A custom error's own message (pydantic's "Value error, " prefix dropped), on one line."""
+    """A custom error's own message (pydantic's "Value error, " prefix dropped) on one line; pydantic's
+    "Input should be ..." as "must be ...". The case is kept (a message may start with an element)."""
     msg = " ".join(str(err.get("msg", err["type"])).removeprefix("Value error, ").split())
-    return msg[:1].lower() + msg[1:] if msg[:2] != msg[:2].upper() else msg
+    return "must be " + msg[len("Input should be "):] if msg.startswith("Input should be ") else msg
 
 
 _KINDS = {"float_type": "expected a number", "int_type": "expected a whole number",

@@ -134,3 +134,24 @@ def test_sample_counts_for_a_probability_claim():
     assert n == math.ceil(math.log(0.025) / math.log(0.99))
     n1 = default_samples(0.99, 0.95)
     assert clopper_pearson(n1 - 1, n1, 0.95)[0] >= 0.99 > clopper_pearson(n1 - 2, n1 - 1, 0.95)[0]
+
+
+def _linear_and_constant(X):
+    """Y = (x1, 2): the first metric varies with x1 alone, the second not at all."""
+    return np.column_stack([X[:, 0], np.full(len(X), 2.0)])
+
+
+def test_sobol_of_a_constant_metric_is_not_defined_and_says_so():
+    from magcycle.analysis.model import Metric
+    from magcycle.analysis.parameters import Parameter
+
+    params = [Parameter(f"x{i}", Distribution("uniform", (0.0, 1.0))) for i in (1, 2)]
+    problem = FunctionProblem(_linear_and_constant, params, [Metric("y", "y"), Metric("c", "c")])
+    doc = Model(problem).sobol(512, seed=1, executor="serial").to_dict()
+    # y = x1: all its variance is x1's (S1 = ST = 1 for x1, 0 for x2); c has no variance: 0/0
+    assert set(doc["indices"]) == {"y"} and set(doc["not_defined"]) == {"c"}
+    assert doc["indices"]["y"]["x1"]["S1"] == pytest.approx(1.0, abs=0.05)
+    assert doc["indices"]["y"]["x2"]["ST"] == pytest.approx(0.0, abs=0.05)
+    import json
+
+    json.dumps(doc, allow_nan=False)  # nothing NaN is left to write

@@ -336,6 +336,9 @@ def test_every_cost_states_its_basis():
         c = res.cost
         assert {"purchase_usd", "basis", "year", "cost_index"} <= set(c), name
         if c["purchase_usd"] > 0:
-            lo, hi = c["valid_size"] if not isinstance(c["valid_size"][0], list) else c["valid_size"][0]
+            lo, hi = c["valid_size"]
             assert lo < hi and c["installation_factor"] == 1.47
             assert isinstance(c["size_in_range"], bool)
+            assert isinstance(c["size"], float) and c["size"] > 0, name  # one size per unit, in size_unit
+            if not c["size_in_range"]:  # a size outside its correlation says so
+                assert not lo <= c["size"] <= hi or "valid" in c["basis"], name

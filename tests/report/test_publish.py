@@ -70,7 +70,8 @@ def test_staging_folders_of_killed_runs_are_removed(tmp_path):
 
 @pytest.mark.parametrize("make, words", [
     (lambda d: (d / "o").write_text("a file"), "is a file"),
-    (lambda d: ((d / "o").mkdir(), (d / "o" / "thesis.docx").write_text("x")), "did not write"),
+    (lambda d: ((d / "o").mkdir(), (d / "o" / "thesis.docx").write_text("x")), "other than magcycle"),
+    (lambda d: ((d / "o").mkdir(), (d / "o" / "tea.json").write_text("{}")), "another magcycle command"),
     (lambda d: ((d / "o").mkdir(), (d / "o" / "results.json").mkdir()), "is not a file"),
 ])
 def test_folders_that_cannot_take_the_set_are_refused_before_any_work(tmp_path, make, words):
@@ -94,3 +95,29 @@ def test_run_checks_its_out_folder_before_it_solves(tmp_path, capsys, monkeypatc
     status = cli.main(["run", "--out", ""])
     err = capsys.readouterr().err
     assert status == 2 and err.startswith("magcycle: error: --out: empty")
+
+
+def test_a_link_stands_for_its_folder_and_a_dangling_one_is_refused_first(tmp_path):
+    real = tmp_path / "real"
+    pub.publish(str(real), SET_A)
+    (tmp_path / "link").symlink_to(real)
+    pub.publish(str(tmp_path / "link"), SET_B)
+    assert _content(real) == SET_B and (tmp_path / "link").is_symlink()
+    (tmp_path / "dangling").symlink_to(tmp_path / "no" / "such" / "folder")
+    with pytest.raises(InputError) as e:
+        pub.check_folder(str(tmp_path / "dangling"), SET_A)
+    assert "does not exist" in e.value.reason
+
+
+def test_the_folder_keeps_its_mode(tmp_path):
+    out = tmp_path / "o"
+    pub.publish(str(out), SET_A)
+    os.chmod(out, 0o700)
+    pub.publish(str(out), SET_B)
+    assert out.stat().st_mode & 0o777 == 0o700
+    old = os.umask(0o077)
+    try:
+        pub.publish(str(tmp_path / "new"), SET_A)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700   # 0o777 & ~0o077

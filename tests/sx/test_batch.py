@@ -61,3 +61,34 @@ def test_bad_variants_name_the_parameter_and_index():
     with pytest.raises(InputError) as err:
         solve_many(spec, {"flows.organic": np.ones(3), "flows.feed": np.ones(4)})
     assert err.value.field == "variants"
+
+
+@pytest.mark.parametrize("model, path, beyond", [
+    ("constant_d", "flows.organic", "high"), ("constant_d", "flows.feed", "low"), ("constant_d", "model.D.{0}", "high"),
+    ("constant_d", "feed.{1}", "high"), ("constant_d", "feed.{1}", "low"),
+    ("constant_beta", "model.beta.{1}", "high"), ("constant_beta", "model.organic_loading", "high"),
+    ("constant_beta", "model.scrub_acid", "high"),
+    ("mass_action", "model.log10_K.{0}", "high"), ("mass_action", "model.log10_K.{0}", "low"),
+    ("mass_action", "model.extractant", "high"), ("mass_action", "flows.scrub", "high"),
+])
+def test_a_variant_outside_the_file_limits_is_refused_as_the_file_would_be(model, path, beyond):
+    """The oracle is the file loader: the same value written into the document is refused too."""
+    from magcycle.sx import spec as limits
+
+    spec = random_cascade(np.random.default_rng(3), model, components=2)
+    path = path.format(*spec.components)
+    ranges = {"flows.": (limits.MIN_FLOW_L_PER_H, limits.MAX_FLOW_L_PER_H),
+              "feed.": (limits.MIN_CONCENTRATION, limits.MAX_CONCENTRATION),
+              "model.D.": limits.RATIO_RANGE, "model.beta.": limits.RATIO_RANGE,
+              "model.log10_K.": limits.LOG10_K_RANGE, "model.organic_loading": (0.0, limits.MAX_LOADING),
+              "model.extractant": (0.0, limits.MAX_LOADING), "model.scrub_acid": (0.0, limits.MAX_ACID)}
+    lo, hi = next(r for prefix, r in ranges.items() if path.startswith(prefix))
+    bad = hi * 10 if beyond == "high" else lo / 10
+    if path.startswith("model.log10_K."):
+        bad = hi + 1 if beyond == "high" else lo - 1
+    values = np.array([hi if beyond == "high" else lo, bad, 1.0 if "log10" not in path else 0.0])
+    with pytest.raises(InputError) as err:
+        solve_many(spec, {path: values})
+    assert err.value.field == f"{path}[1]"
+    with pytest.raises(InputError):
+        one_by_one(spec, {path: values}, 1)

@@ -1,7 +1,7 @@
 """Cascades at the corners of the input ranges: an answer that closes, or an error; never a NaN.
 
 The schema (:mod:`magcycle.sx.schema`) bounds every input: D and beta in
-[1e-12, 1e12], flows in (0, 1e9] L/h, concentrations in (0, 100] mol/L,
+[1e-12, 1e12], flows in [1e-12, 1e12] L/h, concentrations in [1e-40, 100] mol/L,
 log10 K in [-30, 30], at most 1000 stages per section. At its corners each
 model must either return a result whose every number is finite and whose
 element closure, recomputed here from the outlet flows against the feed
@@ -26,7 +26,7 @@ import pytest
 from magcycle.errors import ConvergenceError, MassBalanceError
 from magcycle.schema import MAX_STAGES
 from magcycle.sx import CascadeSpec, solve
-from magcycle.sx.schema import MAX_CONCENTRATION, MAX_FLOW_L_PER_H, RATIO_RANGE
+from magcycle.sx.spec import MAX_CONCENTRATION, MAX_FLOW_L_PER_H, RATIO_RANGE
 
 LO, HI = RATIO_RANGE
 N = MAX_STAGES

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from magcycle import cli
@@ -103,13 +103,11 @@ def test_published_pr_nd_minimum_is_48_at_the_reference_flows():
 def test_design_never_returns_a_cascade_that_fails_its_targets(f, beta, reflux, pa, pb):
     from magcycle.sx.design import minimum_extractant, product_split
 
-    if pa <= f or pb <= 1 - f:
-        return
+    assume(pa > f and pb > 1 - f)  # a product purer than the feed, else there is nothing to separate
     S_min, _ = minimum_extractant(beta, f, pa, pb)
     S = reflux * S_min
     W = S - product_split(f, pa, pb)
-    if W <= 0:  # reflux below the product split: no scrub flow exists (found by hypothesis)
-        return
+    assume(W > 0)  # reflux below the product split: no scrub flow exists (found by hypothesis)
     prob = design_problem(beta_doc({"Pr": 1 - f, "Nd": f}, {"Pr": 1.0, "Nd": beta}, S, W,
                                    {"extract": {"Nd": {"purity": pa}}, "raffinate": {"Pr": {"purity": pb}}}))
     d = minimum_stages(prob.spec, prob.targets)
@@ -134,6 +132,31 @@ def test_below_minimum_flow_is_infeasible_and_says_so():
     d = minimum_stages(prob.spec, prob.targets, max_stages=150)
     assert not d.feasible and "below minimum flow" in d.reason and "S_min" in d.reason
     assert d.to_dict()["total_stages"] is None
+
+
+def test_a_search_beyond_the_section_limit_keeps_each_section_within_it():
+    """max_stages above MAX_SECTION_STAGES: splits stay within the limit, and the answer is a design."""
+    from magcycle.sx.design import minimum_extractant, product_split
+    from magcycle.sx.optimise import _splits
+    from magcycle.sx.spec import MAX_SECTION_STAGES
+
+    for N in (999, 1000, 1001, 1500, 2000, 2001):
+        for scrub in (True, False):
+            ns = _splits(N, scrub)
+            assert all(1 <= n <= MAX_SECTION_STAGES and 0 <= N - n <= MAX_SECTION_STAGES for n in ns)
+            # exhaustive count: every n with both sections in range (scrub), or n = N alone
+            want = sum(1 for n in range(1, N + 1) if N - n <= MAX_SECTION_STAGES and n <= MAX_SECTION_STAGES) \
+                if scrub else int(N <= MAX_SECTION_STAGES)
+            assert len(ns) == want
+    S_min, _ = minimum_extractant(1.5, 0.75, 0.995, 0.995)
+    S = 0.97 * S_min  # below Underwood's minimum: no stage count meets the targets
+    W = S - product_split(0.75, 0.995, 0.995)
+    prob = design_problem(beta_doc({"Pr": 0.25, "Nd": 0.75}, {"Pr": 1.0, "Nd": 1.5}, S, W,
+                                   {"extract": {"Nd": {"purity": 0.995}}, "raffinate": {"Pr": {"purity": 0.995}}}))
+    d = minimum_stages(prob.spec, prob.targets, max_stages=MAX_SECTION_STAGES + 100)
+    assert not d.feasible and "below minimum flow" in d.reason
+    assert d.spec.extraction_stages <= MAX_SECTION_STAGES and d.spec.scrub_stages <= MAX_SECTION_STAGES
+    assert d.spec.extraction_stages + d.spec.scrub_stages == MAX_SECTION_STAGES + 100
 
 
 def test_optimised_flows_beat_a_brute_force_grid():
@@ -184,6 +207,8 @@ def test_cost_and_front_helpers():
     ({"extract": {"Nd": {"purity": 1.5}}}, "targets.extract.Nd.purity"),
     ({"extract": {"Nd": {"grade": 0.9}}}, "targets.extract.Nd.grade"),
     ({"extract": {"Nd": 0.9}}, "targets.extract.Nd"),
+    ({"extract": {"Nd+Dy": {"purity": 0.9}}}, "targets.extract.Nd+Dy"),
+    ({"extract": {"Nd+Nd": {"purity": 0.9}}}, "targets.extract.Nd+Nd"),
 ])
 def test_bad_targets_name_the_field(targets, field):
     with pytest.raises(InputError) as e:
@@ -217,6 +242,9 @@ raffinate = { Tb = { purity = 0.95 } }
     assert doc["total_stages"] == doc["extraction_stages"] + doc["scrub_stages"]
     assert {"flows", "result", "strip_stages", "estimates"} <= set(doc)
     assert doc["result"]["purity"]["extract"]["Dy"] >= 0.99
+    # Fenske at total reflux bounds any cascade from below: N >= ln(99 * 19) / ln 2 = 10.88 stages
+    fenske = math.log(0.99 / 0.01 * 0.95 / 0.05) / math.log(2.0)
+    assert doc["total_stages"] >= fenske
     # infeasible by mass balance: the extract carries P = S - W = 2.22 - 1.366465 = 0.853535 mol/h, the
     # feed 0.85 of Dy, so Dy is at most 0.85 / 0.853535 = 0.995858 of it: exit 1, said plainly on stdout
     bad = tmp_path / "b.toml"
@@ -224,7 +252,7 @@ raffinate = { Tb = { purity = 0.95 } }
     assert cli.main(["sx", "design", str(bad)]) == 1
     out = capsys.readouterr().out
     assert "INFEASIBLE: mass balance" in out and "at most 0.995858" in out
-    # within the balance, but not within 8 stages (19 are the minimum at 99 %)
+    # within the balance, but not within 8 stages: Fenske's total-reflux bound alone needs 10.88
     bad.write_text(f.read_text() + "\n[design]\nmax_stages = 8\n")
     assert cli.main(["sx", "design", str(bad)]) == 1
     assert "INFEASIBLE: no cascade of up to 8" in capsys.readouterr().out
@@ -233,3 +261,9 @@ raffinate = { Tb = { purity = 0.95 } }
     assert cli.main(["sx", "design", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "targets.raffinate.Ho" in err
+    assert "Ho is not a component of the feed (Dy, Tb)" in err
+    # a group target naming one member twice is refused by the document too, with the same reason
+    bad.write_text(f.read_text().replace("Tb = { purity", "'Tb+Tb' = { purity"))
+    assert cli.main(["sx", "design", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "targets.raffinate.Tb+Tb" in err and "names a component twice" in err

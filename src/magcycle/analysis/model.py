@@ -149,8 +149,21 @@ class SobolResult:
     seconds: float
 
     def to_dict(self) -> dict:
+        """The indices of each metric; a metric whose indices are not all finite (one that does not
+        vary over the samples: 0/0) is listed under ``not_defined`` instead."""
+        defined = {m: idx for m, idx in self.indices.items() if _all_finite(idx)}
         return {"base_samples": self.base_samples, "evaluations": self.evaluations, "seed": self.seed,
-                "seconds": self.seconds, "indices": self.indices}
+                "seconds": self.seconds, "indices": defined,
+                "not_defined": {m: "the metric does not vary over the samples (or every sample failed)"
+                                for m in self.indices if m not in defined}}
+
+
+def _all_finite(node) -> bool:
+    if isinstance(node, dict):
+        return all(_all_finite(v) for v in node.values())
+    if isinstance(node, (list, tuple)):
+        return all(_all_finite(v) for v in node)
+    return not isinstance(node, float) or math.isfinite(node)
 
 
 class Model:

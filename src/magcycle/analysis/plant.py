@@ -200,6 +200,8 @@ def parameter_plan(name: str, document: dict) -> tuple:
     if len(parts) >= 3 and parts[0] == "units":
         if parts[1] not in (document.get("units") or {}):
             raise InputError(where, f"no unit {clip(parts[1])!r} in the plant")
+        if parts[2] == "type":
+            raise InputError(where, "the type of a unit is not a parameter to vary")
         return ("unit", parts[1], tuple(parts[2:]))
     raise InputError(where, "expected feed.rate, feed.blend.CLASS, feed.CLASS.El, feed.CLASS.moisture, "
                             "units.UNIT.PARAM or econ.SECTION.KEY")

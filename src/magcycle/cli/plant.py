@@ -48,7 +48,7 @@ def cmd_run(args) -> str:
     spec, feed = plant_and_feed(args)
     check_out(args.out, RUN_FILES)
     result = guard(lambda: simulate(spec, feed))
-    doc = result.to_dict()
+    doc = guard(result.to_dict)  # builds the SX stage profiles, each checked finite
     text = dumps(doc)
     publish(args.out, {"results.json": text, "report.html": render_report(doc),
                        "streams.csv": result.stream_table().to_csv()})
@@ -109,7 +109,7 @@ def cmd_tea(args) -> str:
     check_out(args.out, TEA_FILES)
     result = guard(lambda: simulate(spec, feed))
     tea = guard(lambda: techno_economics(result, overrides, args.scenario))
-    doc = tea.to_dict()
+    doc = guard(tea.to_dict)
     text = dumps(doc)
     publish(args.out, {"tea.json": text, "tea.html": render_tea_report(doc), "tea.xlsx": tea_workbook(doc)})
     return text if args.json else _tea_text(args, result, tea, doc)

@@ -108,10 +108,14 @@ def _summary_rows(mc, doc) -> list:
 def _sobol_text(mc, sob) -> str:
     # the terminal shows the spec metrics' five largest total-order indices; the JSON has them all
     shown = [m.name for m in mc.metrics if m.is_spec and m.kind != "pass"] or [m.name for m in mc.metrics][:3]
+    doc = sob.to_dict()
+    indices = doc["indices"]
     rows = []
     for metric in shown:
-        idx = sob.indices.get(metric, {})
-        top = sorted(idx.items(), key=lambda kv: -(kv[1]["ST"] if kv[1]["ST"] == kv[1]["ST"] else -1))[:5]
+        if metric in doc["not_defined"]:
+            rows.append([metric, "(not defined: the metric does not vary)", "-", "-"])
+            continue
+        top = sorted(indices.get(metric, {}).items(), key=lambda kv: -kv[1]["ST"])[:5]
         rows += [[metric, name, f"{v['S1']:.3f}", f"{v['ST']:.3f}"] for name, v in top]
     return ("Sobol indices (largest five total-order per spec metric; all in results.json)\n"
             + table(["metric", "parameter", "S1", "ST"], rows, right_from=2) + "\n")

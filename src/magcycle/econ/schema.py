@@ -73,7 +73,8 @@ class Capex(Strict):
 
 
 class Opex(Strict):
-    hours_per_year_from_plant: bool = field(True, description="the plant's operating hours are used (always)")
+    hours_per_year_from_plant: Literal[True] = field(True, description="the plant's operating hours are used "
+                                                                      "(always: there is no other basis)")
     operators: float = field(unit="persons", ge=0.0, le=1e4, description="plant staff on shifts")
     salary_usd_per_y: _Money = field(unit="USD/y", description="loaded cost per person")
     maintenance_fraction: float = field(unit="1/y", ge=0.0, le=1.0, description="of fixed capital per year")

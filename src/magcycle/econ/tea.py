@@ -47,7 +47,7 @@ from magcycle.econ.dcf import cash_flow
 from magcycle.econ.prices import revenue_lines
 from magcycle.errors import InputError
 
-__all__ = ["SCENARIOS", "FACTORS", "default_assumptions", "assumptions", "TEAResult", "techno_economics"]
+__all__ = ["SCENARIOS", "FACTORS", "default_assumptions", "merge_assumptions", "assumptions", "TEAResult", "techno_economics"]
 
 SCENARIOS = ("low", "base", "high")
 FACTORS = ("installation", "instrumentation", "piping", "electrical", "buildings", "yard", "service_facilities",
@@ -64,12 +64,12 @@ def default_assumptions() -> dict:
     return tomllib.loads(_defaults_text())
 
 
-def _merge(base: dict, over: Mapping) -> dict:
+def merge_assumptions(base: dict, over: Mapping) -> dict:
     """``over`` merged into a copy of ``base``: tables key by key, anything else replaced."""
     out = copy.deepcopy(base)
     for k, v in over.items():
         if isinstance(v, Mapping) and isinstance(out.get(k), dict):
-            out[k] = _merge(out[k], v)
+            out[k] = merge_assumptions(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
     return out
@@ -83,7 +83,7 @@ def assumptions(overrides: Mapping | None = None) -> dict:
 
     if overrides is not None and not isinstance(overrides, Mapping):
         raise InputError("assumptions", "expected a table of assumptions")
-    return validate(AssumptionsDocument, _merge(default_assumptions(), overrides or {})).model_dump()
+    return validate(AssumptionsDocument, merge_assumptions(default_assumptions(), overrides or {})).model_dump()
 
 
 @dataclass

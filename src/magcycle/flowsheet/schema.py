@@ -87,8 +87,16 @@ class FeedSection(Strict):
 
     @model_validator(mode="after")
     def _one_feed(self):
+        from magcycle.feed.catalogue import CATALOGUE
+
         if self.blend is not None and self.feed_class is not None:
             raise fail(("class",), "give a blend or a class, not both")
+        for key in list(self.blend or {}) + ([self.feed_class] if self.feed_class is not None else []):
+            if key not in CATALOGUE:
+                loc = ("blend", key) if self.blend and key in self.blend else ("class",)
+                raise fail(loc, f"unknown feed class {show(key)}; built-in classes: {', '.join(CATALOGUE)}")
+        if self.blend is not None and not sum(self.blend.values()) > 0:
+            raise fail(("blend",), "the blend weights sum to zero")
         return self
 
 

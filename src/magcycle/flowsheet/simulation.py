@@ -7,9 +7,9 @@ Design passes
     Once converged, every unit is asked whether its design still holds on
     the steady state (:meth:`magcycle.units.base.UnitOperation.holds`);
     those that do not are designed again on the feed they now see
-    (their stage search starts above the count that fell short) and the
-    plant is converged again from where it stood. Stage counts only grow,
-    so the passes end; at most ``MAX_DESIGN_PASSES``.
+    (their stage search starts above the count that fell short, which it
+    cannot go below) and the plant is converged again from where it stood.
+    Stage counts only grow; at most ``MAX_DESIGN_PASSES`` passes are made.
 
     A plant solved with ``warm`` (a previous result of the same plant) is
     built equipment: its designs are kept whatever the feed, and no unit is
@@ -94,6 +94,16 @@ def warm_state(warm, spec: FlowsheetSpec, feed) -> dict | None:
     return state
 
 
+def _shortfall(results, names) -> float:
+    """The largest amount by which a unit's design misses a target (its info's target table)."""
+    worst = 0.0
+    for name in names:
+        table = results[name].info.get("targets")
+        for t in (table() if callable(table) else table or {}).values():
+            worst = max(worst, t["minimum"] - t["achieved"])
+    return worst
+
+
 def _not_holding(spec: FlowsheetSpec, results, state) -> list[str]:
     return [name for name, u in spec.units.items() if not u.holds(results[name], state.get(name, {}))]
 
@@ -120,8 +130,9 @@ def simulate_steps(plant=None, feed=None, *, rate=None, warm=None, progress=None
         for name in again:
             spec.units[name].release(state[name])
     else:
-        raise ConvergenceError(f"the designs of {', '.join(again)} did not settle on the plant's steady state",
-                               float("nan"), MAX_DESIGN_PASSES)
+        raise ConvergenceError(f"the designs of {', '.join(again)} still fall short of their targets on the "
+                               f"plant's steady state after {MAX_DESIGN_PASSES} design passes",
+                               _shortfall(results, again), MAX_DESIGN_PASSES)
     per_el, _, _ = plant_closure(spec, streams, results)
     worst = check_closure(per_el)
     return PlantResult(spec, feed_obj, streams, results, per_el, worst, iterations,

@@ -16,10 +16,7 @@ from typing import Any, Mapping
 from magcycle.documents import clip, read_document
 from magcycle.errors import InputError
 
-__all__ = ["SINKS", "FlowsheetSpec", "parse_flowsheet", "load_flowsheet", "builtin_plants", "reference_plant_path"]
-
-SINKS = ("product", "byproduct", "waste", "offgas")
-
+__all__ = ["FlowsheetSpec", "parse_flowsheet", "load_flowsheet", "builtin_plants", "reference_plant_path"]
 
 @dataclass
 class FlowsheetSpec:
@@ -42,6 +39,8 @@ class FlowsheetSpec:
         for name, params in changes.items():
             if name not in units:
                 raise InputError(f"units.{clip(name)}", "no such unit in the plant")
+            if "type" in params:
+                raise InputError(f"units.{clip(name)}.type", "the type of a unit is not a parameter to change")
             table = dict(doc["units"][name])
             for key, value in params.items():
                 old = table.get(key)

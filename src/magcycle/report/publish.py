@@ -11,8 +11,9 @@ system, a file system without it) the old folder is renamed aside and the
 new one renamed into place, with a moment in between when there is none.
 
 The output folder is magcycle's own: it must be new, empty, or hold only
-files magcycle writes (``OUTPUT_NAMES``), since the whole folder is
-replaced. That is checked before any work (:func:`check_folder`), so a
+the files of the command that writes it (an earlier run of the same
+command), since the whole folder is replaced; it keeps its mode. A
+symbolic link stands for the folder it points to. That is checked before any work (:func:`check_folder`), so a
 folder holding anything else, a file where the folder should be, or a
 folder where an output file should be is refused in one line.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -36,29 +38,37 @@ OUTPUT_NAMES = frozenset({"results.json", "report.html", "streams.csv", "results
 _STAGING = ".magcycle-staging-"
 
 
-def _foreign(out: Path) -> list[str]:
-    return sorted(p.name for p in out.iterdir()
-                  if p.name not in OUTPUT_NAMES and not p.name.startswith(_STAGING))
+def _foreign(out: Path, names) -> list[str]:
+    """Entries of ``out`` that are not this command's output files (nor a staging folder)."""
+    return sorted(p.name for p in out.iterdir() if p.name not in names and not p.name.startswith(_STAGING))
+
+
+def _target(folder) -> Path:
+    """The output folder: a symbolic link stands for the folder it points to."""
+    out = Path(folder)
+    return out.resolve() if out.is_symlink() else out
 
 
 def check_folder(folder: str, names, *, field: str = "out") -> Path:
     """The output folder, if the set ``names`` can be published there; else InputError naming
-    ``field`` (module docstring)."""
+    ``field`` (module docstring). The folder must hold nothing but this set (a file of another
+    magcycle command too would be replaced with the folder)."""
     if not str(folder).strip():
         raise InputError(field, "empty; give a folder for the output files")
-    out = Path(folder)
+    out = _target(folder)
     label = clip(folder, 80)
     if out.exists() and not out.is_dir():
         raise InputError(field, f"{label} is a file, not a folder")
     if out.is_dir():
         try:
-            foreign = _foreign(out)
+            foreign = _foreign(out, set(names))
         except OSError as exc:
             raise InputError(field, f"cannot read {label}: {exc.strerror}") from None
         if foreign:
-            raise InputError(field, f"{label} holds files magcycle did not write ({clip(foreign[0], 40)}"
-                                    f"{' and more' if len(foreign) > 1 else ''}); the folder is replaced as a "
-                                    "whole, so give a folder of its own")
+            whose = "another magcycle command" if foreign[0] in OUTPUT_NAMES else "something other than magcycle"
+            raise InputError(field, f"{label} holds {clip(foreign[0], 40)}{' and more' if len(foreign) > 1 else ''}"
+                                    f", written by {whose}; the folder is replaced as a whole, so give a folder "
+                                    "of its own")
         for name in names:
             p = out / name
             if p.exists() and not p.is_file():
@@ -113,15 +123,24 @@ def _write(folder: Path, files: dict) -> None:
             fh.write(data)
 
 
+def _mode(out: Path) -> int:
+    """The mode the new folder takes: the old folder's, or what the umask allows a new one."""
+    if out.is_dir():
+        return stat.S_IMODE(out.stat().st_mode)
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 def publish(folder: str, files: dict, *, field: str = "out") -> None:
     """Write ``files`` (name -> text or bytes) as the whole content of ``folder``, all at once."""
     out = check_folder(folder, files, field=field)
-    out = out.resolve() if out.is_symlink() else out  # the folder a link points to is the one replaced
     parent = (out.parent if str(out.parent) else Path(".")).resolve()
-    _clear_stale(parent, out.name)
-    staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{out.name}-{os.getpid()}-", dir=parent))
+    staging = None
     try:
-        os.chmod(staging, 0o755)
+        _clear_stale(parent, out.name)
+        staging = Path(tempfile.mkdtemp(prefix=f"{_STAGING}{out.name}-{os.getpid()}-", dir=parent))
+        os.chmod(staging, _mode(out))
         _write(staging, files)
         if not out.exists():
             os.rename(staging, out)
@@ -136,4 +155,5 @@ def publish(folder: str, files: dict, *, field: str = "out") -> None:
     except OSError as exc:
         raise InputError(field, f"cannot write {clip(out, 80)}: {exc.strerror}") from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)

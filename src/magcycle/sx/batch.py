@@ -29,7 +29,8 @@ from magcycle.sx.solver import (
     mass_action_model,
     solve,
 )
-from magcycle.sx.spec import CascadeSpec
+from magcycle.sx.spec import (LOG10_K_RANGE, MAX_ACID, MAX_CONCENTRATION, MAX_FLOW_L_PER_H, MAX_LOADING,
+                              MIN_CONCENTRATION, MIN_FLOW_L_PER_H, RATIO_RANGE, CascadeSpec)
 
 __all__ = ["BatchResult", "CHUNK", "solve_many", "variant_parameters"]
 
@@ -138,6 +139,28 @@ def _require_saponification(params: dict) -> None:
         raise InputError(f"model.saponification[{i}]", f"must be in [0, 1), got {s[i]:g}")
 
 
+def _ranges() -> list[tuple[str, float, float]]:
+    """(path prefix, lowest, highest) of every numeric parameter: the limits of magcycle.sx.spec."""
+    out = [("flows.organic", MIN_FLOW_L_PER_H, MAX_FLOW_L_PER_H), ("flows.feed", MIN_FLOW_L_PER_H, MAX_FLOW_L_PER_H),
+           ("flows.scrub", 0.0, MAX_FLOW_L_PER_H), ("flows.strip", 0.0, MAX_FLOW_L_PER_H),
+           ("feed.", MIN_CONCENTRATION, MAX_CONCENTRATION), ("model.log10_K.", *LOG10_K_RANGE),
+           ("model.organic_loading", 0.0, MAX_LOADING), ("model.extractant", 0.0, MAX_LOADING)]
+    out += [(f"model.{t}.", *RATIO_RANGE) for t in ("D", "D_scrub", "D_strip", "beta")]
+    out += [(f"model.{a}", 0.0, MAX_ACID) for a in ("scrub_acid", "feed_acid", "strip_acid")]
+    return out
+
+
+def _require_ranges(params: dict) -> None:
+    """InputError naming the first variant outside the range of its parameter (as the file loader)."""
+    limits = _ranges()
+    for key, arr in params.items():
+        lo, hi = next(((lo, hi) for prefix, lo, hi in limits if key.startswith(prefix)), (-np.inf, np.inf))
+        bad = ~((arr >= lo) & (arr <= hi))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise InputError(f"{key}[{i}]", f"must be in [{lo:g}, {hi:g}], got {arr[i]:g}")
+
+
 def variant_parameters(spec: CascadeSpec, variants, B: int) -> dict:
     """Every numeric parameter of B variants of ``spec``, validated, as arrays of shape (B,).
 
@@ -162,8 +185,9 @@ def variant_parameters(spec: CascadeSpec, variants, B: int) -> dict:
     InputError
         For a path the model does not have, an array not of shape (B,), a
         value that is not finite, or one the file loader would refuse
-        (flows, feed and ratios <= 0, a saponification outside [0, 1)); the
-        field names the variant, e.g. ``flows.organic[3]``.
+        (flows, feed and ratios <= 0 or outside the limits of
+        :mod:`magcycle.sx.spec`, a saponification outside [0, 1)); the field
+        names the variant, e.g. ``flows.organic[3]``.
 
     >>> from magcycle.sx import CascadeSpec
     >>> spec = CascadeSpec.from_dict({"cascade": {"model": "constant_d", "extraction_stages": 3},
@@ -182,6 +206,7 @@ def variant_parameters(spec: CascadeSpec, variants, B: int) -> dict:
         out[key] = _checked_variant(key, arr, known, spec.model, B)
     # the same rules as the file loader, per variant
     _require_positive(out, _positive_paths(spec, out))
+    _require_ranges(out)
     if spec.model == "mass_action":
         _require_saponification(out)
     return out

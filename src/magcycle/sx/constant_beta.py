@@ -50,6 +50,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["BetaCascade"]
+
 
 
 class BetaCascade:

@@ -48,6 +48,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["MassActionCascade"]
+
 
 class MassActionCascade:
     """Stage equations of the mass-action model for a batch of variants (axis B).

@@ -41,6 +41,8 @@ import numpy as np
 
 from magcycle.errors import ConvergenceError
 
+__all__ = ["NewtonOutcome", "solve_linear", "ptc_newton", "require_converged"]
+
 
 @dataclass
 class NewtonOutcome:

@@ -60,7 +60,7 @@ import numpy as np
 from magcycle.errors import ConvergenceError, InputError
 from magcycle.sx.result import CascadeResult
 from magcycle.sx.solver import solve
-from magcycle.sx.spec import CascadeSpec
+from magcycle.sx.spec import MAX_SECTION_STAGES, CascadeSpec, target_components
 
 __all__ = ["OUTLETS", "KINDS", "DEFAULT_MAX_STAGES", "DEFAULT_WEIGHTS", "Target", "parse_targets", "achieved",
            "margins", "key_pair", "estimates", "StageDesign", "smallest_feasible_total", "minimum_stages",
@@ -112,7 +112,7 @@ def parse_targets(section: Any, components) -> tuple[Target, ...]:
     >>> parse_targets({"extract": {"Pr+Nd": {"recovery": 0.99}}}, ("La", "Pr", "Nd"))[0].indices
     (1, 2)
     """
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
     from magcycle.schema import input_error
     from magcycle.sx.schema import Targets
@@ -121,19 +121,18 @@ def parse_targets(section: Any, components) -> tuple[Target, ...]:
         raise InputError("targets", "missing: give minimums such as extract = { Nd = { purity = 0.995 } }")
     try:
         table = TypeAdapter(Targets).validate_python(section, strict=True)
-    except Exception as exc:  # pydantic.ValidationError
+    except ValidationError as exc:
         raise input_error(exc, section, "targets") from None
     comps = list(components)
     out = []
     for outlet, by_component in table.items():
         for label, kinds in by_component.items():
-            names = label.split("+")
-            unknown = [c for c in names if c not in comps]
-            if unknown or len(set(names)) != len(names):
-                raise InputError(f"targets.{outlet}.{label}", f"not a component of the feed ({', '.join(comps)}),"
-                                                              " or a component named twice")
+            try:
+                group = target_components(label, comps)
+            except ValueError as exc:
+                raise InputError(f"targets.{outlet}.{label}", str(exc)) from None
             for kind, value in kinds.items():
-                out.append(Target(outlet, label, tuple(comps.index(c) for c in names), kind, float(value)))
+                out.append(Target(outlet, label, group, kind, float(value)))
     return tuple(out)
 
 
@@ -374,8 +373,11 @@ class _Evaluator:
 
 
 def _splits(N: int, scrub_allowed: bool) -> list[int]:
-    """Extraction stage counts n to try for a total N (m = N - n)."""
-    return list(range(1, N + 1)) if scrub_allowed else [N]
+    """Extraction stage counts n to try for a total N (m = N - n), each section within
+    MAX_SECTION_STAGES."""
+    if not scrub_allowed:
+        return [N] if N <= MAX_SECTION_STAGES else []
+    return list(range(max(1, N - MAX_SECTION_STAGES), min(N, MAX_SECTION_STAGES) + 1))
 
 
 def _best_split(ev: _Evaluator, N: int, scrub_allowed: bool) -> tuple[float, int]:
@@ -383,10 +385,11 @@ def _best_split(ev: _Evaluator, N: int, scrub_allowed: bool) -> tuple[float, int
     if len(ns) <= 32:
         best = max(ns, key=lambda n: (ev(n, N - n), -abs(2 * n - N)))
         return ev(best, N - best), best
+    lo, hi = ns[0], ns[-1]
     step = max(1, N // 16)
-    coarse = list(range(1, N + 1, step)) + [N]
+    coarse = list(range(lo, hi + 1, step)) + [hi]
     c = max(coarse, key=lambda n: ev(n, N - n))
-    fine = range(max(1, c - step + 1), min(N, c + step - 1) + 1)
+    fine = range(max(lo, c - step + 1), min(hi, c + step - 1) + 1)
     best = max(fine, key=lambda n: (ev(n, N - n), -abs(2 * n - N)))
     return ev(best, N - best), best
 
@@ -456,7 +459,8 @@ def smallest_feasible_total(ev, scrub_allowed: bool, lo_bound: int, start: int |
 
 
 def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_STAGES,
-                   start: int | None = None, ratio: float = 0.5, warm_splits: bool = True) -> StageDesign:
+                   start: int | None = None, ratio: float = 0.5, warm_splits: bool = True,
+                   at_least: int = 1) -> StageDesign:
     """Fewest extraction + scrub stages meeting every target at the spec's flows.
 
     Parameters
@@ -466,7 +470,10 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
     targets : sequence of Target
         From :func:`parse_targets`.
     max_stages : int
-        Largest n + m searched.
+        Largest n + m searched (each section holds at most MAX_SECTION_STAGES,
+        so at most twice that with a scrub section, and that without one).
+    at_least : int
+        Smallest n + m searched: a total known to fall short lies below it.
     start : int, optional
         A guess of the answer (e.g. a neighbouring design's), used to
         bracket the search; the answer does not depend on it.
@@ -506,10 +513,11 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
         return StageDesign(False, spec, targets, None, {}, 0, time.perf_counter() - t0, est, bound)
     ev = _Evaluator(spec, targets, warm_splits)
     scrub_allowed = spec.scrub > 0
-    lo_bound = 1
+    max_stages = min(max_stages, MAX_SECTION_STAGES * (2 if scrub_allowed else 1))
+    lo_bound = min(max(1, at_least), max_stages)
     if spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2:
         # binary constant beta: no cascade beats total reflux (Fenske)
-        lo_bound = max(1, int(math.floor(est["fenske_min_stages"] + 1e-9)))
+        lo_bound = max(lo_bound, int(math.floor(est["fenske_min_stages"] + 1e-9)))
     hi = smallest_feasible_total(ev, scrub_allowed, lo_bound, start, max_stages, ratio)
     if hi is None:
         _, n = _best_split(ev, max_stages, scrub_allowed)

@@ -27,26 +27,15 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from magcycle.errors import InputError
-from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, RareEarthSymbol, StageCount, Strict,
-                             VolumetricFlow, fail, field, quantity)
+from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, Fraction, RareEarthSymbol, StageCount,
+                             Strict, VolumetricFlow, fail, field, quantity)
+from magcycle.sx.spec import (LOG10_K_RANGE, MAX_ACID, MAX_CONCENTRATION, MAX_FLOW_L_PER_H, MAX_LOADING,
+                              MIN_CONCENTRATION, MIN_FLOW_L_PER_H, RATIO_RANGE, target_components)
 
-__all__ = ["MAX_FLOW_L_PER_H", "MIN_FLOW_L_PER_H", "MAX_CONCENTRATION", "MIN_CONCENTRATION", "RATIO_RANGE", "CascadeSection", "Flows",
-           "ConstantDModel", "ConstantBetaModel", "MassActionModel", "CascadeDocument", "DesignSection",
-           "MODEL_SECTIONS", "Targets"]
-
-#: largest volumetric flow accepted [L/h] (10^9 m3/h: no plant comes near it)
-MAX_FLOW_L_PER_H = 1e12
-#: smallest non-zero volumetric flow accepted [L/h] (a microlitre a day is 4e-8 L/h)
-MIN_FLOW_L_PER_H = 1e-12
-#: largest concentration accepted [mol/L] (rare-earth chlorides dissolve to about 3-4 mol/L)
-MAX_CONCENTRATION = 100.0
-#: smallest concentration accepted [mol/L]: a trace far below any assay, far above the subnormal range
-MIN_CONCENTRATION = 1e-40
-#: range of distribution ratios and relative extractabilities accepted [-]
-RATIO_RANGE = (1e-12, 1e12)
+__all__ = ["CascadeSection", "Flows", "ConstantDModel", "ConstantBetaModel", "MassActionModel", "CascadeDocument",
+           "DesignSection", "MODEL_SECTIONS", "Targets"]
 
 _Ratio = quantity("dimensionless", ge=RATIO_RANGE[0], le=RATIO_RANGE[1])
-_Fraction = quantity("dimensionless", gt=0.0, lt=1.0)
 
 
 class CascadeSection(Strict):
@@ -95,26 +84,26 @@ class ConstantBetaModel(Strict):
 
     beta: _ByElement = field(unit="-", description="relative extractability of each feed component (only "
                                                    "ratios matter: beta_i/beta_j is the separation factor)")
-    organic_loading: Concentration = field(unit="mol/L", gt=0.0, le=10.0,
+    organic_loading: Concentration = field(unit="mol/L", gt=0.0, le=MAX_LOADING,
                                            description="rare earth per litre of loaded (saturated) organic")
-    scrub_acid: Concentration = field(unit="mol/L", gt=0.0, le=20.0,
+    scrub_acid: Concentration = field(unit="mol/L", gt=0.0, le=MAX_ACID,
                                       description="H+ of the scrub solution; three H+ return one RE3+ (W)")
 
 
 class MassActionModel(Strict):
     """``[model]`` of ``mass_action``: Ln3+ + 3 (HA)2 = Ln(HA2)3 + 3 H+."""
 
-    log10_K: dict[RareEarthSymbol, Annotated[float, Field(ge=-30.0, le=30.0)]] = field(
+    log10_K: dict[RareEarthSymbol, Annotated[float, Field(ge=LOG10_K_RANGE[0], le=LOG10_K_RANGE[1])]] = field(
         unit="log10 of (mol/L)^0", description="log10 of the extraction constant K of each component")
-    extractant: Concentration = field(unit="mol/L", gt=0.0, le=10.0,
+    extractant: Concentration = field(unit="mol/L", gt=0.0, le=MAX_LOADING,
                                       description="extractant HA in the organic, as monomer")
     saponification: Dimensionless = field(0.0, unit="-", ge=0.0, lt=1.0,
                                           description="fraction of the extractant pre-neutralised")
     counter_ion: Literal["NH4+", "Na+"] = field("NH4+", description="cation of the saponification")
-    feed_acid: Concentration = field(0.0, unit="mol/L", ge=0.0, le=20.0, description="free H+ of the feed")
-    scrub_acid: Concentration = field(0.0, unit="mol/L", ge=0.0, le=20.0,
+    feed_acid: Concentration = field(0.0, unit="mol/L", ge=0.0, le=MAX_ACID, description="free H+ of the feed")
+    scrub_acid: Concentration = field(0.0, unit="mol/L", ge=0.0, le=MAX_ACID,
                                       description="H+ of the scrub (required > 0 with scrub stages)")
-    strip_acid: Concentration = field(0.0, unit="mol/L", ge=0.0, le=20.0,
+    strip_acid: Concentration = field(0.0, unit="mol/L", ge=0.0, le=MAX_ACID,
                                       description="H+ of the strip (required > 0 with strip stages)")
 
 
@@ -136,7 +125,7 @@ class DesignSection(Strict):
 
 #: ``[targets]``: outlet -> component (or components joined by '+') -> purity/recovery minimum
 Targets = Annotated[dict[Literal["extract", "raffinate"],
-                         Annotated[dict[str, Annotated[dict[Literal["purity", "recovery"], _Fraction],
+                         Annotated[dict[str, Annotated[dict[Literal["purity", "recovery"], Fraction],
                                                        Field(min_length=1)]], Field(min_length=1)]],
                     Field(min_length=1)]
 
@@ -192,11 +181,10 @@ class CascadeDocument(Strict):
             raise fail(tuple(exc.field.split(".")), exc.reason) from None
         for outlet, table in (self.targets or {}).items():
             for label in table:
-                missing = [c for c in label.split("+") if c not in self.feed]
-                if missing or len(set(label.split("+"))) != len(label.split("+")):
-                    raise fail(("targets", outlet, label),
-                               f"{'+'.join(missing) or label} is not a component of the feed "
-                               f"({', '.join(self.feed)}) or is named twice")
+                try:
+                    target_components(label, self.feed)
+                except ValueError as exc:
+                    raise fail(("targets", outlet, label), str(exc)) from None
         return self
 
     def to_spec(self, source: str | None = None):

@@ -32,16 +32,27 @@ import numpy as np
 from magcycle.documents import read_document
 from magcycle.errors import InputError
 
-__all__ = ["MODELS", "MAX_SECTION_STAGES", "ConstantDParams", "ConstantBetaParams", "MassActionParams",
+__all__ = ["MODELS", "MAX_SECTION_STAGES", "MIN_FLOW_L_PER_H", "MAX_FLOW_L_PER_H", "MIN_CONCENTRATION",
+           "MAX_CONCENTRATION", "RATIO_RANGE", "LOG10_K_RANGE", "MAX_LOADING", "MAX_ACID", "ConstantDParams", "ConstantBetaParams", "MassActionParams",
            "ModelParams", "CascadeSpec", "load_cascade", "spec_from_document", "check_cascade", "beta_flows",
-           "check_beta_flows"]
+           "check_beta_flows", "target_components"]
 
 MODELS = ("constant_d", "constant_beta", "mass_action")
-#: most stages of one section (the schema's limit, magcycle.schema.MAX_STAGES)
+# The limits of a cascade: the one statement used by the document's schema (magcycle.sx.schema),
+# by every variant (check_cascade) and by batches of variants (magcycle.sx.batch). No plant
+# comes near them; they keep every number far inside the range of doubles.
+#: most stages of one section (magcycle.schema.MAX_STAGES)
 MAX_SECTION_STAGES = 1000
-#: largest flow [L/h] and concentration [mol/L] a spec holds (magcycle.sx.schema)
-_MIN_FLOW, _MAX_FLOW = 1e-12, 1e12
-_MIN_CONCENTRATION, _MAX_CONCENTRATION = 1e-40, 100.0
+#: volumetric flows [L/h]: a microlitre a day is 4e-8 L/h; 10^9 m3/h is no plant
+MIN_FLOW_L_PER_H, MAX_FLOW_L_PER_H = 1e-12, 1e12
+#: feed concentrations [mol/L]: rare-earth chlorides dissolve to about 3-4 mol/L
+MIN_CONCENTRATION, MAX_CONCENTRATION = 1e-40, 100.0
+#: distribution ratios and relative extractabilities [-]
+RATIO_RANGE = (1e-12, 1e12)
+#: log10 of the mass-action extraction constants [-]
+LOG10_K_RANGE = (-30.0, 30.0)
+#: organic loading and extractant [mol/L] (at most), and acids [mol/L] (at most)
+MAX_LOADING, MAX_ACID = 10.0, 20.0
 
 
 def _frozen(values) -> np.ndarray:
@@ -276,6 +287,29 @@ def _merged(base: Mapping, changes: Mapping) -> dict:
     return out
 
 
+def target_components(label: str, components) -> tuple[int, ...]:
+    """Indices of the feed components a target's label names: one (``Nd``) or a group (``Pr+Nd``).
+
+    A group's purity or recovery is that of the sum of its members, so ``Pr+Nd`` targets didymium.
+    Raises :class:`ValueError` with the reason when a member is not in ``components`` or is named
+    twice; the document schema and :func:`magcycle.sx.optimise.parse_targets` both read labels here.
+
+    >>> target_components("Pr+Nd", ("La", "Pr", "Nd"))
+    (1, 2)
+    >>> target_components("Dy", ("Pr", "Nd"))
+    Traceback (most recent call last):
+    ValueError: Dy is not a component of the feed (Pr, Nd)
+    """
+    comps = list(components)
+    names = label.split("+")
+    unknown = [c for c in names if c not in comps]
+    if unknown:
+        raise ValueError(f"{'+'.join(unknown)} is not a component of the feed ({', '.join(comps)})")
+    if len(set(names)) != len(names):
+        raise ValueError(f"{label} names a component twice")
+    return tuple(comps.index(c) for c in names)
+
+
 # --------------------------------------------------------------------------
 # Loading files and building specs
 # --------------------------------------------------------------------------
@@ -349,10 +383,10 @@ def _check_flow_ranges(spec: CascadeSpec) -> None:
     for key, name, required in (("organic", "organic", True), ("feed_flow", "feed", True),
                                 ("scrub", "scrub", False), ("strip", "strip", False)):
         v = getattr(spec, key)
-        ok = (_MIN_FLOW <= v <= _MAX_FLOW) or (not required and v == 0.0)
+        ok = (MIN_FLOW_L_PER_H <= v <= MAX_FLOW_L_PER_H) or (not required and v == 0.0)
         if not ok:  # NaN fails too
-            raise InputError(f"flows.{name}", f"must be {'' if required else '0 or '}in [{_MIN_FLOW:g}, "
-                                              f"{_MAX_FLOW:g}] L/h, got {v:g}")
+            raise InputError(f"flows.{name}", f"must be {'' if required else '0 or '}in [{MIN_FLOW_L_PER_H:g}, "
+                                              f"{MAX_FLOW_L_PER_H:g}] L/h, got {v:g}")
 
 
 def _check_section_flows(spec: CascadeSpec) -> None:
@@ -367,10 +401,10 @@ def _check_section_flows(spec: CascadeSpec) -> None:
 
 def _check_feed(spec: CascadeSpec) -> None:
     feed = spec.feed.tolist()  # plain floats: a variant is checked thousands of times in a Monte Carlo
-    if len(feed) != len(spec.components) or not (min(feed) >= _MIN_CONCENTRATION and max(feed) <= _MAX_CONCENTRATION):
-        bad = next((i for i, c in enumerate(feed) if not _MIN_CONCENTRATION <= c <= _MAX_CONCENTRATION), 0)
-        raise InputError(f"feed.{spec.components[bad]}", f"must be in [{_MIN_CONCENTRATION:g}, "
-                                                         f"{_MAX_CONCENTRATION:g}] mol/L, got {feed[bad]:g}")
+    if len(feed) != len(spec.components) or not (min(feed) >= MIN_CONCENTRATION and max(feed) <= MAX_CONCENTRATION):
+        bad = next((i for i, c in enumerate(feed) if not MIN_CONCENTRATION <= c <= MAX_CONCENTRATION), 0)
+        raise InputError(f"feed.{spec.components[bad]}", f"must be in [{MIN_CONCENTRATION:g}, "
+                                                         f"{MAX_CONCENTRATION:g}] mol/L, got {feed[bad]:g}")
 
 
 def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:

@@ -156,8 +156,9 @@ class ImpurityRemoval(UnitOperation):
     def cost(self, design):
         c = power_law_cost(design["tank_volume_m3"], 10.0, 100_000.0, 0.6, "", size_unit="m3")
         f = power_law_cost(design["filter_area_m2"], 20.0, 150_000.0, 0.6, "", size_unit="m2")
+        # the tank is the unit's size; the filter press is priced from its own area, stated in the basis
         return c | {"purchase_usd": c["purchase_usd"] + f["purchase_usd"],
-                    "basis": "[C] agitated tank 10 m3 USD 100k and filter press 20 m2 USD 150k, six-tenths rule",
-                    "size": [c["size"], f["size"]], "size_unit": "m3, m2",
-                    "valid_size": [c["valid_size"], f["valid_size"]],
+                    "basis": "[C] agitated tank 10 m3 USD 100k and filter press 20 m2 USD 150k, six-tenths rule; "
+                             f"size is the tank; filter press {f['size']:.4g} m2 "
+                             f"(valid {f['valid_size'][0]:g}-{f['valid_size'][1]:g} m2)",
                     "size_in_range": c["size_in_range"] and f["size_in_range"]}

@@ -94,7 +94,7 @@ from pydantic import model_validator
 from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import charge as z_of
 from magcycle.errors import InputError
-from magcycle.schema import MAX_STAGES, RareEarthSymbol, StageCount, fail, field, quantity
+from magcycle.schema import MAX_STAGES, Fraction, RareEarthSymbol, StageCount, fail, field, quantity
 from magcycle.units.base import UnitOperation, UnitParams, UnitResult, no_equipment, power_law_cost
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
@@ -144,7 +144,6 @@ _P507_SOURCE = ("[C] mid-range of typical P507/PC88A separation factors of adjac
                 "(general literature knowledge, not one measured set): Ce/La 4 (3-5), Pr/Ce 1.8 (1.5-2.1), "
                 "Nd/Pr 1.5 (1.4-1.6), Sm/Nd 8 (6-10), Eu/Sm 2.15 (2.0-2.3), Gd/Eu 1.45 (1.4-1.5), "
                 "Tb/Gd 4.7 (3.5-5.9), Dy/Tb 2.25 (2.0-2.5), Ho/Dy 2.0, Y/Ho 1.55 (1.4-1.7)")
-_Fraction = quantity("dimensionless", gt=0.0, lt=1.0)
 
 
 class SXCascadeParams(UnitParams):
@@ -153,13 +152,13 @@ class SXCascadeParams(UnitParams):
     beta: dict[RareEarthSymbol, quantity("dimensionless", ge=1e-12, le=1e12)] = field(
         default_factory=dict, unit="-", description="relative extractabilities over the P507 defaults "
                                                     "(only ratios matter)", source=_P507_SOURCE)
-    extract_purity: _Fraction | None = field(None, unit="-", description="heavy-side mole fraction of the "
+    extract_purity: Fraction | None = field(None, unit="-", description="heavy-side mole fraction of the "
                                              "extract's rare earths (give this or light_recovery)")
-    raffinate_purity: _Fraction | None = field(None, unit="-", description="light-side mole fraction of the "
+    raffinate_purity: Fraction | None = field(None, unit="-", description="light-side mole fraction of the "
                                                "raffinate's rare earths (give this or heavy_recovery)")
-    light_recovery: _Fraction | None = field(None, unit="-", description="share of the light side's feed "
+    light_recovery: Fraction | None = field(None, unit="-", description="share of the light side's feed "
                                              "leaving in the raffinate")
-    heavy_recovery: _Fraction | None = field(None, unit="-", description="share of the heavy side's feed "
+    heavy_recovery: Fraction | None = field(None, unit="-", description="share of the heavy side's feed "
                                              "leaving in the extract")
     reflux_factor: float = field(1.3, unit="-", gt=1.0, le=10.0,
                                  description="organic flow over Underwood's minimum, S / S_min",
@@ -204,6 +203,10 @@ class SXCascadeParams(UnitParams):
             raise fail(("scrub_stages",), "fix both extraction_stages and scrub_stages, or neither")
         if self.heavy_key not in P507_BETA | self.beta:
             raise fail(("heavy_key",), f"no separation factor for {self.heavy_key}")
+        if self.extract_purity is not None and self.raffinate_purity is not None \
+                and not self.extract_purity + self.raffinate_purity > 1.0:
+            raise fail(("raffinate_purity",), "extract_purity + raffinate_purity must exceed 1: purities that "
+                                              "sum to 1 or less ask for no separation")
         return self
 
 
@@ -376,7 +379,8 @@ class SXCascade(UnitOperation):
         start, ratio = self._search_start(f_A, beta_key, PA, PB, S, W)
         start = min(max(start, floor + 1), p["max_stages"])
         d = minimum_stages(self._spec(comps, re_flow, Q_feed, 1, 0, S, W), self._targets(comps, light, heavy),
-                           max_stages=p["max_stages"], start=start, ratio=ratio, warm_splits=False)
+                           max_stages=p["max_stages"], start=start, ratio=ratio, warm_splits=False,
+                           at_least=floor + 1)
         if not d.feasible:
             raise InputError(f"units.{self.name}", f"no cascade of up to {p['max_stages']} stages meets the "
                                                    f"targets at reflux_factor {p['reflux_factor']} (cut below "
