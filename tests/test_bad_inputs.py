@@ -23,7 +23,8 @@ def run(capsys, *args):
 
 def check_refused(capsys, tmp_path, args, field):
     out_dir = tmp_path / "out"
-    status, out, err = run(capsys, *args, *(["--out", out_dir] if args[0] in ("run", "tea", "uq", "design") else []))
+    own_out = args[0] in ("run", "tea", "uq", "design") and "--out" not in args
+    status, out, err = run(capsys, *args, *(["--out", out_dir] if own_out else []))
     assert status == 2, err
     assert out == "" and "Traceback" not in err
     assert len(err.splitlines()) == 1 and len(err) < 500, err
@@ -211,10 +212,10 @@ def test_plant_files_breaking_a_rule_between_fields(capsys, tmp_path, change, fi
     plant = _write(tmp_path, "plant.toml", text)
     err = check_refused(capsys, tmp_path, ["run", plant], field)
     assert reason in err
-    # the same plant file in a study is refused at the same field (prefixed by nothing: it is the plant's)
+    # the same plant file named by a study is refused at the same field, named after its file
     study = _write(tmp_path, "s.toml", f'[study]\nplant = "{plant}"\nsamples = 2\n'
                    '[parameters]\n"units.bleed.fraction" = { uniform = [0.05, 0.15] }\n')
-    err = check_refused(capsys, tmp_path, ["uq", study, "--scheduler", "serial"], field)
+    err = check_refused(capsys, tmp_path, ["uq", study, "--scheduler", "serial"], f"plant.toml.{field}")
     assert reason in err
 
 
@@ -232,3 +233,149 @@ def test_a_message_starting_with_an_element_keeps_its_case(capsys, tmp_path):
     cascade = _write(tmp_path, "c.toml", CASCADE.replace("D = { Nd = 0.1,", "D = { La = 2.0, Nd = 0.1,"))
     err = check_refused(capsys, tmp_path, ["sx", "solve", cascade], "model.D.La")
     assert ": La " in err and ": la " not in err
+
+
+# ------------------------------------------------------------ a second fuzz run (issue 13, closing)
+LONG = "x" * 300  # longer than any file name Linux takes (255 bytes)
+
+
+@pytest.mark.parametrize("args, field", [
+    (["run", LONG], "plant"),
+    (["tea", LONG], "plant"),
+    (["uq", LONG], "study"),
+    (["sx", "solve", LONG], "file"),
+    (["run", "--out", LONG], "--out"),
+    (["run", ""], "plant"),
+    (["run", "/"], "plant"),
+    (["uq", ""], "STUDY|PLANT"),
+    (["sx", "solve", " "], "FILE"),
+    (["tea", "--assumptions", ""], "--assumptions"),
+    (["schema", "cascade", " "], "' '"),
+    (["uq", "--samples", "2", "--scheduler", "tcp://.:1"], "scheduler"),
+    (["uq", "--samples", "2", "--scheduler", "tcp://" + "a" * 70 + ":8786"], "scheduler"),
+    (["uq", "--samples", "2", "--scheduler", "processes:\u00b2"], "scheduler"),
+])
+def test_paths_and_addresses_no_system_call_can_take(capsys, tmp_path, args, field):
+    check_refused(capsys, tmp_path, args, field)
+
+
+def test_an_output_folder_that_is_a_loop_of_links(capsys, tmp_path):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    err = check_refused(capsys, tmp_path, ["run", "--out", tmp_path / "loop"], "--out")
+    assert "loop" in err and "given twice" not in err
+
+
+@pytest.mark.parametrize("rows, field, reason", [
+    ("Nd,30\nNd,1\nFe,69\n", "lot.csv:3.element", "given twice (first on line 2)"),
+    ("Nd,3_0\nFe,70\n", "lot.csv:2.wt_pct", "not a number"),
+    ("Nd,nan\nFe,70\n", "lot.csv:2.wt_pct", "not a number"),
+    ('Nd,"' + "1" * 200_000 + '"\n', "lot.csv", "not a valid CSV file"),
+])
+def test_csv_assays_that_say_two_things_or_no_number(capsys, tmp_path, rows, field, reason):
+    lot = _write(tmp_path, "lot.csv", "element,wt_pct\n" + rows)
+    assert reason in check_refused(capsys, tmp_path, ["feed", "show", lot], field)
+    assert reason in check_refused(capsys, tmp_path, ["run", "--feed", lot], field)
+
+
+def test_a_json_key_given_twice_is_refused_as_toml_refuses_it(capsys, tmp_path):
+    doc = tomllib.loads(CASCADE)
+    text = json.dumps(doc)
+    text = text.replace('"extraction_stages":', '"extraction_stages": 3, "extraction_stages":', 1)
+    cascade = _write(tmp_path, "c.json", text)
+    assert "'extraction_stages' is given twice" in check_refused(capsys, tmp_path, ["sx", "solve", cascade], "file")
+    plant = _write(tmp_path, "plant.json", json.dumps(tomllib.loads(REF)).replace('"excess": 0.1,',
+                                                                                 '"excess": 0.1, "excess": 0.2,', 1))
+    assert "'excess' is given twice" in check_refused(capsys, tmp_path, ["run", plant], "plant.json")
+
+
+@pytest.mark.parametrize("change, field, reason", [
+    (lambda s: s.replace('"pretreat offgas" =', '" " ='), "streams", "blank"),
+    (lambda s: s.replace('[products."NdPr oxide"]', '[products."NdPr\\u0000oxide"]'), "products", "control character"),
+    (lambda s: s.replace('name = "reference"', 'name = " reference"'), "plant.name", "space at an end"),
+])
+def test_names_no_table_can_show(capsys, tmp_path, change, field, reason):
+    text = change(REF)
+    assert text != REF
+    plant = _write(tmp_path, "plant.toml", text)
+    status, out, err = run(capsys, "run", plant, "--out", tmp_path / "o")
+    assert status == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert err.startswith(f"magcycle: error: {field}") and reason in err, err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("text, field, reason", [
+    ("[finance]\ndiscount_rate = -0.9999999999999999\n", "finance.discount_rate", ">= -0.1"),
+    ("[opex]\nhours_per_year_from_plant = 1\n", "opex.hours_per_year_from_plant", "true or false"),
+    ("[opex]\nhours_per_year_from_plant = false\n", "opex.hours_per_year_from_plant", "must be true"),
+    ('[revenue.base]\n"Nd2O3\\u0000" = 1\n', "revenue.base.", "control character"),
+])
+def test_assumptions_no_cash_flow_or_worksheet_can_take(capsys, tmp_path, text, field, reason):
+    a = _write(tmp_path, "a.toml", text)
+    status, out, err = run(capsys, "tea", "--assumptions", a, "--out", tmp_path / "o")
+    assert status == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert err.startswith(f"magcycle: error: {field}") and reason in err, err
+
+
+def test_errors_in_files_a_study_names_are_named_after_the_file(capsys, tmp_path):
+    plant = _write(tmp_path, "p.toml", REF.replace("pH = 3.5", "pH = 35"))
+    assert plant.read_text() != REF
+    study = _write(tmp_path, "s.toml", '[study]\nplant = "p.toml"\n')
+    check_refused(capsys, tmp_path, ["uq", study, "--samples", "2", "--scheduler", "serial"],
+                  "p.toml.units.fe_removal.pH")
+    study = _write(tmp_path, "s.toml", '[study]\nplant = "no-such-plant"\n')
+    check_refused(capsys, tmp_path, ["uq", study, "--samples", "2"], "study.plant")
+    cascade = _write(tmp_path, "c.toml", CASCADE.replace("[flows]\n", "[flows]\nswirl = 1\n", 1))
+    assert cascade.read_text() != CASCADE
+    study = _write(tmp_path, "s.toml", '[study]\ncascade = "c.toml"\n[parameters]\n'
+                                       '"flows.feed" = { uniform = [0.9, 1.1] }\n')
+    check_refused(capsys, tmp_path, ["uq", study, "--samples", "2", "--scheduler", "serial"], "c.toml.flows.swirl")
+
+
+def test_a_cascade_study_parameter_the_cascade_lacks_is_named_as_the_study_names_it(capsys, tmp_path):
+    _write(tmp_path, "c.toml", CASCADE)
+    study = _write(tmp_path, "s.toml", '[study]\ncascade = "c.toml"\n[parameters]\n'
+                                       '"model.D.Zz" = { uniform = [0.9, 1.1] }\n')
+    err = check_refused(capsys, tmp_path, ["uq", study, "--samples", "2", "--scheduler", "serial"],
+                        "parameters.model.D.Zz")
+    assert "not a numeric parameter" in err
+
+
+@pytest.mark.parametrize("distribution, reason", [
+    ("uniform = [-1, 1]", "its draws reach -1"),
+    ("normal = [4, 1]", "its draws reach -2"),  # 4 - 6 x 1: draws are taken to reach 6 sd
+    ("uniform = [0, 101]", "its draws reach 101"),
+    ("uniform = [1, 2], nominal = -1e15", "its nominal is -1e+15"),
+])
+def test_feed_parameters_whose_draws_leave_what_a_feed_can_be(capsys, tmp_path, distribution, reason):
+    study = _write(tmp_path, "s.toml", f'[study]\nplant = "reference"\n[parameters]\n'
+                                       f'"feed.ev.Dy" = {{ {distribution} }}\n')
+    err = check_refused(capsys, tmp_path, ["uq", study, "--samples", "2", "--scheduler", "serial"],
+                        "parameters.feed.ev.Dy")
+    assert reason in err and "[0, 100]" in err
+
+
+def _magcycle(shell_tail, tmp_path, env=None):
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("magcycle")
+    return subprocess.run(f"'{exe}' {shell_tail}", shell=True, cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, **(env or {})}, timeout=120)
+
+
+@pytest.mark.parametrize("redirect", ["> /dev/full", ">&-"])
+def test_output_that_cannot_be_written_is_one_line_and_status_1(tmp_path, redirect):
+    r = _magcycle(f"schema cascade {redirect}", tmp_path)
+    assert r.returncode == 1 and r.stderr.startswith("magcycle: error: cannot write the output"), r.stderr
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_a_closed_stderr_does_not_move_the_error_to_stdout(tmp_path):
+    r = _magcycle("run --feed ev=nan 2>&-", tmp_path)
+    assert r.returncode == 2 and r.stdout == ""
+
+
+def test_a_terminal_without_the_characters_gets_them_escaped(tmp_path):
+    r = _magcycle("run --out \u00e9", tmp_path, {"PYTHONIOENCODING": "ascii"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.rstrip().endswith("in \\xe9") and r.stderr == ""

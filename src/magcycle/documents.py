@@ -8,7 +8,9 @@ assumptions) is read here, once, before any model sees it:
 * at most ``MAX_DOCUMENT_BYTES`` (10 MB) of UTF-8 text;
 * TOML or JSON, chosen by the suffix (anything else is tried as TOML, then
   JSON);
-* tables and lists nested at most ``MAX_DEPTH`` (32) deep.
+* tables and lists nested at most ``MAX_DEPTH`` (32) deep;
+* a key given twice in one table is refused (TOML refuses it itself; JSON
+  would keep the last silently).
 
 Failures raise :class:`~magcycle.errors.InputError` with a one-line reason
 that never echoes more than a short prefix of what the user gave
@@ -30,8 +32,8 @@ from pathlib import Path
 
 from magcycle.errors import InputError
 
-__all__ = ["MAX_DOCUMENT_BYTES", "MAX_DEPTH", "MAX_ECHO", "show", "clip", "read_text", "read_document",
-           "parse_document", "check_depth"]
+__all__ = ["MAX_DOCUMENT_BYTES", "MAX_DEPTH", "MAX_ECHO", "show", "clip", "present", "read_text",
+           "read_document", "parse_document", "check_depth"]
 
 #: largest input file read [bytes]
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -71,6 +73,28 @@ def clip(text: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def present(path: str | Path, *, field: str = "file") -> bool:
+    """Whether ``path`` names something on disk: ``False`` when nothing is there, InputError naming
+    ``field`` when the path itself cannot be looked up (a name too long, a loop of links, a NUL).
+
+    >>> present("/"), present("/no/such/file")
+    (True, False)
+    >>> present("x" * 300)
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: file: cannot look up 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...: File name too long
+    """
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except OSError as exc:
+        raise InputError(field, f"cannot look up {show(str(path))}: {exc.strerror or type(exc).__name__}") from None
+    except ValueError:  # an embedded NUL character
+        raise InputError(field, f"{show(str(path))} is not a file name (it holds a NUL character)") from None
+    return True
+
+
 def read_text(path: str | Path, *, field: str = "file", limit: int = MAX_DOCUMENT_BYTES) -> str:
     """The UTF-8 text of a regular file of at most ``limit`` bytes.
 
@@ -85,6 +109,8 @@ def read_text(path: str | Path, *, field: str = "file", limit: int = MAX_DOCUMEN
         raise InputError(field, f"no such file: {name}") from None
     except OSError as exc:
         raise InputError(field, f"cannot read {name}: {exc.strerror}") from None
+    except ValueError:  # an embedded NUL character
+        raise InputError(field, f"{name} is not a file name (it holds a NUL character)") from None
     if stat.S_ISDIR(st.st_mode):
         raise InputError(field, f"{name} is a directory, not a file")
     if not stat.S_ISREG(st.st_mode):
@@ -126,7 +152,7 @@ def parse_document(text: str, suffix: str = "", *, name: str = "<text>", field: 
         return tomllib.loads(text)
 
     def as_json():
-        doc = json.loads(text, parse_constant=_no_constant)
+        doc = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_no_duplicates)
         if not isinstance(doc, dict):
             raise ValueError("the top level is not an object")
         return doc
@@ -147,6 +173,24 @@ def parse_document(text: str, suffix: str = "", *, name: str = "<text>", field: 
         return doc
     kind = {".json": "JSON", ".toml": "TOML"}.get(suffix, "TOML or JSON")
     raise InputError(field, f"not a valid {kind} file ({label}): {errors[0]}")
+
+
+def _no_duplicates(pairs: list) -> dict:
+    """A JSON object whose keys are all different (JSON alone would keep the last of a repeated key).
+
+    >>> _no_duplicates([("a", 1), ("b", 2)])
+    {'a': 1, 'b': 2}
+    >>> _no_duplicates([("a", 1), ("a", 2)])
+    Traceback (most recent call last):
+    ...
+    ValueError: key 'a' is given twice in one object
+    """
+    doc = dict(pairs)
+    if len(doc) < len(pairs):
+        seen = set()
+        twice = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise ValueError(f"key {show(twice)} is given twice in one object")
+    return doc
 
 
 def _no_constant(token: str):

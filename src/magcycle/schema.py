@@ -42,11 +42,12 @@ magcycle.errors.InputError: units.leach.exces: unknown key; expected one of exce
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import annotated_types
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import PydanticCustomError
 
 from magcycle.chem.elements import check_any_element, check_element
@@ -56,7 +57,7 @@ from magcycle.errors import InputError
 
 __all__ = ["MAX_STAGES", "MAX_TEXT", "Strict", "field", "validate", "input_error", "fail", "quantity",
            "VolumetricFlow", "Concentration", "Dimensionless", "Fraction", "MassFlowText", "StageCount",
-           "ElementSymbol", "RareEarthSymbol", "Text", "whole_number"]
+           "ElementSymbol", "RareEarthSymbol", "Text", "Name", "name_text", "whole_number"]
 
 #: most stages of one cascade section (extraction, scrub or strip)
 MAX_STAGES = 1000
@@ -184,6 +185,31 @@ ElementSymbol = Annotated[str, _symbol(check_any_element, "an element symbol")]
 RareEarthSymbol = Annotated[str, _symbol(check_element, "a rare-earth symbol")]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 
+
+def name_text(name: str) -> str:
+    """A name as a user reads it in tables and files: printable, not blank, no space at either end.
+
+    >>> name_text("NdPr oxide")
+    'NdPr oxide'
+    >>> name_text(" ")
+    Traceback (most recent call last):
+    ...
+    ValueError: ' ' is blank or has a space at an end; give a name such as 'NdPr oxide'
+    >>> name_text("a\\x00b")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'a\\x00b' holds a control character; a name is printable text
+    """
+    if not name.strip() or name != name.strip():
+        raise ValueError(f"{show(name)} is blank or has a space at an end; give a name such as 'NdPr oxide'")
+    if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") for c in name):
+        raise ValueError(f"{show(name)} holds a control character; a name is printable text")
+    return name
+
+
+#: the name of a plant, product, stream, feed part or price (printable, at most MAX_TEXT characters)
+Name = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(name_text)]
+
 assert set(QUANTITY_KINDS) >= {"volumetric_flow", "concentration", "dimensionless", "mass_flow"}
 
 
@@ -248,7 +274,7 @@ def _bound(err: dict) -> str:
 def _length(err: dict) -> str:
     ctx, value, t = err.get("ctx") or {}, err.get("input"), err["type"]
     size = ctx.get("min_length", ctx.get("max_length"))
-    what = "at least" if t == "too_short" else "at most"
+    what = "at least" if t.endswith("too_short") else "at most"
     text = isinstance(value, str)
     unit = ("character" if text else "entry") if size == 1 else ("characters" if text else "entries")
     return f"must have {what} {size} {unit}" + ("" if text and len(value) > 40 else f", got {show(value)}")
@@ -265,6 +291,8 @@ def _tag(err: dict) -> str:
 
 def _literal(err: dict) -> str:
     expected = str((err.get("ctx") or {}).get("expected", "")).replace("'", "")
+    if expected in ("True", "False"):  # a literal boolean: as TOML and JSON write it
+        return f"must be {expected.lower()}, got {show(err.get('input'))}"
     return f"expected one of {expected}, got {show(err.get('input'))}"
 
 
@@ -272,7 +300,11 @@ def _message(err: dict) -> str:
     """A custom error's own message (pydantic's "Value error, " prefix dropped) on one line; pydantic's
     "Input should be ..." as "must be ...". The case is kept (a message may start with an element)."""
     msg = " ".join(str(err.get("msg", err["type"])).removeprefix("Value error, ").split())
-    return "must be " + msg[len("Input should be "):] if msg.startswith("Input should be ") else msg
+    for said in ("Input should ", "String should ", "List should ", "Dictionary should "):
+        if msg.startswith(said):
+            msg = "must " + msg[len(said):]
+            break
+    return msg
 
 
 _KINDS = {"float_type": "expected a number", "int_type": "expected a whole number",
@@ -287,7 +319,7 @@ _KINDS = {"float_type": "expected a number", "int_type": "expected a whole numbe
 _TAG_NAMES = {"type": "unit type"}
 
 _REASONS = {"missing": lambda err: "missing (required)", "literal_error": _literal,
-            "too_short": _length, "too_long": _length, "union_tag_invalid": _tag, "union_tag_not_found": _tag,
+            **dict.fromkeys(("too_short", "too_long", "string_too_short", "string_too_long"), _length), "union_tag_invalid": _tag, "union_tag_not_found": _tag,
             **{t: _bound for t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal")},
             **{t: (lambda err, text=text: f"{text}, got {show(err.get('input'))}") for t, text in _KINDS.items()}}
 

@@ -116,3 +116,35 @@ def test_executor_names_are_checked():
             make_executor(bad)
     with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
         DaskExecutor(f"tcp://127.0.0.1:{_free_port()}", timeout=1)
+
+
+def test_a_peer_that_is_not_a_dask_scheduler_is_one_line(tmp_path):
+    """Whatever answers at the address but speaks no Dask (here a server writing bytes and hanging up):
+    exit status 2, one line, and no traceback from the half-started client at exit."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + b"\xff" * 64)
+            conn.close()
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        exe = [sys.executable, "-c", "import sys; from magcycle.cli import main; sys.exit(main())"]
+        r = subprocess.run([*exe, "uq", "--samples", "2", "--scheduler", f"tcp://127.0.0.1:{port}",
+                            "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
+    finally:
+        server.close()
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith("magcycle: error: scheduler: no Dask scheduler answers at"), r.stderr
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    assert not (tmp_path / "o").exists()

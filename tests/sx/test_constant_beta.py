@@ -131,3 +131,25 @@ def test_input_spec_is_not_modified():
     before = spec.to_dict()
     solve(spec)
     assert spec.to_dict() == before
+
+
+def test_a_far_trial_iterate_gives_an_infinite_residual_and_no_warning():
+    """A trial point with Dy at e^-800 mol/h on every stage and Tb at 1 mol/h: Dy's aqueous and
+    organic flows are both below e^-800 (o_Dy = S a_Dy / (2000 a_Tb)), so F_Dy / (a + o) is beyond the
+    largest double (e^709.8) and the feed stage's Dy residual is +inf, the line search's cue to refuse
+    the step; it is not a RuntimeWarning on the user's terminal."""
+    import warnings
+
+    from magcycle.sx.constant_beta import BetaCascade
+
+    n, m = 3, 2
+    model = BetaCascade(beta=[[1.0, 2000.0]], S=[0.444], W=[0.0911], feed=[[0.17, 0.03]], n=n, m=m)
+    u = np.zeros((1, n + m, 2))
+    u[..., 0] = -800.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rs, share, _ = model.residual(u)
+    assert np.isposinf(rs[0, n - 1, 0])
+    finite = np.ones_like(rs[0], dtype=bool)
+    finite[n - 1, 0] = False
+    assert np.isfinite(rs[0][finite]).all()

@@ -55,7 +55,10 @@ class CascadeProblem:
         from magcycle.sx.batch import variant_parameters
 
         # every parameter must be a numeric path of this cascade (checked on one variant)
-        variant_parameters(self.spec, {p.name: np.array([p.nominal]) for p in self.parameters}, 1)
+        try:
+            variant_parameters(self.spec, {p.name: np.array([p.nominal]) for p in self.parameters}, 1)
+        except InputError as exc:  # named as the study names it
+            raise InputError(f"parameters.{exc.field.split('[')[0]}", exc.reason) from None
         self._paths = [None if m.kind == "pass" else _metric_path(m.path, self.spec, f"metrics.{m.name}")
                        for m in self.metrics]
 

@@ -107,6 +107,29 @@ def scheduler_address(address: str) -> tuple[str, int]:
     return m["host"].strip("[]"), int(m["port"])
 
 
+def _quiet_client_cleanup(client_type) -> None:
+    """A Dask client that failed to start leaves an object whose clean-up, at exit, fails again and
+    prints a traceback ("Exception ignored in Client.__del__"); the failure has been reported in one
+    line already, so that one kind of report is dropped (any other still reaches the previous hook)."""
+    import sys
+
+    previous = sys.unraisablehook
+
+    def hook(report):
+        if getattr(report.object, "__qualname__", "") != "Client.__del__":
+            previous(report)
+
+    if getattr(client_type, "__del__", None) is not None:
+        sys.unraisablehook = hook
+
+
+def _why(exc: Exception) -> str:
+    """Why a connection failed, in a few words."""
+    if isinstance(exc, UnicodeError):
+        return "not a valid host name"
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
 def _reachable(host: str, port: int, address: str, timeout: float) -> None:
     """Refuse, before Dask tries, a scheduler no TCP connection reaches (Dask's own failure leaves a
     half-built client whose clean-up prints tracebacks at exit)."""
@@ -114,9 +137,9 @@ def _reachable(host: str, port: int, address: str, timeout: float) -> None:
 
     try:
         socket.create_connection((host, port), timeout=min(timeout, 5.0)).close()
-    except OSError as exc:
+    except (OSError, UnicodeError) as exc:  # UnicodeError: a host name no DNS label can hold
         raise InputError("scheduler", f"cannot reach the Dask scheduler at {clip(address)}: "
-                                      f"{exc.strerror or type(exc).__name__}") from None
+                                      f"{_why(exc)}") from None
 
 
 class DaskExecutor:
@@ -134,9 +157,10 @@ class DaskExecutor:
         _reachable(host, port, address, timeout)
         try:
             self.client = Client(address, timeout=timeout, set_as_default=False)
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError("scheduler", f"cannot reach the Dask scheduler at {clip(address)}: "
-                                          f"{clip(exc, 120)}") from None
+        except Exception as exc:  # whatever answers there is not a Dask scheduler (any error of its protocol)
+            _quiet_client_cleanup(Client)
+            raise InputError("scheduler", f"no Dask scheduler answers at {clip(address)}: "
+                                          f"{clip(f'{type(exc).__name__}: {exc}', 120)}") from None
         self.address = address
         self.workers = len(self.client.scheduler_info().get("workers", {}))
 
@@ -162,7 +186,7 @@ def make_executor(scheduler: str | None = None, workers: int | None = None):
         return SerialExecutor()
     if scheduler.startswith("processes:"):
         n = scheduler.split(":", 1)[1]
-        if not n.isdigit() or not 1 <= int(n) <= 4096:
+        if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= 4096:
             raise InputError("scheduler", f"expected processes:N with N in [1, 4096], got {show(scheduler)}")
         return ProcessExecutor(int(n))
     if "://" in scheduler:

@@ -61,6 +61,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,7 +71,7 @@ from magcycle.analysis.parameters import Distribution, Parameter
 from magcycle.documents import clip
 from magcycle.errors import ConvergenceError, InputError, MassBalanceError
 
-__all__ = ["DEFAULT_ASSAY_ELEMENTS", "plant_document", "default_plant_parameters", "default_plant_metrics",
+__all__ = ["DEFAULT_ASSAY_ELEMENTS", "reach", "check_feed_domain", "plant_document", "default_plant_parameters", "default_plant_metrics",
            "scale_stages", "sx_stages", "parameter_plan", "metric_plan", "metric_value", "SampleInputs",
            "PlantProblem"]
 
@@ -207,6 +208,43 @@ def parameter_plan(name: str, document: dict) -> tuple:
                             "units.UNIT.PARAM or econ.SECTION.KEY")
 
 
+#: what a feed parameter can be: (least, most, what it is); a distribution must stay within it
+_FEED_DOMAINS = {"rate": (0.0, math.inf, "a feed rate [kg/h]"), "blend": (0.0, math.inf, "a blend weight"),
+                 "assay": (0.0, 100.0, "a mass fraction [wt %]"), "moisture": (0.0, 100.0, "a moisture [wt %]")}
+#: normal and lognormal draws are taken to reach this many standard deviations (P outside ~ 2e-9)
+_TAIL_SIGMAS = 6.0
+
+
+def reach(distribution) -> tuple[float, float]:
+    """The values a distribution's draws reach: its support, or +/- 6 standard deviations
+    (normal; lognormal: the median times or over the geometric sd to the 6th).
+
+    >>> from magcycle.analysis.parameters import Distribution
+    >>> reach(Distribution("uniform", (1.0, 2.0))), reach(Distribution("normal", (4.5, 0.5)))
+    ((1.0, 2.0), (1.5, 7.5))
+    """
+    a = distribution.args
+    if distribution.kind == "normal":
+        return (a[0] - _TAIL_SIGMAS * a[1], a[0] + _TAIL_SIGMAS * a[1])
+    if distribution.kind == "lognormal":
+        return (a[0] / a[1] ** _TAIL_SIGMAS, a[0] * a[1] ** _TAIL_SIGMAS)
+    return distribution.bounds
+
+
+def check_feed_domain(parameter, plan: tuple) -> None:
+    """Refuse a feed parameter whose nominal or draws leave what it can be (``_FEED_DOMAINS``):
+    a negative wt % is bad input, not a failed sample."""
+    if plan[0] not in _FEED_DOMAINS:
+        return
+    low, high, what = _FEED_DOMAINS[plan[0]]
+    bound = "> 0" if plan[0] == "rate" else f"in [{low:g}, {high:g}]"
+    lo, hi = reach(parameter.distribution)
+    for value, label in ((parameter.nominal, "its nominal is"), (lo, "its draws reach"), (hi, "its draws reach")):
+        if not low <= value <= high or (value == 0.0 and plan[0] == "rate"):
+            raise InputError(f"parameters.{parameter.name}",
+                             f"{label} {value:g}, but {what} must be {bound}; narrow the distribution")
+
+
 _TEA_KEYS = ("npv_usd", "irr", "capex_usd", "opex_usd_per_y", "revenue_usd_per_y", "payback_y")
 _PRODUCT_FIELDS = ("purity", "t_per_y", "meets_spec")
 
@@ -334,6 +372,8 @@ class PlantProblem:
         self.document = copy.deepcopy(self.document)
         self._check_names()
         self.plans = [parameter_plan(p.name, self.document) for p in self.parameters]
+        for p, plan in zip(self.parameters, self.plans):
+            check_feed_domain(p, plan)
         self.metric_plans = [self._metric_plan(m) for m in self.metrics]
         blob = json.dumps([self.document, [p.to_dict() for p in self.parameters],
                            [m.to_dict() for m in self.metrics], self.stage_factor], sort_keys=True, default=str)

@@ -34,7 +34,7 @@ from pydantic_core import PydanticCustomError
 from magcycle.analysis.model import Metric
 from magcycle.analysis.parameters import KINDS, Distribution, Parameter, check_distribution
 from magcycle.errors import InputError
-from magcycle.schema import StageCount, Strict, Text, fail, field, validate
+from magcycle.schema import Name, StageCount, Strict, Text, fail, field, validate
 
 __all__ = ["MAX_SAMPLES", "StudySection", "ParameterTable", "MetricTable", "StudyDocument", "parse_parameter",
            "parameter_of", "metric_of"]
@@ -45,7 +45,7 @@ MAX_SAMPLES = 10_000_000
 _Probability = Annotated[float, Field(gt=0.0, lt=1.0)]
 #: a value of a parameter or a metric limit: any number a study means, not 1e308
 _Value = Annotated[float, Field(ge=-1e15, le=1e15)]
-_Name = Annotated[str, Field(min_length=1, max_length=200)]
+_Name = Name
 
 
 def _numbers(value):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from magcycle.documents import present
 from magcycle.errors import InputError
 
 __all__ = ["Study", "study_from_dict", "load_study", "default_study", "rank_correlations", "histograms",
@@ -38,12 +39,23 @@ class Study:
     explicit_samples: bool = False  # the file gave [study] samples
 
 
-def _resolve(value: str, base: Path | None) -> Path:
+def _resolve(value: str, base: Path | None, field: str) -> Path:
     """A file named in a study, relative to the study file's folder when it is there."""
     p = Path(value)
-    if not p.is_absolute() and base is not None and (base / p).exists():
+    if not p.is_absolute() and base is not None and present(base / p, field=field):
         p = base / p
     return p
+
+
+def _in_file(name: str, call):
+    """``call()``, with an InputError about a field of the file ``name`` (named by a study) naming
+    the file first, as assays do: ``design.toml.flows.scrub: ...``."""
+    try:
+        return call()
+    except InputError as exc:
+        if exc.field == name or exc.field.startswith((f"{name}.", "study.")):
+            raise
+        raise InputError(f"{name}.{exc.field}", exc.reason) from None
 
 
 def _cascade_problem(path: Path, parameters, metrics):
@@ -55,13 +67,13 @@ def _cascade_problem(path: Path, parameters, metrics):
 
     cdoc = read_document(path, field="study.cascade")
     if "targets" not in cdoc:
-        spec = CascadeSpec.from_dict(cdoc, source=path.name)
+        spec = _in_file(path.name, lambda: CascadeSpec.from_dict(cdoc, source=path.name))
         return CascadeProblem(spec, parameters, metrics or CascadeProblem.default_metrics(spec)), None
-    design = design_problem(cdoc, source=path.name)
+    design = _in_file(path.name, lambda: design_problem(cdoc, source=path.name))
     spec = design.spec
     if isinstance(cdoc.get("cascade"), Mapping) and "extraction_stages" in cdoc["cascade"]:
-        spec = CascadeSpec.from_dict({k: v for k, v in cdoc.items() if k not in ("targets", "design")},
-                                     source=path.name)
+        spec = _in_file(path.name, lambda: CascadeSpec.from_dict(
+            {k: v for k, v in cdoc.items() if k not in ("targets", "design")}, source=path.name))
     problem = (CascadeProblem(spec, parameters, metrics) if metrics
                else CascadeProblem.from_targets(spec, parameters, design.targets))
     return problem, design
@@ -72,8 +84,14 @@ def _plant_problem(st, parameters, metrics, base: Path | None):
         plant_document
 
     plant = st.plant or "reference"
-    p = _resolve(plant, base)
-    pdoc = plant_document(str(p) if p.exists() else plant)
+    p = _resolve(plant, base, "study.plant")
+    if present(p, field="study.plant"):
+        pdoc = _in_file(p.name, lambda: plant_document(str(p)))
+    else:  # a built-in plant by name
+        try:
+            pdoc = plant_document(plant)
+        except InputError as exc:
+            raise InputError("study.plant" if exc.field == "plant" else exc.field, exc.reason) from None
     return PlantProblem(pdoc, parameters or default_plant_parameters(pdoc), metrics or default_plant_metrics(pdoc),
                         **({"chunk_size": st.chunk} if st.chunk is not None else {}))
 
@@ -92,8 +110,8 @@ def study_from_dict(doc: Mapping, base: Path | None = None, source: str = "study
               "sobol": st.sobol, "probability": st.probability, "max_stages": st.max_stages, "source": source,
               "explicit_samples": "samples" in st.model_fields_set}
     if st.cascade is not None:
-        path = _resolve(st.cascade, base)
-        if not path.is_file():
+        path = _resolve(st.cascade, base, "study.cascade")
+        if not present(path, field="study.cascade"):
             raise InputError("study.cascade", f"no such file: {st.cascade}")
         if not parameters:
             raise InputError("parameters", "a cascade study needs [parameters] (e.g. \"model.beta.Nd\" = "

@@ -21,7 +21,7 @@ import re
 from magcycle.errors import ConvergenceError, InputError, MassBalanceError
 
 __all__ = ["PROG", "EXIT_OK", "EXIT_SOLVE", "EXIT_INPUT", "EXIT_OFF_SPEC", "EXIT_VERIFY", "MAX_LINE", "Failure",
-           "one_line", "guard", "Parser", "Once", "table", "dumps", "check_out", "publish"]
+           "one_line", "guard", "Parser", "Once", "file_name", "table", "dumps", "check_out", "publish"]
 
 PROG = "magcycle"
 EXIT_OK, EXIT_SOLVE, EXIT_INPUT, EXIT_OFF_SPEC, EXIT_VERIFY = 0, 1, 2, 3, 4
@@ -73,10 +73,18 @@ class Parser(argparse.ArgumentParser):
         if m:
             field, reason = m["name"].split("/")[0], m["reason"]
         elif message.startswith("unrecognized arguments: "):
-            field, reason = message.split(": ", 1)[1].split()[0], "unrecognised argument"
+            given = message.split(": ", 1)[1]
+            field, reason = (given.split() or [repr(given)])[0], "unrecognised argument"
         elif message.startswith("the following arguments are required: "):
             field, reason = message.split(": ", 1)[1].split(",")[0], "required"
         raise Failure(f"error: {one_line(field, 60)}: {one_line(reason, 200)} ({self.prog} --help)", EXIT_INPUT)
+
+
+def file_name(value: str) -> str:
+    """An argument naming a file: not empty (``''`` would name the working folder)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError(f"empty ({value!r}); give a file")
+    return value
 
 
 class Once(argparse.Action):

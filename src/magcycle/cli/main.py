@@ -41,7 +41,7 @@ import signal
 import sys
 
 from magcycle import __version__
-from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, Once, Parser, one_line
+from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, Once, Parser, file_name, one_line
 
 __all__ = ["build_parser", "main"]
 
@@ -93,7 +93,7 @@ def _add_sx(sub) -> None:
     solve = sx_sub.add_parser("solve", help="solve one cascade file (TOML or JSON)",
                               description="Solve one cascade (TOML or JSON; magcycle schema cascade, and the "
                               "examples in magcycle/examples).")
-    solve.add_argument("file", metavar="FILE", help="cascade file, .toml or .json")
+    solve.add_argument("file", metavar="FILE", type=file_name, help="cascade file, .toml or .json")
     solve.add_argument("--json", action="store_true", help="print the result document as JSON")
     solve.set_defaults(handler=_handler("sx", "cmd_sx_solve"))
     design = sx_sub.add_parser(
@@ -101,7 +101,7 @@ def _add_sx(sub) -> None:
         description="Fewest extraction + scrub stages that meet the [targets] of a cascade file at its flows (or, "
         "with --optimise-flows, the cheapest stages and flows, with the Pareto front of stages against organic "
         "flow); verified by the exact model. Exit status 1 when infeasible.")
-    design.add_argument("file", metavar="FILE", help="cascade file with a [targets] table, .toml or .json")
+    design.add_argument("file", metavar="FILE", type=file_name, help="cascade file with a [targets] table, .toml or .json")
     design.add_argument("--json", action="store_true", help="print the design document as JSON")
     design.add_argument("--optimise-flows", action="store_true",
                         help="also choose the organic and scrub flows (cost weights in [design])")
@@ -115,7 +115,7 @@ def _add_sx(sub) -> None:
 
 
 def _study_options(p, what: str) -> None:
-    p.add_argument("study", nargs="?", metavar="STUDY|PLANT",
+    p.add_argument("study", nargs="?", metavar="STUDY|PLANT", type=file_name,
                    help="study file ([study], [parameters], [metrics]; magcycle schema study), or a plant (built-in "
                    "name or flowsheet file) with the catalogue's feed variability; default: the reference plant")
     p.add_argument("--samples", action=Once, type=int, metavar="N", help=f"samples {what}")
@@ -164,7 +164,7 @@ def _add_tea(sub) -> None:
     _feed_options(tea)
     tea.add_argument("--scenario", action=Once, choices=("low", "base", "high"), default="base",
                      help="product price scenario")
-    tea.add_argument("--assumptions", action=Once, metavar="FILE", help="TOML/JSON overriding any default "
+    tea.add_argument("--assumptions", action=Once, metavar="FILE", type=file_name, help="TOML/JSON overriding any default "
                      "assumption (magcycle schema assumptions; defaults in magcycle/data/econ_defaults.toml)")
     tea.add_argument("--out", action=Once, default="magcycle-tea", metavar="DIR", help="output folder (default magcycle-tea)")
     tea.add_argument("--json", action="store_true", help="print tea.json on stdout")
@@ -206,10 +206,16 @@ def _terminate(signum, frame):
 
 
 def _write(text: str) -> int:
+    """Print the command's output; the exit status when it cannot be written (else 0)."""
+    if sys.stdout is None:  # started with stdout closed (`magcycle run >&-`)
+        _say(f"{PROG}: error: cannot write the output: standard output is closed")
+        return EXIT_SOLVE
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
-    except BrokenPipeError:  # e.g. `magcycle run | head -1`: the reader left
+    except OSError as exc:  # `magcycle run | head -1`: the reader left; `> /dev/full`: no space
+        if not isinstance(exc, BrokenPipeError):
+            _say(f"{PROG}: error: cannot write the output: {exc.strerror or type(exc).__name__}")
         # Point stdout at devnull so that the flush at exit does not fail again
         # (the recipe of the Python docs, "Note on SIGPIPE").
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -218,8 +224,23 @@ def _write(text: str) -> int:
     return 0
 
 
+def _say(line: str) -> None:
+    """One line on stderr, if there is a stderr (``print(file=None)`` would write to stdout)."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr)
+
+
+def _plain_streams() -> None:
+    """A character the terminal's encoding lacks (``PYTHONIOENCODING=ascii``, a file name in
+    ``é``) is written escaped, not a failure after the work is done."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    _plain_streams()
     try:
         args = build_parser().parse_args(argv)
         if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
@@ -228,16 +249,16 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
     except Failure as fail:
-        print(one_line(f"{PROG}: {fail.line}"), file=sys.stderr)
+        _say(one_line(f"{PROG}: {fail.line}"))
         return fail.status
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
+        _say(f"{PROG}: interrupted")
         return 130
     except Exception as exc:  # a defect of magcycle, not of the input: still one line (MAGCYCLE_DEBUG shows it whole)
         if os.environ.get("MAGCYCLE_DEBUG"):
             raise
-        print(f"{PROG}: internal error: {one_line(f'{type(exc).__name__}: {exc}', 300)} "
-              "(MAGCYCLE_DEBUG=1 shows the traceback; please report it)", file=sys.stderr)
+        _say(f"{PROG}: internal error: {one_line(f'{type(exc).__name__}: {exc}', 300)} "
+             "(MAGCYCLE_DEBUG=1 shows the traceback; please report it)")
         return EXIT_SOLVE
     text, status = text if isinstance(text, tuple) else (text, 0)
     return _write(text) or status

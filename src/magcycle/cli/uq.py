@@ -50,13 +50,13 @@ def _study(args):
     from pathlib import Path
 
     from magcycle.analysis.study import load_study, study_from_dict
-    from magcycle.documents import read_document
+    from magcycle.documents import present, read_document
 
     target = args.study
     if target is None:
         return study_from_dict({"study": {"plant": "reference"}})
     p = Path(target)
-    if not p.exists():
+    if not present(p, field="study"):
         return study_from_dict({"study": {"plant": target}})  # a built-in plant name
     doc = read_document(p, field="study")
     if "study" in doc or "parameters" in doc:

@@ -16,22 +16,36 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
+from pydantic_core import PydanticCustomError
 
-from magcycle.schema import StageCount, Strict, fail, field
+from magcycle.documents import show
 
-__all__ = ["Finance", "Capex", "Opex", "Revenue", "Carbon", "Published", "AssumptionsDocument", "MAX_USD"]
+from magcycle.schema import Name, StageCount, Strict, fail, field
 
+__all__ = ["Finance", "Capex", "Opex", "Revenue", "Carbon", "Published", "AssumptionsDocument", "MAX_USD",
+           "MIN_DISCOUNT_RATE"]
+
+#: lowest real discount rate [1/y]: at -1 every future cash flow would weigh infinitely
+MIN_DISCOUNT_RATE = -0.1
 #: largest amount of money in an assumption [USD]
 MAX_USD = 1e12
 
 _Money = Annotated[float, Field(ge=0.0, le=MAX_USD)]
 _Factor = Annotated[float, Field(ge=0.0, le=10.0)]
-_Name = Annotated[str, Field(min_length=1, max_length=100)]
+_Name = Name
+
+
+def _boolean(value):
+    """``true`` or ``false`` as such: 1 equals True in Python, and a Literal[True] alone would take it."""
+    if not isinstance(value, bool):
+        raise PydanticCustomError("bool_type", "expected true or false, got {value}", {"value": show(value)})
+    return value
 
 
 class Finance(Strict):
-    discount_rate: float = field(unit="-", gt=-1.0, le=1.0, description="real discount rate of the NPV")
+    discount_rate: float = field(unit="-", ge=MIN_DISCOUNT_RATE, le=1.0,
+                                 description="real discount rate of the NPV (at least -10 % a year)")
     tax_rate: float = field(unit="-", ge=0.0, lt=1.0, description="corporation tax on taxable income")
     life_years: StageCount = field(unit="y", ge=1, le=100, description="operating life")
     construction: list[Annotated[float, Field(ge=0.0, le=1.0)]] = field(
@@ -73,7 +87,7 @@ class Capex(Strict):
 
 
 class Opex(Strict):
-    hours_per_year_from_plant: Literal[True] = field(True, description="the plant's operating hours are used "
+    hours_per_year_from_plant: Annotated[Literal[True], BeforeValidator(_boolean)] = field(True, description="the plant's operating hours are used "
                                                                       "(always: there is no other basis)")
     operators: float = field(unit="persons", ge=0.0, le=1e4, description="plant staff on shifts")
     salary_usd_per_y: _Money = field(unit="USD/y", description="loaded cost per person")
@@ -132,7 +146,7 @@ class Carbon(Strict):
 class Published(Strict):
     capex_usd: _Money = field(unit="USD", description="the feasibility study's capex")
     npv_usd: Annotated[float, Field(ge=-MAX_USD, le=MAX_USD)] = field(unit="USD", description="its NPV")
-    discount_rate: float = field(unit="-", gt=-1.0, le=1.0, description="its discount rate")
+    discount_rate: float = field(unit="-", ge=MIN_DISCOUNT_RATE, le=1.0, description="its discount rate")
     irr: float = field(unit="-", gt=-1.0, le=100.0, description="its IRR")
     payback_y: float = field(unit="y", ge=0.0, le=100.0, description="its payback")
     revenue_usd_per_y: _Money = field(unit="USD/y", description="its yearly revenue")

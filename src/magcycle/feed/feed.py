@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -326,18 +327,42 @@ def _assay_document(p: Path, where: str) -> dict:
     text = read_text(p, field="feed")
     if p.suffix.lower() == ".toml":
         return parse_document(text, ".toml", name=where, field="feed")
-    rows = [r for r in csv.reader(text.splitlines()) if r and any(c.strip() for c in r)]
-    if not rows or [c.strip().lower() for c in rows[0][:2]] != ["element", "wt_pct"]:
+    return {"composition": _csv_composition(text, where)}
+
+
+#: a number as a CSV assay writes it: decimal, with an optional exponent (no "nan", no "1_000")
+_CSV_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _csv_composition(text: str, where: str) -> dict[str, float]:
+    """element -> wt % of a CSV assay (header ``element,wt_pct``); fields named ``FILE:LINE``.
+
+    >>> _csv_composition("element,wt_pct\\nNd,30\\n\\nFe,70\\n", "a.csv")
+    {'Nd': 30.0, 'Fe': 70.0}
+    >>> _csv_composition("element,wt_pct\\nNd,30\\nNd,1\\n", "a.csv")
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: a.csv:3.element: 'Nd' is given twice (first on line 2)
+    """
+    try:
+        lines = [(i, r) for i, r in enumerate(csv.reader(text.splitlines()), start=1)
+                 if r and any(c.strip() for c in r)]
+    except csv.Error as exc:
+        raise InputError(where, f"not a valid CSV file: {clip(exc, 80)}") from None
+    if not lines or [c.strip().lower() for c in lines[0][1][:2]] != ["element", "wt_pct"]:
         raise InputError(where, "a CSV assay needs the header 'element,wt_pct'")
-    comp = {}
-    for i, r in enumerate(rows[1:], start=2):
+    comp: dict[str, float] = {}
+    first: dict[str, int] = {}
+    for i, r in lines[1:]:
         if len(r) < 2:
             raise InputError(f"{where}:{i}", "expected element,wt_pct")
-        try:
-            comp[r[0].strip()] = float(r[1])
-        except ValueError:
-            raise InputError(f"{where}:{i}.wt_pct", f"not a number: {show(r[1])}") from None
-    return {"composition": comp}
+        el, value = r[0].strip(), r[1].strip()
+        if el in first:
+            raise InputError(f"{where}:{i}.element", f"{show(el)} is given twice (first on line {first[el]})")
+        if not _CSV_NUMBER.fullmatch(value):
+            raise InputError(f"{where}:{i}.wt_pct", f"not a number: {show(r[1])}")
+        first[el], comp[el] = i, float(value)
+    return comp
 
 
 def load_assay(path: str | Path, rate=None, hours_per_year: float = DEFAULT_HOURS_PER_YEAR, *,

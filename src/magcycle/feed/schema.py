@@ -18,7 +18,7 @@ from __future__ import annotations
 from pydantic import field_validator
 
 from magcycle.errors import InputError
-from magcycle.schema import ElementSymbol, MassFlowText, Strict, Text, field
+from magcycle.schema import ElementSymbol, MassFlowText, Name, Strict, field
 
 __all__ = ["AssayDocument"]
 
@@ -26,7 +26,7 @@ __all__ = ["AssayDocument"]
 class AssayDocument(Strict):
     """One lot of magnet scrap: its composition, moisture and (optionally) its rate."""
 
-    name: Text | None = field(None, description="name of the lot (default: the file name)")
+    name: Name | None = field(None, description="name of the lot (default: the file name)")
     rate: MassFlowText | None = field(
         None, unit="kg/h", description="dry feed rate of the lot, a number in kg/h or a string such as "
                                        "'50 kg/h' or '1200 t/y' (per year: the plant's operating hours); "

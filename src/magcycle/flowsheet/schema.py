@@ -40,7 +40,7 @@ from pydantic import AfterValidator, Field, PrivateAttr, model_validator
 
 from magcycle.documents import show
 from magcycle.errors import InputError
-from magcycle.schema import MassFlowText, RareEarthSymbol, Strict, Text, fail, field
+from magcycle.schema import MassFlowText, Name, RareEarthSymbol, Strict, Text, fail, field
 from magcycle.units.catalogue import UNIT_TYPES, UnitTable
 
 __all__ = ["SINKS", "PlantSection", "FeedSection", "ProductTable", "FlowsheetDocument", "Connection",
@@ -56,7 +56,7 @@ def _unit_name(name: str) -> str:
     return name
 
 
-_UnitName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_unit_name)]
+_UnitName = Annotated[Name, Field(max_length=100), AfterValidator(_unit_name)]
 
 
 def _stream_text(text: str) -> str:
@@ -68,7 +68,7 @@ def _stream_text(text: str) -> str:
 class PlantSection(Strict):
     """``[plant]``: the plant's name and operating hours."""
 
-    name: Text | None = field(None, description="the plant's name (default: the file name)")
+    name: Name | None = field(None, description="the plant's name (default: the file name)")
     hours_per_year: float = field(8000.0, unit="h/y", gt=0.0, le=8784.0,
                                   description="operating hours per year: turns flows per year into per hour "
                                               "and back", source="[C] 8,000 h/y, a continuous plant's usual basis")
@@ -77,10 +77,10 @@ class PlantSection(Strict):
 class FeedSection(Strict):
     """``[feed]``: the plant's default feed (``magcycle run --feed`` replaces it)."""
 
-    blend: dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[float, Field(ge=0.0)]] | None = field(
+    blend: dict[Annotated[Name, Field(max_length=100)], Annotated[float, Field(ge=0.0)]] | None = field(
         None, unit="-", description="dry-mass weights of catalogue classes (normalised: relative masses)",
         min_length=1)
-    feed_class: Annotated[str, Field(min_length=1, max_length=100)] | None = field(
+    feed_class: Annotated[Name, Field(max_length=100)] | None = field(
         None, alias="class", description="one catalogue class (`magcycle feed list`)")
     rate: MassFlowText | None = field(None, unit="kg/h", description="dry feed rate, kg/h or a string such "
                                                                      "as '1200 t/y' (the plant's hours)")
@@ -133,9 +133,9 @@ class FlowsheetDocument(Strict):
     plant: PlantSection = field(default_factory=PlantSection, description="name and operating hours")
     feed: FeedSection | None = field(None, description="the default feed")
     units: dict[_UnitName, UnitTable] = field(min_length=1, description="the unit operations, by name")
-    streams: dict[Annotated[str, Field(min_length=1, max_length=200)], Annotated[str, AfterValidator(_stream_text)]] \
+    streams: dict[Name, Annotated[str, AfterValidator(_stream_text)]] \
         = field(min_length=1, description='the streams, name = "FROM -> TO"')
-    products: dict[Annotated[str, Field(min_length=1, max_length=200)], ProductTable] = field(
+    products: dict[Name, ProductTable] = field(
         default_factory=dict, description="the products, judged against their specifications")
     _connections: Any = PrivateAttr(None)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from magcycle.documents import clip, read_document
+from magcycle.documents import clip, present, read_document
 from magcycle.errors import InputError
 
 __all__ = ["FlowsheetSpec", "parse_flowsheet", "load_flowsheet", "builtin_plants", "reference_plant_path"]
@@ -75,12 +75,15 @@ def builtin_plants() -> dict[str, Path]:
 def load_flowsheet(path: str | Path) -> FlowsheetSpec:
     """Load a flowsheet from a TOML or JSON file, or a built-in plant by name (``reference-nd-pr``)."""
     builtin = builtin_plants()
+    if not str(path).strip():
+        raise InputError("plant", f"empty; give a plant file or a built-in plant ({', '.join(builtin)})")
     p = Path(path)
-    if str(path) in builtin and not p.exists():
+    there = present(p, field="plant")
+    if str(path) in builtin and not there:
         p = builtin[str(path)]
-    elif not p.exists():
+    elif not there:
         raise InputError("plant", f"no such file: {clip(path, 80)} (built-in plants: {', '.join(builtin)})")
-    return parse_flowsheet(read_document(p, field=p.name), p.name)
+    return parse_flowsheet(read_document(p, field=p.name or "plant"), p.name or "plant")
 
 
 def reference_plant_path() -> Path:

@@ -55,8 +55,18 @@ def check_folder(folder: str, names, *, field: str = "out") -> Path:
     magcycle command too would be replaced with the folder)."""
     if not str(folder).strip():
         raise InputError(field, "empty; give a folder for the output files")
-    out = _target(folder)
     label = clip(folder, 80)
+    try:
+        return _check_folder(folder, names, field, label)
+    except InputError:
+        raise
+    except (OSError, RuntimeError, ValueError) as exc:  # a name too long, a loop of links, a NUL, no cwd
+        reason = getattr(exc, "strerror", None) or clip(exc, 80)
+        raise InputError(field, f"cannot use {label}: {reason}") from None
+
+
+def _check_folder(folder: str, names, field: str, label: str) -> Path:
+    out = _target(folder)
     if out.exists() and not out.is_dir():
         raise InputError(field, f"{label} is a file, not a folder")
     if out.is_dir():

@@ -110,7 +110,9 @@ class BetaCascade:
         low[:, 1:] = np.exp(lo[:, :-1] - lw[:, 1:])  # o_{k-1} / w_k
         rs = up + low - 1.0
         rs[:, -1] += np.exp(log_ratio + lo[:, -1] - lw[:, -1])  # reflux (W/S) o_N / w_N
-        with np.errstate(divide="ignore"):
+        # A trial iterate far from the answer may put a fed component at e^-800 of the feed: its
+        # residual is then inf, the step is refused by the line search, and no warning is due.
+        with np.errstate(divide="ignore", over="ignore"):
             rs[:, self.n - 1] += np.exp(np.log(self.F) - lw[:, self.n - 1])
         e = np.exp(lw - lw.max(axis=-1, keepdims=True))
         share = e / e.sum(axis=-1, keepdims=True)
