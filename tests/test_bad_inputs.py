@@ -254,6 +254,7 @@ LONG = "x" * 300  # longer than any file name Linux takes (255 bytes)
     (["uq", "--samples", "2", "--scheduler", "tcp://.:1"], "scheduler"),
     (["uq", "--samples", "2", "--scheduler", "tcp://" + "a" * 70 + ":8786"], "scheduler"),
     (["uq", "--samples", "2", "--scheduler", "processes:\u00b2"], "scheduler"),
+    (["uq", "--samples", "2", "--scheduler", ""], "scheduler"),
 ])
 def test_paths_and_addresses_no_system_call_can_take(capsys, tmp_path, args, field):
     check_refused(capsys, tmp_path, args, field)
@@ -379,3 +380,46 @@ def test_a_terminal_without_the_characters_gets_them_escaped(tmp_path):
     r = _magcycle("run --out \u00e9", tmp_path, {"PYTHONIOENCODING": "ascii"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.rstrip().endswith("in \\xe9") and r.stderr == ""
+
+
+@pytest.mark.parametrize("text, field", [
+    ("[revenue.base]\nDy2o3 = 310\n", "revenue.base.Dy2o3"),
+    ("[revenue.high]\n\"NdPr Oxide\" = 80\n", "revenue.high.NdPr Oxide"),
+    ("[opex.reagent_usd_per_kg]\nHCL = 0.3\n", "opex.reagent_usd_per_kg.HCL"),
+    ("[carbon.reagent_kgCO2e_per_kg]\nNaOh = 1.0\n", "carbon.reagent_kgCO2e_per_kg.NaOh"),
+    ("[carbon.primary_kgCO2e_per_kg]\nTb407 = [1.0, 2.0]\n", "carbon.primary_kgCO2e_per_kg.Tb407"),
+    ("[revenue.base]\nSm2O3 = 2.0\n", "revenue.base.Sm2O3"),  # no product of this plant, no default
+])
+def test_a_misspelt_price_key_is_refused_not_ignored(capsys, tmp_path, text, field):
+    a = _write(tmp_path, "a.toml", text)
+    err = check_refused(capsys, tmp_path, ["tea", "--assumptions", a], field)
+    assert "check the spelling" in err
+
+
+@pytest.mark.parametrize("text", [
+    "[revenue.base]\n\"Nd2O3+Pr6O11\" = 61.5\n",  # a product's oxide formula (econ.prices: name, then oxide)
+    "[revenue.base]\nNd2O3 = 60.0\n",  # a default key, for a product of another plant (reference-nd-pr)
+    "[opex.reagent_usd_per_kg]\nH2SO4 = 0.2\n",  # a default reagent this plant does not use
+])
+def test_price_keys_that_name_a_product_or_a_default_are_taken(capsys, tmp_path, text):
+    a = _write(tmp_path, "a.toml", text)
+    status, out, err = run(capsys, "tea", "--assumptions", a, "--out", tmp_path / "o", "--json")
+    assert status == 0, err
+
+
+def test_a_price_for_a_product_the_plant_makes_is_used(capsys, tmp_path):
+    a = _write(tmp_path, "a.toml", "[revenue.base]\n\"NdPr oxide\" = 62.5\n")
+    status, out, err = run(capsys, "tea", "--assumptions", a, "--out", tmp_path / "o", "--json")
+    assert status == 0, err
+    line = next(x for x in json.loads(out)["revenue_lines"] if x["product"] == "NdPr oxide")
+    assert line["usd_per_kg"] == 62.5
+
+
+def test_a_study_varying_a_price_of_nothing_is_refused_before_sampling(capsys, tmp_path):
+    study = _write(tmp_path, "s.toml", '[study]\nplant = "reference"\n[parameters]\n'
+                                       '"econ.revenue.base.Dy2o3" = { uniform = [200, 300] }\n'
+                                       '[metrics]\nnpv = { path = "tea.npv_usd" }\n')
+    status, out, err = run(capsys, "uq", study, "--samples", "2", "--scheduler", "serial", "--quiet",
+                           "--out", tmp_path / "o")
+    assert status == 2 and err.startswith("magcycle: error: parameters.econ.revenue.base.Dy2o3: "), err
+    assert len(err.splitlines()) == 1 and not (tmp_path / "o").exists()

@@ -177,3 +177,13 @@ def test_a_study_without_limits_claims_no_probability(study, capsys):
     doc = json.loads((study / "n" / "results.json").read_text())
     assert doc["monte_carlo"]["probability_meets_spec"] is None
     assert "extract.purity.Nd" in doc["monte_carlo"]["summary"]
+
+
+@pytest.mark.parametrize("scheduler", ["tcp://localhost:99999", "", "processes:0", "nowhere"])
+def test_a_cascade_design_checks_the_scheduler_it_does_not_use(study, capsys, tmp_path, scheduler):
+    """A cascade design solves in this process (batched); a scheduler no run could use is still
+    refused, as uq and a plant design refuse it, not ignored."""
+    code, text, err = run(["design", str(study / "study.toml"), "--scheduler", scheduler,
+                           "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and text == "" and err.startswith("magcycle: error: scheduler: "), err
+    assert not (tmp_path / "o").exists()

@@ -30,7 +30,7 @@ from magcycle.documents import clip, show
 from magcycle.errors import InputError
 
 __all__ = ["evaluate_chunk", "SerialExecutor", "ProcessExecutor", "DaskExecutor", "scheduler_address",
-           "make_executor"]
+           "executor_plan", "make_executor"]
 
 
 def evaluate_chunk(problem, X: np.ndarray, U: np.ndarray):
@@ -178,18 +178,40 @@ class DaskExecutor:
         self.client.close()
 
 
-def make_executor(scheduler: str | None = None, workers: int | None = None):
-    """``None`` or ``processes`` -> local pool; ``serial``; ``tcp://...`` -> Dask."""
-    if scheduler in (None, "", "processes"):
-        return ProcessExecutor(workers)
+def executor_plan(scheduler: str | None = None, workers: int | None = None) -> tuple:
+    """What ``make_executor`` would build, checked without building it: ("processes", N or None),
+    ("serial",) or ("dask", address); InputError for any other scheduler.
+
+    >>> executor_plan("processes:4"), executor_plan(None, 2), executor_plan("tcp://10.0.0.5:8786")
+    (('processes', 4), ('processes', 2), ('dask', 'tcp://10.0.0.5:8786'))
+    >>> executor_plan("")
+    Traceback (most recent call last):
+    ...
+    magcycle.errors.InputError: scheduler: empty; expected serial, processes[:N] or a Dask address tcp://host:port
+    """
+    expected = "expected serial, processes[:N] or a Dask address tcp://host:port"
+    if scheduler is None or scheduler == "processes":
+        return ("processes", workers)
+    if not scheduler.strip():
+        raise InputError("scheduler", f"empty; {expected}")
     if scheduler == "serial":
-        return SerialExecutor()
+        return ("serial",)
     if scheduler.startswith("processes:"):
         n = scheduler.split(":", 1)[1]
         if not (n.isascii() and n.isdigit()) or not 1 <= int(n) <= 4096:
             raise InputError("scheduler", f"expected processes:N with N in [1, 4096], got {show(scheduler)}")
-        return ProcessExecutor(int(n))
+        return ("processes", int(n))
     if "://" in scheduler:
-        return DaskExecutor(scheduler)
-    raise InputError("scheduler", f"expected serial, processes[:N] or a Dask address tcp://host:port, "
-                                  f"got {show(scheduler)}")
+        scheduler_address(scheduler)
+        return ("dask", scheduler)
+    raise InputError("scheduler", f"{expected}, got {show(scheduler)}")
+
+
+def make_executor(scheduler: str | None = None, workers: int | None = None):
+    """``None`` or ``processes`` -> local pool; ``serial``; ``tcp://...`` -> Dask (:func:`executor_plan`)."""
+    plan = executor_plan(scheduler, workers)
+    if plan[0] == "processes":
+        return ProcessExecutor(plan[1])
+    if plan[0] == "serial":
+        return SerialExecutor()
+    return DaskExecutor(plan[1])

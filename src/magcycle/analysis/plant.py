@@ -413,6 +413,10 @@ class PlantProblem:
 
             try:
                 assumptions(inputs.econ)
+                if inputs.econ:  # a price for nothing the plant makes or uses: at its nominal solve
+                    from magcycle.econ.tea import check_names
+
+                    check_names(self.nominal_result(), inputs.econ)
             except InputError as exc:
                 raise InputError(f"parameters.econ.{exc.field}", exc.reason) from None
 

@@ -176,9 +176,12 @@ def _plant_design(study, args):
         ex.close()
 
 
-def _cascade_design(study):
+def _cascade_design(study, args):
+    from magcycle.analysis.executors import executor_plan
     from magcycle.analysis.robust import robust_cascade_design
 
+    # a cascade design runs its batched solves in this process; the options are still checked
+    guard(lambda: executor_plan(args.scheduler, args.workers))
     if study.design is None:
         raise Failure("error: study.cascade: the cascade file has no [targets] to design for", EXIT_INPUT)
     return guard(lambda: robust_cascade_design(
@@ -218,7 +221,7 @@ def cmd_design(args):
         d = _plant_design(study, args)
         subject = f"plant {study.problem.document.get('plant', {}).get('name', '?')}"
     else:
-        d = _cascade_design(study)
+        d = _cascade_design(study, args)
         subject = f"cascade {study.source}"
     doc = {"kind": "design", "subject": subject, "design": d.to_dict()}
     text = dumps(doc)

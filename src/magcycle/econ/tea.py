@@ -47,7 +47,8 @@ from magcycle.econ.dcf import cash_flow
 from magcycle.econ.prices import revenue_lines
 from magcycle.errors import InputError
 
-__all__ = ["SCENARIOS", "FACTORS", "default_assumptions", "merge_assumptions", "assumptions", "TEAResult", "techno_economics"]
+__all__ = ["SCENARIOS", "FACTORS", "default_assumptions", "merge_assumptions", "assumptions", "TEAResult",
+           "check_names", "techno_economics"]
 
 SCENARIOS = ("low", "base", "high")
 FACTORS = ("installation", "instrumentation", "piping", "electrical", "buildings", "yard", "service_facilities",
@@ -295,6 +296,35 @@ def _allocate(result, a, carbon, revenue) -> tuple[dict, dict]:
     return per_kg, by_product
 
 
+#: the tables keyed by what the plant makes or uses: a key the user adds must name one of them
+_KEYED_BY = {("revenue", "low"): "product", ("revenue", "base"): "product", ("revenue", "high"): "product",
+             ("carbon", "primary_kgCO2e_per_kg"): "product", ("opex", "reagent_usd_per_kg"): "reagent",
+             ("carbon", "reagent_kgCO2e_per_kg"): "reagent"}
+
+
+def _table(doc, key: str) -> Mapping:
+    value = doc.get(key) if isinstance(doc, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
+def check_names(result, overrides: Mapping | None, reagents: Mapping | None = None) -> None:
+    """Refuse a price or factor the user adds for a product or reagent the plant neither makes nor
+    uses and the defaults do not list: a misspelt key (``Dy2o3``) would otherwise be ignored and the
+    default price used in its place. Products are named by name or oxide formula."""
+    given = [(section, table, kind, key) for (section, table), kind in _KEYED_BY.items()
+             for key in _table(_table(overrides, section), table)]
+    if not given:
+        return
+    defaults = default_assumptions()
+    known = {"product": {p["name"] for p in result.products} | {p["oxide"] for p in result.products},
+             "reagent": set(_reagent_kg_h(result) if reagents is None else reagents)}
+    for section, table, kind, key in given:
+        if key not in defaults[section][table] and key not in known[kind]:
+            raise InputError(f"{section}.{table}.{key}",
+                             f"names no {kind} of plant {result.spec.name!r} ({', '.join(sorted(known[kind]))})"
+                             " nor one of the defaults; check the spelling")
+
+
 def techno_economics(result, overrides: Mapping | None = None, scenario: str = "base",
                      extras: bool = True) -> TEAResult:
     """Capex, opex, revenue, cash flow and carbon of a solved plant (module docstring)."""
@@ -305,6 +335,7 @@ def techno_economics(result, overrides: Mapping | None = None, scenario: str = "
     f = a["finance"]
     capex_lines, fixed_capital, organic_m3 = _capex(result, a)
     reagents = _reagent_kg_h(result)
+    check_names(result, overrides, reagents)
     power = _power_kW(result, a)
     opex = _variable_opex(result, a, reagents, power, organic_m3) + _fixed_opex(a, fixed_capital)
     variable = sum(x["usd_per_y"] for x in opex if x["kind"] == "variable")
