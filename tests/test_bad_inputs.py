@@ -307,7 +307,7 @@ def test_names_no_table_can_show(capsys, tmp_path, change, field, reason):
 @pytest.mark.parametrize("text, field, reason", [
     ("[finance]\ndiscount_rate = -0.9999999999999999\n", "finance.discount_rate", ">= -0.1"),
     ("[opex]\nhours_per_year_from_plant = 1\n", "opex.hours_per_year_from_plant", "true or false"),
-    ("[opex]\nhours_per_year_from_plant = false\n", "opex.hours_per_year_from_plant", "must be true"),
+    ("[opex]\nhours_per_year_from_plant = false\n", "opex.hours_per_year_from_plant", "must be true, got false"),
     ('[revenue.base]\n"Nd2O3\\u0000" = 1\n', "revenue.base.", "control character"),
 ])
 def test_assumptions_no_cash_flow_or_worksheet_can_take(capsys, tmp_path, text, field, reason):
@@ -343,9 +343,10 @@ def test_a_cascade_study_parameter_the_cascade_lacks_is_named_as_the_study_names
 
 @pytest.mark.parametrize("distribution, reason", [
     ("uniform = [-1, 1]", "its draws reach -1"),
-    ("normal = [4, 1]", "its draws reach -2"),  # 4 - 6 x 1: draws are taken to reach 6 sd
+    ("triangular = [-1, 2, 3]", "its draws reach -1"),
     ("uniform = [0, 101]", "its draws reach 101"),
     ("uniform = [1, 2], nominal = -1e15", "its nominal is -1e+15"),
+    ("normal = [4, 1], nominal = 120", "its nominal is 120"),
 ])
 def test_feed_parameters_whose_draws_leave_what_a_feed_can_be(capsys, tmp_path, distribution, reason):
     study = _write(tmp_path, "s.toml", f'[study]\nplant = "reference"\n[parameters]\n'
@@ -423,3 +424,59 @@ def test_a_study_varying_a_price_of_nothing_is_refused_before_sampling(capsys, t
                            "--out", tmp_path / "o")
     assert status == 2 and err.startswith("magcycle: error: parameters.econ.revenue.base.Dy2o3: "), err
     assert len(err.splitlines()) == 1 and not (tmp_path / "o").exists()
+
+
+def test_draws_of_a_normal_feed_parameter_below_zero_fail_their_own_samples(capsys, tmp_path):
+    """A normal has no bounds: its draws below 0 wt % fail their samples (nothing is dropped from
+    the assay, nothing refused); every other sample stands."""
+    import csv
+
+    study = _write(tmp_path, "s.toml", '[study]\nplant = "reference"\n[parameters]\n'
+                                       '"feed.ev.Dy" = { normal = [0.5, 1.0] }\n')
+    status, out, err = run(capsys, "uq", study, "--samples", "6", "--scheduler", "serial", "--quiet",
+                           "--out", tmp_path / "o")
+    assert status == 0, err
+    rows = list(csv.DictReader((tmp_path / "o" / "samples.csv").open()))
+    failed = {r["sample"] for r in rows if r["error"]}
+    negative = {r["sample"] for r in rows if float(r["feed.ev.Dy"]) < 0}
+    # LHS of 6 from N(0.5, 1): the first stratum, u < 1/6 < P(X < 0) = 0.31, always lies below 0
+    assert failed == negative and negative
+    assert all("below 0" in r["error"] for r in rows if r["error"])
+
+
+def test_a_name_in_a_script_that_joins_letters_with_format_characters_is_a_name(capsys, tmp_path):
+    # Persian spells "the recycling plant" with a zero-width non-joiner (U+200C, category Cf)
+    plant = _write(tmp_path, "plant.toml", REF.replace('name = "reference"',
+                                                       'name = "\u06a9\u0627\u0631\u062e\u0627\u0646\u0647'
+                                                       '\u200c\u06cc"'))
+    status, out, err = run(capsys, "run", plant, "--out", tmp_path / "o")
+    assert status == 0, err
+
+
+@pytest.mark.parametrize("plant", ["/", "."])
+def test_a_study_naming_a_folder_as_its_plant(capsys, tmp_path, plant):
+    study = _write(tmp_path, "s.toml", f'[study]\nplant = "{plant}"\n')
+    err = check_refused(capsys, tmp_path, ["uq", study, "--samples", "2", "--scheduler", "serial"], "study.plant")
+    assert "folder" in err or "directory" in err
+
+
+def test_a_plant_argument_that_names_nothing_is_the_argument_not_a_study_field(capsys, tmp_path):
+    err = check_refused(capsys, tmp_path, ["uq", "no-such-plant", "--samples", "2"], "plant")
+    assert "no such file" in err
+
+
+def test_a_study_of_a_plant_file_with_a_long_absolute_path(capsys, tmp_path):
+    folder = tmp_path / ("d" * 120) / ("e" * 120)
+    folder.mkdir(parents=True)
+    plant = folder / "plant.toml"
+    plant.write_text(REF)
+    assert len(str(plant.resolve())) > 200
+    status, out, err = run(capsys, "uq", plant, "--samples", "2", "--scheduler", "serial", "--quiet",
+                           "--out", tmp_path / "o")
+    assert status == 0, err
+
+
+@pytest.mark.parametrize("redirect", ["2>&-", "2>/dev/full"])
+def test_a_study_runs_whatever_becomes_of_its_progress_lines(tmp_path, redirect):
+    r = _magcycle(f"uq --samples 2 --scheduler serial --out o {redirect}", tmp_path)
+    assert r.returncode == 0 and (tmp_path / "o" / "results.json").exists()

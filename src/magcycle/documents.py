@@ -46,15 +46,18 @@ MAX_ECHO = 40
 def show(value: object, limit: int = MAX_ECHO) -> str:
     """A short one-line repr of user input for messages (at most ``limit`` characters).
 
-    Tables and lists are named by their kind, not echoed.
+    Tables and lists are named by their kind, not echoed; booleans and null as TOML and JSON
+    write them.
 
-    >>> show({"a": 1}), show([1, 2]), show(2.5)
-    ('a table', 'a list', '2.5')
+    >>> show({"a": 1}), show([1, 2]), show(2.5), show(False), show(None)
+    ('a table', 'a list', '2.5', 'false', 'null')
     """
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, (list, tuple)):
         return "a list"
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     try:
         text = repr(value)
     except ValueError:  # an int with more digits than sys.get_int_max_str_digits()

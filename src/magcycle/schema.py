@@ -57,7 +57,8 @@ from magcycle.errors import InputError
 
 __all__ = ["MAX_STAGES", "MAX_TEXT", "Strict", "field", "validate", "input_error", "fail", "quantity",
            "VolumetricFlow", "Concentration", "Dimensionless", "Fraction", "MassFlowText", "StageCount",
-           "ElementSymbol", "RareEarthSymbol", "Text", "Name", "name_text", "whole_number"]
+           "ElementSymbol", "RareEarthSymbol", "Text", "Name", "NAME_PATTERN", "FileName", "name_text",
+           "whole_number"]
 
 #: most stages of one cascade section (extraction, scrub or strip)
 MAX_STAGES = 1000
@@ -186,6 +187,13 @@ RareEarthSymbol = Annotated[str, _symbol(check_element, "a rare-earth symbol")]
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 
 
+#: character categories a name may not hold: controls, surrogates, line and paragraph separators
+#: (format characters such as the zero-width non-joiner of Persian spelling are text)
+_CONTROL = frozenset({"Cc", "Cs", "Zl", "Zp"})
+#: the same rule for JSON Schema readers (ECMA regex): no control character, no space at an end
+NAME_PATTERN = r"^[^\s\x00-\x1f\x7f-\x9f\u2028\u2029](?:[^\x00-\x1f\x7f-\x9f\u2028\u2029]*[^\s\x00-\x1f\x7f-\x9f\u2028\u2029])?$"
+
+
 def name_text(name: str) -> str:
     """A name as a user reads it in tables and files: printable, not blank, no space at either end.
 
@@ -202,13 +210,16 @@ def name_text(name: str) -> str:
     """
     if not name.strip() or name != name.strip():
         raise ValueError(f"{show(name)} is blank or has a space at an end; give a name such as 'NdPr oxide'")
-    if any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp") for c in name):
+    if any(unicodedata.category(c) in _CONTROL for c in name):
         raise ValueError(f"{show(name)} holds a control character; a name is printable text")
     return name
 
 
+#: a file named in a document (relative to that document's folder); at most PATH_MAX (4096) bytes of Linux
+FileName = Annotated[str, Field(min_length=1, max_length=4096)]
 #: the name of a plant, product, stream, feed part or price (printable, at most MAX_TEXT characters)
-Name = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(name_text)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, json_schema_extra={"pattern": NAME_PATTERN}),
+                 AfterValidator(name_text)]
 
 assert set(QUANTITY_KINDS) >= {"volumetric_flow", "concentration", "dimensionless", "mass_flow"}
 

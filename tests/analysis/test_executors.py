@@ -148,3 +148,35 @@ def test_a_peer_that_is_not_a_dask_scheduler_is_one_line(tmp_path):
     assert r.stderr.startswith("magcycle: error: scheduler: no Dask scheduler answers at"), r.stderr
     assert len(r.stderr.splitlines()) == 1, r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_a_peer_that_says_nothing_is_refused_not_waited_for(tmp_path):
+    """A server that accepts and never writes: a Dask scheduler writes its handshake at once, so
+    after 5 s of silence the run stops in one line (Dask's client would wait for ever)."""
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    port = server.getsockname()[1]
+    held = []
+
+    def hold():
+        while True:
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=hold, daemon=True).start()
+    try:
+        exe = [sys.executable, "-c", "import sys; from magcycle.cli import main; sys.exit(main())"]
+        r = subprocess.run([*exe, "uq", "--samples", "2", "--scheduler", f"tcp://127.0.0.1:{port}",
+                            "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip() == (f"magcycle: error: scheduler: no Dask scheduler answers at tcp://127.0.0.1:{port}: "
+                                "nothing received in 5 s")

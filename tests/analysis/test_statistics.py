@@ -155,3 +155,18 @@ def test_sobol_of_a_constant_metric_is_not_defined_and_says_so():
     import json
 
     json.dumps(doc, allow_nan=False)  # nothing NaN is left to write
+
+
+@pytest.mark.parametrize("values", [[150.0, 150.0], [150.0, 150.00000000000003], [0.0, 0.0, 1e-300]])
+def test_histograms_of_a_nearly_constant_metric(values):
+    """Values a few ulps apart (a metric that a parameter barely moves) still bin: all of them in
+    one histogram whose edges are finite and increasing."""
+    from types import SimpleNamespace
+
+    from magcycle.analysis.study import histograms
+
+    mc = SimpleNamespace(metrics=[SimpleNamespace(name="m")], Y=np.array(values)[:, None])
+    h = histograms(mc)["m"]
+    assert sum(h["counts"]) == len(values)
+    assert np.all(np.diff(h["edges"]) > 0) and np.all(np.isfinite(h["edges"]))
+    assert h["edges"][0] <= min(values) and h["edges"][-1] >= max(values)

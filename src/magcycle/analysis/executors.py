@@ -132,14 +132,29 @@ def _why(exc: Exception) -> str:
 
 def _reachable(host: str, port: int, address: str, timeout: float) -> None:
     """Refuse, before Dask tries, a scheduler no TCP connection reaches (Dask's own failure leaves a
-    half-built client whose clean-up prints tracebacks at exit)."""
+    half-built client whose clean-up prints tracebacks at exit), and over plain TCP one that says
+    nothing: a Dask scheduler writes its handshake as soon as a connection opens
+    (``distributed.comm.core.Listener.on_connection``), while Dask's client would wait for a silent
+    peer for ever (its ``timeout`` does not cover the handshake)."""
     import socket
 
+    wait = min(timeout, 5.0)
     try:
-        socket.create_connection((host, port), timeout=min(timeout, 5.0)).close()
+        sock = socket.create_connection((host, port), timeout=wait)
     except (OSError, UnicodeError) as exc:  # UnicodeError: a host name no DNS label can hold
         raise InputError("scheduler", f"cannot reach the Dask scheduler at {clip(address)}: "
                                       f"{_why(exc)}") from None
+    with sock:
+        if not address.startswith("tcp://"):  # over TLS the client speaks first
+            return
+        try:
+            said, why = sock.recv(1), "the peer closed the connection"
+        except TimeoutError:
+            said, why = b"", f"nothing received in {wait:g} s"
+        except OSError as exc:
+            said, why = b"", _why(exc)
+        if not said:
+            raise InputError("scheduler", f"no Dask scheduler answers at {clip(address)}: {why}")
 
 
 class DaskExecutor:

@@ -71,7 +71,7 @@ from magcycle.analysis.parameters import Distribution, Parameter
 from magcycle.documents import clip
 from magcycle.errors import ConvergenceError, InputError, MassBalanceError
 
-__all__ = ["DEFAULT_ASSAY_ELEMENTS", "reach", "check_feed_domain", "plant_document", "default_plant_parameters", "default_plant_metrics",
+__all__ = ["DEFAULT_ASSAY_ELEMENTS", "check_feed_domain", "plant_document", "default_plant_parameters", "default_plant_metrics",
            "scale_stages", "sx_stages", "parameter_plan", "metric_plan", "metric_value", "SampleInputs",
            "PlantProblem"]
 
@@ -211,35 +211,21 @@ def parameter_plan(name: str, document: dict) -> tuple:
 #: what a feed parameter can be: (least, most, what it is); a distribution must stay within it
 _FEED_DOMAINS = {"rate": (0.0, math.inf, "a feed rate [kg/h]"), "blend": (0.0, math.inf, "a blend weight"),
                  "assay": (0.0, 100.0, "a mass fraction [wt %]"), "moisture": (0.0, 100.0, "a moisture [wt %]")}
-#: normal and lognormal draws are taken to reach this many standard deviations (P outside ~ 2e-9)
-_TAIL_SIGMAS = 6.0
-
-
-def reach(distribution) -> tuple[float, float]:
-    """The values a distribution's draws reach: its support, or +/- 6 standard deviations
-    (normal; lognormal: the median times or over the geometric sd to the 6th).
-
-    >>> from magcycle.analysis.parameters import Distribution
-    >>> reach(Distribution("uniform", (1.0, 2.0))), reach(Distribution("normal", (4.5, 0.5)))
-    ((1.0, 2.0), (1.5, 7.5))
-    """
-    a = distribution.args
-    if distribution.kind == "normal":
-        return (a[0] - _TAIL_SIGMAS * a[1], a[0] + _TAIL_SIGMAS * a[1])
-    if distribution.kind == "lognormal":
-        return (a[0] / a[1] ** _TAIL_SIGMAS, a[0] * a[1] ** _TAIL_SIGMAS)
-    return distribution.bounds
-
-
 def check_feed_domain(parameter, plan: tuple) -> None:
-    """Refuse a feed parameter whose nominal or draws leave what it can be (``_FEED_DOMAINS``):
-    a negative wt % is bad input, not a failed sample."""
+    """Refuse a feed parameter whose nominal, or whose bounded distribution's support, leaves what it
+    can be (``_FEED_DOMAINS``): a wt % in [-1, 1] is bad input. The draws of an unbounded
+    distribution (normal, lognormal) that leave it fail their own sample (:func:`_class_feed`)."""
     if plan[0] not in _FEED_DOMAINS:
         return
     low, high, what = _FEED_DOMAINS[plan[0]]
     bound = "> 0" if plan[0] == "rate" else f"in [{low:g}, {high:g}]"
-    lo, hi = reach(parameter.distribution)
-    for value, label in ((parameter.nominal, "its nominal is"), (lo, "its draws reach"), (hi, "its draws reach")):
+    lo, hi = parameter.distribution.bounds
+    values = [(parameter.nominal, "its nominal is")]
+    if math.isfinite(lo) and parameter.distribution.kind != "lognormal":  # lognormal: (0, inf), open
+        values.append((lo, "its draws reach"))
+    if math.isfinite(hi):
+        values.append((hi, "its draws reach"))
+    for value, label in values:
         if not low <= value <= high or (value == 0.0 and plan[0] == "rate"):
             raise InputError(f"parameters.{parameter.name}",
                              f"{label} {value:g}, but {what} must be {bound}; narrow the distribution")
@@ -348,6 +334,9 @@ def _class_feed(key: str, inputs: SampleInputs):
 
     cls = CATALOGUE[key]
     comp = dict(cls.nominal) | inputs.assay.get(key, {})
+    negative = next((k for k, v in comp.items() if v < 0), None)
+    if negative:  # a draw of an unbounded distribution below 0 wt %: this sample fails, nothing is dropped
+        raise InputError(f"parameters.feed.{key}.{negative}", f"a draw of {comp[negative]:g} wt % is below 0")
     comp["Fe"] = 100.0 - sum(v for k, v in comp.items() if k != "Fe")
     if comp["Fe"] < 0:
         raise InputError(f"parameters.feed.{key}", f"the assay sums to {100 - comp['Fe']:.2f} wt % before iron")
@@ -413,12 +402,16 @@ class PlantProblem:
 
             try:
                 assumptions(inputs.econ)
-                if inputs.econ:  # a price for nothing the plant makes or uses: at its nominal solve
-                    from magcycle.econ.tea import check_names
-
-                    check_names(self.nominal_result(), inputs.econ)
             except InputError as exc:
                 raise InputError(f"parameters.econ.{exc.field}", exc.reason) from None
+            if inputs.econ:  # a price for nothing the plant makes or uses: at its nominal solve
+                from magcycle.econ.tea import check_names
+
+                nominal = self.nominal_result()  # the plant's own errors keep their own fields
+                try:
+                    check_names(nominal, inputs.econ)
+                except InputError as exc:
+                    raise InputError(f"parameters.econ.{exc.field}", exc.reason) from None
 
     @classmethod
     def default(cls, plant=None, **kw) -> "PlantProblem":

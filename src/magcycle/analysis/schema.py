@@ -34,7 +34,7 @@ from pydantic_core import PydanticCustomError
 from magcycle.analysis.model import Metric
 from magcycle.analysis.parameters import KINDS, Distribution, Parameter, check_distribution
 from magcycle.errors import InputError
-from magcycle.schema import Name, StageCount, Strict, Text, fail, field, validate
+from magcycle.schema import FileName, Name, StageCount, Strict, fail, field, validate
 
 __all__ = ["MAX_SAMPLES", "StudySection", "ParameterTable", "MetricTable", "StudyDocument", "parse_parameter",
            "parameter_of", "metric_of"]
@@ -60,8 +60,8 @@ _Args = Annotated[list[_Value], Field(min_length=1, max_length=3), BeforeValidat
 class StudySection(Strict):
     """``[study]``: the subject and the settings of the sampling."""
 
-    plant: Text | None = field(None, description="a built-in plant or a flowsheet file (default: reference)")
-    cascade: Text | None = field(None, description="a cascade file (with [targets] for a design)")
+    plant: FileName | None = field(None, description="a built-in plant or a flowsheet file (default: reference)")
+    cascade: FileName | None = field(None, description="a cascade file (with [targets] for a design)")
     samples: StageCount = field(1000, unit="samples", ge=1, le=MAX_SAMPLES,
                                 description="Monte Carlo samples (uq), or samples per candidate design (design)")
     method: Literal["random", "lhs", "sobol"] = field("lhs", description="sampling of the unit hypercube")

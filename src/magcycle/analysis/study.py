@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from magcycle.documents import present
+from magcycle.documents import present, show
 from magcycle.errors import InputError
 
 __all__ = ["Study", "study_from_dict", "load_study", "default_study", "rank_correlations", "histograms",
@@ -86,6 +86,8 @@ def _plant_problem(st, parameters, metrics, base: Path | None):
     plant = st.plant or "reference"
     p = _resolve(plant, base, "study.plant")
     if present(p, field="study.plant"):
+        if p.is_dir():
+            raise InputError("study.plant", f"{show(plant)} is a folder, not a plant file")
         pdoc = _in_file(p.name, lambda: plant_document(str(p)))
     else:  # a built-in plant by name
         try:
@@ -168,8 +170,10 @@ def histograms(mc, bins: int = 30) -> dict:
         if y.size == 0:
             continue
         lo, hi = float(y.min()), float(y.max())
-        if hi == lo:
-            lo, hi = lo - 0.5 * (abs(lo) or 1) * 1e-6, hi + 0.5 * (abs(hi) or 1) * 1e-6
+        span = max(abs(lo), abs(hi)) or 1.0
+        if hi - lo <= 1e-9 * span:  # (nearly) constant: bins a few ulps wide cannot be formed
+            mid = 0.5 * (lo + hi)
+            lo, hi = mid - 0.5e-6 * span, mid + 0.5e-6 * span
         counts, edges = np.histogram(y, bins=bins, range=(lo, hi))
         out[m.name] = {"edges": edges.tolist(), "counts": counts.astype(int).tolist()}
     return out

@@ -21,7 +21,7 @@ import re
 from magcycle.errors import ConvergenceError, InputError, MassBalanceError
 
 __all__ = ["PROG", "EXIT_OK", "EXIT_SOLVE", "EXIT_INPUT", "EXIT_OFF_SPEC", "EXIT_VERIFY", "MAX_LINE", "Failure",
-           "one_line", "guard", "Parser", "Once", "file_name", "table", "dumps", "check_out", "publish"]
+           "one_line", "say", "guard", "Parser", "Once", "file_name", "table", "dumps", "check_out", "publish"]
 
 PROG = "magcycle"
 EXIT_OK, EXIT_SOLVE, EXIT_INPUT, EXIT_OFF_SPEC, EXIT_VERIFY = 0, 1, 2, 3, 4
@@ -46,6 +46,20 @@ def one_line(text: object, limit: int = MAX_LINE) -> str:
     """
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def say(text: str, end: str = "\n") -> None:
+    """Write to stderr when there is one that takes it: a closed stderr (``2>&-``) or a full one
+    (``2>/dev/full``) loses a progress line, never the run."""
+    import sys
+
+    if sys.stderr is None:
+        return
+    try:
+        sys.stderr.write(text + end)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # ValueError: the stream was closed
+        pass
 
 
 def guard(call, where: str = ""):

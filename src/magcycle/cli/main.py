@@ -41,7 +41,7 @@ import signal
 import sys
 
 from magcycle import __version__
-from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, Once, Parser, file_name, one_line
+from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, Once, Parser, file_name, one_line, say
 
 __all__ = ["build_parser", "main"]
 
@@ -226,8 +226,7 @@ def _write(text: str) -> int:
 
 def _say(line: str) -> None:
     """One line on stderr, if there is a stderr (``print(file=None)`` would write to stdout)."""
-    if sys.stderr is not None:
-        print(line, file=sys.stderr)
+    say(line)
 
 
 def _plain_streams() -> None:

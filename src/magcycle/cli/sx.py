@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
-from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, dumps, guard, table
+from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, dumps, guard, say, table
 
 __all__ = ["PROGRESS_AFTER_S", "MAX_DESIGN_STAGES", "cmd_sx_solve", "cmd_sx_design", "cmd_sx_examples"]
 
@@ -155,7 +154,7 @@ def _solve_examples(examples) -> list:
     solved = []
     for i, (name, resource) in enumerate(examples, 1):
         if time.perf_counter() - start > PROGRESS_AFTER_S:
-            print(f"{PROG}: solving {name} ({i}/{len(examples)})", file=sys.stderr, flush=True)
+            say(f"{PROG}: solving {name} ({i}/{len(examples)})")
         where = f"example {name}"
         with as_file(resource) as path:
             spec = guard(lambda: load_cascade(path), where)

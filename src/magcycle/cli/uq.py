@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 
-from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, check_out, dumps, guard, publish, table
+from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, check_out, dumps, guard, publish, say, table
 from magcycle.errors import InputError
 
 __all__ = ["UQ_FILES", "DESIGN_FILES", "Progress", "cmd_uq", "cmd_design"]
@@ -26,7 +26,7 @@ class Progress:
     def __init__(self, what: str, quiet: bool = False):
         self.what, self.quiet = what, quiet
         self.t0 = self.last = time.perf_counter()
-        self.tty = sys.stderr.isatty()
+        self.tty = sys.stderr is not None and sys.stderr.isatty()
 
     def __call__(self, done: int, total: int) -> None:
         if self.quiet:
@@ -40,9 +40,9 @@ class Progress:
         bar = "#" * int(30 * done / max(total, 1))
         msg = f"{PROG}: {self.what} [{bar:<30}] {done}/{total} samples, {el:.0f} s, about {eta:.0f} s left"
         if self.tty:
-            print("\r" + msg, end="\n" if done >= total else "", file=sys.stderr, flush=True)
+            say("\r" + msg, end="\n" if done >= total else "")
         else:
-            print(msg, file=sys.stderr, flush=True)
+            say(msg)
 
 
 def _study(args):
@@ -57,7 +57,10 @@ def _study(args):
         return study_from_dict({"study": {"plant": "reference"}})
     p = Path(target)
     if not present(p, field="study"):
-        return study_from_dict({"study": {"plant": target}})  # a built-in plant name
+        try:
+            return study_from_dict({"study": {"plant": target}})  # a built-in plant name
+        except InputError as exc:  # the argument, not a field of a study file
+            raise InputError("plant" if exc.field == "study.plant" else exc.field, exc.reason) from None
     doc = read_document(p, field="study")
     if "study" in doc or "parameters" in doc:
         return load_study(p)
@@ -171,7 +174,7 @@ def _plant_design(study, args):
             study.problem, probability=study.probability, confidence=study.confidence, samples=study.samples,
             method=study.method, seed=study.seed, executor=ex,
             factors=study.settings.get("stage_factors") or STAGE_FACTORS, per_cut=args.per_cut,
-            progress=None if args.quiet else (lambda m: print(f"{PROG}: {m}", file=sys.stderr, flush=True))))
+            progress=None if args.quiet else (lambda m: say(f"{PROG}: {m}"))))
     finally:
         ex.close()
 

@@ -61,9 +61,18 @@ def _value_schema(schema: dict) -> dict:
         members = [s for s in _members(schema) if s.get("type") != "null"]
         numbers = [s for s in members if s.get("type") in ("number", "integer")]
         schema = (numbers or members or [schema])[0]
-    if schema.get("type") == "object" and isinstance(schema.get("additionalProperties"), dict):
-        return _value_schema(schema["additionalProperties"])
+    if schema.get("type") == "object" and _values_of(schema):
+        return _value_schema(_values_of(schema))
     return schema
+
+
+def _values_of(table: dict) -> dict:
+    """The schema of a table's values: ``additionalProperties``, or the one ``patternProperties``
+    entry when the keys follow a pattern (a table keyed by names)."""
+    values = table.get("additionalProperties")
+    if not isinstance(values, dict) and len(table.get("patternProperties") or {}) == 1:
+        values = next(iter(table["patternProperties"].values()))
+    return values if isinstance(values, dict) else {}
 
 
 def _range(schema: dict) -> str:
@@ -92,7 +101,7 @@ def _kind(schema: dict) -> str:
     if types == {"number", "string"}:
         text = "number or unit string"
     elif len(members) == 1 and members[0].get("type") == "object":
-        text = f"table of {_kind(members[0].get('additionalProperties', {})) or 'values'}"
+        text = f"table of {_kind(_values_of(members[0])) or 'values'}"
     elif len(members) == 1 and members[0].get("type") == "array":
         text = f"list of {_kind(members[0].get('items', {}))}"
     else:
