@@ -315,14 +315,19 @@ def check_names(result, overrides: Mapping | None, reagents: Mapping | None = No
              for key in _table(_table(overrides, section), table)]
     if not given:
         return
-    defaults = default_assumptions()
     known = {"product": {p["name"] for p in result.products} | {p["oxide"] for p in result.products},
              "reagent": set(_reagent_kg_h(result) if reagents is None else reagents)}
     for section, table, kind, key in given:
-        if key not in defaults[section][table] and key not in known[kind]:
+        defaults = _default_keys(section, table)
+        if key not in defaults and key not in known[kind]:
             raise InputError(f"{section}.{table}.{key}",
                              f"names no {kind} of plant {result.spec.name!r} ({', '.join(sorted(known[kind]))})"
-                             " nor one of the defaults; check the spelling")
+                             f" nor a default ({', '.join(sorted(defaults))}); check the spelling")
+
+
+@lru_cache(maxsize=None)
+def _default_keys(section: str, table: str) -> frozenset:
+    return frozenset(default_assumptions()[section][table])
 
 
 def techno_economics(result, overrides: Mapping | None = None, scenario: str = "base",
