@@ -7,9 +7,12 @@ is written. The output files are then published as one set.
 
 from __future__ import annotations
 
-from magcycle.cli.common import EXIT_OFF_SPEC, EXIT_OK, check_out, dumps, guard, publish, table
+import sys
 
-__all__ = ["RUN_FILES", "TEA_FILES", "cmd_run", "cmd_feed_list", "cmd_feed_show", "cmd_tea", "plant_and_feed"]
+from magcycle.cli.common import EXIT_OFF_SPEC, EXIT_OK, PROG, check_out, dumps, guard, one_line, publish, table
+
+__all__ = ["RUN_FILES", "TEA_FILES", "cmd_run", "cmd_feed_list", "cmd_feed_show", "cmd_tea", "plant_and_feed",
+           "off_spec_lines"]
 
 RUN_FILES = ("results.json", "report.html", "streams.csv")
 TEA_FILES = ("tea.json", "tea.html", "tea.xlsx")
@@ -53,11 +56,21 @@ def cmd_run(args) -> str:
     publish(args.out, {"results.json": text, "report.html": render_report(doc),
                        "streams.csv": result.stream_table().to_csv()})
     status = EXIT_OK if result.all_products_meet_spec else EXIT_OFF_SPEC
+    off = off_spec_lines(result)
+    if off:  # the results stand (written above); the terminal names what failed and why
+        print(one_line(f"{PROG}: off spec: " + "; ".join(off)), file=sys.stderr)
     if args.json:
         return text, status
     return (f"Plant {result.spec.name!r}, {_feed_line(result.feed)}; element closure {result.closure:.1e}; "
             f"recycle {result.recycle_iterations} iterations\n" + _product_table(result) + "\n"
+            + "".join(f"off spec: {line}\n" for line in off)
             + f"wrote {', '.join(RUN_FILES)} in {args.out}\n"), status
+
+
+def off_spec_lines(result) -> list[str]:
+    """One line per product that fails its spec: the product, its spec and every failed check."""
+    return [f"{p['name']} ({p['spec']}): {', '.join(p['failures'])}" for p in result.products
+            if p["meets_spec"] is False]
 
 
 def cmd_feed_list(args) -> str:

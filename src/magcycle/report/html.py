@@ -207,8 +207,9 @@ def render_report(doc: dict) -> str:
 <h2>Products</h2>
 <table id="products"><tr><th>product</th><th>oxide</th><th>kg/h</th><th>t/y</th><th>REO purity</th>
 <th>spec min</th><th>recovery</th><th>spec</th><th>meets spec</th></tr>{''.join(rows)}</table>
-<h2>Specification checks (non-rare-earth impurities, ppm)</h2>
-<table id="spec"><tr><th>product</th><th>impurity</th><th>ppm</th><th>check</th></tr>{''.join(spec_rows)}</table>
+<h2>Specification checks (every element of each product)</h2>
+<table id="spec"><tr><th>product</th><th>element</th><th>as</th><th>ppm</th><th>limit ppm</th><th>verdict</th></tr>
+{''.join(spec_rows)}</table>
 <h2>Rare-earth flows (Sankey, kg/h of RE metal)</h2>{sankey_svg(doc)}
 <h2>SX stage profiles</h2><div class="charts">{profiles}</div>
 <h2>Reagents</h2><table id="reagents"><tr><th>reagent</th><th>kg/h</th><th>t/y</th></tr>{reag}</table>
@@ -231,13 +232,19 @@ def _product_row(p: dict) -> str:
 
 
 def _spec_rows(products: list) -> list[str]:
-    """One row per product and impurity: its ppm and the check against the product's spec."""
+    """One row per product and element: how its spec judges it (a basis rare earth, another rare
+    earth counted in the TREO of the purity, or an impurity against its limit or with none); then
+    the reasons a product fails."""
     rows = []
     for p in products:
-        for k, v in p["impurities_ppm"].items():
-            ok = p["checks"].get(k)
-            rows.append(f"<tr><td>{esc(p['name'])}</td><td>{esc(k)}</td><td>{v:.3g}</td>"
-                        f"<td>{'pass' if ok else ('FAIL' if ok is False else '—')}</td></tr>")
+        for el, v in p.get("elements", {}).items():
+            ppm = f"{v['ppm']:.3g}" if "ppm" in v else "—"
+            limit = f"{v['max_ppm']:g}" if v.get("max_ppm") is not None else "—"
+            verdict = v["verdict"].upper() if v["verdict"] == "fail" else v["verdict"]
+            rows.append(f"<tr><td>{esc(p['name'])}</td><td>{esc(el)}</td><td>{esc(v['as'])}</td><td>{ppm}</td>"
+                        f"<td>{limit}</td><td>{esc(verdict)}</td></tr>")
+        for why in p.get("failures", []):
+            rows.append(f"<tr><td>{esc(p['name'])}</td><td colspan='5' class='fail'>off spec: {esc(why)}</td></tr>")
     return rows
 
 
