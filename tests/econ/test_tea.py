@@ -70,7 +70,8 @@ def test_carbon_totals_are_the_sum_of_their_contributions(plant):
     # direct CO2 is the offgas CO2, and the grid factor acts on electricity alone
     offgas = sum(plant.streams[c.name].kg_h("CO2") for c in plant.spec.connections if c.dst[0] == "offgas")
     lines = {x["item"]: x["kgCO2e_per_y"] for x in mass.carbon_lines}
-    assert lines["direct CO2 (calcination offgas)"] == pytest.approx(offgas * plant.spec.hours_per_year)
+    direct = sum(v for k, v in lines.items() if k.startswith("direct "))
+    assert direct == pytest.approx(offgas * plant.spec.hours_per_year, rel=1e-12)
     fr = techno_economics(plant, {"carbon": {"allocation": "mass", "country": "FR"}}, extras=False)
     fr_lines = {x["item"]: x["kgCO2e_per_y"] for x in fr.carbon_lines}
     g = mass.assumptions["carbon"]["grid_kgCO2e_per_kWh"]
@@ -191,3 +192,33 @@ def test_cli_bad_assumptions_exit_2_and_write_nothing(tmp_path, capsys, text, wo
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1 and words in err
     assert not (tmp_path / "o").exists()
+
+
+def test_every_offgas_stream_has_its_direct_emissions_counted(plant):
+    """Issue 14, item 7: one line per greenhouse gas of each offgas stream, the leach's CO2 from the
+    destroyed oxalic acid among them, by hand: n [mol/h] x 44.0095 g/mol / 1000 x H [h/y] x GWP 1."""
+    from magcycle.econ.tea import NOT_GREENHOUSE
+
+    t = techno_economics(plant, extras=False)
+    lines = {x["item"]: x["kgCO2e_per_y"] for x in t.carbon_lines}
+    m_co2 = 12.011 + 2 * 15.999
+    for c in plant.spec.connections:
+        if c.dst[0] != "offgas":
+            continue
+        gases = plant.streams[c.name].mol_h
+        assert set(gases) <= NOT_GREENHOUSE | {"CO2"}, gases
+        if gases.get("CO2", 0.0) > 0:
+            by_hand = gases["CO2"] * m_co2 / 1000 * plant.spec.hours_per_year
+            assert lines[f"direct CO2 ({c.name})"] == pytest.approx(by_hand, rel=1e-4)
+    # the leach offgas: about 73 t/y of CO2 (issue 14) at the reference feed
+    assert 60e3 < lines["direct CO2 (leach offgas)"] < 90e3
+
+
+def test_a_greenhouse_gas_with_no_gwp_is_refused_not_skipped(plant):
+    gwp = dict(techno_economics(plant, extras=False).assumptions["carbon"]["gwp100"])
+    del gwp["CO2"]
+    from magcycle.econ.tea import direct_emissions
+
+    with pytest.raises(InputError) as e:
+        direct_emissions(plant, gwp)
+    assert e.value.field == "carbon.gwp100.CO2"

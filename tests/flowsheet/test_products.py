@@ -3,7 +3,6 @@ everything in the product, every element with a verdict, and a run that names wh
 
 import copy
 import tomllib
-from pathlib import Path
 
 import pytest
 

@@ -128,6 +128,9 @@ class Carbon(Strict):
         unit="kg CO2e/kWh", description="grid emission factors by country")
     reagent_kgCO2e_per_kg: dict[_Name, Annotated[float, Field(ge=0.0, le=1e3)]] = field(
         unit="kg CO2e/kg", description="cradle-to-gate factors of the reagents")
+    gwp100: dict[_Name, Annotated[float, Field(ge=0.0, le=1e5)]] = field(
+        unit="kg CO2e/kg", description="global warming potential over 100 years of each gas an offgas may carry "
+                                        "([C] IPCC AR6 WG1 table 7.15: CO2 1, CH4 29.8, N2O 273)")
     primary_kgCO2e_per_kg: dict[_Name, Annotated[list[Annotated[float, Field(ge=0.0, le=1e5)]],
                                                  Field(min_length=2, max_length=2)]] = field(
         default_factory=dict, unit="kg CO2e/kg", description="primary production, [low, high], for comparison")

@@ -26,8 +26,10 @@ Revenue
 
 Carbon footprint (cradle-to-gate of the recycling plant, per year)
     reagents x their factors, electricity x the grid factor of the country,
-    feed transport (t x km x factor), and direct CO2 leaving in the offgas
-    (the oxalate's carbon from calcination). The total is allocated to the
+    feed transport (t x km x factor), and every direct emission: each
+    greenhouse gas of each offgas stream times its GWP100 (the leach's CO2
+    from the recycled oxalic acid, the calciners' CO2 from the oxalate). The
+    total is allocated to the
     products by revenue (economic) or by mass; kg CO2e per kg of oxide =
     allocated total / product mass. Contributions add up to the total.
 
@@ -48,7 +50,7 @@ from magcycle.econ.prices import revenue_lines
 from magcycle.errors import InputError
 
 __all__ = ["SCENARIOS", "FACTORS", "default_assumptions", "merge_assumptions", "assumptions", "TEAResult",
-           "check_names", "techno_economics"]
+           "check_names", "NOT_GREENHOUSE", "direct_emissions", "techno_economics"]
 
 SCENARIOS = ("low", "base", "high")
 FACTORS = ("installation", "instrumentation", "piping", "electrical", "buildings", "yard", "service_facilities",
@@ -197,8 +199,8 @@ def _re_kg_h(feed) -> float:
 
 
 def _sink_flows(result):
+    """Waste to dispose of: solids [t/y] and liquids [m3/y]."""
     solids_t_y = liquid_m3_y = 0.0
-    offgas_co2_kg_h = 0.0
     hours = result.spec.hours_per_year
     for c in result.spec.connections:
         s = result.streams[c.name]
@@ -207,9 +209,7 @@ def _sink_flows(result):
                 liquid_m3_y += s.volume_L_h * hours / 1000.0
             else:
                 solids_t_y += s.kg_h() * hours / 1000.0
-        if c.dst[0] == "offgas":
-            offgas_co2_kg_h += s.kg_h("CO2")
-    return solids_t_y, liquid_m3_y, offgas_co2_kg_h
+    return solids_t_y, liquid_m3_y
 
 
 def _reagent_kg_h(result) -> dict[str, float]:
@@ -234,7 +234,7 @@ def _variable_opex(result, a, reagents, power, organic_m3) -> list[dict]:
     basis_kg = feed_kg_y if o["feed_price_basis"] == "kg_feed" else _re_kg_h(result.feed) * hours
     lines.append({"item": "feed purchase", "kind": "variable", "basis": f"{basis_kg / 1000:.1f} t/y "
                   f"({o['feed_price_basis']}) x {o['feed_usd_per_kg']:g} USD/kg", "usd_per_y": basis_kg * o["feed_usd_per_kg"]})
-    solids_t_y, liquid_m3_y, _ = _sink_flows(result)
+    solids_t_y, liquid_m3_y = _sink_flows(result)
     lines.append({"item": "waste disposal", "kind": "variable", "basis": f"{solids_t_y:.0f} t/y solids, "
                   f"{liquid_m3_y:.0f} m3/y liquid", "usd_per_y": solids_t_y * o["waste_usd_per_t"]
                   + liquid_m3_y * o["bleed_usd_per_m3"]})
@@ -259,7 +259,7 @@ def _fixed_opex(a, fixed_capital: float) -> list[dict]:
 
 
 def _carbon_lines(result, a, reagents, kwh_y: float) -> list[dict]:
-    """Reagents, electricity, feed transport and direct CO2 [kg CO2e/y]."""
+    """Reagents, electricity, feed transport and direct emissions [kg CO2e/y]."""
     c, hours = a["carbon"], result.spec.hours_per_year
     lines = []
     for sp, kg_h in sorted(reagents.items()):
@@ -270,7 +270,37 @@ def _carbon_lines(result, a, reagents, kwh_y: float) -> list[dict]:
                   "kgCO2e_per_y": kwh_y * c["grid_kgCO2e_per_kWh"][c["country"]]})
     lines.append({"item": "feed transport", "kgCO2e_per_y": result.feed.kg_per_h * hours / 1000.0
                   * c["feed_transport_km"] * c["transport_kgCO2e_per_t_km"]})
-    lines.append({"item": "direct CO2 (calcination offgas)", "kgCO2e_per_y": _sink_flows(result)[2] * hours})
+    return lines + direct_emissions(result, c["gwp100"])
+
+
+#: gases an offgas may carry that are not greenhouse gases (no direct emission is counted for them)
+NOT_GREENHOUSE = frozenset({"H2O", "H2", "O2", "N2", "Ar", "HCl", "Cl2", "SO2", "SO3", "NO", "NO2", "NH3"})
+
+
+def direct_emissions(result, gwp100: Mapping[str, float]) -> list[dict]:
+    """One carbon line per greenhouse gas in each offgas stream of the plant [kg CO2e/y].
+
+    .. math:: E_{s,g} = \\dot m_{g,s} \\, H \\, GWP_{100,g}
+
+    with m_g,s the gas's flow in offgas stream s [kg/h] and H the plant's
+    hours [h/y]. A gas with no GWP that is not in :data:`NOT_GREENHOUSE`
+    is an InputError naming ``carbon.gwp100.GAS``: every emission is counted
+    or declared harmless, none is skipped.
+    """
+    hours = result.spec.hours_per_year
+    lines = []
+    for conn in result.spec.connections:
+        if conn.dst[0] != "offgas":
+            continue
+        stream = result.streams[conn.name]
+        for gas in sorted(stream.mol_h):
+            if gas in NOT_GREENHOUSE or stream.mol_h[gas] <= 0:
+                continue
+            if gas not in gwp100:
+                raise InputError(f"carbon.gwp100.{gas}", f"the offgas {conn.name!r} carries {gas} and it has no "
+                                                         "global warming potential; give one (0 if it is none)")
+            lines.append({"item": f"direct {gas} ({conn.name})",
+                          "kgCO2e_per_y": stream.kg_h(gas) * hours * gwp100[gas]})
     return lines
 
 

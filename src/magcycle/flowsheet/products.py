@@ -21,7 +21,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Mapping
 
-from magcycle.chem.elements import MOLAR_MASS, RARE_EARTHS
+from magcycle.chem.elements import RARE_EARTHS
 from magcycle.chem.formula import formula_mass, parse_formula
 from magcycle.units.calcine import oxide_of
 from magcycle.units.stream import Stream
