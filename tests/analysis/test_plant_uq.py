@@ -231,3 +231,23 @@ def test_per_cut_refinement_keeps_the_requirement_and_never_adds_stages():
     for cut, (n, m) in doc["sx_stages"].items():
         f = factors[cut]
         assert [n, m] == [max(1, math.ceil(f * base[cut][0] - 1e-9)), max(1, math.ceil(f * base[cut][1] - 1e-9))]
+
+
+def test_default_feed_distributions_have_their_mode_at_the_nominal():
+    """Issue 14, item 8: each default distribution is triangular with its mode at the nominal, over
+    the catalogue's range (assays) or +/- 50 % of the plant's weight (blend)."""
+    from magcycle.analysis.plant import default_plant_parameters
+
+    params = default_plant_parameters()
+    assert params
+    weights = DOC["feed"]["blend"]
+    for p in params:
+        d = p.distribution
+        assert d.kind == "triangular" and d.args[1] == p.nominal, p
+        parts = p.name.split(".")
+        if parts[1] == "blend":
+            w = weights[parts[2]]
+            assert d.args == pytest.approx((0.5 * w, w, 1.5 * w))
+        else:
+            cls, el = CATALOGUE[parts[1]], parts[2]
+            assert (d.args[0], d.args[2]) == cls.ranges[el] and p.nominal == cls.nominal[el]

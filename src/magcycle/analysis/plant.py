@@ -103,9 +103,14 @@ def _blend_weights(doc: dict) -> dict[str, float]:
 
 
 def default_plant_parameters(plant=None, blend_span: float = 0.5) -> list[Parameter]:
-    """Feed variability from the catalogue: each blend weight uniform within
-    +/- ``blend_span`` of its nominal, and each class's Nd, Pr, Dy, Tb uniform
-    over the catalogue range (nominal: the catalogue's nominal assay)."""
+    """Feed variability from the catalogue, each distribution's mode at the nominal: each blend
+    weight triangular over +/- ``blend_span`` of its nominal w, triangular(w (1 - span), w,
+    w (1 + span)), and each class's Nd, Pr, Dy, Tb triangular over the catalogue range with its
+    mode at the catalogue's nominal assay, triangular(low, nominal, high).
+
+    The mean of a triangular distribution is (low + mode + high) / 3: the nominal where the range
+    is symmetric about it, and nearer the nominal than a uniform's midpoint where it is not (the
+    swarf Dy range 0.6-8 wt % about a nominal 2.5: mean 3.70, a uniform's 4.30)."""
     from magcycle.feed.catalogue import CATALOGUE
 
     doc = plant_document(plant)
@@ -113,16 +118,16 @@ def default_plant_parameters(plant=None, blend_span: float = 0.5) -> list[Parame
     weights = _blend_weights(doc)
     if len(weights) > 1:
         for key, w in weights.items():
-            out.append(Parameter(f"feed.blend.{key}", Distribution("uniform", (w * (1 - blend_span),
-                                                                               w * (1 + blend_span))),
-                                 w, "-", "plant [feed] blend +/- 50 %"))
+            out.append(Parameter(f"feed.blend.{key}", Distribution("triangular", (w * (1 - blend_span), w,
+                                                                                  w * (1 + blend_span))),
+                                 w, "-", "plant [feed] blend +/- 50 %, mode at the nominal"))
     for key in weights:
         cls = CATALOGUE[key]
         for el in DEFAULT_ASSAY_ELEMENTS:
             lo, hi = cls.ranges[el]
             if hi > lo:
-                out.append(Parameter(f"feed.{key}.{el}", Distribution("uniform", (lo, hi)), cls.nominal[el],
-                                     "wt %", cls.sources.get(el, "feed catalogue range")))
+                out.append(Parameter(f"feed.{key}.{el}", Distribution("triangular", (lo, cls.nominal[el], hi)),
+                                     cls.nominal[el], "wt %", cls.sources.get(el, "feed catalogue range")))
     return out
 
 
