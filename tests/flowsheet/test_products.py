@@ -109,3 +109,32 @@ def test_purity_counts_the_spec_basis_not_the_product_list():
     assert r["purity"] == pytest.approx(nd / (nd + dy), rel=1e-12)
     assert r["meets_spec"] is False and r["elements"]["Dy"]["verdict"] == "in TREO"
     assert r["recovery"] == {"Nd": pytest.approx(1.0), "Dy": pytest.approx(1.0)}
+
+
+@pytest.mark.parametrize("unit, change, element", [
+    # sx_tbdy cuts below Dy (heavy key Dy): Dy goes to its extract, the Tb product's path is its raffinate
+    ("sx_tbdy", {"extract_purity": 0.999, "raffinate_purity": 0.9}, "Dy"),
+    # sx_tb cuts below Tb (heavy key Tb): Gd goes to its raffinate, the Tb product's path is its extract
+    ("sx_tb", {"extract_purity": 0.9, "heavy_recovery": 0.99}, "Gd"),
+])
+def test_an_off_spec_product_names_its_limiting_element_and_the_cut_meant_to_remove_it(unit, change, element):
+    doc = copy.deepcopy(REF)
+    for key in ("extract_purity", "raffinate_purity", "heavy_recovery", "light_recovery"):
+        doc["units"][unit].pop(key, None)
+    doc["units"][unit] |= change
+    r = simulate(parse_flowsheet(doc, "weak cut"))
+    tb = next(p for p in r.products if p["name"] == "Tb4O7")
+    assert tb["meets_spec"] is False
+    # the limiting element: the largest non-Tb oxide of the product's TREO, by hand from its stream
+    els = r.streams["Tb oxide"].elements()
+    others = {e: oxide_kg_h(e, n) for e, n in els.items() if e in RARE_EARTHS and e != "Tb" and e in OXIDE}
+    assert max(others, key=others.get) == element == tb["limiting"]["element"]
+    assert tb["limiting"]["cuts"] == [unit]
+    assert f"{element} is to be removed by the SX cut {unit}" in tb["failures"][0]
+
+
+def test_a_plant_without_sx_says_no_cut_separates_the_limiting_element():
+    r = simulate(parse_flowsheet(no_sx_plant(), "no-sx"))
+    p = r.products[0]
+    assert p["limiting"] == {"element": "Dy", "cuts": []}
+    assert "no SX cut upstream separates Dy from Nd+Pr" in p["failures"][0]

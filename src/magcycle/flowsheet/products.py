@@ -180,6 +180,14 @@ def _failures(purity: float, spec: Mapping, basis: list[str], ox: Mapping, verdi
     return out
 
 
+def _checks(purity: float, ppm: Mapping[str, float], spec: Mapping) -> dict[str, bool]:
+    """Each check of a spec: the purity against ``min_purity``, each limit of ``max_ppm``."""
+    checks = {"purity": purity >= spec["min_purity"]}
+    for k, lim in spec.get("max_ppm", {}).items():
+        checks[k] = ppm.get(k, 0.0) <= lim
+    return checks
+
+
 def evaluate_product(name: str, stream: Stream, elements: list[str], spec_id: str,
                      feed_mol: Mapping[str, float], hours_per_year: float) -> dict:
     """A product stream judged by its specification: mass, purity on the spec's basis, recovery,
@@ -248,11 +256,7 @@ def evaluate_product(name: str, stream: Stream, elements: list[str], spec_id: st
     purity = sum(ox.get(e, 0.0) for e in basis) / treo if treo > 0 else None
     ppm = impurity_ppm(stream)
     verdicts = element_verdicts(stream, basis, spec) if produced else {}
-    checks = {}
-    if produced:
-        checks["purity"] = purity >= spec["min_purity"]
-        for k, lim in spec.get("max_ppm", {}).items():
-            checks[k] = ppm.get(k, 0.0) <= lim
+    checks = _checks(purity, ppm, spec) if produced else {}
     meets = all(checks.values()) if produced else None
     recovery = {e: (els.get(e, 0.0) / feed_mol[e] if feed_mol.get(e, 0.0) > 0 else None) for e in elements}
     oxides = "+".join(oxide_of(e) for e in elements)

@@ -34,6 +34,23 @@ class PlantResult:
                              self.spec.hours_per_year)
             for name, p in self.spec.products.items()
         ]
+        for p in self.products:
+            if p["checks"].get("purity") is False:
+                self._limiting(p)
+
+    def _limiting(self, p: dict) -> None:
+        """Name, for a product below its purity, the limiting rare earth and the cuts meant to remove it
+        (:mod:`magcycle.flowsheet.diagnosis`); the reason on the purity's failure says both."""
+        from magcycle.flowsheet.diagnosis import cuts_meant_to_remove, limiting_element
+
+        element = limiting_element(p["composition_treo"], p["basis"])
+        if element is None:
+            return
+        cuts = cuts_meant_to_remove(self.spec, self.spec.products[p["name"]]["stream"], element)
+        p["limiting"] = {"element": element, "cuts": cuts}
+        where = (f"{element} is to be removed by the SX cut {' and '.join(cuts)}" if cuts else
+                 f"no SX cut upstream separates {element} from {'+'.join(p['basis'])}")
+        p["failures"] = [f"{f}; {where}" if f.startswith("purity ") else f for f in p["failures"]]
 
     @property
     def reagents_mol_h(self) -> dict[str, float]:
