@@ -91,9 +91,19 @@ def test_console_script_runs_from_a_subprocess(tmp_path):
 
 
 def test_a_product_off_spec_exits_3_and_still_writes_its_results(capsys, tmp_path):
-    # 80 % e-bike scrap (little Tb, much Gd and Dy): the reference plant's Tb4O7 misses 99.5 %
-    status, out, err = run(capsys, "run", "--feed", "ebike=0.8,wind=0.2", "--out", str(tmp_path / "o"))
+    # 80 % e-bike scrap (little Tb, much Gd and Dy), with the Tb/Dy cut capped at 16 stages: the Tb
+    # product needs a raffinate purity of sx_tbdy that no cascade of 16 stages reaches (flowsheet.targets)
+    import tomllib
+    from importlib.resources import files
+
+    text = (files("magcycle") / "plants" / "reference.toml").read_text()
+    text = text.replace('heavy_key = "Dy"\n', 'heavy_key = "Dy"\nmax_stages = 16\n', 1)
+    assert tomllib.loads(text)["units"]["sx_tbdy"]["max_stages"] == 16
+    plant = tmp_path / "capped.toml"
+    plant.write_text(text)
+    status, out, err = run(capsys, "run", str(plant), "--feed", "ebike=0.8,wind=0.2", "--out", str(tmp_path / "o"))
     assert status == 3, err
+    assert err.startswith("magcycle: off spec: Tb4O7 (tb_oxide_995): purity") and len(err.splitlines()) == 1
     doc = json.loads((tmp_path / "o" / "results.json").read_text())
     failing = [p for p in doc["products"] if p["meets_spec"] is False]
     assert failing and "FAIL" in out

@@ -45,12 +45,12 @@ def _feed_line(feed) -> str:
 
 
 def cmd_run(args) -> str:
-    from magcycle.flowsheet import simulate
+    from magcycle.flowsheet.targets import run_to_spec
     from magcycle.report import render_report
 
     spec, feed = plant_and_feed(args)
     check_out(args.out, RUN_FILES)
-    result = guard(lambda: simulate(spec, feed))
+    result = guard(lambda: run_to_spec(spec, feed))
     doc = guard(result.to_dict)  # builds the SX stage profiles, each checked finite
     text = dumps(doc)
     publish(args.out, {"results.json": text, "report.html": render_report(doc),
@@ -62,9 +62,17 @@ def cmd_run(args) -> str:
     if args.json:
         return text, status
     return (f"Plant {result.spec.name!r}, {_feed_line(result.feed)}; element closure {result.closure:.1e}; "
-            f"recycle {result.recycle_iterations} iterations\n" + _product_table(result) + "\n"
+            f"recycle {result.recycle_iterations} iterations\n" + _derived_lines(result) + _product_table(result) + "\n"
             + "".join(f"off spec: {line}\n" for line in off)
             + f"wrote {', '.join(RUN_FILES)} in {args.out}\n"), status
+
+
+def _derived_lines(result) -> str:
+    """The cut targets the products' specs asked for at this feed (flowsheet.targets), one line."""
+    derived = getattr(result, "derived_targets", None) or {}
+    said = [f"{cut} {key} {'-' if typed is None else f'{typed:g}'} -> {value:.6g}"
+            for cut, keys in derived.items() for key, (typed, value) in keys.items()]
+    return f"cut targets derived from the product specs for this feed: {'; '.join(said)}\n" if said else ""
 
 
 def off_spec_lines(result) -> list[str]:
@@ -114,13 +122,13 @@ def _assumptions(path):
 
 def cmd_tea(args) -> str:
     from magcycle.econ.tea import techno_economics
-    from magcycle.flowsheet import simulate
+    from magcycle.flowsheet.targets import run_to_spec
     from magcycle.report.tea import render_tea_report, tea_workbook
 
     overrides = _assumptions(args.assumptions)
     spec, feed = plant_and_feed(args)
     check_out(args.out, TEA_FILES)
-    result = guard(lambda: simulate(spec, feed))
+    result = guard(lambda: run_to_spec(spec, feed))
     tea = guard(lambda: techno_economics(result, overrides, args.scenario))
     doc = guard(tea.to_dict)
     text = dumps(doc)

@@ -17,7 +17,7 @@ the product's path.
 
 from __future__ import annotations
 
-__all__ = ["cuts_meant_to_remove", "limiting_element"]
+__all__ = ["cuts_meant_to_remove", "cut_outlets_meant_to_remove", "limiting_element"]
 
 
 def limiting_element(composition_treo: dict[str, float], basis: list[str]) -> str | None:
@@ -60,6 +60,11 @@ def cuts_meant_to_remove(spec, stream: str, element: str) -> list[str]:
     list of str
         Unit names; empty when no SX cut on the path separates the element from the product.
     """
+    return [cut for cut, _ in cut_outlets_meant_to_remove(spec, stream, element)]
+
+
+def cut_outlets_meant_to_remove(spec, stream: str, element: str) -> list[tuple[str, str]]:
+    """(cut, outlet toward the product) of each cut of :func:`cuts_meant_to_remove`."""
     found, seen, todo = [], set(), [(stream, False)]
     while todo:
         name, in_circuit = todo.pop()
@@ -74,6 +79,6 @@ def cuts_meant_to_remove(spec, stream: str, element: str) -> list[str]:
         if is_cut:
             heavy = unit.beta.get(element, 0.0) >= unit.beta[unit.p["heavy_key"]]
             if heavy != (src[1] == "extract"):
-                found.append(src[0])
+                found.append((src[0], src[1]))
         todo.extend((s, in_circuit or is_cut) for s in _inlet_streams(spec, src[0]))
     return found

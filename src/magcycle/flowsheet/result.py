@@ -26,6 +26,9 @@ class PlantResult:
     tear_streams: list[str]
     seconds: float
     state: dict = field(repr=False, default_factory=dict)
+    #: cut targets derived from the product specs for this feed, {cut: {param: (typed, derived)}}
+    #: (:func:`magcycle.flowsheet.targets.run_to_spec`); empty when the typed targets were kept
+    derived_targets: dict = field(default_factory=dict)
 
     def __post_init__(self):
         feed_mol = self.feed.element_mol_h()
@@ -107,6 +110,8 @@ class PlantResult:
             "closure_by_element": dict(sorted(self.closure_by_element.items())),
             "products": self.products,
             "all_products_meet_spec": self.all_products_meet_spec,
+            "derived_targets": {cut: {k: {"typed": t, "derived": v} for k, (t, v) in keys.items()}
+                                for cut, keys in self.derived_targets.items()},
             "feed": self.feed.to_dict() | {"t_per_y": self.feed.kg_per_h * hours / 1000.0},
             "hours_per_year": hours,
             "streams": self.stream_rows(),
