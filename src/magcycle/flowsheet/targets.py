@@ -122,7 +122,9 @@ def tightened_targets(result) -> dict[str, dict]:
         target = min(1.0 - (1.0 - _outlet_purity(result, cut, port)) / k, _PUREST)
         key, other = ("extract_purity", "light_recovery") if port == "extract" else \
             ("raffinate_purity", "heavy_recovery")
+        if target <= (result.spec.units[cut].p.get(key) or 0.0):
+            continue  # the cut already aims there (it falls short of its own target): no progress to ask for
         now = changes.setdefault(cut, {})
-        now[key] = max(target, now.get(key) or 0.0, result.spec.units[cut].p.get(key) or 0.0)
+        now[key] = max(target, now.get(key) or 0.0)
         now[other] = None
     return changes
