@@ -138,3 +138,10 @@ def test_a_plant_without_sx_says_no_cut_separates_the_limiting_element():
     p = r.products[0]
     assert p["limiting"] == {"element": "Dy", "cuts": []}
     assert "no SX cut upstream separates Dy from Nd+Pr" in p["failures"][0]
+
+
+def test_every_limited_compound_is_reported_even_at_zero():
+    # a pure Nd2O3 stream: no Si, no Fe; the spec's limited compounds are reported at 0 ppm
+    r = evaluate_product("Nd oxide", Stream("solid", {"Nd2O3": 1.0}), ["Nd"], "nd_oxide_995", {"Nd": 2.0}, 8000.0)
+    assert set(product_specs()["nd_oxide_995"]["max_ppm"]) <= set(r["impurities_ppm"])
+    assert r["impurities_ppm"]["SiO2"] == 0.0 and r["meets_spec"] is True and r["purity"] == 1.0

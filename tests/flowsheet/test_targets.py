@@ -10,7 +10,7 @@ from magcycle import cli
 from magcycle.chem.elements import MOLAR_MASS, RARE_EARTHS
 from magcycle.chem.formula import parse_formula
 from magcycle.feed import CATALOGUE
-from magcycle.flowsheet.targets import SPEC_MARGIN, run_to_spec
+from magcycle.flowsheet.targets import run_to_spec
 
 O = MOLAR_MASS["O"]
 # oxide formed in air: (metal atoms, oxygen atoms) [Balboul 2000]; the others RE2O3
@@ -40,7 +40,7 @@ def test_the_ebike_wind_blend_meets_spec_with_a_derived_target(tmp_path, capsys)
             els[el] = els.get(el, 0.0) + k * n
     treo = sum(oxide_kg(e, n) for e, n in els.items() if e in RARE_EARTHS)
     purity = oxide_kg("Tb", els["Tb"]) / treo
-    assert purity >= 1 - (1 - 0.995) * (1 - SPEC_MARGIN) - 1e-9   # the aim: 99.6 %
+    assert purity >= 0.996 - 1e-9   # the aim: the 99.5 % spec with a fifth of its 0.5 % allowance in hand
 
 
 def _one_feed(feed):
@@ -94,7 +94,7 @@ def test_a_cut_that_cannot_reach_the_derived_target_is_named_with_what_it_would_
     tb = next(p for p in r.products if p["name"] == "Tb4O7")
     assert tb["meets_spec"] is False and r.derived_targets == {}
     assert tb["limiting"]["element"] == "Dy" and tb["limiting"]["cuts"] == ["sx_tbdy"]
-    assert set(tb["limiting"]["asked"]) == {"raffinate_purity"} and tb["limiting"]["asked"]["raffinate_purity"] > 0.999
+    assert "it would need sx_tbdy raffinate_purity 0.9998" in tb["failures"][0]
     assert "which the cut cannot reach" in tb["failures"][0]
 
 
@@ -115,3 +115,81 @@ def test_no_target_is_asked_of_a_cut_that_falls_short_of_its_own():
         table = r.units[cut].info["targets"]()
         assert any(t["achieved"] < t["minimum"] for t in table.values()), (p["name"], cut, table)
     assert tightened_targets(r) == {}
+
+
+def _reference():
+    import copy
+    import tomllib
+
+    from magcycle.flowsheet import reference_plant_path
+
+    return copy.deepcopy(tomllib.loads(reference_plant_path().read_text()))
+
+
+def test_a_mixer_inside_the_sx_circuit_does_not_hide_the_cut_behind_it():
+    from magcycle.flowsheet import parse_flowsheet
+
+    doc = _reference()
+    doc["units"]["hold"] = {"type": "mixer"}
+    doc["streams"]["Sm-Gd-Tb liquor"] = "sx_tbdy.raffinate -> hold.in1"
+    doc["streams"]["Sm-Gd-Tb held"] = "hold.out -> sx_tb.feed"
+    r = run_to_spec(parse_flowsheet(doc, "mixer"), "ebike=0.8,wind=0.2")
+    assert set(r.derived_targets) == {"sx_tbdy"} and all(p["meets_spec"] for p in r.products)
+
+
+def test_a_side_product_that_bypasses_sx_blames_no_cut_through_the_recycle():
+    """1 % of the purified liquor drawn off to its own oxalate line: its product meets no SX cut.
+    The acid return to the leach carries a few per cent of the leach's rare earths, below the
+    10 % a path takes, so the Tb line's cuts (reached through the recycle) are not blamed."""
+    from magcycle.flowsheet import parse_flowsheet
+
+    doc = _reference()
+    doc["units"] |= {"take": {"type": "splitter", "fraction": 0.01},
+                     "ox_mix": {"type": "oxalate_precipitation", "excess": 1.2}, "calc_mix": {"type": "calcination"}}
+    doc["streams"] |= {"purified liquor": "fe_removal.liquor -> take.in", "to SX": "take.out2 -> sx_lh.feed",
+                       "side liquor": "take.out1 -> ox_mix.liquor", "mix oxalate": "ox_mix.precipitate -> calc_mix.solids",
+                       "mix filtrate": "ox_mix.filtrate -> filtrates.in4", "mixed oxide": "calc_mix.oxide -> product",
+                       "mix calciner offgas": "calc_mix.offgas -> offgas"}
+    doc["products"]["mixed"] = {"stream": "mixed oxide", "elements": ["Nd", "Pr"], "spec": "ndpr_oxide_995"}
+    r = run_to_spec(parse_flowsheet(doc, "bypass"), "ev")
+    mixed = next(p for p in r.products if p["name"] == "mixed")
+    assert mixed["meets_spec"] is False and mixed["limiting"]["cuts"] == [] and r.derived_targets == {}
+
+
+def test_a_cut_whose_two_outlets_are_mixed_back_is_not_blamed():
+    """sx_prnd splits the NdPr strip liquor and both its outlets are mixed back into the one product:
+    it separates nothing for it, so the cut before it (sx_ndpr, which lets La-Ce through with a
+    typed light recovery of 0.05) is the one tightened."""
+    from magcycle.flowsheet import parse_flowsheet
+
+    doc = _reference()
+    ndpr = doc["units"]["sx_ndpr"]
+    ndpr.pop("extract_purity")
+    ndpr["light_recovery"] = 0.05
+    doc["units"] |= {"sx_prnd": {"type": "sx_cascade", "heavy_key": "Nd", "extract_purity": 0.998,
+                                 "raffinate_purity": 0.998}, "remix": {"type": "mixer"}}
+    doc["streams"] |= {"NdPr strip liquor": "sx_ndpr.extract -> sx_prnd.feed",
+                       "Pr liquor": "sx_prnd.raffinate -> remix.in2", "Nd strip liquor": "sx_prnd.extract -> remix.in1",
+                       "NdPr again": "remix.out -> ox_ndpr.liquor"}
+    r = run_to_spec(parse_flowsheet(doc, "remix"))
+    assert set(r.derived_targets) == {"sx_ndpr"} and all(p["meets_spec"] for p in r.products)
+
+
+def test_a_cut_that_cannot_reach_its_target_leaves_the_others_applied():
+    """reference-nd-pr with sx_tbdy capped at 16 stages and sx_ndpr's extract purity typed at 0.999:
+    the pass asks sx_ndpr (reachable, for Pr6O11) and sx_tbdy (unreachable, for Tb4O7); the first
+    is applied, the second named."""
+    import tomllib
+
+    from magcycle.flowsheet import parse_flowsheet
+    from magcycle.flowsheet.spec import builtin_plants
+
+    doc = tomllib.loads(builtin_plants()["reference-nd-pr"].read_text())
+    doc["units"]["sx_tbdy"]["max_stages"] = 16
+    doc["units"]["sx_ndpr"]["extract_purity"] = 0.999  # below what Pr6O11 needs at this feed
+    r = run_to_spec(parse_flowsheet(doc, "capped"), "ebike=0.8,wind=0.2")
+    by = {p["name"]: p for p in r.products}
+    assert "sx_ndpr" in r.derived_targets and "sx_tbdy" not in r.derived_targets
+    assert by["Pr6O11"]["meets_spec"] is True and by["Tb4O7"]["meets_spec"] is False
+    assert "it would need sx_tbdy" in by["Tb4O7"]["failures"][0]
+    assert "sx_ndpr" not in by["Tb4O7"]["failures"][0]

@@ -77,7 +77,7 @@ def _derived_lines(result) -> str:
 
 def off_spec_lines(result) -> list[str]:
     """One line per product that fails its spec: the product, its spec and every failed check."""
-    return [f"{p['name']} ({p['spec']}): {', '.join(p['failures'])}" for p in result.products
+    return [f"{p['name']} ({p['spec']}): {' | '.join(p['failures'])}" for p in result.products
             if p["meets_spec"] is False]
 
 
@@ -131,6 +131,8 @@ def cmd_tea(args) -> str:
     result = guard(lambda: run_to_spec(spec, feed))
     tea = guard(lambda: techno_economics(result, overrides, args.scenario))
     doc = guard(tea.to_dict)
+    doc["derived_targets"] = result.to_dict()["derived_targets"] if result.derived_targets else {}
+    doc["off_spec"] = off_spec_lines(result)
     text = dumps(doc)
     publish(args.out, {"tea.json": text, "tea.html": render_tea_report(doc), "tea.xlsx": tea_workbook(doc)})
     return text if args.json else _tea_text(args, result, tea, doc)
@@ -152,7 +154,8 @@ def _tea_text(args, result, tea, doc) -> str:
     lines = [f"Plant {result.spec.name!r}: {tea.feed_t_per_y:,.0f} t/y feed, {args.scenario} prices, "
              f"discount rate {100 * tea.cash.discount_rate:g} %",
              table(["measure", "magcycle", "published study"], measures, right_from=1),
-             table(["product", "t/y", "USD/kg", "kg CO2e/kg"], products, right_from=1),
-             f"wrote {', '.join(TEA_FILES)} in {args.out}"]
-    return "\n".join(lines) + "\n"
+             table(["product", "t/y", "USD/kg", "kg CO2e/kg"], products, right_from=1)]
+    lines += [f"off spec (priced at the off-spec discount): {line}" for line in off_spec_lines(result)]
+    lines.append(f"wrote {', '.join(TEA_FILES)} in {args.out}")
+    return _derived_lines(result) + "\n".join(lines) + "\n"
 

@@ -204,7 +204,7 @@ def _sink_flows(result):
     hours = result.spec.hours_per_year
     for c in result.spec.connections:
         s = result.streams[c.name]
-        if c.dst[0] == "waste":
+        if c.dst[0] == "waste" and s.phase != "gas":  # a gas is an emission wherever it is sent
             if s.phase == "aqueous":
                 liquid_m3_y += s.volume_L_h * hours / 1000.0
             else:
@@ -278,7 +278,8 @@ NOT_GREENHOUSE = frozenset({"H2O", "H2", "O2", "N2", "Ar", "HCl", "Cl2", "SO2", 
 
 
 def direct_emissions(result, gwp100: Mapping[str, float]) -> list[dict]:
-    """One carbon line per greenhouse gas in each offgas stream of the plant [kg CO2e/y].
+    """One carbon line per greenhouse gas in each offgas stream of the plant (and in any gas stream
+    leaving it otherwise) [kg CO2e/y].
 
     .. math:: E_{s,g} = \\dot m_{g,s} \\, H \\, GWP_{100,g}
 
@@ -287,12 +288,14 @@ def direct_emissions(result, gwp100: Mapping[str, float]) -> list[dict]:
     is an InputError naming ``carbon.gwp100.GAS``: every emission is counted
     or declared harmless, none is skipped.
     """
+    from magcycle.flowsheet.schema import SINKS
+
     hours = result.spec.hours_per_year
     lines = []
     for conn in result.spec.connections:
-        if conn.dst[0] != "offgas":
-            continue
         stream = result.streams[conn.name]
+        if conn.dst[0] not in SINKS or (conn.dst[0] != "offgas" and stream.phase != "gas"):
+            continue  # emissions: every offgas stream, and a gas sent to any other sink
         for gas in sorted(stream.mol_h):
             if gas in NOT_GREENHOUSE or stream.mol_h[gas] <= 0:
                 continue

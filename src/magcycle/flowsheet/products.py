@@ -180,6 +180,17 @@ def _failures(purity: float, spec: Mapping, basis: list[str], ox: Mapping, verdi
     return out
 
 
+def _judged(stream: Stream, spec: Mapping, basis: list[str], purity, produced: bool) -> tuple[dict, dict, dict]:
+    """(impurities ppm, element verdicts, checks) of a product; every compound the spec limits is
+    reported, at 0 when absent."""
+    ppm = impurity_ppm(stream)
+    if stream.kg_h() > 0:
+        ppm = {k: 0.0 for k in spec.get("max_ppm", {})} | ppm
+    if not produced:
+        return ppm, {}, {}
+    return ppm, element_verdicts(stream, basis, spec), _checks(purity, ppm, spec)
+
+
 def _checks(purity: float, ppm: Mapping[str, float], spec: Mapping) -> dict[str, bool]:
     """Each check of a spec: the purity against ``min_purity``, each limit of ``max_ppm``."""
     checks = {"purity": purity >= spec["min_purity"]}
@@ -254,9 +265,7 @@ def evaluate_product(name: str, stream: Stream, elements: list[str], spec_id: st
     els = stream.elements()
     produced = treo > 0 and sum(ox.get(e, 0.0) for e in set(elements) | set(basis)) > 0
     purity = sum(ox.get(e, 0.0) for e in basis) / treo if treo > 0 else None
-    ppm = impurity_ppm(stream)
-    verdicts = element_verdicts(stream, basis, spec) if produced else {}
-    checks = _checks(purity, ppm, spec) if produced else {}
+    ppm, verdicts, checks = _judged(stream, spec, basis, purity, produced)
     meets = all(checks.values()) if produced else None
     recovery = {e: (els.get(e, 0.0) / feed_mol[e] if feed_mol.get(e, 0.0) > 0 else None) for e in elements}
     oxides = "+".join(oxide_of(e) for e in elements)

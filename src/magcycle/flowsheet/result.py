@@ -49,7 +49,7 @@ class PlantResult:
         element = limiting_element(p["composition_treo"], p["basis"])
         if element is None:
             return
-        cuts = cuts_meant_to_remove(self.spec, self.spec.products[p["name"]]["stream"], element)
+        cuts = cuts_meant_to_remove(self, self.spec.products[p["name"]]["stream"], element, p["basis"])
         p["limiting"] = {"element": element, "cuts": cuts}
         where = (f"{element} is to be removed by the SX cut {' and '.join(cuts)}" if cuts else
                  f"no SX cut upstream separates {element} from {'+'.join(p['basis'])}")

@@ -7,7 +7,7 @@ liquor that is mostly Gd lets through enough Dy to spoil a Tb product that
 is a tenth of it. So a plant is run to its products' specifications:
 
 1. solve it with the cuts' own targets;
-2. for each product below its purity, take its limiting rare earth E and
+2. for each product below its aim (below), take its limiting rare earth E and
    the SX cut meant to remove it (:mod:`magcycle.flowsheet.diagnosis`),
    with the outlet of that cut toward the product;
 3. tighten that outlet's purity target by the factor k by which the
@@ -25,10 +25,13 @@ is a tenth of it. So a plant is run to its products' specifications:
    times, until every product reaches its aim or a cut can do no more.
 
 A cut that no cascade of up to its ``max_stages`` can make meet its new
-target stops the passes: the result keeps the last solve, and the product
-names its limiting element and that cut (its ``limiting`` table says the
-target asked for). Impurities that are not rare earths (Na2O, chloride) are
-not separated by the SX cuts and are left to their units.
+target, or whose tightening does not raise the product's purity, is not
+asked again for that product (the next cut on its path may be); the other
+changes of the pass are applied. A product still off spec names its
+limiting element, the cut and why it could not help. Products that meet
+their spec but not their aim are tightened too: the margin is the point.
+Impurities that are not rare earths (Na2O, chloride) are not separated by
+the SX cuts and are left to their units.
 """
 
 from __future__ import annotations
@@ -54,19 +57,71 @@ def run_to_spec(plant=None, feed=None, *, rate=None, progress=None):
     spec = load_plant(plant)
     result = simulate(spec, feed, rate=rate, progress=progress)
     derived: dict = {}
+    skip: set = set()  # (product, cut): a cut that cannot help a product (unreachable, or no progress)
+    notes: dict = {}  # product -> why its cut could not help
     for _ in range(MAX_SPEC_PASSES):
-        changes = tightened_targets(result)
-        if not changes:
+        asked = tightened_targets(result, skip)
+        if not asked:
             break
-        try:
-            nxt = simulate(spec.with_unit_parameters(changes), feed, rate=rate)
-        except (InputError, ConvergenceError) as exc:  # no cascade of the cut's max_stages meets it
-            _cannot(result, changes, exc)
-            break
-        _record(derived, spec, changes)
-        spec, result = nxt.spec, nxt
+        nxt = _solve_feasible(spec, feed, rate, asked, skip, notes)
+        if nxt is None:
+            continue
+        _stalled(result, nxt, asked, skip, notes)
+        _record(derived, spec, {cut: c for cut, (c, _) in asked.items() if cut in nxt.changed})
+        spec, result = nxt.result.spec, nxt.result
+    else:
+        if tightened_targets(result, skip):
+            for p in result.products:
+                notes.setdefault(p["name"], f"still short after {MAX_SPEC_PASSES} passes")
+    _say(result, notes)
     result.derived_targets = derived
     return result
+
+
+class _Solve:
+    """A re-solve with the changes it could apply."""
+
+    def __init__(self, result, changed):
+        self.result, self.changed = result, changed
+
+
+def _solve_feasible(spec, feed, rate, asked: dict, skip: set, notes: dict):
+    """Solve with every asked change a cut can take; a cut no cascade of its ``max_stages`` makes
+    meet its new target is dropped (and named on the products that asked it), the rest applied."""
+    from magcycle.errors import MassBalanceError
+    from magcycle.flowsheet.simulation import simulate
+
+    todo = dict(asked)
+    while todo:
+        try:
+            return _Solve(simulate(spec.with_unit_parameters({c: ch for c, (ch, _) in todo.items()}), feed,
+                                   rate=rate), set(todo))
+        except (InputError, ConvergenceError, MassBalanceError) as exc:
+            cut = next((c for c in todo if str(getattr(exc, "field", "")).startswith(f"units.{c}")), None)
+            for c in [cut] if cut else list(todo):  # not pinned on a cut: every change is dropped
+                change, products = todo.pop(c)
+                want = ", ".join(f"{k} {v:.9g}" for k, v in change.items() if v is not None)
+                for name in products:
+                    skip.add((name, c))
+                    notes[name] = f"at this feed it would need {c} {want}, which the cut cannot reach ({exc})"
+    return None
+
+
+def _stalled(before, after, asked: dict, skip: set, notes: dict) -> None:
+    """A product whose purity did not rise for the change asked of its cut: that cut cannot help it."""
+    was = {p["name"]: p["purity"] for p in before.products}
+    for cut, (_, products) in asked.items():
+        for p in after.result.products:
+            if p["name"] in products and cut in after.changed and p["purity"] <= was[p["name"]] * (1 + 1e-9):
+                skip.add((p["name"], cut))
+                notes[p["name"]] = f"tightening {cut} did not raise its purity"
+
+
+def _say(result, notes: dict) -> None:
+    """Add, to each product still off spec, why no cut could bring it in."""
+    for p in result.products:
+        if p["meets_spec"] is False and p["name"] in notes:
+            p["failures"] = [f"{f}; {notes[p['name']]}" if f.startswith("purity ") else f for f in p["failures"]]
 
 
 def _record(derived: dict, spec, changes: dict) -> None:
@@ -75,18 +130,6 @@ def _record(derived: dict, spec, changes: dict) -> None:
             if value is not None:
                 typed = derived.get(cut, {}).get(key, (spec.units[cut].p.get(key), None))[0]
                 derived.setdefault(cut, {})[key] = (typed, value)
-
-
-def _cannot(result, changes: dict, exc: Exception) -> None:
-    """Say, on each product whose cut cannot reach its derived target, what was asked and why not."""
-    for p in result.products:
-        lim = p.get("limiting")
-        if lim and lim["cuts"] and lim["cuts"][0] in changes:
-            asked = {k: v for k, v in changes[lim["cuts"][0]].items() if v is not None}
-            lim["asked"] = asked
-            p["failures"] = [f"{f}; at this feed it would need {', '.join(f'{k} {v:.6g}' for k, v in asked.items())}"
-                             f", which the cut cannot reach ({exc})" if f.startswith("purity ") else f
-                             for f in p["failures"]]
 
 
 def _outlet_purity(result, cut: str, port: str) -> float:
@@ -102,19 +145,21 @@ def _outlet_purity(result, cut: str, port: str) -> float:
     return side / total if total > 0 else 1.0
 
 
-def tightened_targets(result) -> dict[str, dict]:
-    """The target changes one pass asks for (module docstring, step 3): ``{cut: {param: value}}``,
-    empty when every product reaches its aim or no cut on the path of one that does not can help."""
+def tightened_targets(result, skip=frozenset()) -> dict[str, tuple[dict, set]]:
+    """The target changes one pass asks for (module docstring, step 3): ``{cut: ({param: value},
+    products asking)}``, empty when every product reaches its aim or no cut on the path of one that
+    does not can help (``skip`` holds the (product, cut) pairs known not to)."""
     from magcycle.flowsheet.diagnosis import cut_outlets_meant_to_remove, limiting_element
 
-    changes: dict[str, dict] = {}
+    changes: dict[str, tuple[dict, set]] = {}
     for p in result.products:
         aim = 1.0 - (1.0 - p["min_purity"]) * (1.0 - SPEC_MARGIN)
         if not p["produced"] or p["purity"] >= aim:
             continue
         element = limiting_element(p["composition_treo"], p["basis"])
-        outlets = cut_outlets_meant_to_remove(result.spec, result.spec.products[p["name"]]["stream"], element) \
-            if element else []
+        stream = result.spec.products[p["name"]]["stream"]
+        outlets = [o for o in (cut_outlets_meant_to_remove(result, stream, element, p["basis"]) if element else [])
+                   if (p["name"], o[0]) not in skip]
         if not outlets:
             continue
         cut, port = outlets[0]
@@ -124,7 +169,8 @@ def tightened_targets(result) -> dict[str, dict]:
             ("raffinate_purity", "heavy_recovery")
         if target <= (result.spec.units[cut].p.get(key) or 0.0):
             continue  # the cut already aims there (it falls short of its own target): no progress to ask for
-        now = changes.setdefault(cut, {})
+        now, asking = changes.setdefault(cut, ({}, set()))
         now[key] = max(target, now.get(key) or 0.0)
         now[other] = None
+        asking.add(p["name"])
     return changes
