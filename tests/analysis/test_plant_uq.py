@@ -251,3 +251,15 @@ def test_default_feed_distributions_have_their_mode_at_the_nominal():
         else:
             cls, el = CATALOGUE[parts[1]], parts[2]
             assert (d.args[0], d.args[2]) == cls.ranges[el] and p.nominal == cls.nominal[el]
+
+
+def test_a_part_left_out_of_the_blend_is_not_varied():
+    """A plant blend with a weight of 0 (a class left out): its weight and assay are not study
+    parameters (a triangular over [0, 0] is no distribution), the others are."""
+    from magcycle.analysis.plant import default_plant_parameters
+
+    doc = copy.deepcopy(DOC)
+    doc["feed"]["blend"] = dict(doc["feed"]["blend"], hdd=0.0)
+    names = [p.name for p in default_plant_parameters(doc)]
+    assert not any(".hdd" in n for n in names)
+    assert "feed.blend.ev" in names and "feed.ev.Dy" in names

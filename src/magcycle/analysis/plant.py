@@ -118,10 +118,12 @@ def default_plant_parameters(plant=None, blend_span: float = 0.5) -> list[Parame
     weights = _blend_weights(doc)
     if len(weights) > 1:
         for key, w in weights.items():
+            if w <= 0:
+                continue  # a part left out of the blend (weight 0) stays out
             out.append(Parameter(f"feed.blend.{key}", Distribution("triangular", (w * (1 - blend_span), w,
                                                                                   w * (1 + blend_span))),
                                  w, "-", "plant [feed] blend +/- 50 %, mode at the nominal"))
-    for key in weights:
+    for key in (k for k, w in weights.items() if w > 0):
         cls = CATALOGUE[key]
         for el in DEFAULT_ASSAY_ELEMENTS:
             lo, hi = cls.ranges[el]
