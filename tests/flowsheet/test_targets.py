@@ -193,3 +193,20 @@ def test_a_cut_that_cannot_reach_its_target_leaves_the_others_applied():
     assert by["Pr6O11"]["meets_spec"] is True and by["Tb4O7"]["meets_spec"] is False
     assert "it would need sx_tbdy" in by["Tb4O7"]["failures"][0]
     assert "sx_ndpr" not in by["Tb4O7"]["failures"][0]
+
+
+def test_a_built_cut_short_of_its_own_target_is_said_to_be():
+    """Stage counts fixed (as built for the catalogue's classes alone), a Tb-poor, Gd-rich blend:
+    sx_tb, which sends Gd to its raffinate, misses even its typed extract purity 0.998, so no
+    tighter target is asked of it and the product says why."""
+    from magcycle.flowsheet.simulation import load_plant
+
+    built = {"sx_lh": (4, 3), "sx_tbdy": (14, 13), "sx_dy": (20, 9), "sx_tb": (13, 6), "sx_ndpr": (10, 4)}
+    spec = load_plant("reference").with_unit_parameters(
+        {c: {"extraction_stages": n, "scrub_stages": m} for c, (n, m) in built.items()})
+    r = run_to_spec(spec, "ev=0.00172,hdd=0.32152,ebike=0.18438")
+    tb = next(p for p in r.products if p["name"] == "Tb4O7")
+    assert tb["meets_spec"] is False and tb["limiting"] == {"element": "Gd", "cuts": ["sx_tb"]}
+    table = r.units["sx_tb"].info["targets"]()
+    short = [t for t in table.values() if t["achieved"] < t["minimum"]]
+    assert short and "sx_tb falls short of its own extract_purity 0.998" in tb["failures"][0]

@@ -60,7 +60,7 @@ def run_to_spec(plant=None, feed=None, *, rate=None, progress=None):
     skip: set = set()  # (product, cut): a cut that cannot help a product (unreachable, or no progress)
     notes: dict = {}  # product -> why its cut could not help
     for _ in range(MAX_SPEC_PASSES):
-        asked = tightened_targets(result, skip)
+        asked = tightened_targets(result, skip, notes)
         if not asked:
             break
         nxt = _solve_feasible(spec, feed, rate, asked, skip, notes)
@@ -145,7 +145,7 @@ def _outlet_purity(result, cut: str, port: str) -> float:
     return side / total if total > 0 else 1.0
 
 
-def tightened_targets(result, skip=frozenset()) -> dict[str, tuple[dict, set]]:
+def tightened_targets(result, skip=frozenset(), notes: dict | None = None) -> dict[str, tuple[dict, set]]:
     """The target changes one pass asks for (module docstring, step 3): ``{cut: ({param: value},
     products asking)}``, empty when every product reaches its aim or no cut on the path of one that
     does not can help (``skip`` holds the (product, cut) pairs known not to)."""
@@ -167,8 +167,12 @@ def tightened_targets(result, skip=frozenset()) -> dict[str, tuple[dict, set]]:
         target = min(1.0 - (1.0 - _outlet_purity(result, cut, port)) / k, _PUREST)
         key, other = ("extract_purity", "light_recovery") if port == "extract" else \
             ("raffinate_purity", "heavy_recovery")
-        if target <= (result.spec.units[cut].p.get(key) or 0.0):
-            continue  # the cut already aims there (it falls short of its own target): no progress to ask for
+        typed = result.spec.units[cut].p.get(key) or 0.0
+        if target <= typed:  # the cut already aims there and falls short of it: no progress to ask for
+            if notes is not None:
+                notes[p["name"]] = (f"{cut} falls short of its own {key} {typed:g} at this feed (its outlet "
+                                    f"reaches {_outlet_purity(result, cut, port):.6g})")
+            continue
         now, asking = changes.setdefault(cut, ({}, set()))
         now[key] = max(target, now.get(key) or 0.0)
         now[other] = None
