@@ -163,6 +163,19 @@ def test_sx_unit_bypass_when_one_side_is_empty():
     assert r.outlets["raffinate"].get("Nd+3") == 1.0
 
 
+@pytest.mark.parametrize("stages", [None, (15, 11)])
+def test_sx_unit_a_side_below_1e_12_of_the_liquor_follows_its_side_whole(stages):
+    """A Tb cut fed a Tb-free liquor but for 2e-14 of Tb (as a built Tb cut meets on e-bike scrap):
+    no purity target can ask to separate so little (they stop at 1 - 1e-12), so the Tb goes to the
+    extract whole and the rest to the raffinate, built stages or not; every mole is kept."""
+    fixed = {} if stages is None else {"extraction_stages": stages[0], "scrub_stages": stages[1]}
+    u = SXCascade("cut", heavy_key="Tb", extract_purity=0.998, heavy_recovery=0.99, **fixed)
+    r = u.run({"feed": _liquor({"Gd": 1.0, "Sm": 0.2, "Tb": 2.4e-14})})
+    assert r.info["bypassed"]
+    assert r.outlets["extract"].get("Tb+3") == 2.4e-14 and r.outlets["raffinate"].get("Tb+3") == 0.0
+    assert r.outlets["raffinate"].get("Gd+3") == 1.0 and r.outlets["raffinate"].get("Sm+3") == 0.2
+
+
 def test_sx_unit_impossible_target_is_input_error():
     u = SXCascade("cut", heavy_key="Nd", extract_purity=0.999999999, raffinate_purity=0.99, max_stages=30)
     with pytest.raises(InputError) as e:

@@ -41,7 +41,9 @@ Design (the first run, unless the stages are fixed)
     it. Rare earths below ``TRACE_FLOOR`` (1e-30) of the feed RE skip the
     cascade and follow their side of the cut whole (their flows would
     otherwise fall into the subnormal range of doubles and lose their
-    relative precision). A target that no cascade of up to ``max_stages``
+    relative precision); so do the rare earths of a side below
+    ``SIDE_FLOOR`` (1e-12) of the liquor, which no purity target can ask
+    to separate (a Tb-free blend's trace of Tb at the Tb cut). A target that no cascade of up to ``max_stages``
     meets is an input error naming the unit.
 
 Solving
@@ -99,7 +101,7 @@ from magcycle.units.base import UnitOperation, UnitParams, UnitResult, no_equipm
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
 
-__all__ = ["P507_BETA", "TRACE_FLOOR", "cut_split", "SXCascadeParams", "SXCascade"]
+__all__ = ["P507_BETA", "TRACE_FLOOR", "SIDE_FLOOR", "cut_split", "SXCascadeParams", "SXCascade"]
 
 
 def _ladder() -> dict[str, float]:
@@ -114,6 +116,9 @@ def _ladder() -> dict[str, float]:
 
 #: rare earths below this share of the feed RE bypass the cascade on their side of the cut
 TRACE_FLOOR = 1e-30
+#: a side of the cut below this share of the liquor's rare earths is not separated: a purity can be
+#: asked to at most 1 - 1e-12, and such a liquor is that pure already; its rare earths follow their side
+SIDE_FLOOR = 1e-12
 
 #: (element, its aqueous ion) of every rare earth
 _RE_IONS = tuple((el, f"{el}+3") for el in RARE_EARTHS)
@@ -455,6 +460,7 @@ class SXCascade(UnitOperation):
         feed = inlets["feed"]
         re_flow, trace = _cascade_and_trace(feed.mol_h)
         comps, light, heavy = self._sides(re_flow) if re_flow else ([], [], [])
+        comps, light, heavy = _minor_side_as_traces(re_flow, trace, comps, light, heavy)
         info: dict = {"bypassed": True, "components": comps}
         if light and heavy:
             ext_re, raf_re, info = yield from self._cut(comps, light, heavy, re_flow, feed.volume_L_h, state)
@@ -591,6 +597,18 @@ class SXCascade(UnitOperation):
         return power_law_cost(design["stage_volume_m3"], 1.0, 40_000.0, 0.6,
                               "[C] mixer-settler stage of 1 m3 (PP/FRP) USD 40k, six-tenths rule, per stage",
                               count=design["stages"], size_unit="m3 per stage")
+
+
+def _minor_side_as_traces(re_flow: dict, trace: dict, comps, light, heavy):
+    """A side below SIDE_FLOOR of the liquor's rare earths: nothing to separate it from. Its rare
+    earths move from ``re_flow`` to ``trace`` (they follow their side whole); the sides without them."""
+    if not (light and heavy):
+        return comps, light, heavy
+    f_A = sum(re_flow[e] for e in heavy) / sum(re_flow.values())
+    minor = heavy if f_A <= SIDE_FLOOR else light if 1.0 - f_A <= SIDE_FLOOR else []
+    for el in minor:
+        trace[el] = re_flow.pop(el)
+    return tuple([e for e in x if e not in minor] for x in (comps, light, heavy))
 
 
 def _cascade_and_trace(mol):
