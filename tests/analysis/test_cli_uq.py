@@ -187,3 +187,25 @@ def test_a_cascade_design_checks_the_scheduler_it_does_not_use(study, capsys, tm
                            "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and text == "" and err.startswith("magcycle: error: scheduler: "), err
     assert not (tmp_path / "o").exists()
+
+
+def test_design_envelope_builds_the_plant_for_every_feed(capsys, tmp_path):
+    """magcycle design --envelope: the stages of flowsheet.envelope.design_for_envelope (tested in
+    tests/flowsheet/test_envelope.py for the spec it promises), written and reported."""
+    from magcycle.flowsheet.envelope import design_for_envelope
+
+    code, text, err = run(["design", "--envelope", "--samples", "60", "--seed", "3", "--json",
+                           "--out", str(tmp_path / "o")], capsys)
+    assert code == 0, err
+    doc = json.loads(text)
+    expect = design_for_envelope(verify=60, seed=3)
+    assert doc["design"]["stages"] == {c: {"extraction": n, "scrub": m} for c, (n, m) in expect.stages.items()}
+    assert doc["design"]["total_sx_stages"] == sum(n + m for n, m in expect.stages.values())
+    assert doc["design"]["feasible"] is True and doc["design"]["failures"] == []
+    assert (tmp_path / "o" / "design.json").exists() and 'id="stages"' in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_design_envelope_of_a_cascade_study_is_refused(study, capsys, tmp_path):
+    code, text, err = run(["design", str(study / "study.toml"), "--envelope", "--out", str(tmp_path / "o")], capsys)
+    assert code == 2 and text == "" and err.startswith("magcycle: error: --envelope: ")
+    assert not (tmp_path / "o").exists()

@@ -149,6 +149,9 @@ def _add_uq(sub) -> None:
     des.add_argument("--probability", action=Once, type=float, metavar="P", help="required probability (default 0.99)")
     des.add_argument("--per-cut", action="store_true", help="plant: after the common stage factor, refine each SX "
                      "cut's own factor (more Monte Carlo runs, fewer stages)")
+    des.add_argument("--envelope", action="store_true", help="plant: size the SX cuts for the catalogue's feed "
+                     "envelope (the plant's blend, each class alone, every 1:1 pair, each run to its products' specs), "
+                     "verified on --samples seeded random blends (default 300)")
     des.add_argument("--out", action=Once, default="magcycle-design", metavar="DIR",
                      help="output folder (default magcycle-design)")
     des.set_defaults(handler=_handler("uq", "cmd_design"))

@@ -212,11 +212,41 @@ def _design_text(study, subject: str, d, dd: dict, out: str) -> str:
             f"{dd['total_stages']} stages (nominal minimum {nom.get('total_stages')})\n{prob}\n{wrote}")
 
 
+def _envelope_design(args, study):
+    """``magcycle design --envelope``: the plant built for the catalogue's feed envelope."""
+    from magcycle.flowsheet import parse_flowsheet
+    from magcycle.flowsheet.envelope import design_for_envelope
+    from magcycle.report.uq_html import render_envelope_report
+
+    if study.kind != "plant":
+        raise Failure("error: --envelope: a plant is built for the feed envelope; give a plant, not a cascade "
+                      "study", EXIT_INPUT)
+    check_out(args.out, DESIGN_FILES)
+    name = study.problem.document.get("plant", {}).get("name", "plant")
+    spec = guard(lambda: parse_flowsheet(study.problem.document, name))
+    verify, seed = args.samples or 300, args.seed or 0
+    d = guard(lambda: design_for_envelope(spec, verify=verify, seed=seed))
+    design = {"feasible": not d.failures, "rounds": d.rounds, "verified_blends": d.verified, "seed": seed,
+              "stages": {c: {"extraction": n, "scrub": m} for c, (n, m) in d.stages.items()},
+              "total_sx_stages": sum(n + m for n, m in d.stages.values()), "failures": d.failures}
+    doc = {"kind": "envelope design", "subject": f"plant {name}", "design": design}
+    text = dumps(doc)
+    publish(args.out, {"design.json": text, "report.html": render_envelope_report(doc)})
+    cuts = ", ".join(f"{c} {n}+{m}" for c, (n, m) in d.stages.items())
+    said = (f"plant {name}: built for the feed envelope in {d.rounds} rounds, verified on {verify} random blends "
+            f"(seed {seed}): {cuts} = {design['total_sx_stages']} SX stages"
+            + ("" if design["feasible"] else f"; {len(d.failures)} blends still fail, e.g. {d.failures[0]}")
+            + f"\nwrote {', '.join(DESIGN_FILES)} in {args.out}\n")
+    return (text if args.json else said), (0 if design["feasible"] else EXIT_SOLVE)
+
+
 def cmd_design(args):
     from magcycle.analysis.robust import default_samples
     from magcycle.report.uq_html import render_design_report
 
     study = guard(lambda: _apply_overrides(_study(args), args))
+    if args.envelope:
+        return _envelope_design(args, study)
     if args.samples is None and not study.explicit_samples:
         study.samples = default_samples(study.probability, study.confidence)
     check_out(args.out, DESIGN_FILES)

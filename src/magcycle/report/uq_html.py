@@ -16,7 +16,7 @@ import math
 
 from magcycle.report.html import CSS, esc
 
-__all__ = ["histogram_svg", "bars_svg", "pareto_svg", "render_uq_report", "render_design_report"]
+__all__ = ["render_envelope_report", "histogram_svg", "bars_svg", "pareto_svg", "render_uq_report", "render_design_report"]
 
 _BAR = "#1f77b4"
 _BAR2 = "#ff7f0e"
@@ -279,3 +279,21 @@ def render_design_report(doc: dict) -> str:
                         f"</td><td>{c['p']:.4f}</td><td>{c['lower']:.4f}</td><td>{c['upper']:.4f}</td></tr>")
     body.append("</table>")
     return _page(f"magcycle robust design: {doc.get('subject', '')}", body)
+
+
+def render_envelope_report(doc: dict) -> str:
+    """The report of a plant built for the feed envelope: each SX cut's stages, the rounds, the
+    blends verified and any that still fail."""
+    d = doc["design"]
+    verdict = ('<p id="answer" class="pass">Every product meets spec on every blend verified.</p>' if d["feasible"]
+               else f'<p id="answer" class="fail">{len(d["failures"])} blends still fail.</p>')
+    rows = "".join(f"<tr><td>{esc(c)}</td><td>{s['extraction']}</td><td>{s['scrub']}</td></tr>"
+                   for c, s in d["stages"].items())
+    body = [f"<p>{esc(doc['subject'])}: SX cuts sized for the catalogue's feed envelope (the plant's blend, each "
+            f"class alone, every 1:1 pair, and the random blends that failed) in {d['rounds']} rounds; verified on "
+            f"{d['verified_blends']} seeded random blends (seed {d['seed']}).</p>", verdict,
+            '<table id="stages"><tr><th>cut</th><th>extraction stages</th><th>scrub stages</th></tr>'
+            f"{rows}</table><p>Total SX stages: {d['total_sx_stages']}.</p>"]
+    if d["failures"]:
+        body.append("<ul>" + "".join(f"<li>{esc(f)}</li>" for f in d["failures"][:50]) + "</ul>")
+    return _page("magcycle envelope design", body)
