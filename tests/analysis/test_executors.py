@@ -118,32 +118,46 @@ def test_executor_names_are_checked():
         DaskExecutor(f"tcp://127.0.0.1:{_free_port()}", timeout=1)
 
 
-def test_a_peer_that_is_not_a_dask_scheduler_is_one_line(tmp_path):
-    """Whatever answers at the address but speaks no Dask (here a server writing bytes and hanging up):
-    exit status 2, one line, and no traceback from the half-started client at exit."""
+def _uq_against_a_peer(tmp_path, on_connect):
+    """``magcycle uq`` (in a subprocess) with --scheduler at a local server that calls
+    ``on_connect(conn)`` for each connection; the server's connections are closed at the end."""
     import threading
 
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     port = server.getsockname()[1]
+    held = []
 
-    def answer():
+    def serve():
         while True:
             try:
                 conn, _ = server.accept()
             except OSError:
                 return
-            conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + b"\xff" * 64)
-            conn.close()
+            held.append(conn)
+            on_connect(conn)
 
-    threading.Thread(target=answer, daemon=True).start()
+    threading.Thread(target=serve, daemon=True).start()
     try:
         exe = [sys.executable, "-c", "import sys; from magcycle.cli import main; sys.exit(main())"]
         r = subprocess.run([*exe, "uq", "--samples", "2", "--scheduler", f"tcp://127.0.0.1:{port}",
                             "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
     finally:
         server.close()
+        for conn in held:
+            conn.close()
+    return r, port
+
+
+def test_a_peer_that_is_not_a_dask_scheduler_is_one_line(tmp_path):
+    """Whatever answers at the address but speaks no Dask (here a server writing bytes and hanging up):
+    exit status 2, one line, and no traceback from the half-started client at exit."""
+    def answer(conn):
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + b"\xff" * 64)
+        conn.close()
+
+    r, _ = _uq_against_a_peer(tmp_path, answer)
     assert r.returncode == 2, r.stderr
     assert r.stderr.startswith("magcycle: error: scheduler: no Dask scheduler answers at"), r.stderr
     assert len(r.stderr.splitlines()) == 1, r.stderr
@@ -153,30 +167,7 @@ def test_a_peer_that_is_not_a_dask_scheduler_is_one_line(tmp_path):
 def test_a_peer_that_says_nothing_is_refused_not_waited_for(tmp_path):
     """A server that accepts and never writes: a Dask scheduler writes its handshake at once, so
     after 5 s of silence the run stops in one line (Dask's client would wait for ever)."""
-    import threading
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(8)
-    port = server.getsockname()[1]
-    held = []
-
-    def hold():
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=hold, daemon=True).start()
-    try:
-        exe = [sys.executable, "-c", "import sys; from magcycle.cli import main; sys.exit(main())"]
-        r = subprocess.run([*exe, "uq", "--samples", "2", "--scheduler", f"tcp://127.0.0.1:{port}",
-                            "--out", str(tmp_path / "o")], capture_output=True, text=True, timeout=60)
-    finally:
-        server.close()
-        for conn in held:
-            conn.close()
+    r, port = _uq_against_a_peer(tmp_path, lambda conn: None)
     assert r.returncode == 2, r.stderr
     assert r.stderr.strip() == (f"magcycle: error: scheduler: no Dask scheduler answers at tcp://127.0.0.1:{port}: "
                                 "nothing received in 5 s")

@@ -4,12 +4,12 @@ meets its spec, or the run names the product, the cut and the limiting element."
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
 
 from magcycle import cli
 from magcycle.chem.elements import MOLAR_MASS, RARE_EARTHS
 from magcycle.chem.formula import parse_formula
 from magcycle.feed import CATALOGUE
+from magcycle.flowsheet.envelope import random_blends
 from magcycle.flowsheet.targets import run_to_spec
 
 O = MOLAR_MASS["O"]
@@ -49,21 +49,8 @@ def _one_feed(feed):
             r.derived_targets)
 
 
-def _blends(n, seed=2026):
-    rng = np.random.default_rng(seed)
-    keys = list(CATALOGUE)
-    out = []
-    for _ in range(n):
-        w = rng.dirichlet(np.ones(len(keys)))
-        w[rng.random(len(keys)) < 0.3] = 0.0  # some classes left out
-        if w.sum() == 0:
-            w[rng.integers(len(keys))] = 1.0
-        out.append(",".join(f"{k}={x:.6f}" for k, x in zip(keys, w) if x > 0))
-    return out
-
-
 def test_every_product_meets_spec_or_names_product_cut_and_element_over_500_blends():
-    feeds = list(CATALOGUE) + _blends(500)
+    feeds = list(CATALOGUE) + random_blends(500, 2026)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
         runs = list(pool.map(_one_feed, feeds, chunksize=8))
     met = 0

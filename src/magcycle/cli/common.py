@@ -52,14 +52,13 @@ def say(text: str, end: str = "\n") -> None:
     """Write to stderr when there is one that takes it: a closed stderr (``2>&-``) or a full one
     (``2>/dev/full``) loses a progress line, never the run."""
     import sys
+    from contextlib import suppress
 
     if sys.stderr is None:
         return
-    try:
+    with suppress(OSError, ValueError):  # ValueError: the stream was closed
         sys.stderr.write(text + end)
         sys.stderr.flush()
-    except (OSError, ValueError):  # ValueError: the stream was closed
-        pass
 
 
 def guard(call, where: str = ""):

@@ -211,25 +211,20 @@ def _terminate(signum, frame):
 def _write(text: str) -> int:
     """Print the command's output; the exit status when it cannot be written (else 0)."""
     if sys.stdout is None:  # started with stdout closed (`magcycle run >&-`)
-        _say(f"{PROG}: error: cannot write the output: standard output is closed")
+        say(f"{PROG}: error: cannot write the output: standard output is closed")
         return EXIT_SOLVE
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except OSError as exc:  # `magcycle run | head -1`: the reader left; `> /dev/full`: no space
         if not isinstance(exc, BrokenPipeError):
-            _say(f"{PROG}: error: cannot write the output: {exc.strerror or type(exc).__name__}")
+            say(f"{PROG}: error: cannot write the output: {exc.strerror or type(exc).__name__}")
         # Point stdout at devnull so that the flush at exit does not fail again
         # (the recipe of the Python docs, "Note on SIGPIPE").
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_SOLVE
     return 0
-
-
-def _say(line: str) -> None:
-    """One line on stderr, if there is a stderr (``print(file=None)`` would write to stdout)."""
-    say(line)
 
 
 def _plain_streams() -> None:
@@ -251,15 +246,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_INPUT)
     except Failure as fail:
-        _say(one_line(f"{PROG}: {fail.line}"))
+        say(one_line(f"{PROG}: {fail.line}"))
         return fail.status
     except KeyboardInterrupt:
-        _say(f"{PROG}: interrupted")
+        say(f"{PROG}: interrupted")
         return 130
     except Exception as exc:  # a defect of magcycle, not of the input: still one line (MAGCYCLE_DEBUG shows it whole)
         if os.environ.get("MAGCYCLE_DEBUG"):
             raise
-        _say(f"{PROG}: internal error: {one_line(f'{type(exc).__name__}: {exc}', 300)} "
+        say(f"{PROG}: internal error: {one_line(f'{type(exc).__name__}: {exc}', 300)} "
              "(MAGCYCLE_DEBUG=1 shows the traceback; please report it)")
         return EXIT_SOLVE
     text, status = text if isinstance(text, tuple) else (text, 0)

@@ -66,9 +66,10 @@ def run_to_spec(plant=None, feed=None, *, rate=None, progress=None):
         nxt = _solve_feasible(spec, feed, rate, asked, skip, notes)
         if nxt is None:
             continue
-        _stalled(result, nxt, asked, skip, notes)
-        _record(derived, spec, {cut: c for cut, (c, _) in asked.items() if cut in nxt.changed})
-        spec, result = nxt.result.spec, nxt.result
+        after, changed = nxt
+        _stalled(result, after, changed, asked, skip, notes)
+        _record(derived, spec, {cut: c for cut, (c, _) in asked.items() if cut in changed})
+        spec, result = after.spec, after
     else:
         if tightened_targets(result, skip):
             for p in result.products:
@@ -78,24 +79,18 @@ def run_to_spec(plant=None, feed=None, *, rate=None, progress=None):
     return result
 
 
-class _Solve:
-    """A re-solve with the changes it could apply."""
-
-    def __init__(self, result, changed):
-        self.result, self.changed = result, changed
-
-
 def _solve_feasible(spec, feed, rate, asked: dict, skip: set, notes: dict):
     """Solve with every asked change a cut can take; a cut no cascade of its ``max_stages`` makes
-    meet its new target is dropped (and named on the products that asked it), the rest applied."""
+    meet its new target is dropped (and named on the products that asked it), the rest applied:
+    (result, the cuts changed), or None when no change could be applied."""
     from magcycle.errors import MassBalanceError
     from magcycle.flowsheet.simulation import simulate
 
     todo = dict(asked)
     while todo:
         try:
-            return _Solve(simulate(spec.with_unit_parameters({c: ch for c, (ch, _) in todo.items()}), feed,
-                                   rate=rate), set(todo))
+            return simulate(spec.with_unit_parameters({c: ch for c, (ch, _) in todo.items()}), feed,
+                            rate=rate), set(todo)
         except (InputError, ConvergenceError, MassBalanceError) as exc:
             cut = next((c for c in todo if str(getattr(exc, "field", "")).startswith(f"units.{c}")), None)
             for c in [cut] if cut else list(todo):  # not pinned on a cut: every change is dropped
@@ -107,12 +102,12 @@ def _solve_feasible(spec, feed, rate, asked: dict, skip: set, notes: dict):
     return None
 
 
-def _stalled(before, after, asked: dict, skip: set, notes: dict) -> None:
+def _stalled(before, after, changed: set, asked: dict, skip: set, notes: dict) -> None:
     """A product whose purity did not rise for the change asked of its cut: that cut cannot help it."""
     was = {p["name"]: p["purity"] for p in before.products}
     for cut, (_, products) in asked.items():
-        for p in after.result.products:
-            if p["name"] in products and cut in after.changed and p["purity"] <= was[p["name"]] * (1 + 1e-9):
+        for p in after.products:
+            if p["name"] in products and cut in changed and p["purity"] <= was[p["name"]] * (1 + 1e-9):
                 skip.add((p["name"], cut))
                 notes[p["name"]] = f"tightening {cut} did not raise its purity"
 
