@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from magcycle.errors import ConvergenceError, InputError
 
-__all__ = ["SPEC_MARGIN", "MAX_SPEC_PASSES", "run_to_spec", "tightened_targets"]
+__all__ = ["SPEC_MARGIN", "MAX_SPEC_PASSES", "run_to_spec", "tightened_targets", "blamed_cut"]
 
 #: share of each product's impurity allowance kept in hand when cut targets are derived [-]
 SPEC_MARGIN = 0.2
@@ -92,7 +92,7 @@ def _solve_feasible(spec, feed, rate, asked: dict, skip: set, notes: dict):
             return simulate(spec.with_unit_parameters({c: ch for c, (ch, _) in todo.items()}), feed,
                             rate=rate), set(todo)
         except (InputError, ConvergenceError, MassBalanceError) as exc:
-            cut = next((c for c in todo if str(getattr(exc, "field", "")).startswith(f"units.{c}")), None)
+            cut = blamed_cut(str(getattr(exc, "field", "")), todo)
             for c in [cut] if cut else list(todo):  # not pinned on a cut: every change is dropped
                 change, products = todo.pop(c)
                 want = ", ".join(f"{k} {v:.9g}" for k, v in change.items() if v is not None)
@@ -100,6 +100,18 @@ def _solve_feasible(spec, feed, rate, asked: dict, skip: set, notes: dict):
                     skip.add((name, c))
                     notes[name] = f"at this feed it would need {c} {want}, which the cut cannot reach ({exc})"
     return None
+
+
+def blamed_cut(field: str, cuts) -> str | None:
+    """The cut among ``cuts`` an error's field names (``units.CUT`` or ``units.CUT.PARAM``), or None.
+
+    >>> blamed_cut("units.sx_tbdy", ["sx_tb", "sx_tbdy"]), blamed_cut("units.sx_tb.beta.Gd", ["sx_tbdy", "sx_tb"])
+    ('sx_tbdy', 'sx_tb')
+    >>> blamed_cut("feed.rate", ["sx_tb"]) is None
+    True
+    """
+    parts = field.split(".")
+    return parts[1] if len(parts) > 1 and parts[0] == "units" and parts[1] in cuts else None
 
 
 def _stalled(before, after, changed: set, asked: dict, skip: set, notes: dict) -> None:
