@@ -110,3 +110,42 @@ def test_a_product_off_spec_exits_3_and_still_writes_its_results(capsys, tmp_pat
     for p in failing:  # off spec by the document's own numbers: purity below the spec's minimum
         assert p["purity"] < p["min_purity"] or not all(p["checks"].values())
     assert doc["all_products_meet_spec"] is False
+
+
+def _reference_with(tmp_path, old: str, new: str):
+    from importlib.resources import files
+
+    text = (files("magcycle") / "plants" / "reference.toml").read_text()
+    assert old in text
+    plant = tmp_path / "plant.toml"
+    plant.write_text(text.replace(old, new, 1))
+    return plant
+
+
+def test_treated_water_over_its_discharge_limit_exits_3_and_names_the_element(capsys, tmp_path):
+    # polishing at pH 8.5 leaves Ksp/[OH-]^2 = 10^(-14.23 + 11) mol/L of Co = 10^-3.23 x 58.93 g/mol
+    # = 34.7 mg/L, far above the 0.5 mg/L limit
+    plant = _reference_with(tmp_path, 'recover_hydroxide = true\n', 'recover_hydroxide = true\npH = 8.5\n')
+    status, out, err = run(capsys, "run", str(plant), "--out", str(tmp_path / "o"))
+    assert status == 3, err
+    assert err.startswith("magcycle: off limits: effluent: treated water Co ") and len(err.splitlines()) == 1
+    doc = json.loads((tmp_path / "o" / "results.json").read_text())
+    co = doc["discharge"]["effluent"]["Co"]
+    assert co["pass"] is False and co["mg_per_L"] > co["limit"] == 0.5
+    assert doc["all_products_meet_spec"] is True and doc["discharge_failures"]
+    assert "off limits: effluent: treated water Co" in out
+
+
+@pytest.mark.parametrize("new, needle", [
+    ('recover_hydroxide = true\ndischarge_limits_mg_L = { Co = -0.5 }\n',
+     "units.effluent.discharge_limits_mg_L.Co: must be >= 0"),
+    ('recover_hydroxide = true\ndischarge_limits_mg_L = { Co = "low" }\n',
+     "units.effluent.discharge_limits_mg_L.Co: expected a number"),
+    ('recover_hydroxide = true\ndischarge_limits_mg_L = 3\n', "units.effluent.discharge_limits_mg_L"),
+    ('recover_hydroxide = true\nlog_Ksp = { Co = -1e400 }\n', "units.effluent.log_Ksp.Co"),
+])
+def test_bad_discharge_limits_and_solubility_data_exit_2(capsys, tmp_path, new, needle):
+    plant = _reference_with(tmp_path, 'recover_hydroxide = true\n', new)
+    status, out, err = run(capsys, "run", str(plant), "--out", str(tmp_path / "o"))
+    assert status == 2 and needle in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "o").exists()

@@ -51,6 +51,10 @@ def test_opex_and_revenue_by_hand(plant, tea):
     assert opex["maintenance"] == pytest.approx(a["opex"]["maintenance_fraction"] * tea.fixed_capital_usd)
     prices = a["revenue"]["base"]
     hand = sum(p["t_per_y"] * 1000 * prices[p["name"]] for p in plant.products)
+    # plus the Co-Ni hydroxide: its payable Co and Ni [kg/h] x price x hours
+    hyd = plant.streams["Co-Ni hydroxide"].elements()
+    pay = a["revenue"]["byproduct_usd_per_kg"]
+    hand += (hyd["Co"] * 58.933194 * pay["Co"] + hyd["Ni"] * 58.6934 * pay["Ni"]) / 1000.0 * hours
     assert tea.revenue_usd_per_y == pytest.approx(hand)
 
 

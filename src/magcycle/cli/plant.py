@@ -55,16 +55,31 @@ def cmd_run(args) -> str:
     text = dumps(doc)
     publish(args.out, {"results.json": text, "report.html": render_report(doc),
                        "streams.csv": result.stream_table().to_csv()})
-    status = EXIT_OK if result.all_products_meet_spec else EXIT_OFF_SPEC
+    status = EXIT_OK if result.meets_requirements else EXIT_OFF_SPEC
     off = off_spec_lines(result)
-    if off:  # the results stand (written above); the terminal names what failed and why
-        print(one_line(f"{PROG}: off spec: " + "; ".join(off)), file=sys.stderr)
+    limits = result.discharge_failures
+    if off or limits:  # the results stand (written above); the terminal names what failed and why
+        print(one_line(f"{PROG}: " + "; ".join([f"off spec: {x}" for x in off] + [f"off limits: {x}" for x in limits])),
+              file=sys.stderr)
     if args.json:
         return text, status
     return (f"Plant {result.spec.name!r}, {_feed_line(result.feed)}; element closure {result.closure:.1e}; "
             f"recycle {result.recycle_iterations} iterations\n" + _derived_lines(result) + _product_table(result) + "\n"
+            + _discharge_lines(result)
             + "".join(f"off spec: {line}\n" for line in off)
+            + "".join(f"off limits: {line}\n" for line in limits)
             + f"wrote {', '.join(RUN_FILES)} in {args.out}\n"), status
+
+
+def _discharge_lines(result) -> str:
+    """One line per effluent-treatment unit: its treated water against each discharge limit."""
+    lines = []
+    for unit, checks in result.discharge.items():
+        said = [f"pH {c['value']:.2f} ({c['limit'][0]:g}-{c['limit'][1]:g})" if key == "pH" else
+                f"{key} {c['mg_per_L']:.3g} mg/L (limit {c['limit']:g})" for key, c in checks.items()
+                if key == "pH" or c["limit"] is not None]
+        lines.append(f"discharge from {unit}: {'; '.join(said)}\n")
+    return "".join(lines)
 
 
 def _derived_lines(result) -> str:
@@ -149,13 +164,16 @@ def _tea_text(args, result, tea, doc) -> str:
         ["NPV", f"{tea.cash.npv / 1e6:,.1f} M USD", f"{pub['npv_usd'] / 1e6:,.1f} M USD"],
         ["IRR", irr, f"{100 * pub['irr']:.1f} %"],
         ["payback", pay, f"{pub['payback_y']:.1f} y"]]
-    products = [[x["product"], f"{x['t_per_y']:.1f}", f"{x['usd_per_kg']:,.0f}",
-                 f"{tea.co2e_kg_per_kg.get(x['product'], float('nan')):.2f}"] for x in tea.revenue_lines]
+    products = [[x["product"] + (" (by-product)" if x.get("kind") == "by-product" else ""), f"{x['t_per_y']:.1f}",
+                 f"{x['usd_per_kg']:,.2f}" if x["usd_per_kg"] < 10 else f"{x['usd_per_kg']:,.0f}",
+                 f"{tea.co2e_kg_per_kg[x['product']]:.2f}" if x["product"] in tea.co2e_kg_per_kg else "-"]
+                for x in tea.revenue_lines]
     lines = [f"Plant {result.spec.name!r}: {tea.feed_t_per_y:,.0f} t/y feed, {args.scenario} prices, "
              f"discount rate {100 * tea.cash.discount_rate:g} %",
              table(["measure", "magcycle", "published study"], measures, right_from=1),
              table(["product", "t/y", "USD/kg", "kg CO2e/kg"], products, right_from=1)]
     lines += [f"off spec (priced at the off-spec discount): {line}" for line in off_spec_lines(result)]
+    lines += [f"off limits: {line}" for line in result.discharge_failures]
     lines.append(f"wrote {', '.join(TEA_FILES)} in {args.out}")
     return _derived_lines(result) + "\n".join(lines) + "\n"
 

@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from magcycle.documents import show
 
-from magcycle.schema import Name, StageCount, Strict, fail, field
+from magcycle.schema import ElementSymbol, Name, StageCount, Strict, fail, field
 
 __all__ = ["Finance", "Capex", "Opex", "Revenue", "Carbon", "Published", "AssumptionsDocument", "MAX_USD",
            "MIN_DISCOUNT_RATE"]
@@ -98,7 +98,10 @@ class Opex(Strict):
         description="feed priced per kg of feed or per kg of contained rare earth")
     feed_usd_per_kg: float = field(unit="USD/kg", ge=0.0, le=1e6, description="feed price")
     waste_usd_per_t: float = field(unit="USD/t", ge=0.0, le=1e6, description="solid waste disposal")
-    bleed_usd_per_m3: float = field(unit="USD/m3", ge=0.0, le=1e6, description="liquid waste treatment")
+    liquid_waste_usd_per_m3: float = field(unit="USD/m3", ge=0.0, le=1e6,
+                                           description="untreated liquid waste taken off site for treatment")
+    discharge_usd_per_m3: float = field(unit="USD/m3", ge=0.0, le=1e6,
+                                        description="treated water discharged (trade-effluent charge)")
     organic_loss_fraction_per_y: float = field(unit="1/y", ge=0.0, le=10.0,
                                                description="SX organic replaced per year")
     electricity_usd_per_kWh: float = field(unit="USD/kWh", ge=0.0, le=100.0, description="electricity price")
@@ -116,6 +119,9 @@ class Revenue(Strict):
     low: dict[_Name, Annotated[float, Field(ge=0.0, le=1e6)]] = field(unit="USD/kg", description="low prices")
     base: dict[_Name, Annotated[float, Field(ge=0.0, le=1e6)]] = field(unit="USD/kg", description="base prices")
     high: dict[_Name, Annotated[float, Field(ge=0.0, le=1e6)]] = field(unit="USD/kg", description="high prices")
+    byproduct_usd_per_kg: dict[ElementSymbol, Annotated[float, Field(ge=0.0, le=1e6)]] = field(
+        default_factory=dict, unit="USD/kg of element",
+        description="payable price of each element a by-product is paid for (all scenarios)")
 
 
 class Carbon(Strict):

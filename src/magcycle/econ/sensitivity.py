@@ -178,9 +178,11 @@ def breakeven(res) -> dict:
 
 
 def _scenario_revenue(res, result, scenario):
+    """Products at the scenario's prices plus the by-products (one price table for every scenario)."""
     from magcycle.econ.prices import revenue_lines
 
-    return sum(x["usd_per_y"] for x in revenue_lines(result.products, res.assumptions, scenario))
+    byproducts = sum(x["usd_per_y"] for x in res.revenue_lines if x.get("kind") == "by-product")
+    return byproducts + sum(x["usd_per_y"] for x in revenue_lines(result.products, res.assumptions, scenario))
 
 
 def tornado(result, overrides, scenario, res) -> list[dict]:

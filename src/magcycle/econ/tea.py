@@ -16,13 +16,16 @@ Operating cost per year at full capacity
     variable: reagents (the flowsheet's reagent flows x price), electricity
     (units' reported power + SX mixing per m3 of stage volume + calcination
     heat per kg of oxide + a plant allowance), feed purchase (per kg of feed
-    or of contained rare earth), waste disposal (solids to waste per t,
-    liquid waste per m3), SX organic make-up; fixed: labour, overhead,
-    maintenance and insurance (fractions of fixed capital).
+    or of contained rare earth), disposal of each waste outlet (solids per
+    t, treated water per m3 discharged, untreated liquid per m3 taken off
+    site: :mod:`magcycle.econ.outlets`), SX organic make-up; fixed: labour,
+    overhead, maintenance and insurance (fractions of fixed capital).
 
 Revenue
     Each product's t/y x its scenario price; a product failing its
-    specification is sold at (1 - off_spec_discount) of the price.
+    specification is sold at (1 - off_spec_discount) of the price. Each
+    by-product earns its payable elements x their prices
+    (``revenue.byproduct_usd_per_kg``).
 
 Carbon footprint (cradle-to-gate of the recycling plant, per year)
     reagents x their factors, electricity x the grid factor of the country,
@@ -30,7 +33,7 @@ Carbon footprint (cradle-to-gate of the recycling plant, per year)
     greenhouse gas of each offgas stream times its GWP100 (the leach's CO2
     from the recycled oxalic acid, the calciners' CO2 from the oxalate). The
     total is allocated to the
-    products by revenue (economic) or by mass; kg CO2e per kg of oxide =
+    products by revenue (economic) or by mass (by-products carry none: cut-off); kg CO2e per kg of oxide =
     allocated total / product mass. Contributions add up to the total.
 
 Cash flow, NPV, IRR and payback: :mod:`magcycle.econ.dcf`.
@@ -46,6 +49,7 @@ from importlib import resources
 from typing import Any, Mapping
 
 from magcycle.econ.dcf import cash_flow
+from magcycle.econ.outlets import byproduct_lines, classify_outlets, disposal_lines
 from magcycle.econ.prices import revenue_lines
 from magcycle.errors import InputError
 
@@ -108,6 +112,7 @@ class TEAResult:
     sensitivity: list = field(default_factory=list)
     scale: list = field(default_factory=list)
     feed_t_per_y: float = 0.0
+    outlets: list = field(default_factory=list)  # every stream leaving the plant, classified (econ.outlets)
 
     @property
     def capex_usd(self) -> float:
@@ -126,8 +131,8 @@ class TEAResult:
         pub = self.assumptions["published"]
         rows = [
             ("capex_usd", self.capex_usd, pub["capex_usd"],
-             "factored estimate of the modelled units only (leach to calcination); the study adds site works, "
-             "buildings for a commercial plant, effluent treatment, tank farms, owner's costs and spares"),
+             "factored estimate of the modelled units only (leach to calcination and effluent treatment); the "
+             "study adds site works, buildings for a commercial plant, tank farms, owner's costs and spares"),
             ("revenue_usd_per_y", self.revenue_usd_per_y, pub["revenue_usd_per_y"],
              f"{self.scenario} prices of the reference data; the study's net revenue implies higher prices for "
              "non-Chinese-origin oxides (compare the high scenario)"),
@@ -148,7 +153,7 @@ class TEAResult:
             "payback_y": self.cash.payback_y, "co2e_kg_per_kg": self.co2e_kg_per_kg,
             "carbon_by_product": self.carbon_by_product,
             "capex_lines": self.capex_lines, "opex_lines": self.opex_lines, "revenue_lines": self.revenue_lines,
-            "carbon_lines": self.carbon_lines, "cash_flow": self.cash.rows(), "breakeven": self.breakeven,
+            "carbon_lines": self.carbon_lines, "outlets": self.outlets, "cash_flow": self.cash.rows(), "breakeven": self.breakeven,
             "sensitivity": self.sensitivity, "scale": self.scale, "comparison": self.comparison(),
             "assumptions": self.assumptions,
         }
@@ -198,28 +203,14 @@ def _re_kg_h(feed) -> float:
     return sum(kg for el, kg in feed.element_kg_h().items() if el in RARE_EARTHS)
 
 
-def _sink_flows(result):
-    """Waste to dispose of: solids [t/y] and liquids [m3/y]."""
-    solids_t_y = liquid_m3_y = 0.0
-    hours = result.spec.hours_per_year
-    for c in result.spec.connections:
-        s = result.streams[c.name]
-        if c.dst[0] == "waste" and s.phase != "gas":  # a gas is an emission wherever it is sent
-            if s.phase == "aqueous":
-                liquid_m3_y += s.volume_L_h * hours / 1000.0
-            else:
-                solids_t_y += s.kg_h() * hours / 1000.0
-    return solids_t_y, liquid_m3_y
-
-
 def _reagent_kg_h(result) -> dict[str, float]:
     from magcycle.chem.formula import formula_mass
 
     return {k: v * formula_mass(k) / 1000.0 for k, v in result.reagents_mol_h.items() if v > 0}
 
 
-def _variable_opex(result, a, reagents, power, organic_m3) -> list[dict]:
-    """Reagents, electricity, feed purchase, waste disposal and SX organic make-up [USD/y]."""
+def _variable_opex(result, a, reagents, power, organic_m3, outlets) -> list[dict]:
+    """Reagents, electricity, feed purchase, disposal of each waste outlet and SX organic make-up [USD/y]."""
     o, hours = a["opex"], result.spec.hours_per_year
     lines = []
     for sp, kg_h in sorted(reagents.items()):
@@ -234,10 +225,7 @@ def _variable_opex(result, a, reagents, power, organic_m3) -> list[dict]:
     basis_kg = feed_kg_y if o["feed_price_basis"] == "kg_feed" else _re_kg_h(result.feed) * hours
     lines.append({"item": "feed purchase", "kind": "variable", "basis": f"{basis_kg / 1000:.1f} t/y "
                   f"({o['feed_price_basis']}) x {o['feed_usd_per_kg']:g} USD/kg", "usd_per_y": basis_kg * o["feed_usd_per_kg"]})
-    solids_t_y, liquid_m3_y = _sink_flows(result)
-    lines.append({"item": "waste disposal", "kind": "variable", "basis": f"{solids_t_y:.0f} t/y solids, "
-                  f"{liquid_m3_y:.0f} m3/y liquid", "usd_per_y": solids_t_y * o["waste_usd_per_t"]
-                  + liquid_m3_y * o["bleed_usd_per_m3"]})
+    lines += disposal_lines(outlets)
     lines.append({"item": "SX organic make-up", "kind": "variable", "basis": f"{o['organic_loss_fraction_per_y']:g} x "
                   f"{organic_m3:.1f} m3 per year", "usd_per_y": o["organic_loss_fraction_per_y"] * organic_m3
                   * a["capex"]["organic_usd_per_m3"]})
@@ -312,8 +300,9 @@ def _allocate(result, a, carbon, revenue) -> tuple[dict, dict]:
     c, hours = a["carbon"], result.spec.hours_per_year
     total = sum(x["kgCO2e_per_y"] for x in carbon)
     made = [p for p in result.products if p["produced"] and p["kg_per_h"] > 0]
-    if c["allocation"] == "economic" and sum(x["usd_per_y"] for x in revenue) > 0:
-        weights = {x["product"]: x["usd_per_y"] for x in revenue}
+    sold = [x for x in revenue if x.get("kind") != "by-product"]  # cut-off: by-products carry no burden
+    if c["allocation"] == "economic" and sum(x["usd_per_y"] for x in sold) > 0:
+        weights = {x["product"]: x["usd_per_y"] for x in sold}
     else:
         weights = {p["name"]: p["kg_per_h"] for p in made}
     wsum = sum(weights.values())
@@ -374,14 +363,15 @@ def techno_economics(result, overrides: Mapping | None = None, scenario: str = "
     capex_lines, fixed_capital, organic_m3 = _capex(result, a)
     reagents = _reagent_kg_h(result)
     check_names(result, overrides, reagents)
+    outlets = classify_outlets(result, a)
     power = _power_kW(result, a)
-    opex = _variable_opex(result, a, reagents, power, organic_m3) + _fixed_opex(a, fixed_capital)
+    opex = _variable_opex(result, a, reagents, power, organic_m3, outlets) + _fixed_opex(a, fixed_capital)
     variable = sum(x["usd_per_y"] for x in opex if x["kind"] == "variable")
     fixed = sum(x["usd_per_y"] for x in opex if x["kind"] == "fixed")
     working = f["working_capital_months"] / 12.0 * (variable + fixed)
     capex_lines.append({"item": "working capital", "basis": f"{f['working_capital_months']:g} months of opex",
                         "usd": working, "group": "working capital"})
-    revenue = revenue_lines(result.products, a, scenario)
+    revenue = revenue_lines(result.products, a, scenario) + byproduct_lines(outlets)
     cash = cash_flow(fixed_capital=fixed_capital, working_capital=working,
                      revenue=sum(x["usd_per_y"] for x in revenue), variable_opex=variable, fixed_opex=fixed,
                      discount_rate=f["discount_rate"], tax_rate=f["tax_rate"], life_years=f["life_years"],
@@ -390,7 +380,8 @@ def techno_economics(result, overrides: Mapping | None = None, scenario: str = "
     carbon = _carbon_lines(result, a, reagents, sum(power.values()) * hours)
     per_kg, by_product = _allocate(result, a, carbon, revenue)
     res = TEAResult(result.spec.name, scenario, hours, capex_lines, fixed_capital, working, opex, revenue, carbon,
-                    per_kg, by_product, cash, a, feed_t_per_y=result.feed.kg_per_h * hours / 1000.0)
+                    per_kg, by_product, cash, a, feed_t_per_y=result.feed.kg_per_h * hours / 1000.0,
+                    outlets=outlets)
     if extras:
         from magcycle.econ.sensitivity import breakeven, scale_table, tornado
 

@@ -67,6 +67,32 @@ class PlantResult:
     def all_products_meet_spec(self) -> bool:
         return all(p["meets_spec"] is not False for p in self.products)
 
+    @property
+    def discharge(self) -> dict[str, dict]:
+        """The treated water of each effluent-treatment unit against its discharge limits:
+        {unit: {element or 'pH': {value or mg_per_L, limit, pass}}}."""
+        return {name: r.info["discharge"] for name, r in self.units.items() if "discharge" in r.info}
+
+    @property
+    def discharge_failures(self) -> list[str]:
+        """One line per discharge limit the treated water exceeds (unit, element, value and limit)."""
+        out = []
+        for unit, checks in self.discharge.items():
+            for key, c in checks.items():
+                if c["pass"] is not False:
+                    continue
+                if key == "pH":
+                    out.append(f"{unit}: treated water pH {c['value']:.2f} outside {c['limit'][0]:g}-{c['limit'][1]:g}")
+                else:
+                    out.append(f"{unit}: treated water {key} {c['mg_per_L']:.4g} mg/L above the limit "
+                               f"{c['limit']:g} mg/L")
+        return out
+
+    @property
+    def meets_requirements(self) -> bool:
+        """Every product meets its specification and every treated water its discharge limits."""
+        return self.all_products_meet_spec and not self.discharge_failures
+
     def stream_rows(self) -> list[dict]:
         rows = []
         for c in self.spec.connections:
@@ -110,6 +136,8 @@ class PlantResult:
             "closure_by_element": dict(sorted(self.closure_by_element.items())),
             "products": self.products,
             "all_products_meet_spec": self.all_products_meet_spec,
+            "discharge": self.discharge,
+            "discharge_failures": self.discharge_failures,
             "derived_targets": {cut: {k: {"typed": t, "derived": v} for k, (t, v) in keys.items()}
                                 for cut, keys in self.derived_targets.items()},
             "feed": self.feed.to_dict() | {"t_per_y": self.feed.kg_per_h * hours / 1000.0},

@@ -210,6 +210,7 @@ def render_report(doc: dict) -> str:
 <h2>Specification checks (every element of each product)</h2>
 <table id="spec"><tr><th>product</th><th>element</th><th>as</th><th>ppm</th><th>limit ppm</th><th>verdict</th></tr>
 {''.join(spec_rows)}</table>
+{_discharge_section(doc.get("discharge") or {})}
 <h2>Rare-earth flows (Sankey, kg/h of RE metal)</h2>{sankey_svg(doc)}
 <h2>SX stage profiles</h2><div class="charts">{profiles}</div>
 <h2>Reagents</h2><table id="reagents"><tr><th>reagent</th><th>kg/h</th><th>t/y</th></tr>{reag}</table>
@@ -218,6 +219,24 @@ def render_report(doc: dict) -> str:
 <th>phase</th><th>kg/h</th><th>L/h</th>{head}</tr>{srows}</table></div>
 </body></html>
 """
+
+
+def _discharge_section(discharge: dict) -> str:
+    """The treated water of each effluent-treatment unit against its discharge limits (empty without one)."""
+    if not discharge:
+        return ""
+    rows = []
+    for unit, checks in discharge.items():
+        for key, c in checks.items():
+            value = f"{c['value']:.2f}" if key == "pH" else f"{c['mg_per_L']:.4g}"
+            limit = ("-".join(f"{x:g}" for x in c["limit"]) if key == "pH" else
+                     "no limit" if c["limit"] is None else f"{c['limit']:g}")
+            verdict = {True: "<span class='pass'>pass</span>", False: "<span class='fail'>FAIL</span>",
+                       None: "no limit"}[c["pass"]]
+            rows.append(f"<tr><td>{esc(unit)}</td><td>{esc(key)}</td><td>{value}</td><td>{limit}</td>"
+                        f"<td>{verdict}</td></tr>")
+    return ("<h2>Discharge (treated water against its limits, mg/L)</h2><table id=\"discharge\"><tr><th>unit</th>"
+            "<th>element</th><th>mg/L</th><th>limit</th><th>verdict</th></tr>" + "".join(rows) + "</table>")
 
 
 def _product_row(p: dict) -> str:

@@ -157,6 +157,10 @@ def render_tea_report(doc: dict) -> str:
     body.append(hbars_svg("opex", "Operating cost by line [M USD/y]", [(x["item"], x["usd_per_y"])
                                                                        for x in doc["opex_lines"]]))
     body.append("</div>")
+    body.append("<h2>What leaves the plant</h2>" + _table("outlets", ["stream", "sink", "class", "amount", "USD/y",
+                                                                      "basis"], [
+        [o["stream"], o["sink"], o["class"], f"{o['amount']:,.1f} {o['unit']}", f"{o['usd_per_y']:,.0f}", o["basis"]]
+        for o in doc.get("outlets", [])]))
     body.append("<h2>Sensitivity</h2>" + tornado_svg(doc["sensitivity"], doc["npv_usd"]))
     body.append("<h2>Scale and modules</h2>" + _table("scale", ["capacity x", "feed t/y", "modules", "fixed capital M USD",
                                                                 "NPV M USD", "IRR", "capex USD per t/y feed"], [
@@ -205,6 +209,7 @@ def tea_workbook(doc: dict) -> bytes:
             ("Cash flow", "cash_flow", ("year", "capex", "working_capital", "revenue", "opex", "ebitda", "depreciation",
                                         "taxable", "tax", "net", "cumulative")),
             ("Carbon", "carbon_lines", ("item", "kgCO2e_per_y")),
+            ("Outlets", "outlets", ("stream", "sink", "phase", "class", "amount", "unit", "usd_per_y", "basis")),
             ("Sensitivity", "sensitivity", ("input", "low", "high", "npv_low_usd", "npv_high_usd", "swing_usd")),
             ("Scale", "scale", ("capacity_factor", "feed_t_per_y", "modules", "fixed_capital_usd", "npv_usd", "irr",
                                 "payback_y", "capex_usd_per_t_feed_y")),

@@ -6,6 +6,7 @@ flowsheet unit to its class (:mod:`magcycle.units.catalogue`).
 
 from magcycle.units.base import UnitOperation, UnitParams, UnitResult
 from magcycle.units.calcine import Calcination
+from magcycle.units.effluent import EffluentTreatment
 from magcycle.units.catalogue import UNIT_TYPES, UnitTable, describe, unit_table
 from magcycle.units.impurity import ImpurityRemoval
 from magcycle.units.leach import Leach
@@ -17,4 +18,4 @@ from magcycle.units.sx_cascade import SXCascade
 
 __all__ = ["UNIT_TYPES", "UnitTable", "describe", "unit_table", "UnitOperation", "UnitParams", "UnitResult",
            "Stream", "Pretreatment", "Leach", "ImpurityRemoval", "SXCascade", "OxalatePrecipitation",
-           "Calcination", "Mixer", "Splitter"]
+           "Calcination", "EffluentTreatment", "Mixer", "Splitter"]

@@ -22,6 +22,7 @@ from pydantic import Field, create_model
 from magcycle.schema import field
 from magcycle.units.base import UnitOperation
 from magcycle.units.calcine import Calcination
+from magcycle.units.effluent import EffluentTreatment
 from magcycle.units.impurity import ImpurityRemoval
 from magcycle.units.leach import Leach
 from magcycle.units.mixing import Mixer, Splitter
@@ -32,7 +33,8 @@ from magcycle.units.sx_cascade import SXCascade
 __all__ = ["UNIT_TYPES", "unit_table", "UnitTable", "describe", "parameter_rows"]
 
 UNIT_TYPES: dict[str, type[UnitOperation]] = {cls.type_name: cls for cls in (
-    Pretreatment, Leach, ImpurityRemoval, SXCascade, OxalatePrecipitation, Calcination, Mixer, Splitter)}
+    Pretreatment, Leach, ImpurityRemoval, SXCascade, OxalatePrecipitation, Calcination, EffluentTreatment, Mixer,
+    Splitter)}
 
 
 @lru_cache(maxsize=None)

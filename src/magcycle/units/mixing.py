@@ -12,7 +12,28 @@ from magcycle.schema import field
 from magcycle.units.base import UnitOperation, UnitParams, UnitResult
 from magcycle.units.stream import Stream
 
-__all__ = ["Mixer", "SplitterParams", "Splitter"]
+__all__ = ["mix", "Mixer", "SplitterParams", "Splitter"]
+
+
+def mix(inlets, where: str) -> Stream:
+    """The sum of the connected ``inlets`` (a mapping of port to Stream or None), of one phase;
+    InputError naming ``where`` when none is connected or the phases differ.
+
+    >>> mix({"in1": Stream("aqueous", {"H2O": 1.0}), "in2": Stream("aqueous", {"H2O": 2.0, "Na+": 1.0})},
+    ...     "units.m").mol_h["H2O"]
+    3.0
+    """
+    streams = [s for s in inlets.values() if s is not None]
+    if not streams:
+        raise InputError(where, "needs at least one connected inlet")
+    phases = {s.phase for s in streams if s.mol_h}
+    if len(phases) > 1:
+        raise InputError(where, f"cannot mix phases {sorted(phases)}")
+    flows: dict[str, float] = {}
+    for s in streams:
+        for k, v in s.mol_h.items():
+            flows[k] = flows.get(k, 0.0) + v
+    return Stream(phases.pop() if phases else streams[0].phase, flows)
 
 
 class Mixer(UnitOperation):
@@ -23,17 +44,7 @@ class Mixer(UnitOperation):
     outlets = ("out",)
 
     def _run(self, inlets, state):
-        streams = [s for s in inlets.values() if s is not None]
-        if not streams:
-            raise InputError(f"units.{self.name}", "a mixer needs at least one connected inlet")
-        phases = {s.phase for s in streams if s.mol_h}
-        if len(phases) > 1:
-            raise InputError(f"units.{self.name}", f"cannot mix phases {sorted(phases)}")
-        flows: dict[str, float] = {}
-        for s in streams:
-            for k, v in s.mol_h.items():
-                flows[k] = flows.get(k, 0.0) + v
-        return UnitResult(outlets={"out": Stream(phases.pop() if phases else streams[0].phase, flows)})
+        return UnitResult(outlets={"out": mix(inlets, f"units.{self.name}")})
 
 
 class SplitterParams(UnitParams):
