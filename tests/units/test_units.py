@@ -1,5 +1,7 @@
 """Each unit against a hand calculation written out here."""
 
+import math
+
 import pytest
 
 from magcycle.errors import InputError
@@ -134,7 +136,18 @@ def test_sx_unit_split_is_the_engine_solution_and_meets_targets():
     raf = r.outlets["raffinate"]
     assert raf.get("Pr+3") / (raf.get("Pr+3") + raf.get("Nd+3")) >= 0.99
     P = ext["Nd"] + ext["Pr"]
-    assert r.reagents["NaOH"] == pytest.approx(3 * P * 0.35)
+    # the saponification holds the raffinate at the design pH of a cut keyed at Nd: 2 - log10(1.5)/3
+    # (Nd/Pr = 1.5); acid to the raffinate = feed's 0.1 + 3 P released + the scrub's HCl; V = the feed's
+    # and the scrub's water before the caustic's; capped at 0.35 x 1.5 mol/L x Q_org
+    pH = 2.0 - math.log10(1.5) / 3.0
+    scrub, organic = i["scrub_L_per_h"], i["organic_L_per_h"]
+    V = (5550.0 + scrub / WATER_L_PER_MOL) * WATER_L_PER_MOL
+    acid = 0.1 + 3 * P + 3.0 * scrub
+    naoh = min(acid - 10 ** -pH * V, 0.35 * 1.5 * organic)
+    assert r.reagents["NaOH"] == pytest.approx(naoh, rel=1e-12)
+    assert raf.get("Na+") == pytest.approx(naoh, rel=1e-12)
+    assert raf.get("H+") == pytest.approx(acid - naoh, rel=1e-12)
+    assert i["acidity"]["valid"] is (raf.get("H+") / raf.volume_L_h <= 10 ** -pH * 10 ** (1 / 3))
     assert raf.get("Co+2") == 0.05  # not extracted, no entrainment
     assert neutral(raf) and neutral(r.outlets["extract"])
 

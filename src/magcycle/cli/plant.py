@@ -66,6 +66,7 @@ def cmd_run(args) -> str:
     return (f"Plant {result.spec.name!r}, {_feed_line(result.feed)}; element closure {result.closure:.1e}; "
             f"recycle {result.recycle_iterations} iterations\n" + _derived_lines(result) + _product_table(result) + "\n"
             + _discharge_lines(result)
+            + "".join(f"warning: {line}\n" for line in result.warnings)
             + "".join(f"off spec: {line}\n" for line in off)
             + "".join(f"off limits: {line}\n" for line in limits)
             + f"wrote {', '.join(RUN_FILES)} in {args.out}\n"), status

@@ -89,6 +89,13 @@ class PlantResult:
         return out
 
     @property
+    def warnings(self) -> list[str]:
+        """What the run warns about: SX cuts whose raffinate is more acidic than their model holds
+        for (``units.sx_cascade``, ``info["acidity"]``)."""
+        return [r.info["acidity"]["warning"] for r in self.units.values()
+                if isinstance(r.info.get("acidity"), dict) and "warning" in r.info["acidity"]]
+
+    @property
     def meets_requirements(self) -> bool:
         """Every product meets its specification and every treated water its discharge limits."""
         return self.all_products_meet_spec and not self.discharge_failures
@@ -138,6 +145,7 @@ class PlantResult:
             "all_products_meet_spec": self.all_products_meet_spec,
             "discharge": self.discharge,
             "discharge_failures": self.discharge_failures,
+            "warnings": self.warnings,
             "derived_targets": {cut: {k: {"typed": t, "derived": v} for k, (t, v) in keys.items()}
                                 for cut, keys in self.derived_targets.items()},
             "feed": self.feed.to_dict() | {"t_per_y": self.feed.kg_per_h * hours / 1000.0},

@@ -210,7 +210,7 @@ def render_report(doc: dict) -> str:
 <h2>Specification checks (every element of each product)</h2>
 <table id="spec"><tr><th>product</th><th>element</th><th>as</th><th>ppm</th><th>limit ppm</th><th>verdict</th></tr>
 {''.join(spec_rows)}</table>
-{_discharge_section(doc.get("discharge") or {})}
+{_discharge_section(doc.get("discharge") or {})}{_warnings(doc.get("warnings") or [])}
 <h2>Rare-earth flows (Sankey, kg/h of RE metal)</h2>{sankey_svg(doc)}
 <h2>SX stage profiles</h2><div class="charts">{profiles}</div>
 <h2>Reagents</h2><table id="reagents"><tr><th>reagent</th><th>kg/h</th><th>t/y</th></tr>{reag}</table>
@@ -219,6 +219,13 @@ def render_report(doc: dict) -> str:
 <th>phase</th><th>kg/h</th><th>L/h</th>{head}</tr>{srows}</table></div>
 </body></html>
 """
+
+
+def _warnings(warnings: list) -> str:
+    """What the run warns about (an SX cut outside its acid range), one item each (empty without)."""
+    if not warnings:
+        return ""
+    return "<h2>Warnings</h2><ul id=\"warnings\">" + "".join(f"<li>{esc(w)}</li>" for w in warnings) + "</ul>"
 
 
 def _discharge_section(discharge: dict) -> str:

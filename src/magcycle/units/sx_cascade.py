@@ -60,11 +60,19 @@ Operation of the built cut (later runs: recycle iterations, other feeds)
     ``"ratio"`` the flows keep their design ratios to the RE fed.
 
 Chemistry and reagents (per mol/h of RE to the extract, P)
-    Extraction releases 3 P cations to the raffinate: Na+ for the
-    saponified share (NaOH + HA -> NaA + H2O), H+ for the rest. The strip
+    Extraction releases 3 P cations to the raffinate, and the scrub acid
+    (Q_scrub [H+]) ends there too: Na+ from the saponified extractant
+    (NaOH + HA -> NaA + H2O), H+ from the rest. The cut saponifies its
+    organic as an operator does, to hold the raffinate at ``raffinate_pH``,
+    up to ``saponification`` of its extractant (``extractant_mol_per_L`` x
+    Q_org): n_NaOH = min(max(h_feed + 3 P + Q_s [H+]_s - h_target, 0),
+    s_max C_HA Q_org). The separation factors and the loaded organic stand
+    for that design acidity; by D = K [(HA)2]^3/[H+]^3 a raffinate more than
+    10^(1/3) times as acidic has every distribution ratio ten-fold lower and
+    lies outside the model's range: the run warns (``info["acidity"]``,
+    the plant's warnings) or, with ``acid_check = "refuse"``, stops. The strip
     liquor holds P RE with 3 P Cl- and ``strip_free_acid`` mol/L of free HCl
-    at ``strip_re_mol_per_L``; the scrub acid (Q_scrub [H+]) ends in the
-    raffinate. A fraction ``entrainment`` of every non-rare-earth solute of
+    at ``strip_re_mol_per_L``. A fraction ``entrainment`` of every non-rare-earth solute of
     the feed and of its water is carried into the strip liquor, with the
     feed's anions (chloride, sulfate) in proportion to their equivalents.
     Organic RE flow S = Q_org * organic_loading, W = Q_scrub scrub_acid / 3
@@ -101,7 +109,7 @@ from magcycle.units.base import UnitOperation, UnitParams, UnitResult, no_equipm
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
 
-__all__ = ["P507_BETA", "TRACE_FLOOR", "SIDE_FLOOR", "cut_split", "SXCascadeParams", "SXCascade"]
+__all__ = ["P507_BETA", "TRACE_FLOOR", "SIDE_FLOOR", "ACID_TOLERANCE", "REFERENCE_PH", "design_pH", "cut_split", "SXCascadeParams", "SXCascade"]
 
 
 def _ladder() -> dict[str, float]:
@@ -119,6 +127,43 @@ TRACE_FLOOR = 1e-30
 #: a side of the cut below this share of the liquor's rare earths is not separated: a purity can be
 #: asked to at most 1 - 1e-12, and such a liquor is that pure already; its rare earths follow their side
 SIDE_FLOOR = 1e-12
+#: a raffinate acidity up to this factor over the design acidity is within the cut model's range:
+#: 10^(1/3), at which D = K [(HA)2]^3 / [H+]^3 has fallen ten-fold ([A] Peppard et al. 1965)
+ACID_TOLERANCE = 10.0 ** (1.0 / 3.0)
+#: [C] equilibrium pH of a saponified P507 cut keyed at Pr (the didymium cut)
+REFERENCE_PH = 2.0
+
+
+def design_pH(beta_ratio: float, reference_pH: float = REFERENCE_PH) -> float:
+    r"""Design raffinate pH of a cut whose heavy key is ``beta_ratio`` times as extractable as Pr.
+
+    At equal free extractant, D = K [(HA)2]^3 / [H+]^3 is the same for two keys when
+    [H+]^3 scales as K, so
+
+    .. math:: pH_{key} = pH_{Pr} - \frac{1}{3} \log_{10} \frac{\beta_{key}}{\beta_{Pr}}
+
+    Parameters
+    ----------
+    beta_ratio : float
+        beta_key / beta_Pr, relative extractabilities [-].
+    reference_pH : float
+        pH_Pr, design pH of the cut keyed at Pr [-] ([C] about 2 for saponified P507).
+
+    Returns
+    -------
+    float
+        The design pH [-].
+
+    References
+    ----------
+    Peppard et al., J. Inorg. Nucl. Chem. 27 (1965) 1683 (third-power [H+] dependence).
+
+    Examples
+    --------
+    >>> design_pH(1000.0)        # a key 1000 times as extractable: one pH unit more acidic
+    1.0
+    """
+    return reference_pH - math.log10(beta_ratio) / 3.0
 
 #: (element, its aqueous ion) of every rare earth
 _RE_IONS = tuple((el, f"{el}+3") for el in RARE_EARTHS)
@@ -184,8 +229,25 @@ class SXCascadeParams(UnitParams):
     scrub_acid: float = field(3.0, unit="mol/L", gt=0.0, le=12.0, description="HCl of the scrub solution",
                               source="[C]")
     saponification: float = field(0.35, unit="-", ge=0.0, lt=1.0,
-                                  description="share of the extractant pre-neutralised with NaOH",
+                                  description="largest share of the extractant pre-neutralised with NaOH; the cut "
+                                              "saponifies up to it to hold its raffinate at raffinate_pH",
                                   source="[C] 30-40 % in industrial P507 circuits")
+    extractant_mol_per_L: float = field(1.5, unit="mol/L", gt=0.0, le=5.0,
+                                        description="extractant (P507, as monomer HA) in the organic",
+                                        source="[A-] 1.5 mol/L HEH(EHP) in kerosene (a Chinese HEH(EHP) "
+                                               "equilibrium paper, soulun.net record)")
+    raffinate_pH: float | None = field(None, unit="-", ge=0.0, le=6.0,
+                                       description="equilibrium pH of the raffinate that the saponification holds "
+                                                   "(the acidity the cut's separation factors and loading stand "
+                                                   "for); default: 2.0 for a cut keyed at Pr, and for another "
+                                                   "key the pH of equal distribution ratio, 2.0 - log10(beta_key "
+                                                   "/ beta_Pr) / 3",
+                                       source="[C] saponified P507 light-rare-earth cuts run at pH about 2; the "
+                                              "shift by the third-power law D ~ K/[H+]^3 ([A] Peppard et al. 1965) "
+                                              "is [D]")
+    acid_check: Literal["warn", "refuse"] = field(
+        "warn", description="a raffinate more acidic than the model holds for (module notes): warn, or refuse "
+                            "the run")
     strip_re_mol_per_L: float = field(0.5, unit="mol/L", gt=0.0, le=3.0,
                                       description="rare earth in the strip liquor", source="[C]")
     strip_free_acid: float = field(0.1, unit="mol/L", ge=0.0, le=6.0, description="free HCl of the strip liquor",
@@ -288,6 +350,8 @@ class SXCascade(UnitOperation):
 
     def _setup(self) -> None:
         self.beta = P507_BETA | self.p["beta"]
+        self.design_pH = (self.p["raffinate_pH"] if self.p["raffinate_pH"] is not None else
+                          design_pH(self.beta[self.p["heavy_key"]] / self.beta["Pr"]))
 
     # ------------------------------------------------------------- helpers
     def _sides(self, re_flow):
@@ -472,7 +536,7 @@ class SXCascade(UnitOperation):
         for el, v in sorted(trace.items()):
             heavy_side = self.beta.get(el, 0.0) >= hk
             ext_re[el], raf_re[el] = (v, 0.0) if heavy_side else (0.0, v)
-        raf, ext, reagents = self._liquors(feed.mol_h, ext_re, raf_re, info.get("scrub_L_per_h", 0.0))
+        raf, ext, reagents = self._liquors(feed.mol_h, ext_re, raf_re, info)
         info["extract_re_mol_per_h"] = sum(ext_re.values())
         return UnitResult(outlets={"raffinate": Stream("aqueous", raf), "extract": Stream("aqueous", ext)},
                           reagents=reagents, info=info)
@@ -505,10 +569,10 @@ class SXCascade(UnitOperation):
         if design is not None:
             state["design_floor"] = design["n"] + design["m"]
 
-    def _liquors(self, mol, ext_re, raf_re, scrub_L_h):
+    def _liquors(self, mol, ext_re, raf_re, info):
         """(raffinate, strip liquor, reagents) [mol/h] around the rare earths' split: the
-        cations extraction releases, the scrub acid, the strip liquor and the entrainment
-        (module notes)."""
+        cations extraction releases, the scrub acid, the saponification, the strip liquor and
+        the entrainment (module notes)."""
         raf = dict(mol)
         for el, n in raf_re.items():
             raf[f"{el}+3"] = n
@@ -516,31 +580,65 @@ class SXCascade(UnitOperation):
         if not P > 0:
             return raf, {}, {}
         reagents: dict[str, float] = {}
-        self._released_cations(raf, reagents, P)
+        scrub_L_h = info.get("scrub_L_per_h", 0.0)
+        hs = scrub_L_h * self.p["scrub_acid"]
         if scrub_L_h:
-            hs = scrub_L_h * self.p["scrub_acid"]
             water = scrub_L_h / WATER_L_PER_MOL
-            reagents["HCl"] = reagents.get("HCl", 0.0) + hs
-            reagents["H2O"] = reagents.get("H2O", 0.0) + water
-            raf["H+"] = raf.get("H+", 0.0) + hs
+            reagents["HCl"] = hs
+            reagents["H2O"] = water
             raf["Cl-"] = raf.get("Cl-", 0.0) + hs
             raf["H2O"] = raf.get("H2O", 0.0) + water
+        organic = info.get("organic_L_per_h") or P / self.p["organic_loading"]
+        info["acidity"] = self._saponify(raf, reagents, 3.0 * P + hs, organic)
         ext = self._strip_liquor(reagents, ext_re, P)
         if self.p["entrainment"] > 0:
             self._entrain(mol, raf, ext)
         return raf, ext, reagents
 
-    def _released_cations(self, raf, reagents, P):
-        """Extraction releases 3 P cations to the raffinate: Na+ for the saponified share
-        (NaOH + HA -> NaA + H2O, the NaOH as 50 % solution), H+ for the rest."""
-        sap = self.p["saponification"]
-        if sap > 0:
-            naoh = 3.0 * P * sap
+    def _saponify(self, raf, reagents, released, organic):
+        """Saponify the organic to hold the raffinate at ``raffinate_pH``; the acid check.
+
+        The raffinate takes the feed's acid h_f, the scrub acid and the 3 P cations the net
+        extraction releases (``released`` = 3 P + Q_s [H+]_s): Na+ from the saponified
+        extractant (NaOH + HA -> NaA + H2O, the NaOH as 50 % solution), H+ from the rest. The
+        NaOH is what holds the raffinate at h_t = 10^-pH V (V before the caustic's water),
+
+            n_NaOH = min(max(h_f + released - h_t, 0), s_max C_HA Q_org),
+
+        and the raffinate keeps h = h_f + released - n_NaOH. The separation factors and the
+        loaded organic of the cut stand for the design acidity h_t / V; by the third-power law
+        D = K [(HA)2]^3 / [H+]^3 ([A] Peppard et al. 1965) an acidity 10^(1/3) = 2.15 times the
+        design value cuts every distribution ratio ten-fold, past which the loaded-organic
+        premise of the cut fails: such a raffinate is warned about (or refused).
+        """
+        vol = raf.get("H2O", 0.0) * WATER_L_PER_MOL
+        acid = raf.get("H+", 0.0) + released
+        target = 10.0 ** -self.design_pH * vol
+        capacity = self.p["saponification"] * self.p["extractant_mol_per_L"] * organic
+        naoh = min(max(acid - target, 0.0), capacity)
+        if naoh > 0:
             reagents["NaOH"] = naoh
-            reagents["H2O"] = naoh * water_per_mol_solute("NaOH", 50.0)
+            water = naoh * water_per_mol_solute("NaOH", 50.0)
+            reagents["H2O"] = reagents.get("H2O", 0.0) + water
             raf["Na+"] = raf.get("Na+", 0.0) + naoh
-            raf["H2O"] = raf.get("H2O", 0.0) + reagents["H2O"] + naoh
-        raf["H+"] = raf.get("H+", 0.0) + 3.0 * P * (1.0 - sap)
+            raf["H2O"] = raf.get("H2O", 0.0) + water + naoh
+        raf["H+"] = acid - naoh
+        vol = raf["H2O"] * WATER_L_PER_MOL
+        h = raf["H+"] / vol if vol > 0 else 0.0
+        design = 10.0 ** -self.design_pH
+        out = {"raffinate_H_mol_per_L": h, "design_H_mol_per_L": design,
+               "limit_H_mol_per_L": design * ACID_TOLERANCE,
+               "saponification": naoh / (self.p["extractant_mol_per_L"] * organic) if organic > 0 else 0.0,
+               "valid": h <= design * ACID_TOLERANCE}
+        if not out["valid"]:
+            text = (f"the raffinate leaves at {h:.3g} mol/L H+ (pH {-math.log10(h):.2f}), more than "
+                    f"{ACID_TOLERANCE:.3g} x the design {design:.3g} mol/L (pH {self.design_pH:.2f}) that its "
+                    f"separation factors and loading stand for: the saponification is capped at "
+                    f"{self.p['saponification']:g} of the extractant")
+            if self.p["acid_check"] == "refuse":
+                raise InputError(f"units.{self.name}.saponification", text)
+            out["warning"] = f"{self.name}: {text}"
+        return out
 
     def _strip_liquor(self, reagents, ext_re, P):
         """The strip liquor: P RE with 3 P Cl- and strip_free_acid mol/L of HCl at
