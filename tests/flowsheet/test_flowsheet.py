@@ -342,3 +342,29 @@ def test_every_cost_states_its_basis():
             assert isinstance(c["size"], float) and c["size"] > 0, name  # one size per unit, in size_unit
             if not c["size_in_range"]:  # a size outside its correlation says so
                 assert not lo <= c["size"] <= hi or "valid" in c["basis"], name
+
+
+def test_the_sulfate_route_loses_its_rare_earths_where_the_chloride_route_does_not():
+    # at 80 C the sulfate holds c_max = 0.0688 mol RE per L of water (chem.sulfate) against about 0.35 mol/L
+    # dissolved at 6 L/kg; the caustic of the Fe removal then takes most of the rest down as NaRE(SO4)2
+    from magcycle.chem.sulfate import sulfate_solubility
+
+    chloride = simulate()
+    doc = copy.deepcopy(REF)
+    doc["units"]["leach"]["acid"] = "H2SO4"
+    sulfate = simulate(parse_flowsheet(doc, "sulfate"))
+    leach = sulfate.units["leach"]
+    x = leach.info["re_sulfate_crystallised_mol_per_h"]
+    liq = sulfate.streams["leach liquor"]
+    re_left = sum(liq.get(f"{el}+3") for el in ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Ho"))
+    # by hand: the liquor keeps c_max on its water; N = what stays + what crystallised
+    c_max = sulfate_solubility(80.0)
+    assert re_left / liq.volume_L_h == pytest.approx(c_max, rel=1e-9)
+    W = liq.get("H2O") + 4 * x
+    assert x == pytest.approx((re_left + x - c_max * W * 0.018015) / (1 - 4 * c_max * 0.018015), rel=1e-4)
+    assert chloride.units["leach"].info["re_sulfate_crystallised_mol_per_h"] == 0.0
+    assert sulfate.units["fe_removal"].info["re_double_sulfate_mol_per_h"] > 0
+    assert chloride.units["fe_removal"].info["re_double_sulfate_mol_per_h"] == 0.0
+    hcl_ndpr, so4_ndpr = (next(p for p in r.products if p["name"] == "NdPr oxide") for r in (chloride, sulfate))
+    assert hcl_ndpr["recovery"]["Nd"] > 0.95 and so4_ndpr["recovery"]["Nd"] < 0.05
+    assert sulfate.closure <= 1e-9

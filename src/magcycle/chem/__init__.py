@@ -8,6 +8,8 @@ is cheap enough for every Monte Carlo worker.
   ``RARE_EARTHS``, symbol validation.
 * :mod:`magcycle.chem.oxides` -- oxides formed by calcination in air
   (RE2O3, CeO2, Pr6O11, Tb4O7) and metal/oxide mass factors.
+* :mod:`magcycle.chem.sulfate` -- rare-earth sulfate solubility against
+  temperature and the sodium double sulfate of sulfate liquors.
 * :mod:`magcycle.chem.quantities` -- g/L <-> mol/L and ``parse_quantity`` for
   unit strings such as ``"250 L/h"`` or ``"36 g/L"``.
 
@@ -40,6 +42,7 @@ from magcycle.chem.quantities import (
     mol_per_L_to_g_per_L,
     parse_quantity,
 )
+from magcycle.chem.sulfate import double_sulfate_precipitated, sulfate_solubility
 
 __all__ = [
     "MOLAR_MASS",
@@ -56,4 +59,6 @@ __all__ = [
     "mol_per_L_to_g_per_L",
     "parse_quantity",
     "QUANTITY_KINDS",
+    "sulfate_solubility",
+    "double_sulfate_precipitated",
 ]

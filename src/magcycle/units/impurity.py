@@ -19,6 +19,12 @@ Equations
     acidic than the target and acid is added instead: HCl, or H2SO4 where
     sulfate carries most of the liquor's anion equivalents.
 
+    In a sulfate liquor the sodium of the caustic takes rare earths down as
+    the double sulfate NaRE(SO4)2.H2O wherever [Na+][RE3+][SO4 2-]^2
+    exceeds K_RE (:func:`magcycle.chem.sulfate.double_sulfate_precipitated`;
+    K derived from [B] SIPS 2017, :mod:`magcycle.chem.sulfate`), on the
+    entering volume; the double sulfate leaves with the cake.
+
     Defaults: pH 3.5 and re_co_loss 0.006 from the FeOOH route ([A] Chin. J.
     Rare Earths 2024, FeOOH-selective oxidative leach, record
     search.napstic.cn ...010zgxtxb202405015: H2O2 333 g/L, 75 C, base HCl
@@ -35,7 +41,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from magcycle.chem.elements import RARE_EARTHS
-from magcycle.schema import field
+from magcycle.schema import RareEarthSymbol, field
 from magcycle.units.base import UnitOperation, UnitParams, UnitResult, power_law_cost
 from magcycle.units.leach import water_per_mol_solute
 from magcycle.units.stream import WATER_L_PER_MOL, Stream
@@ -58,6 +64,11 @@ class ImpurityRemovalParams(UnitParams):
         default_factory=dict, unit="log10 (mol/L)^4",
         description="solubility products of the hydroxides, over the defaults Fe(OH)3 -38.8, Al(OH)3 -32.9, "
                     "Ga(OH)3 -35.0", source="[C] common handbook values at 25 C")
+    double_sulfate_log_K: dict[RareEarthSymbol, Annotated[float, Field(ge=-30.0, le=10.0)]] = field(
+        default_factory=dict, unit="log10 (mol/L)^4",
+        description="solubility products [Na+][RE3+][SO4 2-]^2 of the sodium double sulfates, over the defaults "
+                    "(Nd -3.568, Dy -2.770, log-linear in atomic number between them)",
+        source="[D] from [B] SIPS 2017 (flogen.org/sips2017/paper-1-51), magcycle.chem.sulfate")
     pKw: float = field(14.0, unit="-", ge=10.0, le=16.0, description="ion product of water, -log10 Kw",
                        source="25 C")
     naoh_wt_pct: float = field(50.0, unit="wt %", ge=1.0, le=60.0, description="strength of the caustic soda",
@@ -142,12 +153,32 @@ class ImpurityRemoval(UnitOperation):
                 liq["Cl-"] = liq.get("Cl-", 0.0) + add
             liq["H2O"] = liq.get("H2O", 0.0) + water_made - oh_precip
         liq["H+"] = h_final
+        double = self._double_sulfate(liq, cake, vol)
         return UnitResult(
             outlets={"liquor": Stream("aqueous", liq), "cake": Stream("solid", cake)},
             reagents=reagents,
-            info={"fraction_precipitated": removed, "re_lost_mol_per_h": re_lost,
-                  "volume_L_per_h": vol},
+            info={"fraction_precipitated": removed, "re_lost_mol_per_h": re_lost + double,
+                  "re_double_sulfate_mol_per_h": double, "volume_L_per_h": vol},
         )
+
+    def _double_sulfate(self, liq: dict, cake: dict, vol: float) -> float:
+        """Rare earths taken down as NaRE(SO4)2.H2O by the caustic's sodium in a sulfate liquor [mol/h]."""
+        from magcycle.chem.sulfate import DOUBLE_SULFATE_LOG_K, double_sulfate_precipitated
+
+        if liq.get("SO4-2", 0.0) <= 0 or liq.get("Na+", 0.0) <= 0:
+            return 0.0
+        ions = {el: liq.get(f"{el}+3", 0.0) for el in RARE_EARTHS}
+        gone = double_sulfate_precipitated(ions, liq["Na+"], liq["SO4-2"], vol,
+                                           DOUBLE_SULFATE_LOG_K | self.p["double_sulfate_log_K"])
+        x = sum(gone.values())
+        for el, n in gone.items():
+            liq[f"{el}+3"] -= n
+            cake[f"Na{el}(SO4)2.H2O"] = n
+        if x > 0:
+            liq["Na+"] -= x
+            liq["SO4-2"] -= 2.0 * x
+            liq["H2O"] -= x
+        return x
 
     def design(self, result):
         return {"tank_volume_m3": result.info["volume_L_per_h"] * self.p["residence_h"] / 1000.0 * 1.2,

@@ -24,6 +24,18 @@ Equations
     made up to ``liquid_to_solid`` L per kg of dry solids. Carbon and the
     undissolved fractions report to the residue.
 
+    In a sulfate liquor the rare earths dissolved beyond the sulfate's
+    solubility at ``temperature_C``, c_max(T) [mol RE per L of water,
+    retrograde: :func:`magcycle.chem.sulfate.sulfate_solubility`],
+    crystallise as RE2(SO4)3.8H2O and stay in the residue, every rare earth
+    in the same proportion ([C]). With N the rare earth dissolved and W the
+    liquor's water [mol/h], each RE crystallised taking 1.5 SO4 and 4 H2O,
+
+        x = (N - c_max W v) / (1 - 4 c_max v),   v = 0.018015 L/mol,
+
+    capped by the sulfate (x <= SO4 / 1.5). The acid they consumed stays
+    consumed; the free acid is unchanged.
+
     KU Leuven's roast-leach used n(HCl)/n(Ln) = 3.5 at 80 C, with Fe left as
     oxide ([A] Vander Hoogerstraete et al., RSC Adv. 2014, c4ra13787f); that
     is an excess of 3.5/3 - 1 = 0.17 on the rare earths ([D]). The default
@@ -117,8 +129,17 @@ class LeachParams(UnitParams):
                                                        "metal, Fe3+ after a roast)")
     residence_h: float = field(4.0, unit="h", ge=0.1, le=100.0, description="residence time (tank size)",
                                source="[C]")
-    temperature_C: float = field(80.0, unit="degC", ge=0.0, le=110.0, description="leach temperature (recorded; "
-                                 "the dissolution fractions carry its effect)",
+    sulfate_solubility_20C: float = field(8.0, unit="g per 100 g water", gt=0.0, le=100.0,
+                                          description="solubility of the rare-earth sulfate RE2(SO4)3 at 20 C (a "
+                                                      "sulfate liquor)",
+                                          source="[B] Nd2(SO4)3, 8 g/100 mL at 20 C (Wikipedia / ChemicalBook)")
+    sulfate_dissolution_enthalpy: float = field(-20.0, unit="kJ/mol", ge=-200.0, le=200.0,
+                                                description="heat of solution of the rare-earth sulfate (negative: "
+                                                            "less soluble hot, retrograde)",
+                                                source="[C] magnitude; retrograde: [B] alfa-chemistry.com")
+    temperature_C: float = field(80.0, unit="degC", ge=0.0, le=110.0, description="leach temperature (the "
+                                 "dissolution fractions carry its effect on the metal; it sets the solubility of "
+                                 "rare-earth sulfate in a sulfate liquor)",
                                  source="[A] KU Leuven's roast-leach at 80 C (Vander Hoogerstraete et al., RSC Adv. "
                                         "2014, c4ra13787f)")
 
@@ -145,11 +166,13 @@ class Leach(UnitOperation):
         dry_kg = mass_kg_h({k: v for k, v in solids.mol_h.items() if k != "H2O"})
         liquor["H2O"] = _make_up_water(reagents, water, self.p["liquid_to_solid"] * dry_kg / WATER_L_PER_MOL)
         _dilute_peroxide(reagents, liquor)
+        crystallised = _sulfate_crystals(liquor, residue, self._sulfate_solubility())
         return UnitResult(
             outlets={"liquor": Stream("aqueous", liquor), "residue": Stream("solid", residue),
                      "offgas": Stream("gas", offgas)},
             reagents=reagents,
             info={"acid_demand_mol_H_per_h": demand, "dry_solids_kg_per_h": dry_kg,
+                  "re_sulfate_crystallised_mol_per_h": crystallised,
                   "free_acid_mol_per_L": (liquor["H+"] / (liquor["H2O"] * WATER_L_PER_MOL)
                                           if liquor["H2O"] > 0 else 0.0)},
         )
@@ -196,6 +219,12 @@ class Leach(UnitOperation):
             water += w
             liquor[anion] = liquor.get(anion, 0.0) + acid_mol
         return water, acid_h
+
+    def _sulfate_solubility(self) -> float:
+        from magcycle.chem.sulfate import sulfate_solubility
+
+        return sulfate_solubility(self.p["temperature_C"], self.p["sulfate_solubility_20C"],
+                                  self.p["sulfate_dissolution_enthalpy"])
 
     def design(self, result):
         v = result.outlets["liquor"].volume_L_h * self.p["residence_h"] / 1000.0
@@ -253,6 +282,27 @@ def _make_up_water(reagents: dict, water: float, target: float) -> float:
         reagents["H2O"] = reagents.get("H2O", 0.0) - water
         water = 0.0
     return water
+
+
+def _sulfate_crystals(liquor: dict, residue: dict, c_max: float) -> float:
+    """Rare earths beyond the sulfate's solubility ``c_max`` [mol RE per L of water] to the residue as
+    RE2(SO4)3.8H2O (module docstring); returns the rare earth crystallised [mol/h]."""
+    so4 = liquor.get("SO4-2", 0.0)
+    ions = {el: liquor.get(f"{el}+3", 0.0) for el in RARE_EARTHS if liquor.get(f"{el}+3", 0.0) > 0}
+    total = sum(ions.values())
+    if so4 <= 0 or total <= 0:
+        return 0.0
+    x = (total - c_max * liquor["H2O"] * WATER_L_PER_MOL) / (1.0 - 4.0 * c_max * WATER_L_PER_MOL)
+    x = min(x, so4 / 1.5)
+    if x <= 0:
+        return 0.0
+    share = x / total
+    for el, n in ions.items():
+        liquor[f"{el}+3"] = n * (1.0 - share)
+        residue[f"{el}2(SO4)3.8H2O"] = residue.get(f"{el}2(SO4)3.8H2O", 0.0) + n * share / 2.0
+    liquor["SO4-2"] = so4 - 1.5 * x
+    liquor["H2O"] -= 4.0 * x
+    return x
 
 
 def _dilute_peroxide(reagents: dict, liquor: dict) -> None:
