@@ -14,7 +14,9 @@ from magcycle.analysis.robust import robust_plant_design
 from magcycle.errors import InputError
 from magcycle.feed import CATALOGUE
 from magcycle.feed.feed import Feed, blend
-from magcycle.flowsheet import load_flowsheet, parse_flowsheet, reference_plant_path, simulate
+from magcycle.flowsheet import load_flowsheet, parse_flowsheet, reference_plant_path, simulate, simulate_steps
+from magcycle.flowsheet.targets import run_to_spec_steps
+from magcycle.sx.lockstep import drive
 
 DOC = load_flowsheet(reference_plant_path()).document
 PARAMS = [Parameter("feed.blend.ev", Distribution("uniform", (0.2, 0.5)), 0.35),
@@ -52,7 +54,8 @@ def test_every_sample_is_the_plant_run_on_its_own_feed():
     assert res.failures() == {}
     for i in range(res.n):
         spec, feed = hand_built(res.X[i])
-        r = simulate(spec, feed, warm=nominal)  # the built plant (nominal design) on this feed
+        # the built plant (nominal design) on this feed, run alone to its products' specs
+        r = drive(run_to_spec_steps(spec, feed, warm=nominal))
         got = dict(zip([m.name for m in res.metrics], res.Y[i]))
         for p in r.products:
             assert got[f"{p['name']} purity"] == pytest.approx(p["purity"], rel=1e-9, abs=1e-12)
@@ -64,6 +67,28 @@ def test_every_sample_is_the_plant_run_on_its_own_feed():
         assert got["equipment purchase cost"] == pytest.approx(sum(u["cost"]["purchase_usd"] for u in units.values()),
                                                                rel=1e-9)
         assert sx_stages(r) == sx_stages(nominal)  # the equipment does not change with the feed
+
+
+def test_a_sample_whose_product_misses_its_aim_has_its_cut_targets_derived_for_its_feed():
+    # nearly all e-bike scrap (little Tb, much Gd): the Tb product of the built plant falls short; the
+    # sample derives a tighter sx_tbdy raffinate purity for its feed and meets it by feed-forward flows
+    params = [Parameter(f"feed.blend.{k}", Distribution("uniform", (0.0, 1.0)), v)
+              for k, v in DOC["feed"]["blend"].items()]
+    problem = PlantProblem(DOC, params, default_plant_metrics(DOC), chunk_size=2)
+    nominal = problem.nominal_result()
+    x = np.array([0.0, 0.016, 0.0, 0.008, 0.963])          # ev, wind, swarf, hdd, ebike
+    assert list(DOC["feed"]["blend"]) == ["ev", "wind", "swarf", "hdd", "ebike"]
+    Y, errors = problem.evaluate(np.array([x, x]), None)
+    assert errors == [None, None]
+    feed = "wind=0.016,hdd=0.008,ebike=0.963"
+    alone = drive(run_to_spec_steps(parse_flowsheet(DOC, "hand"), feed, warm=nominal))
+    typed = drive(simulate_steps(parse_flowsheet(DOC, "hand"), feed, warm=nominal))
+    assert "sx_tbdy" in alone.derived_targets
+    got = dict(zip([m.name for m in problem.metrics], Y[0]))
+    tb_alone, tb_typed = (next(p for p in r.products if p["name"] == "Tb4O7") for r in (alone, typed))
+    assert got["Tb4O7 purity"] == pytest.approx(tb_alone["purity"], rel=1e-9)
+    assert tb_alone["purity"] > tb_typed["purity"]
+    assert sx_stages(alone) == sx_stages(nominal)          # the same equipment: flows, not stages
 
 
 def test_a_samples_numbers_do_not_depend_on_its_chunk():

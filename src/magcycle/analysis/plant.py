@@ -152,6 +152,14 @@ def default_plant_metrics(plant=None) -> list[Metric]:
     return out
 
 
+def _derived_changes(result) -> dict:
+    """The derived cut targets of a plant run to spec as unit parameter changes (a purity target
+    replaces the recovery target on its side of the cut)."""
+    other = {"extract_purity": "light_recovery", "raffinate_purity": "heavy_recovery"}
+    return {cut: {k: v for key, (_, value) in keys.items() for k, v in ((key, value), (other[key], None))}
+            for cut, keys in result.derived_targets.items()}
+
+
 def scale_stages(result, factor):
     """A copy of ``result`` whose frozen SX designs have ceil(f n), ceil(f m) stages; ``factor`` is
     one f for every cut or a mapping cut -> f (cuts not named keep f = 1)."""
@@ -459,15 +467,19 @@ class PlantProblem:
 
     # ------------------------------------------------------------ evaluating
     def _nominal(self):
+        """(the flowsheet the samples run, the nominal plant): the plant run to its products' specs at
+        the nominal feed (its cut targets derived there, flowsheet.targets), built, and with its stages
+        scaled by ``stage_factor``."""
         if self.token not in _NOMINAL:
             from magcycle.flowsheet import parse_flowsheet, simulate
+            from magcycle.flowsheet.targets import run_to_spec
 
             base = parse_flowsheet(self.document, "study")
             spec, feed, _ = self._build(np.array([p.nominal for p in self.parameters]), base)
-            spec = spec or base
-            r = simulate(spec, feed)
+            r = run_to_spec(spec or base, feed)
+            base = base.with_unit_parameters(_derived_changes(r)) if r.derived_targets else base
             if isinstance(self.stage_factor, dict) or self.stage_factor != 1.0:
-                r = simulate(spec, feed, warm=scale_stages(r, self.stage_factor))
+                r = simulate(r.spec, feed, warm=scale_stages(r, self.stage_factor))
             _NOMINAL.clear()  # one study at a time per process
             _NOMINAL[self.token] = (base, r)
         return _NOMINAL[self.token]
@@ -490,14 +502,18 @@ class PlantProblem:
         return out
 
     def evaluate(self, X, U):
-        from magcycle.flowsheet import simulate_steps
+        """Each sample runs the built nominal plant (its stages) on its feed, with the cut targets
+        derived from the products' specs for that feed and met by feed-forward flows
+        (:func:`magcycle.flowsheet.targets.run_to_spec_steps`), the samples' cascades solved in
+        lockstep."""
+        from magcycle.flowsheet.targets import run_to_spec_steps
         from magcycle.sx.lockstep import run_together
 
         base_spec, nominal = self._nominal()
 
         def sample(x):
             spec, feed, overrides = self._build(x, base_spec)
-            r = yield from simulate_steps(spec or base_spec, feed, warm=nominal)
+            r = yield from run_to_spec_steps(spec or base_spec, feed, warm=nominal)
             return self.values(r, overrides)
 
         Y = np.full((len(X), len(self.metrics)), np.nan)

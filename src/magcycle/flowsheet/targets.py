@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from magcycle.errors import ConvergenceError, InputError
 
-__all__ = ["SPEC_MARGIN", "MAX_SPEC_PASSES", "run_to_spec", "tightened_targets", "blamed_cut"]
+__all__ = ["SPEC_MARGIN", "MAX_SPEC_PASSES", "run_to_spec", "run_to_spec_steps", "tightened_targets", "blamed_cut"]
 
 #: share of each product's impurity allowance kept in hand when cut targets are derived [-]
 SPEC_MARGIN = 0.2
@@ -52,10 +52,20 @@ def run_to_spec(plant=None, feed=None, *, rate=None, progress=None):
     """Solve a plant with its cuts' targets derived from its products' specifications for this feed
     (module docstring). Returns the PlantResult; ``result.derived_targets`` lists each target
     changed, ``{cut: {target: (typed or None, derived)}}``."""
-    from magcycle.flowsheet.simulation import load_plant, simulate
+    from magcycle.sx.lockstep import drive
+
+    return drive(run_to_spec_steps(plant, feed, rate=rate, progress=progress))
+
+
+def run_to_spec_steps(plant=None, feed=None, *, rate=None, warm=None, progress=None):
+    """:func:`run_to_spec` as a step generator (:mod:`magcycle.sx.lockstep`). With ``warm`` (a solved
+    plant of the same flowsheet: the built plant) every pass runs that plant's equipment, its
+    stage counts kept, and a tightened target is met by the cuts' feed-forward flows alone; without
+    it each pass designs the cuts for their targets, as ``magcycle run`` does."""
+    from magcycle.flowsheet.simulation import load_plant, simulate_steps
 
     spec = load_plant(plant)
-    result = simulate(spec, feed, rate=rate, progress=progress)
+    result = yield from simulate_steps(spec, feed, rate=rate, warm=warm, progress=progress)
     derived: dict = {}
     skip: set = set()  # (product, cut): a cut that cannot help a product (unreachable, or no progress)
     notes: dict = {}  # product -> why its cut could not help
@@ -63,7 +73,7 @@ def run_to_spec(plant=None, feed=None, *, rate=None, progress=None):
         asked = tightened_targets(result, skip, notes)
         if not asked:
             break
-        nxt = _solve_feasible(spec, feed, rate, asked, skip, notes)
+        nxt = yield from _solve_feasible(spec, feed, rate, asked, skip, notes, result if warm is not None else None)
         if nxt is None:
             continue
         after, changed = nxt
@@ -79,18 +89,19 @@ def run_to_spec(plant=None, feed=None, *, rate=None, progress=None):
     return result
 
 
-def _solve_feasible(spec, feed, rate, asked: dict, skip: set, notes: dict):
+def _solve_feasible(spec, feed, rate, asked: dict, skip: set, notes: dict, warm=None):
     """Solve with every asked change a cut can take; a cut no cascade of its ``max_stages`` makes
     meet its new target is dropped (and named on the products that asked it), the rest applied:
-    (result, the cuts changed), or None when no change could be applied."""
+    (result, the cuts changed), or None when no change could be applied. A step generator; ``warm``
+    runs the built plant (:func:`run_to_spec_steps`)."""
     from magcycle.errors import MassBalanceError
-    from magcycle.flowsheet.simulation import simulate
+    from magcycle.flowsheet.simulation import simulate_steps
 
     todo = dict(asked)
     while todo:
         try:
-            return simulate(spec.with_unit_parameters({c: ch for c, (ch, _) in todo.items()}), feed,
-                            rate=rate), set(todo)
+            changed = spec.with_unit_parameters({c: ch for c, (ch, _) in todo.items()})
+            return (yield from simulate_steps(changed, feed, rate=rate, warm=warm)), set(todo)
         except (InputError, ConvergenceError, MassBalanceError) as exc:
             cut = blamed_cut(str(getattr(exc, "field", "")), todo)
             for c in [cut] if cut else list(todo):  # not pinned on a cut: every change is dropped
