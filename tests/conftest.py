@@ -7,7 +7,9 @@ are skipped with that reason, unless ``MAGCYCLE_REQUIRE_BROWSER`` is set:
 skips when the browser cannot run.
 """
 
+import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -32,6 +34,35 @@ class Browser:
         proc = self._run(["--dump-dom", page.as_uri()], profile)
         assert proc.returncode == 0, proc.stderr[-2000:]
         return proc.stdout
+
+    def page_requests(self, page, profile) -> tuple[str, list[str]]:
+        """(the DOM, every URL the page itself asked for that is not file:, data: or blob:): the
+        browser's network log (``--log-net-log``), the requests keyed to the page's file:// origin
+        (the browser's own background requests carry other keys)."""
+        log = profile.parent / f"{profile.name}-net.json"
+        proc = self._run([f"--log-net-log={log}", "--dump-dom", page.as_uri()], profile)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        events = json.loads(log.read_text())["events"]
+        urls = set()
+        for e in events:
+            params = e.get("params") or {}
+            url = params.get("url", "")
+            if url and "file://" in str(params.get("network_isolation_key", "")) \
+                    and not re.match(r"(file|data|blob|chrome|about):", url):
+                urls.add(url)
+        return proc.stdout, sorted(urls)
+
+    @staticmethod
+    def rendered_plots(dom: str) -> list[str]:
+        """The ``data-plot`` keys of the Plotly figures that plotly.js drew in a dumped DOM (the div has
+        ``data-rendered="true"`` and holds Plotly's main svg)."""
+        keys = []
+        for m in re.finditer(r'<div class="plot[^"]*"[^>]*>', dom):
+            tag = m.group(0)
+            key = re.search(r'data-plot="([^"]+)"', tag)
+            if key and 'data-rendered="true"' in tag and "main-svg" in dom[m.end():m.end() + 20000]:
+                keys.append(key.group(1))
+        return keys
 
     def screenshot(self, page, shot, profile, size="1200,1600") -> bytes:
         """A PNG of ``page`` rendered at ``size``, written to ``shot`` and returned."""

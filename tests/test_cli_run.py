@@ -23,7 +23,8 @@ def test_run_default_writes_results_and_report(capsys, tmp_path):
     assert doc["closure"] <= 1e-9
     assert [p["meets_spec"] for p in doc["products"]] == [True, True, True]
     html = (tmp_path / "o" / "report.html").read_text()
-    assert "<svg data-plot=\"sankey\"" in html and "http" not in html.split("<body>")[1].split("xmlns")[0]
+    assert 'data-plot="sankey"' in html and html.count("Plotly.newPlot(") == html.count('data-plot="')
+    assert html.count("<script type=\"text/javascript\">") == 1   # plotly.js embedded once
     assert err == ""  # no progress lines: a failure after them would not be one line
     csv = (tmp_path / "o" / "streams.csv").read_text().splitlines()
     assert csv[0].startswith("name,") and any(line.startswith("NdPr oxide,") for line in csv)

@@ -4,7 +4,6 @@ JSON, HTML (checked in a real browser) and an Excel workbook with the same numbe
 
 import copy
 import json
-import re
 
 import pytest
 
@@ -179,11 +178,11 @@ def test_cli_page_renders_its_plots_in_a_browser(tmp_path, capsys, browser):
     out = tmp_path / "tea"
     assert cli.main(["tea", "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    dom = browser.dump_dom(out / "tea.html", tmp_path / "p")
-    plots = re.findall(r'<svg data-plot="([^"]+)"', dom)
-    assert plots == ["cashflow", "capex", "opex", "tornado", "carbon"]
-    # a bar per cash-flow year and per opex line at least
-    assert dom.count('class="bar"') >= len(doc["cash_flow"]) + len(doc["opex_lines"])
+    dom, requests = browser.page_requests(out / "tea.html", tmp_path / "p")
+    assert browser.rendered_plots(dom) == ["cashflow", "capex", "opex", "tornado", "carbon"]
+    assert requests == []
+    # plotly.js drew a bar per cash-flow year and per opex line at least
+    assert dom.count('class="point"') >= len(doc["cash_flow"]) + len(doc["opex_lines"])
 
 
 @pytest.mark.parametrize("text,words", [("[finance]\ndiscount_rate = -2\n", "finance.discount_rate"),

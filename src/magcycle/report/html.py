@@ -1,22 +1,19 @@
-"""Self-contained HTML report (inline SVG and CSS, no script, no network).
+"""Self-contained HTML report of a plant run (plotly.js inline, no network request).
 
-Sections: product/spec table, Sankey of rare-earth element flows between
-units, SX stage profiles (one chart per cascade), reagents, stream table.
-Every plot is an ``<svg>`` element with a ``data-plot`` attribute naming it,
-so a browser test can check that each one rendered.
+Sections: product/spec table, discharge, Sankey of rare-earth element flows
+between units, SX stage profiles (one chart per cascade), reagents, units,
+stream table. Every plot is a Plotly figure in a ``data-plot`` div
+(:mod:`magcycle.report.plots`), so a browser test can check that each one
+rendered.
 """
 
 from __future__ import annotations
 
 import html
-import math
 
 from magcycle.chem.elements import MOLAR_MASS, RARE_EARTHS
 
-__all__ = ["CSS", "esc", "sankey_svg", "profile_svg", "render_report"]
-
-_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-           "#bcbd22", "#17becf"]
+__all__ = ["CSS", "esc", "sankey_html", "profile_html", "page_head", "render_report"]
 #: the style sheet every magcycle page shares
 CSS = """
 body{font-family:system-ui,sans-serif;margin:2em;color:#222;max-width:1200px}
@@ -24,8 +21,17 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #cc
 table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ddd;padding:3px 6px;text-align:right}
 th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
 .pass{color:#070;font-weight:bold}.fail{color:#b00;font-weight:bold}
-.charts{display:flex;flex-wrap:wrap;gap:1em}.scroll{overflow-x:auto;max-height:40em}
+.charts{display:flex;flex-wrap:wrap;gap:1em}.charts .plot{width:560px}.scroll{overflow-x:auto;max-height:40em}
+.plot{width:100%;min-height:300px}
 """
+
+
+def page_head(title: str) -> str:
+    """A page's head: its title, the style sheet and plotly.js (once)."""
+    from magcycle.report.plots import plotly_script
+
+    return (f'<head><meta charset="utf-8"><title>{esc(title)}</title><style>{CSS}</style>'
+            f"{plotly_script()}</head>")
 
 
 def esc(x) -> str:
@@ -44,20 +50,16 @@ def _re_kg(mol: dict) -> float:
     return total
 
 
-def sankey_svg(doc: dict, width: int = 1100, height: int = 520) -> str:
-    """Rare-earth flows [kg/h of RE metal] along the streams, units laid out by depth."""
+def sankey_html(doc: dict) -> str:
+    """Rare-earth flows [kg/h of RE metal] along the streams, as a Plotly Sankey: a node per unit (its
+    name) and per stream leaving the plant ("STREAM -> SINK"), recycle tears in red."""
+    from magcycle.report.plots import figure_html, sankey_figure
+
     links = _sankey_links(doc)
     nodes = _sankey_nodes(links)
+    labels = [f"{n.split(':', 1)[1]} -> {n.split(':', 1)[0]}" if ":" in n else n for n in nodes]
     tears = set(doc.get("recycle", {}).get("tear_streams", []))
-    depth = _sankey_depth(nodes, links, tears)
-    pos, scale = _sankey_layout(nodes, links, depth, width, height)
-    parts = [f'<svg data-plot="sankey" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img"><title>Rare-earth flows, kg/h</title>']
-    parts += [_sankey_link_svg(link, i, pos, scale, tears)
-              for i, link in enumerate(sorted(links, key=lambda l: -l[2]))]
-    parts += [_sankey_node_svg(n, box) for n, box in pos.items()]
-    parts.append("</svg>")
-    return "".join(parts)
+    return figure_html("sankey", sankey_figure(nodes, labels, links, tears))
 
 
 def _sankey_links(doc: dict) -> list[tuple[str, str, float, str]]:
@@ -83,98 +85,12 @@ def _sankey_nodes(links: list) -> list[str]:
     return nodes
 
 
-def _sankey_depth(nodes: list, links: list, tears: set) -> dict[str, int]:
-    """The column of each node: its longest path from a source along links that are not tears."""
-    depth = {n: 0 for n in nodes}
-    for _ in range(len(nodes)):
-        for a, b, _, name in links:
-            if name not in tears and depth[b] < depth[a] + 1:
-                depth[b] = depth[a] + 1
-    return depth
+def profile_html(name: str, prof: dict, info: dict) -> str:
+    """One cascade's aqueous stage profile (:func:`magcycle.report.plots.profile_figure`)."""
+    from magcycle.report.plots import figure_html, profile_figure
 
-
-def _sankey_throughput(nodes: list, links: list) -> dict[str, float]:
-    """Each node's height in kg/h: the larger of what leaves and what enters it."""
-    return {n: max(sum(k for a, _, k, _ in links if a == n), sum(k for _, b, k, _ in links if b == n))
-            for n in nodes}
-
-
-def _sankey_layout(nodes: list, links: list, depth: dict, width: int, height: int) -> tuple[dict, float]:
-    """Each node's box [x, y, h, out offset, in offset] in its column, and the scale [px per kg/h]."""
-    ncol = max(depth.values(), default=0) + 1
-    through = _sankey_throughput(nodes, links)
-    cols: dict[int, list] = {}
-    for n in nodes:
-        cols.setdefault(depth[n], []).append(n)
-    total = max((sum(through[n] for n in c) for c in cols.values()), default=0.0) or 1.0
-    scale = (height - 60) * 0.7 / total
-    pos = {}
-    for d, col in cols.items():
-        gap = (height - 40 - sum(through[n] * scale for n in col)) / (len(col) + 1)
-        y = 20 + gap
-        for n in col:
-            x = 10 + d * (width - 140) / max(ncol - 1, 1)
-            pos[n] = [x, y, through[n] * scale, 0.0, 0.0]  # x, y, h, out offset, in offset
-            y += through[n] * scale + gap
-    return pos, scale
-
-
-def _sankey_link_svg(link: tuple, i: int, pos: dict, scale: float, tears: set) -> str:
-    """One link as a band from its source's out side to its target's in side (advances both offsets)."""
-    a, b, kg, name = link
-    xa, ya, _, oa, _ = pos[a]
-    xb, yb, _, _, ib = pos[b]
-    w = max(kg * scale, 0.5)
-    y0, y1 = ya + oa + w / 2, yb + ib + w / 2
-    pos[a][3] += w
-    pos[b][4] += w
-    x0, x1 = xa + 12, xb
-    mid = (x0 + x1) / 2
-    color = "#d62728" if name in tears else _COLORS[i % len(_COLORS)]
-    return (f'<path d="M{x0:.1f},{y0:.1f} C{mid:.1f},{y0:.1f} {mid:.1f},{y1:.1f} {x1:.1f},{y1:.1f}" '
-            f'stroke="{color}" stroke-opacity="0.45" stroke-width="{w:.2f}" fill="none">'
-            f'<title>{esc(name)}: {kg:.3g} kg/h RE</title></path>')
-
-
-def _sankey_node_svg(n: str, box: list) -> str:
-    """One node: its bar and its label (a sink's stream name)."""
-    x, y, h, _, _ = box
-    label = n.split(":", 1)[1] if ":" in n else n
-    return (f'<rect x="{x:.1f}" y="{y:.1f}" width="12" height="{max(h, 1):.1f}" fill="#444"/>'
-            f'<text x="{x + 15:.1f}" y="{y + max(h, 1) / 2 + 4:.1f}" font-size="11">{esc(label)}</text>')
-
-
-def profile_svg(name: str, prof: dict, width: int = 520, height: int = 300) -> str:
-    """Aqueous stage profile [mol/L, log scale] of each component of one cascade."""
-    aq = prof["aqueous_mol_per_L"]
-    comps = prof["components"]
-    N = len(aq)
-    vals = [v for row in aq for v in row if v > 0]
-    lo = math.floor(math.log10(max(min(vals), 1e-30))) if vals else -12
-    hi = math.ceil(math.log10(max(vals))) if vals else 0
-    lo = max(lo, hi - 14)
-    L, R, T, B = 50, 90, 20, 35
-    def px(k):
-        return L + (width - L - R) * (k / max(N - 1, 1))
-    def py(v):
-        lv = math.log10(max(v, 10.0 ** lo))
-        return T + (height - T - B) * (hi - lv) / max(hi - lo, 1)
-    parts = [f'<svg data-plot="profile-{esc(name)}" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" role="img"><title>{esc(name)} aqueous profile</title>',
-             f'<text x="{L}" y="14" font-size="12">{esc(name)}: aqueous [mol/L] by stage</text>',
-             f'<rect x="{L}" y="{T}" width="{width - L - R}" height="{height - T - B}" fill="none" stroke="#999"/>']
-    for e in range(lo, hi + 1, max(1, (hi - lo) // 7)):
-        y = py(10.0 ** e)
-        parts.append(f'<text x="{L - 4}" y="{y + 4:.1f}" font-size="10" text-anchor="end">1e{e}</text>')
-    parts.append(f'<text x="{L}" y="{height - 8}" font-size="10">stage 1</text>'
-                 f'<text x="{width - R}" y="{height - 8}" font-size="10" text-anchor="end">stage {N}</text>')
-    for j, c in enumerate(comps):
-        pts = " ".join(f"{px(k):.1f},{py(aq[k][j]):.1f}" for k in range(N))
-        color = _COLORS[j % len(_COLORS)]
-        parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="1.5"/>'
-                     f'<text x="{width - R + 5}" y="{T + 12 * (j + 1)}" font-size="10" fill="{color}">{esc(c)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+    fig = profile_figure(name, prof, info.get("extraction_stages"), info.get("scrub_stages"))
+    return figure_html(f"profile-{name}", fig)
 
 
 def _fmt(x, digits=4):
@@ -192,13 +108,12 @@ def render_report(doc: dict) -> str:
     spec_rows = _spec_rows(doc["products"])
     reag = "".join(f"<tr><td>{esc(k)}</td><td>{v['kg_per_h']:.4g}</td><td>{v['t_per_y']:.4g}</td></tr>"
                    for k, v in doc["reagents"].items())
-    profiles = "".join(profile_svg(n, p) for n, p in doc.get("sx_profiles", {}).items())
+    profiles = "".join(profile_html(n, p, doc["units"][n]["info"]) for n, p in doc.get("sx_profiles", {}).items())
     head, srows = _stream_table(doc["streams"])
     units = "".join(_unit_row(n, u) for n, u in doc["units"].items())
     feed = doc["feed"]
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>magcycle report: {esc(doc['plant'])}</title>
-<style>{CSS}</style></head><body>
+<html lang="en">{page_head(f"magcycle report: {doc['plant']}")}<body>
 <h1>magcycle plant report: {esc(doc['plant'])}</h1>
 <p>Feed: {esc(feed['name'])}, {feed['kg_per_h']:.4g} kg/h dry ({feed['t_per_y']:.4g} t/y at
 {doc['hours_per_year']:.0f} h/y). Largest relative element closure error:
@@ -211,7 +126,7 @@ def render_report(doc: dict) -> str:
 <table id="spec"><tr><th>product</th><th>element</th><th>as</th><th>ppm</th><th>limit ppm</th><th>verdict</th></tr>
 {''.join(spec_rows)}</table>
 {_discharge_section(doc.get("discharge") or {})}{_warnings(doc.get("warnings") or [])}
-<h2>Rare-earth flows (Sankey, kg/h of RE metal)</h2>{sankey_svg(doc)}
+<h2>Rare-earth flows (Sankey, kg/h of RE metal)</h2>{sankey_html(doc)}
 <h2>SX stage profiles</h2><div class="charts">{profiles}</div>
 <h2>Reagents</h2><table id="reagents"><tr><th>reagent</th><th>kg/h</th><th>t/y</th></tr>{reag}</table>
 <h2>Units</h2><table id="units"><tr><th>unit</th><th>type</th><th>design</th><th>purchase USD</th><th>closure</th></tr>{units}</table>

@@ -1,9 +1,10 @@
-"""The TEA report: a self-contained HTML page (inline SVG) and an Excel workbook with the same tables.
+"""The TEA report: a self-contained HTML page (plotly.js inline) and an Excel workbook with the same tables.
 
 Page sections: summary, comparison with the published feasibility study,
 cash-flow chart (net and cumulative per year), capex and opex breakdowns,
-tornado of NPV, scale and modules, carbon per product, the cash-flow table.
-Every plot is an ``<svg>`` with a ``data-plot`` attribute.
+what leaves the plant, tornado of NPV, scale and modules, carbon per
+product, the cash-flow table. Every plot is a Plotly figure in a
+``data-plot`` div (:mod:`magcycle.report.plots`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import io
 import math
 
-from magcycle.report.html import CSS, esc
+from magcycle.report.html import esc, page_head
+from magcycle.report.plots import cashflow_figure, figure_html, hbars_figure, tornado_figure
 
-__all__ = ["hbars_svg", "tornado_svg", "cashflow_svg", "render_tea_report", "tea_workbook"]
+__all__ = ["render_tea_report", "tea_workbook"]
 
 
 def _m(x) -> str:
@@ -24,83 +26,6 @@ def _m(x) -> str:
 
 def _pct(x) -> str:
     return "-" if x is None else f"{100 * x:.1f} %"
-
-
-def hbars_svg(key: str, title: str, rows: list, width=620, unit="M USD", scale=1e-6) -> str:
-    """Horizontal bars of non-negative values: rows = [(label, value)]."""
-    pad_l, pad_t, row_h = 230, 22, 18
-    height = pad_t + row_h * len(rows) + 10
-    W = width - pad_l - 90
-    top = max([v for _, v in rows] + [1e-300])
-    parts = [f'<svg data-plot="{esc(key)}" width="{width}" height="{height}" role="img">',
-             f'<text x="4" y="14" font-size="12">{esc(title)}</text>']
-    for i, (label, v) in enumerate(rows):
-        y = pad_t + i * row_h
-        w = max(0.5, v / top * W)
-        parts.append(f'<text x="{pad_l - 6}" y="{y + 12}" font-size="11" text-anchor="end">{esc(label[:34])}</text>'
-                     f'<rect class="bar" x="{pad_l}" y="{y + 2}" width="{w:.1f}" height="13" fill="#1f77b4"/>'
-                     f'<text x="{pad_l + w + 4:.1f}" y="{y + 12}" font-size="10">{v * scale:,.2f} {unit}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def tornado_svg(rows: list, base: float, width=620) -> str:
-    pad_l, pad_t, row_h = 230, 22, 20
-    height = pad_t + row_h * len(rows) + 40
-    W = width - pad_l - 20
-    vals = [base] + [r["npv_low_usd"] for r in rows] + [r["npv_high_usd"] for r in rows]
-    lo, hi = min(vals), max(vals)
-    span = (hi - lo) or 1.0
-
-    def X(v):
-        return pad_l + (v - lo) / span * W
-
-    parts = [f'<svg data-plot="tornado" width="{width}" height="{height}" role="img">',
-             '<text x="4" y="14" font-size="12">NPV at the low and high end of each input [M USD]</text>']
-    for i, r in enumerate(rows):
-        y = pad_t + i * row_h
-        parts.append(f'<text x="{pad_l - 6}" y="{y + 13}" font-size="11" text-anchor="end">{esc(r["input"][:36])}</text>')
-        for v, color in ((r["npv_low_usd"], "#d62728"), (r["npv_high_usd"], "#2ca02c")):
-            x0, x1 = sorted((X(base), X(v)))
-            parts.append(f'<rect class="bar" x="{x0:.1f}" y="{y + 3}" width="{max(0.5, x1 - x0):.1f}" height="14" '
-                         f'fill="{color}"><title>{v / 1e6:,.1f} M USD</title></rect>')
-    parts.append(f'<line x1="{X(base):.1f}" x2="{X(base):.1f}" y1="{pad_t}" y2="{height - 20}" stroke="#333"/>'
-                 f'<text x="{X(base):.1f}" y="{height - 6}" font-size="10" text-anchor="middle">base '
-                 f'{base / 1e6:,.1f}</text>'
-                 f'<rect x="4" y="{height - 16}" width="10" height="10" fill="#d62728"/>'
-                 f'<text x="18" y="{height - 7}" font-size="10">low end of the input</text>'
-                 f'<rect x="4" y="{height - 30}" width="10" height="10" fill="#2ca02c"/>'
-                 f'<text x="18" y="{height - 21}" font-size="10">high end</text></svg>')
-    return "".join(parts)
-
-
-def cashflow_svg(rows: list, width=760, height=300) -> str:
-    pad_l, pad_b, pad_t = 70, 30, 20
-    W, H = width - pad_l - 10, height - pad_b - pad_t
-    net = [r["net"] for r in rows]
-    cum = [r["cumulative"] for r in rows]
-    lo, hi = min(net + cum + [0.0]), max(net + cum + [0.0])
-    span = (hi - lo) or 1.0
-    bw = W / len(rows)
-
-    def Y(v):
-        return pad_t + (hi - v) / span * H
-
-    parts = [f'<svg data-plot="cashflow" width="{width}" height="{height}" role="img">']
-    for i, v in enumerate(net):
-        y0, y1 = sorted((Y(0.0), Y(v)))
-        parts.append(f'<rect class="bar" x="{pad_l + i * bw + 1:.1f}" y="{y0:.1f}" width="{bw - 2:.1f}" '
-                     f'height="{max(0.5, y1 - y0):.1f}" fill="{"#2ca02c" if v >= 0 else "#d62728"}">'
-                     f'<title>year {rows[i]["year"]}: {v / 1e6:,.2f} M USD</title></rect>')
-    pts = " ".join(f"{pad_l + (i + 0.5) * bw:.1f},{Y(v):.1f}" for i, v in enumerate(cum))
-    parts.append(f'<polyline points="{pts}" fill="none" stroke="#1f77b4" stroke-width="2"/>')
-    parts.append(f'<line x1="{pad_l}" x2="{pad_l + W}" y1="{Y(0):.1f}" y2="{Y(0):.1f}" stroke="#333"/>'
-                 f'<text x="{pad_l - 4}" y="{Y(hi) + 10:.1f}" font-size="10" text-anchor="end">{hi / 1e6:,.0f} M</text>'
-                 f'<text x="{pad_l - 4}" y="{Y(lo):.1f}" font-size="10" text-anchor="end">{lo / 1e6:,.0f} M</text>'
-                 f'<text x="{pad_l}" y="{height - 8}" font-size="10">year 0 (construction)</text>'
-                 f'<text x="{pad_l + W}" y="{height - 8}" font-size="10" text-anchor="end">year {rows[-1]["year"]}'
-                 '</text></svg>')
-    return "".join(parts)
 
 
 def _table(tid: str, header: list, rows: list) -> str:
@@ -150,26 +75,27 @@ def render_tea_report(doc: dict) -> str:
     body.append(_table("comparison", ["item", "magcycle", "published", "why they differ"], [
         [c["item"], _compared(c["item"], c["magcycle"]), _compared(c["item"], c["published"]), c["why"]]
         for c in doc["comparison"]]))
-    body.append("<h2>Cash flow</h2>" + cashflow_svg(doc["cash_flow"]))
+    body.append("<h2>Cash flow</h2>" + figure_html("cashflow", cashflow_figure(doc["cash_flow"])))
     body.append('<h2>Capital and operating cost</h2><div class="charts">')
-    body.append(hbars_svg("capex", "Capex by line [M USD]", [(x["item"], x["usd"]) for x in doc["capex_lines"]
-                                                             if x["usd"] > 0]))
-    body.append(hbars_svg("opex", "Operating cost by line [M USD/y]", [(x["item"], x["usd_per_y"])
-                                                                       for x in doc["opex_lines"]]))
+    body.append(figure_html("capex", hbars_figure("Capex by line", [(x["item"], x["usd"]) for x in doc["capex_lines"]
+                                                                    if x["usd"] > 0], "M USD", 1e-6)))
+    body.append(figure_html("opex", hbars_figure("Operating cost by line", [(x["item"], x["usd_per_y"])
+                                                                           for x in doc["opex_lines"]],
+                                                 "M USD/y", 1e-6)))
     body.append("</div>")
     body.append("<h2>What leaves the plant</h2>" + _table("outlets", ["stream", "sink", "class", "amount", "USD/y",
                                                                       "basis"], [
         [o["stream"], o["sink"], o["class"], f"{o['amount']:,.1f} {o['unit']}", f"{o['usd_per_y']:,.0f}", o["basis"]]
         for o in doc.get("outlets", [])]))
-    body.append("<h2>Sensitivity</h2>" + tornado_svg(doc["sensitivity"], doc["npv_usd"]))
+    body.append("<h2>Sensitivity</h2>" + figure_html("tornado", tornado_figure(doc["sensitivity"], doc["npv_usd"])))
     body.append("<h2>Scale and modules</h2>" + _table("scale", ["capacity x", "feed t/y", "modules", "fixed capital M USD",
                                                                 "NPV M USD", "IRR", "capex USD per t/y feed"], [
         [f"{r['capacity_factor']:g}", f"{r['feed_t_per_y']:,.0f}", r["modules"], _m(r["fixed_capital_usd"]),
          _m(r["npv_usd"]), _pct(r["irr"]), f"{r['capex_usd_per_t_feed_y']:,.0f}"] for r in doc["scale"]]))
     body.append("<h2>Carbon footprint</h2>")
-    body.append(hbars_svg("carbon", "Emissions by source [t CO2e/y]", [(x["item"], x["kgCO2e_per_y"])
-                                                                       for x in doc["carbon_lines"]],
-                          unit="t", scale=1e-3))
+    body.append(figure_html("carbon", hbars_figure("Emissions by source", [(x["item"], x["kgCO2e_per_y"])
+                                                                          for x in doc["carbon_lines"]],
+                                                   "t CO2e/y", 1e-3)))
     body.append(_table("carbon", ["product", "kg CO2e per kg", "allocation share", "primary production kg CO2e/kg"],
                        _carbon_rows(doc)))
     body.append(f"<p>Allocation: {esc(doc['assumptions']['carbon']['allocation'])}; grid "
@@ -179,9 +105,8 @@ def render_tea_report(doc: dict) -> str:
                                                                             "tax", "net", "cumulative"], [
         [r["year"]] + [_m(r[k]) for k in ("capex", "working_capital", "revenue", "opex", "ebitda", "depreciation",
                                           "tax", "net", "cumulative")] for r in doc["cash_flow"]]))
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>magcycle TEA: "
-            f"{esc(doc['plant'])}</title><style>{CSS}</style></head><body><h1>Techno-economics and carbon: "
-            f"{esc(doc['plant'])}</h1>" + "".join(body) + "</body></html>")
+    return (f"<!DOCTYPE html><html lang=\"en\">{page_head('magcycle TEA: ' + doc['plant'])}<body>"
+            f"<h1>Techno-economics and carbon: {esc(doc['plant'])}</h1>" + "".join(body) + "</body></html>")
 
 
 def _flatten(prefix: str, d, out: list) -> None:

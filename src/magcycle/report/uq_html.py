@@ -1,4 +1,4 @@
-"""Self-contained HTML page of an uncertainty study or a robust design (inline SVG, no script).
+"""Self-contained HTML page of an uncertainty study or a robust design (plotly.js inline, no network).
 
 Uncertainty (``magcycle uq``): probability of meeting spec with its
 interval, a table of every metric, one histogram per numeric metric (its
@@ -6,20 +6,18 @@ spec limit drawn), tornado bars of Spearman rank correlations between
 parameters and the spec metrics, and Sobol first/total-order bars when the
 study computed them. Design (``magcycle design``): the probability of
 meeting spec against cost (stages) for every design tried, the required
-probability drawn, the chosen design marked. Every plot is an ``<svg>``
-with a ``data-plot`` attribute naming it.
+probability drawn, the chosen design marked. Every plot is a Plotly figure
+in a ``data-plot`` div (:mod:`magcycle.report.plots`).
 """
 
 from __future__ import annotations
 
 import math
 
-from magcycle.report.html import CSS, esc
+from magcycle.report.html import esc, page_head
+from magcycle.report.plots import bars_figure, figure_html, histogram_figure, pareto_figure, sobol_figure
 
-__all__ = ["render_envelope_report", "histogram_svg", "bars_svg", "pareto_svg", "render_uq_report", "render_design_report"]
-
-_BAR = "#1f77b4"
-_BAR2 = "#ff7f0e"
+__all__ = ["render_envelope_report", "render_uq_report", "render_design_report"]
 
 
 def _num(x, digits=6) -> str:
@@ -30,108 +28,9 @@ def _num(x, digits=6) -> str:
     return f"{x:.{digits}g}"
 
 
-def histogram_svg(key: str, name: str, hist: dict, limits: dict, width=360, height=200) -> str:
-    edges, counts = hist["edges"], hist["counts"]
-    pad_l, pad_b, pad_t = 40, 34, 20
-    W, H = width - pad_l - 10, height - pad_b - pad_t
-    lo, hi = edges[0], edges[-1]
-    span = (hi - lo) or 1.0
-    top = max(counts) or 1
-    parts = [f'<svg data-plot="hist-{esc(key)}" width="{width}" height="{height}" role="img">',
-             f'<text x="{pad_l}" y="14" font-size="12">{esc(name)}</text>']
-    for i, c in enumerate(counts):
-        x0 = pad_l + (edges[i] - lo) / span * W
-        x1 = pad_l + (edges[i + 1] - lo) / span * W
-        h = c / top * H
-        parts.append(f'<rect x="{x0:.1f}" y="{pad_t + H - h:.1f}" width="{max(0.5, x1 - x0 - 0.5):.1f}" '
-                     f'height="{h:.1f}" fill="{_BAR}"/>')
-    for label, v in limits.items():
-        if v is not None and lo <= v <= hi:
-            x = pad_l + (v - lo) / span * W
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{pad_t}" y2="{pad_t + H}" stroke="#b00" '
-                         f'stroke-dasharray="4 2"/><text x="{x + 2:.1f}" y="{pad_t + 10}" font-size="10" '
-                         f'fill="#b00">{esc(label)}</text>')
-    parts.append(f'<line x1="{pad_l}" x2="{pad_l + W}" y1="{pad_t + H}" y2="{pad_t + H}" stroke="#333"/>')
-    parts.append(f'<text x="{pad_l}" y="{height - 16}" font-size="10">{_num(lo)}</text>')
-    parts.append(f'<text x="{pad_l + W}" y="{height - 16}" font-size="10" text-anchor="end">{_num(hi)}</text>')
-    parts.append(f'<text x="{pad_l - 4}" y="{pad_t + 8}" font-size="10" text-anchor="end">{top}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def bars_svg(key: str, title: str, rows: list, series: list[str], width=520, lo=-1.0, hi=1.0) -> str:
-    """Horizontal bars: rows = [(label, [v per series])], values in [lo, hi]."""
-    row_h = 16 * len(series) + 6
-    pad_l, pad_t = 170, 22
-    height = pad_t + row_h * len(rows) + 24
-    W = width - pad_l - 20
-    zero = pad_l + (0 - lo) / (hi - lo) * W
-    colors = [_BAR, _BAR2]
-    parts = [f'<svg data-plot="{esc(key)}" width="{width}" height="{height}" role="img">',
-             f'<text x="4" y="14" font-size="12">{esc(title)}</text>']
-    for r, (label, vals) in enumerate(rows):
-        y = pad_t + r * row_h
-        parts.append(f'<text x="{pad_l - 6}" y="{y + 12}" font-size="11" text-anchor="end">{esc(label)}</text>')
-        for s, v in enumerate(vals):
-            if v is None or not math.isfinite(v):
-                continue
-            v = min(hi, max(lo, v))
-            x = pad_l + (v - lo) / (hi - lo) * W
-            x0, x1 = sorted((zero, x))
-            parts.append(f'<rect class="bar" x="{x0:.1f}" y="{y + 2 + 16 * s}" width="{max(0.5, x1 - x0):.1f}" '
-                         f'height="13" fill="{colors[s % 2]}"><title>{esc(series[s])} {v:.3f}</title></rect>')
-    parts.append(f'<line x1="{zero:.1f}" x2="{zero:.1f}" y1="{pad_t}" y2="{height - 20}" stroke="#333"/>')
-    parts.append(f'<text x="{pad_l}" y="{height - 6}" font-size="10">{lo:g}</text>'
-                 f'<text x="{pad_l + W}" y="{height - 6}" font-size="10" text-anchor="end">{hi:g}</text>')
-    for s, name in enumerate(series):
-        parts.append(f'<rect x="{pad_l + 120 * s}" y="{height - 18}" width="10" height="10" fill="{colors[s % 2]}"/>'
-                     f'<text x="{pad_l + 14 + 120 * s}" y="{height - 9}" font-size="10">{esc(name)}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def pareto_svg(points: list, required: float, chosen, xlabel: str, width=560, height=300) -> str:
-    """P(meets spec) (and its lower bound) against cost for every design tried."""
-    pad_l, pad_b, pad_t = 50, 40, 20
-    W, H = width - pad_l - 20, height - pad_b - pad_t
-    xs = [p["x"] for p in points]
-    x0, x1 = min(xs), max(xs)
-    if x1 == x0:
-        x0, x1 = x0 - 1, x1 + 1
-    ymin = min([required] + [p["lower"] for p in points])
-    ymin = max(0.0, min(ymin, 0.9) - 0.02)
-
-    def X(v):
-        return pad_l + (v - x0) / (x1 - x0) * W
-
-    def Y(v):
-        return pad_t + (1 - (v - ymin) / (1.0 - ymin)) * H
-
-    parts = [f'<svg data-plot="pareto" width="{width}" height="{height}" role="img">',
-             f'<line x1="{pad_l}" x2="{pad_l + W}" y1="{Y(required):.1f}" y2="{Y(required):.1f}" stroke="#b00" '
-             f'stroke-dasharray="4 2"/><text x="{pad_l + W}" y="{Y(required) - 3:.1f}" font-size="10" fill="#b00" '
-             f'text-anchor="end">required {required:g}</text>']
-    for p in sorted(points, key=lambda p: p["x"]):
-        cx, cy, cl = X(p["x"]), Y(p["p"]), Y(p["lower"])
-        mark = p["x"] == chosen
-        parts.append(f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{cy:.1f}" y2="{cl:.1f}" stroke="#999"/>')
-        parts.append(f'<circle class="point" cx="{cx:.1f}" cy="{cy:.1f}" r="{6 if mark else 4}" '
-                     f'fill="{"#2ca02c" if mark else _BAR}"><title>{esc(p["label"])}: P {p["p"]:.4f} '
-                     f'(lower {p["lower"]:.4f})</title></circle>')
-    parts.append(f'<line x1="{pad_l}" x2="{pad_l + W}" y1="{pad_t + H}" y2="{pad_t + H}" stroke="#333"/>'
-                 f'<line x1="{pad_l}" x2="{pad_l}" y1="{pad_t}" y2="{pad_t + H}" stroke="#333"/>')
-    parts.append(f'<text x="{pad_l + W / 2}" y="{height - 6}" font-size="11" text-anchor="middle">{esc(xlabel)}</text>'
-                 f'<text x="{pad_l}" y="{height - 22}" font-size="10">{_num(x0)}</text>'
-                 f'<text x="{pad_l + W}" y="{height - 22}" font-size="10" text-anchor="end">{_num(x1)}</text>'
-                 f'<text x="{pad_l - 4}" y="{Y(1.0) + 4:.1f}" font-size="10" text-anchor="end">1</text>'
-                 f'<text x="{pad_l - 4}" y="{Y(ymin):.1f}" font-size="10" text-anchor="end">{ymin:.2f}</text>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
 def _page(title: str, body: list[str]) -> str:
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)}</title>"
-            f"<style>{CSS}</style></head><body><h1>{esc(title)}</h1>" + "".join(body) + "</body></html>")
+    return (f"<!DOCTYPE html><html lang=\"en\">{page_head(title)}<body><h1>{esc(title)}</h1>"
+            + "".join(body) + "</body></html>")
 
 
 def _prob(p: dict) -> str:
@@ -201,7 +100,8 @@ def _histograms(doc: dict, mc: dict) -> list[str]:
     for i, m in enumerate(mc["metrics"]):
         h = doc["histograms"].get(m["name"])
         if h and m["kind"] != "pass":
-            body.append(histogram_svg(str(i), m["name"], h, {"min": m["at_least"], "max": m["at_most"]}))
+            body.append(figure_html(f"hist-{i}", histogram_figure(m["name"], h, {"min": m["at_least"],
+                                                                                   "max": m["at_most"]})))
     body.append("</div>")
     return body
 
@@ -214,8 +114,8 @@ def _tornado(doc: dict) -> list[str]:
     body = ["<h2>Which inputs matter: rank correlation (tornado)</h2><div class=\"charts\">"]
     for i, (metric, corr) in enumerate(tornado.items()):
         rows = sorted(corr.items(), key=lambda kv: -abs(kv[1]))[:12]
-        body.append(bars_svg(f"tornado-{i}", f"{metric}: Spearman rank correlation",
-                             [(k, [v]) for k, v in rows], ["rho"]))
+        body.append(figure_html(f"tornado-{i}", bars_figure(f"{metric}: Spearman rank correlation", rows,
+                                                            "rank correlation rho")))
     body.append("</div>")
     return body
 
@@ -229,8 +129,7 @@ def _sobol(doc: dict) -> list[str]:
             f"Saltelli design, SALib).</p><div class=\"charts\">"]
     for i, (metric, idx) in enumerate(sob["indices"].items()):
         rows = sorted(idx.items(), key=lambda kv: -(kv[1]["ST"] if math.isfinite(kv[1]["ST"]) else -1))[:12]
-        body.append(bars_svg(f"sobol-{i}", f"{metric}", [(k, [v["S1"], v["ST"]]) for k, v in rows],
-                             ["first order", "total order"], lo=0.0, hi=1.0))
+        body.append(figure_html(f"sobol-{i}", sobol_figure(metric, rows)))
     body.append("</div>")
     return body
 
@@ -255,7 +154,7 @@ def render_design_report(doc: dict) -> str:
                 "label": f"factor {factor_text(c)}"} for c in curve]
         chosen = d.get("total_sx_stages")
         body.append("<h2>Probability of meeting spec against SX stages</h2>"
-                    + pareto_svg(pts, d["required_probability"], chosen, "total SX stages"))
+                    + figure_html("pareto", pareto_figure(pts, d["required_probability"], chosen, "total SX stages")))
         body.append('<table id="designs"><tr><th>stage factor</th><th>total SX stages</th><th>SX purchase USD</th>'
                     "<th>P</th><th>lower</th><th>upper</th><th>stages per cut (n+m)</th></tr>")
         for c in curve:
@@ -268,7 +167,8 @@ def render_design_report(doc: dict) -> str:
         pts = [{"x": c["total_stages"], "p": c["p"], "lower": c["lower"],
                 "label": f"{c['extraction_stages']}+{c['scrub_stages']}"} for c in curve]
         body.append("<h2>Probability of meeting the targets against total stages</h2>"
-                    + pareto_svg(pts, d["required_probability"], d.get("total_stages"), "total stages"))
+                    + figure_html("pareto", pareto_figure(pts, d["required_probability"], d.get("total_stages"),
+                                                          "total stages")))
         nom = d["nominal_design"]
         body.append(f"<p>Nominal minimum-stage design: {nom.get('extraction_stages')} + {nom.get('scrub_stages')} "
                     f"stages (feasible: {nom.get('feasible')}).</p>")
