@@ -480,3 +480,34 @@ def test_a_study_of_a_plant_file_with_a_long_absolute_path(capsys, tmp_path):
 def test_a_study_runs_whatever_becomes_of_its_progress_lines(tmp_path, redirect):
     r = _magcycle(f"uq --samples 2 --scheduler serial --out o {redirect}", tmp_path)
     assert r.returncode == 0 and (tmp_path / "o" / "results.json").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "{d}"], ["run", "--feed", "{d}"], ["tea", "{d}"], ["tea", "--assumptions", "{d}"],
+    ["sx", "solve", "{d}"], ["uq", "{d}"], ["design", "{d}"], ["design", "--envelope", "{d}"],
+])
+def test_a_directory_where_a_file_is_expected_is_one_line_from_every_command(tmp_path, capsys, args):
+    d = tmp_path / "folder"
+    d.mkdir()
+    out = [] if args[0] == "sx" else ["--out", str(tmp_path / "o")]   # sx solve prints, it writes no folder
+    code = cli.main([a.format(d=d) for a in args] + out)
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "is a directory" in err, err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("command", [["run"], ["tea"], ["uq"], ["design"]])
+def test_out_pointing_at_a_file_is_one_line(tmp_path, capsys, command):
+    f = tmp_path / "a-file.txt"
+    f.write_text("mine")
+    code = cli.main(command + ["--out", str(f)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip() == f"magcycle: error: --out: {f} is a file, not a folder"
+    assert f.read_text() == "mine"
+
+
+def test_an_unknown_scenario_is_one_line_in_the_usual_format(capsys):
+    code = cli.main(["tea", "--scenario", "medium"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("magcycle: error: --scenario: invalid choice: 'medium'")
+    assert len(err.strip().splitlines()) == 1 and "usage:" not in err

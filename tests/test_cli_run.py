@@ -28,7 +28,7 @@ def test_run_default_writes_results_and_report(capsys, tmp_path):
     assert err == ""  # no progress lines: a failure after them would not be one line
     csv = (tmp_path / "o" / "streams.csv").read_text().splitlines()
     assert csv[0].startswith("name,") and any(line.startswith("NdPr oxide,") for line in csv)
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["report.html", "results.json", "streams.csv"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["report.html", "results.json", "results.xlsx", "streams.csv"]
 
 
 def test_run_builtin_plant_by_name(capsys, tmp_path):

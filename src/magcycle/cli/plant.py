@@ -14,7 +14,7 @@ from magcycle.cli.common import EXIT_OFF_SPEC, EXIT_OK, PROG, check_out, dumps, 
 __all__ = ["RUN_FILES", "TEA_FILES", "cmd_run", "cmd_feed_list", "cmd_feed_show", "cmd_tea", "plant_and_feed",
            "off_spec_lines"]
 
-RUN_FILES = ("results.json", "report.html", "streams.csv")
+RUN_FILES = ("results.json", "report.html", "results.xlsx", "streams.csv")
 TEA_FILES = ("tea.json", "tea.html", "tea.xlsx")
 
 
@@ -47,13 +47,14 @@ def _feed_line(feed) -> str:
 def cmd_run(args) -> str:
     from magcycle.flowsheet.targets import run_to_spec
     from magcycle.report import render_report
+    from magcycle.report.workbook import results_workbook
 
     spec, feed = plant_and_feed(args)
     check_out(args.out, RUN_FILES)
     result = guard(lambda: run_to_spec(spec, feed))
     doc = guard(result.to_dict)  # builds the SX stage profiles, each checked finite
     text = dumps(doc)
-    publish(args.out, {"results.json": text, "report.html": render_report(doc),
+    publish(args.out, {"results.json": text, "report.html": render_report(doc), "results.xlsx": results_workbook(doc),
                        "streams.csv": result.stream_table().to_csv()})
     status = EXIT_OK if result.meets_requirements else EXIT_OFF_SPEC
     off = off_spec_lines(result)
@@ -65,11 +66,31 @@ def cmd_run(args) -> str:
         return text, status
     return (f"Plant {result.spec.name!r}, {_feed_line(result.feed)}; element closure {result.closure:.1e}; "
             f"recycle {result.recycle_iterations} iterations\n" + _derived_lines(result) + _product_table(result) + "\n"
+            + _stage_lines(doc) + _reagent_lines(doc)
             + _discharge_lines(result)
             + "".join(f"warning: {line}\n" for line in result.warnings)
             + "".join(f"off spec: {line}\n" for line in off)
             + "".join(f"off limits: {line}\n" for line in limits)
             + f"wrote {', '.join(RUN_FILES)} in {args.out}\n"), status
+
+
+def _stage_lines(doc: dict) -> str:
+    """One line: each SX cut's extraction + scrub stages (bypassed cuts named as such)."""
+    from magcycle.report.workbook import cut_rows
+
+    cuts = [f"{c['cut']} bypassed" if c["bypassed"] else f"{c['cut']} {c['extraction_stages']}+{c['scrub_stages']}"
+            for c in cut_rows(doc)]
+    total = sum(c["extraction_stages"] + c["scrub_stages"] for c in cut_rows(doc) if not c["bypassed"])
+    return f"SX stages (extraction+scrub): {', '.join(cuts)}; {total} in all\n" if cuts else ""
+
+
+def _reagent_lines(doc: dict) -> str:
+    """One line: each reagent in kg per t of dry feed (water left out)."""
+    from magcycle.report.workbook import reagent_rows
+
+    said = [f"{r['reagent']} {r['kg_per_t_feed']:,.0f}" for r in reagent_rows(doc)
+            if r["reagent"] != "H2O" and r["kg_per_t_feed"] is not None]
+    return f"reagents, kg per t of feed: {', '.join(said)}\n" if said else ""
 
 
 def _discharge_lines(result) -> str:

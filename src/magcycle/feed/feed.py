@@ -26,6 +26,8 @@ given beside it is an error naming both.
 
 from __future__ import annotations
 
+import os
+
 import csv
 import math
 import re
@@ -419,6 +421,8 @@ def resolve_feed(spec, rate=None, hours_per_year: float = DEFAULT_HOURS_PER_YEAR
         return from_class(s, feed_rate(kg, field, hours_per_year))
     if "=" in s:
         return blend(_blend_text(s), kg, hours_per_year=hours_per_year, rate_field=field)
+    if os.path.isdir(s):
+        raise InputError("feed", f"{show(s)} is a directory, not an assay file (.csv/.toml)")
     raise InputError("feed", f"unknown feed {show(s)}; give a class ({', '.join(CATALOGUE)}), "
                              "a blend such as ev=0.5,wind=0.5, or an assay file (.csv/.toml)")
 

@@ -454,7 +454,27 @@ class SXCascade(UnitOperation):
             raise InputError(f"units.{self.name}", f"no cascade of up to {p['max_stages']} stages meets the "
                                                    f"targets at reflux_factor {p['reflux_factor']} (cut below "
                                                    f"{p['heavy_key']}): {d.reason}")
-        return d.result, d.spec, S, W, d.evaluations
+        reasons = self._design_reasons(f_A, beta_key, PA, PB, S, W) | {
+            "search_start": start, "exact_minimum_stages": d.spec.extraction_stages + d.spec.scrub_stages,
+            "design_solves": d.evaluations}
+        return d.result, d.spec, S, W, d.evaluations, reasons
+
+    def _design_reasons(self, f_A, beta_key, PA, PB, S, W) -> dict:
+        """Why the cut has its flows and stages, per mol of feed RE: the key separation factor, the
+        design purities, Underwood's minimum flows (S_min = S / reflux_factor, W_min = S_min - P with
+        P = S - W), and the Fenske and Xu estimates that started the exact search."""
+        from magcycle.sx.design import fenske_min_stages, xu_stage_estimates
+
+        r = self.p["reflux_factor"]
+        try:
+            xu = [float(x) for x in xu_stage_estimates(beta_key, f_A, PA, PB, S, W)]
+        except InputError:
+            xu = [None, None]
+        return {"heavy_key": self.p["heavy_key"], "beta_key": beta_key, "heavy_share_of_feed": f_A,
+                "design_extract_purity": PA, "design_raffinate_purity": PB, "underwood_S_min_per_F": S / r,
+                "underwood_W_min_per_F": S / r - (S - W), "reflux_factor": r, "S_per_F": S, "W_per_F": W,
+                "fenske_min_stages": float(fenske_min_stages(beta_key, f_A, PA, PB)),
+                "xu_extraction_stages": xu[0], "xu_scrub_stages": xu[1]}
 
     def _spec(self, comps, re_flow, Q_feed, n, m, S, W, state=None):
         """The cut's cascade. The spec of the last solve in ``state`` is reused with new flows
@@ -492,15 +512,16 @@ class SXCascade(UnitOperation):
         f_A = sum(re_flow[e] for e in heavy) / F
         frozen = state.get("design")
         if frozen is None and self.p["extraction_stages"] is None:
-            res, spec, S, W, solves = self._design(comps, light, heavy, re_flow, Q_feed, f_A,
-                                                   state.get("design_floor", 0))
+            res, spec, S, W, solves, reasons = self._design(comps, light, heavy, re_flow, Q_feed, f_A,
+                                                            state.get("design_floor", 0))
             state["design"] = {"components": comps, "n": spec.extraction_stages, "m": spec.scrub_stages,
-                               "S": S, "W": W, "solves": solves}
+                               "S": S, "W": W, "solves": solves, "reasons": reasons}
             return res, spec, S, W, solves
         if frozen is None:  # fixed stages: the equipment is given
             S, W = self._flows(f_A, light, heavy)[:2]
             frozen = state["design"] = {"components": comps, "n": self.p["extraction_stages"],
-                                        "m": self.p["scrub_stages"], "S": S, "W": W}
+                                        "m": self.p["scrub_stages"], "S": S, "W": W,
+                                        "reasons": {"heavy_key": self.p["heavy_key"], "fixed_stages": True}}
         # built equipment: the stages stay; the flows follow the feed
         n, m, S, W = frozen["n"], frozen["m"], frozen["S"], frozen["W"]
         if self.p["flow_control"] == "feed_forward":
@@ -552,7 +573,9 @@ class SXCascade(UnitOperation):
                 "design_solves": state["design"].get("solves", 0), "iterations": res.iterations,
                 "cascade_closure": res.closure, "organic_L_per_h": spec.organic, "scrub_L_per_h": spec.scrub,
                 "feed_L_per_h": Q_feed, "profile": _profile(res),
-                "targets": _target_table(self, res, comps, light, heavy)}
+                "targets": _target_table(self, res, comps, light, heavy),
+                "design_reasons": state["design"].get("reasons", {}),
+                "sx_streams": {"loaded organic": _loaded_organic(res, comps, spec.organic)}}
         return ext_re, raf_re, info
 
     def holds(self, result: UnitResult, state: dict) -> bool:
@@ -588,9 +611,14 @@ class SXCascade(UnitOperation):
             reagents["H2O"] = water
             raf["Cl-"] = raf.get("Cl-", 0.0) + hs
             raf["H2O"] = raf.get("H2O", 0.0) + water
+            info.setdefault("sx_streams", {})["scrub solution"] = {
+                "phase": "aqueous", "L_per_h": scrub_L_h, "mol_per_h": {"H+": hs, "Cl-": hs, "H2O": water}}
         organic = info.get("organic_L_per_h") or P / self.p["organic_loading"]
         info["acidity"] = self._saponify(raf, reagents, 3.0 * P + hs, organic)
         ext = self._strip_liquor(reagents, ext_re, P)
+        strip = {k: ext[k] for k in ("H2O",)} | {"H+": ext["Cl-"], "Cl-": ext["Cl-"]}
+        info.setdefault("sx_streams", {})["strip acid"] = {"phase": "aqueous", "L_per_h": strip["H2O"] * WATER_L_PER_MOL,
+                                                          "mol_per_h": strip}
         if self.p["entrainment"] > 0:
             self._entrain(mol, raf, ext)
         return raf, ext, reagents
@@ -739,6 +767,14 @@ def _target_table(unit, result, comps, light, heavy):
         return {t.label: {"minimum": t.minimum, "achieved": float(v)}
                 for t, v in zip(targets, achieved(result, targets))}
     return table
+
+
+def _loaded_organic(result, comps, organic_L_h: float) -> dict:
+    """The organic leaving the last scrub stage for the strip: its rare earths [mol/h] (the
+    organic profile's last stage x Q_org)."""
+    last = np.asarray(result.organic)[-1]
+    return {"phase": "organic", "L_per_h": organic_L_h,
+            "mol_per_h": {el: float(c) * organic_L_h for el, c in zip(comps, last) if c > 0}}
 
 
 def _profile(result):
