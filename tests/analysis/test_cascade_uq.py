@@ -115,7 +115,7 @@ def brute_force_passes(problem, parameters, X, n, m):
             else:
                 changes[section][rest[0]] = float(v)
         res = solve(problem.spec.replace(doc | changes))
-        ok = all((res.purity_of(t.outlet) if t.kind == "purity" else res.fraction_to(t.outlet))[t.index]
+        ok = all((res.purity_of(t.outlet) if t.kind == "purity" else res.fractions(t.outlet))[t.index]
                  >= t.minimum for t in problem.targets)
         count += ok
     return count

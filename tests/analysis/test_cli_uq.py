@@ -211,3 +211,30 @@ def test_design_envelope_of_a_cascade_study_is_refused(study, capsys, tmp_path):
     code, text, err = run(["design", str(study / "study.toml"), "--envelope", "--out", str(tmp_path / "o")], capsys)
     assert code == 2 and text == "" and err.startswith("magcycle: error: --envelope: ")
     assert not (tmp_path / "o").exists()
+
+
+def test_progress_is_drawn_only_on_a_terminal(study, tmp_path):
+    """stderr a pipe: no progress at all; stderr a pseudo-terminal: the bar, redrawn in place."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "magcycle", "uq", str(study / "study.toml"), "--scheduler", "serial", "--samples",
+            "24", "--out"]
+    piped = subprocess.run(args + [str(tmp_path / "piped")], capture_output=True, text=True, timeout=600)
+    assert piped.returncode == 0 and piped.stderr == ""
+    main, child = pty.openpty()
+    proc = subprocess.run(args + [str(tmp_path / "tty")], stdout=subprocess.PIPE, stderr=child, timeout=600)
+    os.close(child)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(main)
+    assert proc.returncode == 0 and b"Monte Carlo [" in seen and b"24/24 samples" in seen

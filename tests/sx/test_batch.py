@@ -44,7 +44,7 @@ def test_each_variant_matches_its_own_solve(model, keys):
     for b in range(B):
         single = solve(one_by_one(spec, variants, b))
         for outlet in single.outlets:
-            np.testing.assert_allclose(batch.fraction_to(outlet)[b], single.fraction_to(outlet),
+            np.testing.assert_allclose(batch.fraction_to(outlet)[b], single.fractions(outlet),
                                        rtol=1e-9, atol=1e-300)
     assert np.all(batch.closure <= 1e-10)
 

@@ -46,7 +46,7 @@ def test_excess_extractant_and_fixed_acid_reduce_to_constant_d():
     })
     ref = solve(cd)
     for outlet in ("raffinate", "extract", "stripped_organic"):
-        np.testing.assert_allclose(r.fraction_to(outlet), ref.fraction_to(outlet), rtol=1e-6)
+        np.testing.assert_allclose(r.fractions(outlet), ref.fractions(outlet), rtol=1e-6)
     np.testing.assert_allclose(r.pH[:20], 0.0, atol=1e-7)  # pH = -log10(1 M)
     np.testing.assert_allclose(r.pH[20:], -np.log10(3.0), atol=1e-7)
 

@@ -24,7 +24,7 @@ def beta_doc(feed, beta, organic, scrub, targets):
 def meets(res, targets):
     ok = True
     for t in targets:
-        v = res.purity_of(t.outlet)[t.index] if t.kind == "purity" else res.fraction_to(t.outlet)[t.index]
+        v = res.purity_of(t.outlet)[t.index] if t.kind == "purity" else res.fractions(t.outlet)[t.index]
         ok &= bool(v >= t.minimum)
     return ok
 

@@ -25,7 +25,7 @@ def _outlet_product(result, outlet: str):
     """
     flows = result.outlets[outlet].mol_per_h
     feed = result.spec.feed_mol_per_h
-    frac = result.fraction_to(outlet)
+    frac = result.fractions(outlet)
     picked = [i for i in range(len(feed)) if frac[i] > 0.5]
     if not picked:
         picked = [max(range(len(feed)), key=lambda i: flows[i])]
@@ -39,7 +39,7 @@ def _outlet_product(result, outlet: str):
 def _solve_table(result) -> str:
     outlets = list(result.outlets)
     header = ["component"] + [f"to {o}" for o in outlets] + [f"purity in {o}" for o in outlets]
-    fr = {o: result.fraction_to(o) for o in outlets}
+    fr = {o: result.fractions(o) for o in outlets}
     pu = {o: result.purity_of(o) for o in outlets}
     rows = [[c] + [f"{float(fr[o][i]):.8g}" for o in outlets] + [f"{float(pu[o][i]):.8g}" for o in outlets]
             for i, c in enumerate(result.components)]

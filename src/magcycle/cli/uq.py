@@ -3,7 +3,8 @@
 The study, the overrides of the command line, the executor and the output
 folder are all checked before the first sample runs, so a bad input is one
 line with nothing else on stderr; progress is shown only once the work has
-started (``--quiet`` hides it).
+started, and only when stderr is a terminal (``--quiet`` hides it there too):
+a log or a pipe gets the results and the errors, not a redrawn bar.
 """
 
 from __future__ import annotations
@@ -14,35 +15,37 @@ import time
 from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, check_out, dumps, guard, publish, say, table
 from magcycle.errors import InputError
 
-__all__ = ["UQ_FILES", "DESIGN_FILES", "Progress", "cmd_uq", "cmd_design"]
+__all__ = ["UQ_FILES", "DESIGN_FILES", "on_terminal", "Progress", "cmd_uq", "cmd_design"]
 
 UQ_FILES = ("results.json", "report.html", "samples.csv")
 DESIGN_FILES = ("design.json", "report.html")
 
 
+def on_terminal() -> bool:
+    """Whether stderr is a terminal (a progress bar is drawn only there)."""
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
 class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal, a line every few seconds otherwise."""
+    """A progress bar on stderr, redrawn in place, only when stderr is a terminal."""
 
     def __init__(self, what: str, quiet: bool = False):
         self.what, self.quiet = what, quiet
         self.t0 = self.last = time.perf_counter()
-        self.tty = sys.stderr is not None and sys.stderr.isatty()
+        self.tty = on_terminal()
 
     def __call__(self, done: int, total: int) -> None:
-        if self.quiet:
+        if self.quiet or not self.tty:
             return
         now = time.perf_counter()
-        if done < total and now - self.last < (0.2 if self.tty else 5.0):
+        if done < total and now - self.last < 0.2:
             return
         self.last = now
         el = now - self.t0
         eta = el / done * (total - done) if done else float("nan")
         bar = "#" * int(30 * done / max(total, 1))
         msg = f"{PROG}: {self.what} [{bar:<30}] {done}/{total} samples, {el:.0f} s, about {eta:.0f} s left"
-        if self.tty:
-            say("\r" + msg, end="\n" if done >= total else "")
-        else:
-            say(msg)
+        say("\r" + msg, end="\n" if done >= total else "")
 
 
 def _study(args):
@@ -174,7 +177,7 @@ def _plant_design(study, args):
             study.problem, probability=study.probability, confidence=study.confidence, samples=study.samples,
             method=study.method, seed=study.seed, executor=ex,
             factors=study.settings.get("stage_factors") or STAGE_FACTORS, per_cut=args.per_cut,
-            progress=None if args.quiet else (lambda m: say(f"{PROG}: {m}"))))
+            progress=None if args.quiet or not on_terminal() else (lambda m: say(f"{PROG}: {m}"))))
     finally:
         ex.close()
 

@@ -140,8 +140,13 @@ class CascadeResult:
     def components(self) -> tuple[str, ...]:
         return self.spec.components
 
-    def fraction_to(self, outlet: str) -> np.ndarray:
-        """Share of the feed's flow of each component leaving in ``outlet`` [-]."""
+    def fraction_to(self, outlet: str) -> dict[str, float]:
+        """Share of the feed's flow of each component leaving in ``outlet`` [-], by component:
+        ``{"Pr": 0.998, "Nd": 0.004}`` (:meth:`fractions` is the same as an array)."""
+        return {c: float(v) for c, v in zip(self.components, self.fractions(outlet))}
+
+    def fractions(self, outlet: str) -> np.ndarray:
+        """Share of the feed's flow of each component leaving in ``outlet`` [-], in component order."""
         return self.outlets[outlet].mol_per_h / self.spec.feed_mol_per_h
 
     def purity_of(self, outlet: str) -> np.ndarray:
@@ -152,11 +157,13 @@ class CascadeResult:
 
     @property
     def fraction_to_extract(self) -> np.ndarray:
-        return self.fraction_to("extract")
+        """:meth:`fractions` of the extract, in component order."""
+        return self.fractions("extract")
 
     @property
     def fraction_to_raffinate(self) -> np.ndarray:
-        return self.fraction_to("raffinate")
+        """:meth:`fractions` of the raffinate, in component order."""
+        return self.fractions("raffinate")
 
     @property
     def purity(self) -> dict:
@@ -179,7 +186,7 @@ class CascadeResult:
             "components": list(comps),
         }
         for name in self.outlets:
-            doc[f"fraction_to_{name}"] = per(self.fraction_to(name))
+            doc[f"fraction_to_{name}"] = per(self.fractions(name))
         doc["purity"] = {name: per(self.purity_of(name)) for name in self.outlets}
         doc["outlets"] = {
             name: {"flow_L_per_h": float(o.flow_L_per_h), "mol_per_h": per(o.mol_per_h)}
