@@ -225,3 +225,42 @@ def test_a_greenhouse_gas_with_no_gwp_is_refused_not_skipped(plant):
     with pytest.raises(InputError) as e:
         direct_emissions(plant, gwp)
     assert e.value.field == "carbon.gwp100.CO2"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    """The reference plant at the demonstration scale of the reference data: 30 t/y of feed
+    ([A] economicherald.net: 10 t/y REO from 30 t/y of magnets)."""
+    from magcycle.flowsheet.targets import run_to_spec
+
+    plant30 = run_to_spec(None, rate="30 t/y")
+    return plant30, techno_economics(plant30)
+
+
+def test_demonstration_scale_keeps_the_stated_rules_by_hand(demo):
+    plant30, t = demo
+    a = t.assumptions
+    assert t.feed_t_per_y == pytest.approx(30.0, rel=1e-12)
+    # labour: 40 staff at 1,200 t/y, scaled by (30 / 1200)^0.25 = 0.397635
+    lines = {x["item"]: x["usd_per_y"] for x in t.opex_lines}
+    staff = 40 * (30.0 / 1200.0) ** 0.25
+    assert lines["labour"] == pytest.approx(staff * 60000.0, rel=1e-12)
+    assert lines["overhead"] == pytest.approx(0.5 * staff * 60000.0, rel=1e-12)
+    # capex: the leach tank by the six-tenths rule on its own volume at this feed,
+    # C = 120,000 (max(V, 0.05 x 10 m3) / 10 m3)^0.6, V = 1.2 x liquor L/h x 4 h / 1000
+    leach = plant30.units["leach"]
+    v = 1.2 * plant30.streams["leach liquor"].volume_L_h * 4.0 / 1000.0
+    assert leach.design["tank_volume_m3"] == pytest.approx(v, rel=1e-12)
+    capex = {x["item"]: x["usd"] for x in t.capex_lines}
+    assert capex["leach (leach) purchase"] == pytest.approx(120_000.0 * (max(v, 0.5) / 10.0) ** 0.6, rel=1e-12)
+    purchased = sum(u.cost["purchase_usd"] for u in plant30.units.values())
+    assert capex["piping"] == pytest.approx(a["capex"]["piping"] * purchased * (1 + a["capex"]["delivery"]), rel=1e-12)
+    # compared with the published study only at its own scale
+    assert t.comparison() == [] and not t.comparable
+
+
+def test_the_published_study_is_compared_at_its_own_scale(tea, capsys, tmp_path):
+    assert tea.comparable and [r["item"] for r in tea.comparison()][0] == "capex_usd"
+    assert cli.main(["tea", "--rate", "30 t/y", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "published study" not in out.splitlines()[1] and "not compared with the published study" in out

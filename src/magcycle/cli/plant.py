@@ -179,21 +179,26 @@ def _tea_text(args, result, tea, doc) -> str:
     pay = "-" if tea.cash.payback_y is None else f"{tea.cash.payback_y:.1f} y"
     irr = "-" if tea.cash.irr is None else f"{100 * tea.cash.irr:.1f} %"
     pub = {row["item"]: row["published"] for row in doc["comparison"]}
-    measures = [
-        ["capex", f"{tea.capex_usd / 1e6:,.1f} M USD", f"{pub['capex_usd'] / 1e6:,.1f} M USD"],
-        ["opex", f"{tea.opex_usd_per_y / 1e6:,.1f} M USD/y", "-"],
-        ["revenue", f"{tea.revenue_usd_per_y / 1e6:,.1f} M USD/y", f"{pub['revenue_usd_per_y'] / 1e6:,.1f} M USD/y"],
-        ["NPV", f"{tea.cash.npv / 1e6:,.1f} M USD", f"{pub['npv_usd'] / 1e6:,.1f} M USD"],
-        ["IRR", irr, f"{100 * pub['irr']:.1f} %"],
-        ["payback", pay, f"{pub['payback_y']:.1f} y"]]
+    measures = [["capex", f"{tea.capex_usd / 1e6:,.1f} M USD"], ["opex", f"{tea.opex_usd_per_y / 1e6:,.1f} M USD/y"],
+                ["revenue", f"{tea.revenue_usd_per_y / 1e6:,.1f} M USD/y"], ["NPV", f"{tea.cash.npv / 1e6:,.1f} M USD"],
+                ["IRR", irr], ["payback", pay]]
+    if pub:
+        for row, value in zip(measures, (f"{pub['capex_usd'] / 1e6:,.1f} M USD", "-",
+                                         f"{pub['revenue_usd_per_y'] / 1e6:,.1f} M USD/y",
+                                         f"{pub['npv_usd'] / 1e6:,.1f} M USD", f"{100 * pub['irr']:.1f} %",
+                                         f"{pub['payback_y']:.1f} y")):
+            row.append(value)
     products = [[x["product"] + (" (by-product)" if x.get("kind") == "by-product" else ""), f"{x['t_per_y']:.1f}",
                  f"{x['usd_per_kg']:,.2f}" if x["usd_per_kg"] < 10 else f"{x['usd_per_kg']:,.0f}",
                  f"{tea.co2e_kg_per_kg[x['product']]:.2f}" if x["product"] in tea.co2e_kg_per_kg else "-"]
                 for x in tea.revenue_lines]
     lines = [f"Plant {result.spec.name!r}: {tea.feed_t_per_y:,.0f} t/y feed, {args.scenario} prices, "
              f"discount rate {100 * tea.cash.discount_rate:g} %",
-             table(["measure", "magcycle", "published study"], measures, right_from=1),
+             table(["measure", "magcycle"] + (["published study"] if pub else []), measures, right_from=1),
              table(["product", "t/y", "USD/kg", "kg CO2e/kg"], products, right_from=1)]
+    if not pub:
+        lines.append(f"not compared with the published study: it is a {tea.assumptions['published']['feed_t_per_y']:,.0f}"
+                     f" t/y plant, this one {tea.feed_t_per_y:,.0f} t/y")
     lines += [f"off spec (priced at the off-spec discount): {line}" for line in off_spec_lines(result)]
     lines += [f"off limits: {line}" for line in result.discharge_failures]
     lines.append(f"wrote {', '.join(TEA_FILES)} in {args.out}")

@@ -89,7 +89,12 @@ class Capex(Strict):
 class Opex(Strict):
     hours_per_year_from_plant: Annotated[Literal[True], BeforeValidator(_boolean)] = field(True, description="the plant's operating hours are used "
                                                                       "(always: there is no other basis)")
-    operators: float = field(unit="persons", ge=0.0, le=1e4, description="plant staff on shifts")
+    operators: float = field(unit="persons", ge=0.0, le=1e4,
+                             description="plant staff on shifts at labour_reference_feed_t_per_y")
+    labour_reference_feed_t_per_y: float = field(unit="t/y", gt=0.0, le=1e7,
+                                                 description="the feed at which `operators` is stated")
+    labour_scale_exponent: float = field(unit="-", ge=0.0, le=1.0,
+                                         description="staff = operators x (feed / reference feed)^exponent")
     salary_usd_per_y: _Money = field(unit="USD/y", description="loaded cost per person")
     maintenance_fraction: float = field(unit="1/y", ge=0.0, le=1.0, description="of fixed capital per year")
     insurance_fraction: float = field(unit="1/y", ge=0.0, le=1.0, description="of fixed capital per year")
@@ -159,6 +164,9 @@ class Published(Strict):
     irr: float = field(unit="-", gt=-1.0, le=100.0, description="its IRR")
     payback_y: float = field(unit="y", ge=0.0, le=100.0, description="its payback")
     revenue_usd_per_y: _Money = field(unit="USD/y", description="its yearly revenue")
+    feed_t_per_y: float = field(unit="t/y", gt=0.0, le=1e7,
+                                description="its scale: the study is compared only with a plant of this feed "
+                                            "(within 5 %)")
 
 
 class AssumptionsDocument(Strict):

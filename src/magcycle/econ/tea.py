@@ -53,7 +53,7 @@ from magcycle.econ.outlets import byproduct_lines, classify_outlets, disposal_li
 from magcycle.econ.prices import revenue_lines
 from magcycle.errors import InputError
 
-__all__ = ["SCENARIOS", "FACTORS", "default_assumptions", "merge_assumptions", "assumptions", "TEAResult",
+__all__ = ["SCENARIOS", "FACTORS", "staff", "default_assumptions", "merge_assumptions", "assumptions", "TEAResult",
            "check_names", "NOT_GREENHOUSE", "direct_emissions", "techno_economics"]
 
 SCENARIOS = ("low", "base", "high")
@@ -126,8 +126,16 @@ class TEAResult:
     def revenue_usd_per_y(self) -> float:
         return sum(x["usd_per_y"] for x in self.revenue_lines)
 
+    @property
+    def comparable(self) -> bool:
+        """Whether this plant is at the published study's scale (its feed within 5 %)."""
+        return abs(self.feed_t_per_y / self.assumptions["published"]["feed_t_per_y"] - 1.0) <= 0.05
+
     def comparison(self) -> list[dict]:
-        """The published feasibility figures beside these, with the reason for each difference."""
+        """The published feasibility figures beside these, with the reason for each difference; empty
+        unless the plant is at the study's own scale (:attr:`comparable`)."""
+        if not self.comparable:
+            return []
         pub = self.assumptions["published"]
         rows = [
             ("capex_usd", self.capex_usd, pub["capex_usd"],
@@ -232,11 +240,36 @@ def _variable_opex(result, a, reagents, power, organic_m3, outlets) -> list[dict
     return lines
 
 
-def _fixed_opex(a, fixed_capital: float) -> list[dict]:
-    """Labour, overhead, maintenance and insurance [USD/y]."""
+def staff(operators: float, feed_t_per_y: float, reference_t_per_y: float, exponent: float) -> float:
+    r"""Plant staff at a feed rate, scaled from the staff stated at a reference feed [persons].
+
+    .. math:: N = N_{ref} \left(\frac{F}{F_{ref}}\right)^{e}
+
+    Parameters
+    ----------
+    operators : float
+        N_ref, staff at the reference feed [persons].
+    feed_t_per_y, reference_t_per_y : float
+        F and F_ref, dry feed [t/y].
+    exponent : float
+        e [-] (0.25 by default: [C] a common estimating rule for operating labour).
+
+    Examples
+    --------
+    >>> round(staff(40, 30.0, 1200.0, 0.25), 4)   # 40 x (1/40)^0.25
+    15.9054
+    """
+    return operators * (feed_t_per_y / reference_t_per_y) ** exponent
+
+
+def _fixed_opex(a, fixed_capital: float, feed_t_per_y: float) -> list[dict]:
+    """Labour (staff scaled with the feed, :func:`staff`), overhead, maintenance and insurance [USD/y]."""
     o = a["opex"]
-    labour = o["operators"] * o["salary_usd_per_y"]
-    return [{"item": "labour", "kind": "fixed", "basis": f"{o['operators']:g} x {o['salary_usd_per_y']:g} USD",
+    n = staff(o["operators"], feed_t_per_y, o["labour_reference_feed_t_per_y"], o["labour_scale_exponent"])
+    labour = n * o["salary_usd_per_y"]
+    scaled = "" if n == o["operators"] else (f" ({o['operators']:g} at {o['labour_reference_feed_t_per_y']:,.0f} t/y"
+                                             f" x (feed / that)^{o['labour_scale_exponent']:g})")
+    return [{"item": "labour", "kind": "fixed", "basis": f"{n:.3g} staff{scaled} x {o['salary_usd_per_y']:g} USD",
              "usd_per_y": labour},
             {"item": "overhead", "kind": "fixed", "basis": f"{o['overhead_fraction']:g} x labour",
              "usd_per_y": o["overhead_fraction"] * labour},
@@ -365,7 +398,8 @@ def techno_economics(result, overrides: Mapping | None = None, scenario: str = "
     check_names(result, overrides, reagents)
     outlets = classify_outlets(result, a)
     power = _power_kW(result, a)
-    opex = _variable_opex(result, a, reagents, power, organic_m3, outlets) + _fixed_opex(a, fixed_capital)
+    feed_t_y = result.feed.kg_per_h * hours / 1000.0
+    opex = _variable_opex(result, a, reagents, power, organic_m3, outlets) + _fixed_opex(a, fixed_capital, feed_t_y)
     variable = sum(x["usd_per_y"] for x in opex if x["kind"] == "variable")
     fixed = sum(x["usd_per_y"] for x in opex if x["kind"] == "fixed")
     working = f["working_capital_months"] / 12.0 * (variable + fixed)

@@ -72,9 +72,14 @@ def render_tea_report(doc: dict) -> str:
             f"discount rate {_pct(doc['discount_rate'])}.</p>"]
     body.append(_table("summary", ["measure", "value"], _summary_rows(doc)))
     body.append("<h2>Beside the published feasibility study</h2>")
-    body.append(_table("comparison", ["item", "magcycle", "published", "why they differ"], [
-        [c["item"], _compared(c["item"], c["magcycle"]), _compared(c["item"], c["published"]), c["why"]]
-        for c in doc["comparison"]]))
+    if doc["comparison"]:
+        body.append(_table("comparison", ["item", "magcycle", "published", "why they differ"], [
+            [c["item"], _compared(c["item"], c["magcycle"]), _compared(c["item"], c["published"]), c["why"]]
+            for c in doc["comparison"]]))
+    else:
+        body.append(f'<p id="comparison">Not compared: the published study is a '
+                    f'{doc["assumptions"]["published"]["feed_t_per_y"]:,.0f} t/y plant, this one '
+                    f'{doc["feed_t_per_y"]:,.0f} t/y.</p>')
     body.append("<h2>Cash flow</h2>" + figure_html("cashflow", cashflow_figure(doc["cash_flow"])))
     body.append('<h2>Capital and operating cost</h2><div class="charts">')
     body.append(figure_html("capex", hbars_figure("Capex by line", [(x["item"], x["usd"]) for x in doc["capex_lines"]
