@@ -238,3 +238,33 @@ def test_progress_is_drawn_only_on_a_terminal(study, tmp_path):
         seen += chunk
     os.close(main)
     assert proc.returncode == 0 and b"Monte Carlo [" in seen and b"24/24 samples" in seen
+
+
+def test_feed_and_rate_replace_the_plants_feed_in_a_plant_study(capsys, tmp_path):
+    from magcycle.flowsheet.targets import run_to_spec
+
+    code, text, _ = run(["uq", "--feed", "ev=2,wind=1", "--rate", "600 t/y", "--samples", "8", "--scheduler",
+                         "serial", "--json", "--quiet", "--out", str(tmp_path / "u")], capsys)
+    assert code == 0
+    mc = json.loads(text)["monte_carlo"]
+    names = [p["name"] for p in mc["parameters"]]
+    # the blend varied is ev and wind only, each around its weight as given (triangular 0.5w, w, 1.5w)
+    assert [n for n in names if n.startswith("feed.blend.")] == ["feed.blend.ev", "feed.blend.wind"]
+    ev = next(p for p in mc["parameters"] if p["name"] == "feed.blend.ev")
+    assert ev["args"] == pytest.approx([1.0, 2.0, 3.0]) and ev["nominal"] == 2.0
+    assert not any(n.startswith(("feed.hdd.", "feed.swarf.", "feed.ebike.")) for n in names)
+    # the nominal point is the plant run on that feed at that rate
+    alone = run_to_spec(None, "ev=2,wind=1", rate="600 t/y")
+    ndpr = next(p for p in alone.products if p["name"] == "NdPr oxide")
+    assert mc["nominal"]["NdPr oxide t/y"] == pytest.approx(ndpr["t_per_y"], rel=1e-9)
+
+
+@pytest.mark.parametrize("extra, words", [
+    (["--feed", "some.csv"], "--feed: a study varies the catalogue's classes"),
+    (["--feed", "gold"], "feed: unknown feed 'gold'"),
+    (["--rate", "-3 t/y"], "feed.rate: a feed rate must lie in"),
+])
+def test_bad_feed_options_of_a_study_are_one_line(capsys, tmp_path, extra, words):
+    code, text, err = run(["uq", "--samples", "4", "--scheduler", "serial", "--out", str(tmp_path / "u")] + extra,
+                          capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and words in err and text == ""

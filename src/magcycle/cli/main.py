@@ -16,6 +16,8 @@ Subcommands::
                                       robust design: fewest stages meeting spec with P
     magcycle tea [PLANT] [--scenario low|base|high] [--assumptions FILE] [--json]
                                       feasibility economics and carbon footprint
+    magcycle compare INPUT INPUT ... [--plant PLANT] [--feed FEED] [--rate RATE] [--json]
+                                      feeds, plants or saved results side by side
     magcycle schema [NAME]            JSON Schema of an input document
     magcycle units list | show TYPE | reference
                                       the unit types of a flowsheet, their ports and parameters
@@ -127,6 +129,9 @@ def _study_options(p, what: str) -> None:
     p.add_argument("--workers", action=Once, type=int, metavar="N", help="local worker processes (default: cores)")
     p.add_argument("--json", action="store_true", help="print the result document as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument("--feed", action=Once, help="plant studies: the feed class or blend of classes (e.g. ev=2,wind=1) "
+                   "in place of the plant's [feed]; its blend weights and assays are varied as the plant's would be")
+    p.add_argument("--rate", action=Once, help="plant studies: dry feed rate, e.g. '600 t/y'")
 
 
 def _add_uq(sub) -> None:
@@ -193,13 +198,31 @@ def _add_reference(sub) -> None:
     ur.set_defaults(handler=_handler("reference", "cmd_units_reference"))
 
 
+def _add_compare(sub) -> None:
+    cmp = sub.add_parser("compare", help="two or more feeds, plants or saved results side by side",
+                         description="Run each input to its products' specs (a feed on --plant, a plant on its own "
+                         "feed or --feed; a saved results.json as it is) and print, per figure, every input's value "
+                         "and the spread: products, recoveries, reagents per tonne, stages, TEA headline figures. "
+                         "Writes compare.json and compare.html.")
+    cmp.add_argument("inputs", nargs="*", metavar="INPUT", help="feed (class, blend, assay file), plant (file or "
+                     "built-in name) or results.json of a run")
+    cmp.add_argument("--plant", action=Once, metavar="PLANT", help="the plant feeds run on (default: the reference)")
+    _feed_options(cmp)
+    cmp.add_argument("--scenario", action=Once, choices=("low", "base", "high"), default="base",
+                     help="product price scenario of the TEA figures")
+    cmp.add_argument("--out", action=Once, default="magcycle-compare", metavar="DIR",
+                     help="output folder (default magcycle-compare)")
+    cmp.add_argument("--json", action="store_true", help="print compare.json on stdout")
+    cmp.set_defaults(handler=_handler("compare", "cmd_compare"))
+
+
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="NdFeB magnet recycling: solvent-extraction cascades and plant tools.",
                     epilog="Exit status: 0 ok, 1 solve failed, 2 bad input, 3 products off spec, 4 verification "
                            "failed.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_reference):
+    for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_compare, _add_reference):
         add(sub)
     return parser
 

@@ -73,6 +73,44 @@ def _study(args):
     return study_from_dict({"study": {"plant": str(p.resolve())}})
 
 
+def _with_feed(study, feed: str | None, rate: str | None):
+    """The study on ``--feed`` (a class or a blend of classes, varied as the plant's own would be) and
+    ``--rate``: its plant's [feed] replaced, its default feed parameters drawn for the new blend."""
+    import copy
+
+    from magcycle.analysis.plant import PlantProblem, default_plant_parameters
+    from magcycle.feed import CATALOGUE, resolve_feed
+    from magcycle.flowsheet.spec import parse_flowsheet
+
+    if feed is None and rate is None:
+        return study
+    if study.kind != "plant":
+        raise InputError("--feed" if feed is not None else "--rate", "a cascade study has no plant feed")
+    old = study.problem
+    doc = copy.deepcopy(old.document)
+    section = dict(doc.get("feed") or {})
+    if feed is not None:
+        if feed.endswith((".csv", ".toml")):
+            raise InputError("--feed", "a study varies the catalogue's classes: give a class or a blend of "
+                                       "classes, not an assay file")
+        parsed = resolve_feed(feed)
+        weights = dict(parsed.weights_given) or {feed: 1.0}
+        unknown = [k for k in weights if k not in CATALOGUE]
+        if unknown:
+            raise InputError("--feed", f"unknown feed class {unknown[0]!r}")
+        section = {"blend": weights} | ({"rate": section["rate"]} if "rate" in section else {})
+    if rate is not None:
+        section["rate"] = rate
+    doc["feed"] = section
+    parse_flowsheet(doc, "--feed")  # the new [feed] and rate checked as a plant file's
+    defaults = [p.name for p in default_plant_parameters(old.document)]
+    params = (default_plant_parameters(doc) if [p.name for p in old.parameters] == defaults
+              else old.parameters)
+    study.problem = PlantProblem(doc, params, old.metrics, chunk_size=old.chunk_size,
+                                 stage_factor=old.stage_factor)
+    return study
+
+
 _LIMITS = {"samples": (1, 10_000_000), "seed": (0, 2**63 - 1), "sobol": (0, 10_000_000), "workers": (1, 4096)}
 
 
@@ -149,7 +187,7 @@ def cmd_uq(args) -> str:
     from magcycle.analysis.study import samples_csv, uq_document
     from magcycle.report.uq_html import render_uq_report
 
-    study = guard(lambda: _apply_overrides(_study(args), args))
+    study = guard(lambda: _with_feed(_apply_overrides(_study(args), args), args.feed, args.rate))
     model = guard(lambda: Model(study.problem))
     check_out(args.out, UQ_FILES)
     ex = _executor(args)
@@ -247,7 +285,7 @@ def cmd_design(args):
     from magcycle.analysis.robust import default_samples
     from magcycle.report.uq_html import render_design_report
 
-    study = guard(lambda: _apply_overrides(_study(args), args))
+    study = guard(lambda: _with_feed(_apply_overrides(_study(args), args), args.feed, args.rate))
     if args.envelope:
         return _envelope_design(args, study)
     if args.samples is None and not study.explicit_samples:
