@@ -19,7 +19,7 @@ Solubility of the sulfate (retrograde)
 
 Sodium rare-earth double sulfate
     Na+ + RE3+ + 2 SO4 2- + H2O -> NaRE(SO4)2.H2O(s), with the conditional
-    solubility product K_RE = [Na+][RE3+][SO4 2-]^2 (ideal solution). K is
+    solubility product K_RE = c(Na+) c(RE3+) c(SO4 2-)^2 (ideal solution). K is
     derived ([D]) from the one retrieved measurement ([B] SIPS 2017,
     flogen.org/sips2017/paper-1-51): an H2SO4 leach liquor of Nd 23.4 g/L and
     Dy 8.7 g/L with 7 equivalents of Na2SO4 at 60 C, 3 h, gave 99.7 % of the
@@ -91,7 +91,7 @@ def sulfate_solubility(temperature_C: float, s20: float = SULFATE_SOLUBILITY_20C
 
 
 def double_sulfate_log_k(element: str, data: Mapping = SIPS_2017) -> float:
-    """log10 K of NaRE(SO4)2.H2O, K = [Na+][RE3+][SO4 2-]^2 [(mol/L)^4], from the SIPS 2017 point.
+    """log10 K of NaRE(SO4)2.H2O, K = c(Na+) c(RE3+) c(SO4 2-)^2 [(mol/L)^4], from the SIPS 2017 point.
 
     For the measured elements (Nd, Dy): with c_i the feed molarities, p_i
     the fractions precipitated, n = sum c_i, Na2SO4 = 0.5 e n (e
@@ -134,7 +134,7 @@ def double_sulfate_precipitated(re_mol: Mapping[str, float], na: float, so4: flo
                                 log_k: Mapping[str, float] = DOUBLE_SULFATE_LOG_K) -> dict[str, float]:
     """Double sulfate NaRE(SO4)2.H2O formed from a liquor [mol/h of each rare earth].
 
-    Each rare earth stays dissolved up to K_i / ([Na][SO4]^2); the precipitate
+    Each rare earth stays dissolved up to K_i / (c(Na) c(SO4)^2); the precipitate
     takes one Na and two SO4 per RE, so with x the total precipitated and V
     the volume,
 

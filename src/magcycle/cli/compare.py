@@ -81,12 +81,16 @@ def cmd_compare(args):
 
     guard(lambda: _two_or_more(args.inputs))
     check_out(args.out, COMPARE_FILES)
+    from magcycle.cli.uq import Progress
+
     inputs = [guard(lambda t=t: _input(t, args)) for t in args.inputs]
     docs, teas = [], []
+    progress = Progress("compare", unit="inputs")  # drawn only when stderr is a terminal
     for label, _what, saved, spec, feed in inputs:
         doc, tea = (saved, None) if saved is not None else guard(lambda s=spec, f=feed: _run(s, f, args.scenario))
         docs.append(doc)
         teas.append(tea)
+        progress(len(docs), len(inputs))
     rows = comparison_rows(docs, teas)
     doc = {"kind": "compare", "scenario": args.scenario,
            "inputs": [{"label": label, "what": what} for label, what, *_ in inputs], "rows": rows}

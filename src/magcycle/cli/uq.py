@@ -29,8 +29,8 @@ def on_terminal() -> bool:
 class Progress:
     """A progress bar on stderr, redrawn in place, only when stderr is a terminal."""
 
-    def __init__(self, what: str, quiet: bool = False):
-        self.what, self.quiet = what, quiet
+    def __init__(self, what: str, quiet: bool = False, unit: str = "samples"):
+        self.what, self.quiet, self.unit = what, quiet, unit
         self.t0 = self.last = time.perf_counter()
         self.tty = on_terminal()
 
@@ -44,7 +44,7 @@ class Progress:
         el = now - self.t0
         eta = el / done * (total - done) if done else float("nan")
         bar = "#" * int(30 * done / max(total, 1))
-        msg = f"{PROG}: {self.what} [{bar:<30}] {done}/{total} samples, {el:.0f} s, about {eta:.0f} s left"
+        msg = f"{PROG}: {self.what} [{bar:<30}] {done}/{total} {self.unit}, {el:.0f} s, about {eta:.0f} s left"
         say("\r" + msg, end="\n" if done >= total else "")
 
 
@@ -73,13 +73,28 @@ def _study(args):
     return study_from_dict({"study": {"plant": str(p.resolve())}})
 
 
+def _feed_section(feed: str | None, rate: str | None, section: dict) -> dict:
+    """A plant's [feed] with ``--feed`` (a class or a blend of classes) and ``--rate`` put in."""
+    from magcycle.feed import CATALOGUE, resolve_feed
+
+    if feed is not None:
+        if feed.endswith((".csv", ".toml")):
+            raise InputError("--feed", "a study varies the catalogue's classes: give a class or a blend of "
+                                       "classes, not an assay file")
+        weights = dict(resolve_feed(feed).weights_given) or {feed: 1.0}
+        unknown = [k for k in weights if k not in CATALOGUE]
+        if unknown:
+            raise InputError("--feed", f"unknown feed class {unknown[0]!r}")
+        section = {"blend": weights} | ({"rate": section["rate"]} if "rate" in section else {})
+    return section | ({"rate": rate} if rate is not None else {})
+
+
 def _with_feed(study, feed: str | None, rate: str | None):
     """The study on ``--feed`` (a class or a blend of classes, varied as the plant's own would be) and
     ``--rate``: its plant's [feed] replaced, its default feed parameters drawn for the new blend."""
     import copy
 
     from magcycle.analysis.plant import PlantProblem, default_plant_parameters
-    from magcycle.feed import CATALOGUE, resolve_feed
     from magcycle.flowsheet.spec import parse_flowsheet
 
     if feed is None and rate is None:
@@ -88,20 +103,7 @@ def _with_feed(study, feed: str | None, rate: str | None):
         raise InputError("--feed" if feed is not None else "--rate", "a cascade study has no plant feed")
     old = study.problem
     doc = copy.deepcopy(old.document)
-    section = dict(doc.get("feed") or {})
-    if feed is not None:
-        if feed.endswith((".csv", ".toml")):
-            raise InputError("--feed", "a study varies the catalogue's classes: give a class or a blend of "
-                                       "classes, not an assay file")
-        parsed = resolve_feed(feed)
-        weights = dict(parsed.weights_given) or {feed: 1.0}
-        unknown = [k for k in weights if k not in CATALOGUE]
-        if unknown:
-            raise InputError("--feed", f"unknown feed class {unknown[0]!r}")
-        section = {"blend": weights} | ({"rate": section["rate"]} if "rate" in section else {})
-    if rate is not None:
-        section["rate"] = rate
-    doc["feed"] = section
+    doc["feed"] = _feed_section(feed, rate, dict(doc.get("feed") or {}))
     parse_flowsheet(doc, "--feed")  # the new [feed] and rate checked as a plant file's
     defaults = [p.name for p in default_plant_parameters(old.document)]
     params = (default_plant_parameters(doc) if [p.name for p in old.parameters] == defaults

@@ -33,7 +33,7 @@ Equations
     and the free OH- of the stage. Lime brings n_OH / 2 Ca(OH)2 and its Ca2+
     stays in the liquor; caustic soda brings n_OH NaOH and Na+. A stage
     whose liquor is already above its pH adds nothing. Where Ca2+ meets
-    SO4 2-, gypsum precipitates until [Ca2+][SO4 2-] = Ksp(gypsum): with a,
+    SO4 2-, gypsum precipitates until c(Ca2+) c(SO4 2-) = Ksp(gypsum): with a,
     b the concentrations before,
 
         x = ((a + b) - sqrt((a - b)^2 + 4 Ksp)) / 2   [mol/L]  if a b > Ksp,

@@ -20,7 +20,7 @@ Equations
     sulfate carries most of the liquor's anion equivalents.
 
     In a sulfate liquor the sodium of the caustic takes rare earths down as
-    the double sulfate NaRE(SO4)2.H2O wherever [Na+][RE3+][SO4 2-]^2
+    the double sulfate NaRE(SO4)2.H2O wherever c(Na+) c(RE3+) c(SO4 2-)^2
     exceeds K_RE (:func:`magcycle.chem.sulfate.double_sulfate_precipitated`;
     K derived from [B] SIPS 2017, :mod:`magcycle.chem.sulfate`), on the
     entering volume; the double sulfate leaves with the cake.
@@ -66,7 +66,7 @@ class ImpurityRemovalParams(UnitParams):
                     "Ga(OH)3 -35.0", source="[C] common handbook values at 25 C")
     double_sulfate_log_K: dict[RareEarthSymbol, Annotated[float, Field(ge=-30.0, le=10.0)]] = field(
         default_factory=dict, unit="log10 (mol/L)^4",
-        description="solubility products [Na+][RE3+][SO4 2-]^2 of the sodium double sulfates, over the defaults "
+        description="solubility products c(Na+) c(RE3+) c(SO4 2-)^2 of the sodium double sulfates, over the defaults "
                     "(Nd -3.568, Dy -2.770, log-linear in atomic number between them)",
         source="[D] from [B] SIPS 2017 (flogen.org/sips2017/paper-1-51), magcycle.chem.sulfate")
     pKw: float = field(14.0, unit="-", ge=10.0, le=16.0, description="ion product of water, -log10 Kw",
