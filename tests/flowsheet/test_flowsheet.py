@@ -2,7 +2,7 @@ import copy
 import tomllib
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from magcycle.errors import InputError
@@ -73,6 +73,9 @@ def test_every_aqueous_stream_is_electroneutral(nominal):
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 1.0)), min_size=5, max_size=5)
        .filter(lambda w: sum(w) > 0.05))
+# found by hypothesis in CI: nearly all HDD scrap, where the recycle's Na+ settled into a two-cycle a few
+# ulps wide (the mean step of flowsheet.wegstein now settles it)
+@example(weights=[0.0, 6.103515625e-05, 0.0, 0.2637490828903963, 0.0])
 def test_mass_is_conserved_for_random_blends(weights):
     # (a part is 0 or at least 1e-9 of the blend: magcycle.feed.MIN_SHARE)
     from hypothesis import reject

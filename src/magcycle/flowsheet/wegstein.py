@@ -42,15 +42,21 @@ References
 
 from __future__ import annotations
 
+import math
+
 from typing import Mapping
 
 from magcycle.units.stream import Stream
 
-__all__ = ["RTOL", "ATOL_FLOOR", "Q_MIN", "Q_MAX", "species_order", "converged", "wegstein_q", "wegstein_update",
+__all__ = ["RTOL", "STALL_PASSES", "STALL_BELOW", "ATOL_FLOOR", "Q_MIN", "Q_MAX", "species_order", "converged", "wegstein_q", "wegstein_update",
            "TearConvergence"]
 
 #: relative tolerance of the per-species test [-]
 RTOL = 1e-12
+#: passes without halving the largest change, below STALL_BELOW, before the mean step replaces
+#: Wegstein's (TearConvergence.next_guess)
+STALL_PASSES = 8
+STALL_BELOW = 1e-9
 #: absolute floor of the per-species test, per unit of the stream's total flow [-]
 ATOL_FLOOR = 1e-15
 #: bounds of Wegstein's q [-]
@@ -225,7 +231,7 @@ class TearConvergence:
     {'Nd': 1.0}
     """
 
-    __slots__ = ("rtol", "atol_floor", "worst", "_prev")
+    __slots__ = ("rtol", "atol_floor", "worst", "_prev", "_best", "_stalled")
 
     def __init__(self, rtol: float = RTOL, atol_floor: float = ATOL_FLOOR):
         self.rtol = rtol
@@ -233,6 +239,8 @@ class TearConvergence:
         #: the largest relative change of a species that failed the last test [-]
         self.worst = 0.0
         self._prev: tuple[Mapping[str, Stream], Mapping[str, Stream]] | None = None
+        self._best = math.inf
+        self._stalled = 0
 
     def converged(self, x: Mapping[str, Stream], g: Mapping[str, Stream]) -> bool:
         """Whether every species of every tear passes the test; sets :attr:`worst`."""
@@ -242,10 +250,23 @@ class TearConvergence:
             done = done and ok
             worst = max(worst, w)
         self.worst = worst
+        if worst < 0.5 * self._best:
+            self._best, self._stalled = worst, 0
+        else:
+            self._stalled += 1
         return done
 
     def next_guess(self, x: Mapping[str, Stream], g: Mapping[str, Stream]) -> dict[str, Stream]:
-        """The next iterate of every tear (phase of g); x and g become the previous iterate."""
+        """The next iterate of every tear (phase of g); x and g become the previous iterate.
+
+        Near the round-off floor (the largest change below ``STALL_BELOW`` and not halved for
+        ``STALL_PASSES`` passes: a loop whose answer alternates between two values a few ulps
+        apart, as an ill-conditioned feed-forward rule can make it) the step is the mean of x
+        and g, which settles such a two-cycle, instead of Wegstein's secant."""
+        if self._stalled >= STALL_PASSES and self.worst < STALL_BELOW:
+            self._prev = (x, g)
+            return {t: Stream(g[t].phase, {k: 0.5 * (xs.mol_h.get(k, 0.0) + g[t].mol_h.get(k, 0.0))
+                                           for k in species_order(xs.mol_h, g[t].mol_h)}) for t, xs in x.items()}
         prev = self._prev
         new = {}
         for t, xs in x.items():

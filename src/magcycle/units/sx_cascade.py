@@ -644,13 +644,16 @@ class SXCascade(UnitOperation):
         target = 10.0 ** -self.design_pH * vol
         capacity = self.p["saponification"] * self.p["extractant_mol_per_L"] * organic
         naoh = min(max(acid - target, 0.0), capacity)
+        # the raffinate's acid, written so as not to subtract nearly equal numbers: held at the
+        # target when the caustic reaches it (a recycle converges to 1e-12 on this stream)
+        left = acid if naoh <= 0 else (target if naoh < capacity else acid - capacity)
         if naoh > 0:
             reagents["NaOH"] = naoh
             water = naoh * water_per_mol_solute("NaOH", 50.0)
             reagents["H2O"] = reagents.get("H2O", 0.0) + water
             raf["Na+"] = raf.get("Na+", 0.0) + naoh
             raf["H2O"] = raf.get("H2O", 0.0) + water + naoh
-        raf["H+"] = acid - naoh
+        raf["H+"] = left
         vol = raf["H2O"] * WATER_L_PER_MOL
         h = raf["H+"] / vol if vol > 0 else 0.0
         design = 10.0 ** -self.design_pH
