@@ -4,6 +4,8 @@ nothing; bad input is one line; the page renders in Chromium with no network req
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from magcycle import cli
 
@@ -67,3 +69,17 @@ def test_the_compare_page_renders_with_no_network_request(capsys, tmp_path, brow
     dom, requests = browser.page_requests(tmp_path / "c" / "compare.html", tmp_path / "p")
     assert browser.rendered_plots(dom) == ["products"] and requests == []
     assert 'id="compare"' in dom
+
+
+@settings(max_examples=25, deadline=None)
+@given(junk=st.lists(st.text(alphabet="#%&*?!@^~|;:,<>[]{}", min_size=1, max_size=8), min_size=0, max_size=3))
+def test_random_malformed_inputs_are_one_line_and_write_nothing(tmp_path_factory, junk):
+    import contextlib
+    import io
+
+    out_dir = tmp_path_factory.mktemp("c") / "o"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        status = cli.main(["compare", *junk, "--out", str(out_dir)])
+    assert status == 2 and len(err.getvalue().strip().splitlines()) == 1 and "Traceback" not in err.getvalue()
+    assert not out_dir.exists()

@@ -15,8 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     mkdocs = shutil.which("mkdocs", path=str(Path(sys.executable).parent)) or shutil.which("mkdocs")
-    if mkdocs is None:
-        pytest.skip("mkdocs is not installed (pip install -e '.[test]' installs it)")
+    assert mkdocs is not None, "mkdocs is not installed (pip install -e '.[test]' installs it)"
     out = tmp_path_factory.mktemp("site")
     proc = subprocess.run([mkdocs, "build", "--strict", "-d", str(out)], cwd=ROOT, capture_output=True, text=True,
                           timeout=600, env=os.environ | {"NO_MKDOCS_2_WARNING": "1"})
