@@ -18,6 +18,8 @@ Subcommands::
                                       feasibility economics and carbon footprint
     magcycle compare INPUT INPUT ... [--plant PLANT] [--feed FEED] [--rate RATE] [--json]
                                       feeds, plants or saved results side by side
+    magcycle trace init|receive|campaign|genealogy|accounts|keys|checkpoint|audit|certify|verify|revoke
+                                      lot traceability on the site's database (SQLite or PostgreSQL)
     magcycle schema [NAME]            JSON Schema of an input document
     magcycle units list | show TYPE | reference
                                       the unit types of a flowsheet, their ports and parameters
@@ -216,13 +218,97 @@ def _add_compare(sub) -> None:
     cmp.set_defaults(handler=_handler("compare", "cmd_compare"))
 
 
+def _db_option(p) -> None:
+    p.add_argument("--db", action=Once, metavar="URL", help="database URL (default: $MAGCYCLE_DATABASE_URL, else "
+                   "sqlite:///magcycle.db in this folder; PostgreSQL as postgresql+psycopg://user@host:port/db)")
+
+
+def _keys_option(p) -> None:
+    p.add_argument("--keys", action=Once, metavar="DIR", help="folder of the site's private keys (default: "
+                   "$MAGCYCLE_KEYS_DIR, else magcycle-keys in this folder)")
+
+
+def _trace_parser(sub, name: str, handler: str, help: str, description: str, *, json: bool = True, keys: bool = False):
+    p = sub.add_parser(name, help=help, description=description)
+    _db_option(p)
+    if keys:
+        _keys_option(p)
+    if json:
+        p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=_handler("trace", handler))
+    return p
+
+
+def _add_trace(sub) -> None:
+    trace = sub.add_parser("trace", help="lot traceability: receipts, campaigns, genealogy, ledger, certificates",
+                           description="Feed lots, campaigns and product lots on the site's database, an append-only "
+                           "hash-chained ledger with signed checkpoints, element accounts (pre-/post-consumer, "
+                           "DFARS-eligible) and signed certificates (W3C VC 2.0, eddsa-jcs-2022). Each command is "
+                           "one transaction. Exit status 4 when audit or verify fails.")
+    ts = trace.add_subparsers(dest="trace_command", metavar="ACTION", required=True, parser_class=Parser)
+    init = _trace_parser(ts, "init", "cmd_init", "create the database schema or migrate it to head",
+                         "Create the schema (Alembic) or migrate it to head, and record the site.", json=False)
+    init.add_argument("--site", action=Once, help="the site's id, recorded once (default 'site')")
+    init.add_argument("--country", action=Once, help="the site's country, ISO 3166 alpha-2 (default unknown)")
+    rec = _trace_parser(ts, "receive", "cmd_receive", "record a feed lot from a receipt file",
+                        "Record a feed lot: supplier, category, pre/post-consumer, dry mass, assay, origin by stage, "
+                        "evidence (magcycle schema receipt).")
+    rec.add_argument("file", metavar="RECEIPT", type=file_name, help="receipt file, .toml or .json")
+    camp = _trace_parser(ts, "campaign", "cmd_campaign", "run a campaign on the plant and record its product lots",
+                         "Run the plant on the campaign's blend of lots, create its product lots (measured masses "
+                         "replace simulated ones where given), book their recycled content into the element accounts "
+                         "(magcycle schema campaign). Exit status 3 when a product is off spec (recorded).")
+    camp.add_argument("file", metavar="CAMPAIGN", type=file_name, help="campaign file, .toml or .json")
+    gen = _trace_parser(ts, "genealogy", "cmd_genealogy", "feed lots of a product lot, or product lots of a feed lot",
+                        "Backward from a product lot to its feed lots (masses), forward from a feed lot to every "
+                        "product lot it reached.")
+    gen.add_argument("lot", metavar="LOT")
+    _trace_parser(ts, "accounts", "cmd_accounts", "element accounts and their balances",
+                  "Every element account (site/element/attribute/period) with its credits, debits and balance.")
+    keys = _trace_parser(ts, "keys", "cmd_keys", "create, rotate or list the site's signing keys",
+                         "Ed25519 signing keys: the private key is written to the key folder only (never to the "
+                         "database or the output); its public did:key is recorded in the ledger.", keys=True)
+    keys.add_argument("action", nargs="?", default="list", choices=("list", "create", "rotate"),
+                      help="list (default), create the first key, or rotate to a new one")
+    cp = _trace_parser(ts, "checkpoint", "cmd_checkpoint", "sign a Merkle checkpoint of the ledger",
+                       "Sign the RFC 6962 Merkle root of the ledger with the site's key and write it as a file for "
+                       "offtakers and auditors to keep.", json=False, keys=True)
+    cp.add_argument("--out", action=Once, metavar="FILE", help="checkpoint file (default checkpoint-SIZE.json)")
+    au = _trace_parser(ts, "audit", "cmd_audit", "check the ledger, its checkpoints and the tables",
+                       "Exit 0 on an intact ledger; 4 naming the first bad entry (edited, deleted, reordered, "
+                       "truncated, or disagreeing with a checkpoint) or table row.")
+    au.add_argument("--checkpoint", action=Once, metavar="FILE", type=file_name, help="a signed checkpoint file")
+    ce = _trace_parser(ts, "certify", "cmd_certify", "issue the signed certificate of a product lot",
+                       "Issue a W3C Verifiable Credential 2.0 (Data Integrity proof, eddsa-jcs-2022, Ed25519) for a "
+                       "product lot, claiming its recycled content from the accounts; writes the credential and a "
+                       "certificate-of-analysis page (EN 10204 3.1).", keys=True)
+    ce.add_argument("lot", metavar="LOT")
+    ce.add_argument("--out", action=Once, metavar="FILE", help="credential file (default LOT.vc.json; the page "
+                    "beside it as LOT.coa.html)")
+    ve = _trace_parser(ts, "verify", "cmd_verify", "verify a certificate offline (exit 4 when invalid)",
+                       "Check a certificate's signature offline; with --db also that its evidence is in "
+                       "the ledger and it is not revoked; with --status-list, its revocation bit.",
+                       json=False)
+    ve.add_argument("file", metavar="CERT", type=file_name, help="the credential (JSON)")
+    ve.add_argument("--key", action=Once, metavar="PUB", help="the issuer's public key: a did:key, or a file holding "
+                    "one or a PEM public key (default: the key named in the proof)")
+    ve.add_argument("--status-list", action=Once, metavar="FILE", help="the issuer's signed status list")
+    rv = _trace_parser(ts, "revoke", "cmd_revoke", "revoke a certificate through the status list",
+                       "Revoke a certificate: its bit in the revocation status list is set, its claim booked back, "
+                       "and the signed status list written.", json=False, keys=True)
+    rv.add_argument("certificate", metavar="CERT_ID")
+    rv.add_argument("--reason", action=Once, default="revoked by the issuer", help="why (recorded in the ledger)")
+    rv.add_argument("--status-list", action=Once, metavar="FILE", help="where to write the signed status list "
+                    "(default status-list.json)")
+
+
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="NdFeB magnet recycling: solvent-extraction cascades and plant tools.",
                     epilog="Exit status: 0 ok, 1 solve failed, 2 bad input, 3 products off spec, 4 verification "
                            "failed.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_compare, _add_reference):
+    for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_compare, _add_trace, _add_reference):
         add(sub)
     return parser
 

@@ -24,6 +24,8 @@ _DOCUMENTS = {
     "assay": ("magcycle.feed.schema", "AssayDocument", "a feed assay (--feed lot.toml)"),
     "study": ("magcycle.analysis.schema", "StudyDocument", "a study (magcycle uq / design STUDY.toml)"),
     "assumptions": ("magcycle.econ.schema", "AssumptionsDocument", "TEA assumptions (magcycle tea --assumptions)"),
+    "receipt": ("magcycle.trace.documents", "Receipt", "a feed-lot receipt (magcycle trace receive)"),
+    "campaign": ("magcycle.trace.documents", "CampaignFile", "a campaign (magcycle trace campaign)"),
 }
 
 

@@ -1,0 +1,120 @@
+"""Feed lots (receipts), lot look-ups and genealogy.
+
+Genealogy
+    A product lot comes from one campaign; its feed lots are that campaign's
+    consumptions. Backward, each feed lot is listed with the dry mass the
+    campaign consumed of it and its share of the product by mass of each of
+    the product's basis elements,
+
+        m_(E,lot->product) = m_(E,product) * m_(E,lot) / sum_lots m_(E,lot),
+
+    with m_(E,lot) = consumed mass * w_(E,lot) / 100 (mass balance: every lot
+    of the campaign reaches every product in proportion to what it brought).
+    Forward, a feed lot lists every campaign that consumed it and every
+    product lot of those campaigns, with the same attribution.
+"""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
+
+from magcycle.documents import clip
+from magcycle.errors import InputError
+from magcycle.trace import db
+from magcycle.trace.store import as_json, record
+
+__all__ = ["receive", "lot", "lot_row", "remaining_kg", "feed_lot_doc", "genealogy"]
+
+
+def feed_lot_doc(receipt) -> dict:
+    """The record of a received lot (what its ledger entry and its row hold)."""
+    return {"id": receipt.id, "kind": "feed", "supplier": receipt.supplier, "category": receipt.category,
+            "consumer": receipt.consumer, "mass_kg": receipt.mass, "gross_mass_kg": receipt.gross_mass,
+            "received": receipt.received.isoformat(), "feed": receipt.feed, "assay_wt_pct": receipt.composition(),
+            "origin": receipt.origin.model_dump(), "evidence": [e.model_dump() for e in receipt.evidence]}
+
+
+def lot(conn: Connection, lot_id: str, field: str = "lot") -> dict:
+    """The record of a lot; an unknown id is bad input naming ``field``."""
+    row = conn.execute(select(db.lots.c.doc).where(db.lots.c.id == lot_id)).first()
+    if row is None:
+        raise InputError(field, f"unknown lot {clip(lot_id)}")
+    return json.loads(row.doc)
+
+
+def remaining_kg(conn: Connection, lot_id: str) -> float:
+    """Dry mass of a feed lot not yet consumed by a campaign [kg]."""
+    mass = conn.execute(select(db.lots.c.mass_kg).where(db.lots.c.id == lot_id)).scalar()
+    used = conn.execute(select(func.coalesce(func.sum(db.consumptions.c.mass_kg), 0.0))
+                        .where(db.consumptions.c.lot_id == lot_id)).scalar()
+    return float(mass) - float(used)
+
+
+def receive(conn: Connection, receipt, actor: str) -> dict:
+    """Record a feed lot and its ledger entry (one transaction, the caller's); the lot's record."""
+    existing = conn.execute(select(db.lots.c.kind, db.lots.c.dated).where(db.lots.c.id == receipt.id)).first()
+    if existing is not None:
+        raise InputError("id", f"lot {clip(receipt.id)} exists already ({existing.kind} lot of {existing.dated}); "
+                               "a receipt is recorded once")
+    doc = feed_lot_doc(receipt)
+    entry = record(conn, {"type": "receipt", "actor": actor, "event_time": doc["received"], "lot": doc})
+    conn.execute(insert(db.lots).values(lot_row(doc, entry["seq"])))
+    return doc
+
+
+def lot_row(doc: dict, seq: int) -> dict:
+    """The lots row of a lot record (feed or product)."""
+    feed = doc["kind"] == "feed"
+    return {"id": doc["id"], "kind": doc["kind"], "product": doc.get("product"), "supplier": doc.get("supplier"),
+            "category": doc.get("category"), "consumer": doc.get("consumer"), "mass_kg": doc["mass_kg"],
+            "gross_mass_kg": doc.get("gross_mass_kg"), "dated": doc["received"] if feed else doc["produced"],
+            "campaign_id": doc.get("campaign_id"), "doc": as_json(doc), "seq": seq}
+
+
+def _consumed(conn: Connection, campaign_id: str) -> list[tuple[str, float]]:
+    rows = conn.execute(select(db.consumptions.c.lot_id, db.consumptions.c.mass_kg)
+                        .where(db.consumptions.c.campaign_id == campaign_id).order_by(db.consumptions.c.lot_id))
+    return [(r.lot_id, float(r.mass_kg)) for r in rows]
+
+
+def _attribution(conn: Connection, product: dict) -> list[dict]:
+    """The feed lots of a product lot, each with its consumed mass and element attribution (module docstring)."""
+    consumed = _consumed(conn, product["campaign_id"])
+    feeds = {lot_id: lot(conn, lot_id) for lot_id, _ in consumed}
+    brought = {lot_id: {el: m * w / 100.0 for el, w in feeds[lot_id]["assay_wt_pct"].items()}
+               for lot_id, m in consumed}
+    out = []
+    for lot_id, m in consumed:
+        share = {}
+        for el, c in product["content"].items():
+            total = sum(b.get(el, 0.0) for b in brought.values())
+            share[el] = c["mass_kg"] * brought[lot_id].get(el, 0.0) / total if total > 0 else 0.0
+        f = feeds[lot_id]
+        out.append({"lot": lot_id, "consumed_kg": m, "consumer": f["consumer"], "category": f["category"],
+                    "supplier": f["supplier"], "origin": f["origin"], "element_kg_in_product": share})
+    return out
+
+
+def genealogy(conn: Connection, lot_id: str) -> dict:
+    """Backward (product to feed lots) or forward (feed lot to product lots) genealogy of a lot."""
+    doc = lot(conn, lot_id)
+    if doc["kind"] == "product":
+        return {"lot": lot_id, "kind": "product", "product": doc["product"], "net_mass_kg": doc["mass_kg"],
+                "campaign": doc["campaign_id"], "backward": _attribution(conn, doc)}
+    forward = []
+    for campaign_id, m in conn.execute(select(db.consumptions.c.campaign_id, db.consumptions.c.mass_kg)
+                                       .where(db.consumptions.c.lot_id == lot_id)
+                                       .order_by(db.consumptions.c.campaign_id)):
+        products = [json.loads(r.doc) for r in conn.execute(
+            select(db.lots.c.doc).where(db.lots.c.campaign_id == campaign_id).order_by(db.lots.c.id))]
+        reached = []
+        for p in products:
+            mine = next(a for a in _attribution(conn, p) if a["lot"] == lot_id)
+            reached.append({"lot": p["id"], "product": p["product"], "net_mass_kg": p["mass_kg"],
+                            "element_kg_from_lot": mine["element_kg_in_product"]})
+        forward.append({"campaign": campaign_id, "consumed_kg": float(m), "product_lots": reached})
+    return {"lot": lot_id, "kind": "feed", "mass_kg": doc["mass_kg"], "remaining_kg": remaining_kg(conn, lot_id),
+            "forward": forward}
