@@ -27,7 +27,7 @@ def test_the_site_has_its_pages(site):
     for page in ("index.html", "tutorials/feed-assay/index.html", "tutorials/flowsheet/index.html",
                  "tutorials/design-a-cut/index.html", "tutorials/uncertainty/index.html", "tutorials/tea/index.html",
                  "flowsheet-reference/index.html", "reference/cascade-contract/index.html",
-                 "reference/api/index.html", "benchmarks/index.html"):
+                 "reference/api/index.html", "benchmarks/index.html", "guide/traceability/index.html"):
         assert (site / page).is_file(), page
     index = (site / "index.html").read_text()
     readme = (ROOT / "README.md").read_text()
