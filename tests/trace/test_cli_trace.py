@@ -291,3 +291,30 @@ def test_verify_refuses_malformed_certificates(tmp_path, capsys):
         p.write_text(text_)
         status, out, err = run(capsys, "trace", "verify", str(p))
         assert status in (2, 4) and out == "" and err.count("\n") == 1, (text_, err)
+
+
+def test_bad_files_and_options_of_the_ledger_commands(site, capsys):
+    tmp = site["tmp"]
+    (tmp / "junk.json").write_text("{not json")
+    (tmp / "list.json").write_text("[1, 2]")
+    run(capsys, "trace", "campaign", campaign(tmp, "C-F", {"GB-EV-0002": "1 t"}))
+    assert run(capsys, "trace", "certify", "C-F-NdPr-oxide", "--out", "ok.json")[0] == 0
+    before = snapshot(site["url"])
+    cases = [(["trace", "audit", "--checkpoint", "junk.json"], "--checkpoint"),
+             (["trace", "audit", "--checkpoint", "list.json"], "--checkpoint"),
+             (["trace", "audit", "--checkpoint", "missing.json"], "--checkpoint"),
+             (["trace", "checkpoint", "--out", str(tmp / "no" / "cp.json")], "--out"),
+             (["trace", "checkpoint", "--out", str(tmp)], "--out"),
+             (["trace", "certify", "C-F-Dy2O3", "--out", str(tmp / "no" / "c.json")], "--out"),
+             (["trace", "verify", "ok.json", "--key", "did:key:zNOTAKEY"], "--key"),
+             (["trace", "verify", "ok.json", "--key", str(tmp / "junk.json")], "--key"),
+             (["trace", "verify", "ok.json", "--status-list", "junk.json"], "--status-list"),
+             (["trace", "verify", "missing.json"], "certificate"),
+             (["trace", "keys", "rotate", "--keys", str(tmp / "junk.json")], "--keys"),
+             (["trace", "keys", "destroy"], "action")]
+    for argv, field in cases:
+        status, out, err = run(capsys, *argv)
+        assert (status, out, err.count("\n")) == (2, "", 1), (argv, err)
+        assert err.startswith(f"magcycle: error: {field}"), (argv, err)
+    assert snapshot(site["url"]) == before
+    assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".")) == []  # no staged file left behind

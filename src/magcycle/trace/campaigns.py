@@ -8,7 +8,8 @@ Simulation
     plant runs t = sum_i m_i / F hours, so each product's mass and element
     masses are the simulated rates times t. Measured masses replace the
     simulated ones where given; the element masses scale with them, and
-    simulated minus measured is booked as yield loss or work in progress.
+    simulated minus measured is booked as yield loss or work in progress
+    (an ``adjustment`` entry in the ledger after the product lot's).
 
 Recycled content (mass balance, ISO 22095; ISO 14021 classes)
     For each element E and attribute class a (pre- or post-consumer):
@@ -317,6 +318,11 @@ def run_campaign(conn: Connection, cf, actor: str, base: Path | None = None) -> 
                           "moves": moves})
         conn.execute(insert(db.lots).values(lot_row(d, e["seq"])))
         insert_moves(conn, e["seq"], moves)
+        if d.get("measured"):  # the measured mass replaced the simulated one: the difference, booked
+            record(conn, {"type": "adjustment", "actor": actor, "event_time": d["produced"], "lot_id": d["id"],
+                          "booked_as": d["difference"]["booked_as"], "kg": d["difference"]["kg"],
+                          "element_kg": d["difference"]["element_kg"], "simulated_mass_kg": d["simulated_mass_kg"],
+                          "measured_mass_kg": d["mass_kg"]})
     return {"campaign": campaign, "product_lots": docs, "result": result}
 
 
