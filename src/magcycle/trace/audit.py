@@ -58,7 +58,7 @@ _QUERIES = {
     "campaigns": "SELECT seq, id, plant, start, \"end\", custody, doc FROM campaigns ORDER BY seq",
     "consumptions": "SELECT c.seq, x.campaign_id, x.lot_id, x.mass_kg FROM consumptions x JOIN campaigns c "
                     "ON c.id = x.campaign_id ORDER BY c.seq, x.lot_id",
-    "account_moves": "SELECT seq, site, element, attribute, period, kind, lot_id, delta_kg, balance_after_kg "
+    "account_moves": "SELECT seq, id, site, element, attribute, period, kind, lot_id, delta_kg, balance_after_kg "
                      "FROM account_moves ORDER BY seq, id",
 }
 
@@ -120,7 +120,8 @@ class _Replay:
                 raise AuditFailure(f"ledger entry {seq}", f"account {account_name(*k)} would stand at {after:.6g} kg, "
                                                           f"the entry says {m['balance_after_kg']:.6g} kg")
             self.balances[k] = after
-            self.expect("account_moves", seq, (seq, *k, m["kind"], m["lot_id"], m["delta_kg"], m["balance_after_kg"]))
+            want = (seq, *k, m["kind"], m["lot_id"], m["delta_kg"], m["balance_after_kg"])
+            self.expect("account_moves", seq, want, lambda a: (a[0], *a[2:]) == want)  # a[1]: the row's id
 
     def finish(self, conn: Connection) -> None:
         for table, cursor in self.cursors.items():
