@@ -83,3 +83,29 @@ def test_any_single_edit_is_found_at_its_entry(n, data):
                      "seq": i + 7}[field]
     assert first_bad_entry(bad)[0] == i
     assert entries == _ledger(n)  # append never changed its input
+
+
+def _rfc6962(data: list[bytes]) -> bytes:
+    """RFC 6962 section 2.1, written out recursively: the oracle of the frontier."""
+    if not data:
+        return hashlib.sha256(b"").digest()
+    if len(data) == 1:
+        return hashlib.sha256(b"\x00" + data[0]).digest()
+    k = 1
+    while k * 2 < len(data):
+        k *= 2
+    return hashlib.sha256(b"\x01" + _rfc6962(data[:k]) + _rfc6962(data[k:])).digest()
+
+
+def test_frontier_roots_equal_the_recursive_definition_at_every_size():
+    from magcycle.trace.ledger import frontier_push, frontier_root
+
+    hashes = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(70)]
+    nodes: list = []
+    for n in range(71):
+        assert frontier_root(nodes) == _rfc6962([bytes.fromhex(h) for h in hashes[:n]]).hex(), n
+        assert merkle_root(hashes[:n]) == frontier_root(nodes)
+        assert sorted((h for h, _ in nodes), reverse=True) == [h for h, _ in nodes]  # heights strictly falling
+        assert sum(2 ** h for h, _ in nodes) == n  # the binary digits of n
+        if n < 70:
+            nodes = frontier_push(nodes, hashes[n])

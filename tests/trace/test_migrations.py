@@ -21,7 +21,7 @@ from magcycle.schema import validate
 from magcycle.trace import db, lots, store
 from magcycle.trace.documents import Receipt
 
-REVISION_0002_TABLES = ("signing_keys", "certificates")
+REVISION_0002_TABLES = ("signing_keys", "certificates", "ledger_frontier")  # 0002 and 0003
 REVISION_0001_TABLES = ("settings", "ledger", "lots", "campaigns", "consumptions", "account_moves")
 RECEIPTS = [
     {"id": "KR-SW-0001", "supplier": "Example Magnet Co.", "category": "swarf", "consumer": "pre", "mass": "2.0 t",
@@ -84,18 +84,33 @@ def read(url: str):
         engine.dispose()
 
 
+def record_0001(conn, event: dict) -> dict:
+    """A ledger entry as revision 0001 wrote it: the row alone (the Merkle frontier came with 0003)."""
+    import hashlib
+
+    from magcycle.trace.ledger import GENESIS, canonical_json
+
+    last = conn.execute(sa.text("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1")).first()
+    seq, prev = (0, GENESIS) if last is None else (last[0] + 1, last[1])
+    entry = {"seq": seq, "prev_hash": prev, "recorded_at": store.now(), "event": event}
+    body = canonical_json(entry)
+    conn.execute(sa.insert(db.ledger).values(seq=seq, kind=event["type"], prev_hash=prev,
+                                             entry_hash=hashlib.sha256(body).hexdigest(), body=body.decode()))
+    return entry
+
+
 def make_0001_site(url: str) -> None:
     """A site with two receipts written at revision 0001, as that revision's code would have."""
     engine = db.open_engine(url, create=True)
     try:
         assert db.migrate(engine, to="0001") == (None, "0001")
         with db.transaction(engine) as conn:
-            store.record(conn, {"type": "site", "actor": "cli:old", "site_id": "S1", "country": "DE"})
+            record_0001(conn, {"type": "site", "actor": "cli:old", "site_id": "S1", "country": "DE"})
             conn.execute(sa.insert(db.settings), [{"key": "site_id", "value": "S1"},
                                                   {"key": "site_country", "value": "DE"}])
             for r in RECEIPTS:
                 doc = lots.feed_lot_doc(validate(Receipt, r))
-                entry = store.record(conn, {"type": "receipt", "actor": "cli:old", "event_time": doc["received"],
+                entry = record_0001(conn, {"type": "receipt", "actor": "cli:old", "event_time": doc["received"],
                                             "lot": doc})
                 conn.execute(sa.insert(db.lots).values(lots.lot_row(doc, entry["seq"])))
     finally:
@@ -113,9 +128,9 @@ def test_a_0001_database_upgrades_to_head_with_its_data_intact(trace_db_url, tmp
     assert [r[0] for r in before["lots"]] == ["EV-0001", "KR-SW-0001"]
 
     out = ok(capsys, "trace", "init", "--db", url)
-    assert "schema migrated from 0001, revision 0002; site S1" in out, out
+    assert f"schema migrated from 0001, revision {db.SCHEMA_HEAD}; site S1" in out, out
     rev, names, after = read(url)
-    assert rev == db.SCHEMA_HEAD == "0002"
+    assert rev == db.SCHEMA_HEAD == "0003"
     assert set(REVISION_0001_TABLES) | set(REVISION_0002_TABLES) <= names
     assert after == before  # every row of every 0001 table, byte for byte (no site entry recorded twice)
     out = ok(capsys, "trace", "audit", "--db", url)
@@ -153,7 +168,7 @@ def test_a_0001_database_is_refused_by_every_command_but_init(trace_db_url, tmp_
     for argv in _commands(tmp_path, url):
         line = refused(capsys, *argv)
         assert line == ("magcycle: error: --db: the database is at schema revision 0001, this magcycle needs "
-                        "0002; migrate it with 'magcycle trace init'"), (argv, line)
+                        f"{db.SCHEMA_HEAD}; migrate it with 'magcycle trace init'"), (argv, line)
         assert read(url) == before, argv
     assert not (tmp_path / "keys").exists() or not list((tmp_path / "keys").iterdir())
 
@@ -168,7 +183,7 @@ def test_a_database_without_the_schema_is_refused_and_left_empty(trace_db_url, t
         assert line == ("magcycle: error: --db: the database has no magcycle schema; create it with "
                         "'magcycle trace init'"), (argv, line)
         assert read(url) == (None, set(), {}), argv
-    assert "schema created, revision 0002" in ok(capsys, "trace", "init", "--db", url)
+    assert f"schema created, revision {db.SCHEMA_HEAD}" in ok(capsys, "trace", "init", "--db", url)
 
 
 def test_a_missing_sqlite_file_is_refused_and_not_created(tmp_path, monkeypatch, capsys):

@@ -323,7 +323,12 @@ def test_a_truncated_tail_passes_a_plain_audit_and_fails_against_the_checkpoint(
              ("DELETE FROM lots WHERE seq >= :s", {"s": first}),
              ("DELETE FROM campaigns WHERE seq >= :s", {"s": first}),
              ("DELETE FROM ledger WHERE seq >= :s", {"s": first}))
-    # a shorter chain is a valid chain, and the tables agree with it: this is why checkpoints exist
+    # the stored Merkle frontier still covers the whole ledger: a plain audit catches that much
+    line = audit(capsys, site)
+    assert f"table ledger_frontier: is not the Merkle frontier of the ledger's {first} entries" in line, line
+    # an operator who also rewrites the frontier leaves a shorter chain, a valid chain whose tables agree
+    # with it: this is why checkpoints exist
+    site.sql(*_frontier_of(site))
     out = audit(capsys, site, status=0)
     assert out.startswith(f"ledger intact: {first} entries")
     line = audit(capsys, site, checkpoint=True)
@@ -331,6 +336,18 @@ def test_a_truncated_tail_passes_a_plain_audit_and_fails_against_the_checkpoint(
     assert f"the checkpoint of {json.loads(site.checkpoint.read_text())['issued_at']} {N} (truncated)" in line, line
     line = fails(capsys, "trace", "verify", site.cert, "--db", site.url)  # the certificate's evidence is gone too
     assert "ledger" in line or "not issued by this site" in line, line
+
+
+def _frontier_of(site) -> list:
+    """The statement that sets the stored Merkle frontier to that of the ledger as it now stands (what an
+    operator rewriting the ledger would also do)."""
+    from magcycle.trace.ledger import frontier_push
+
+    nodes = []
+    for row in site.ledger():
+        nodes = frontier_push(nodes, row[3])
+    return [("UPDATE ledger_frontier SET size = :n, nodes = :f WHERE id = 1",
+             {"n": len(site.ledger()), "f": json.dumps(nodes)})]
 
 
 def _canonical_hash(entry: dict) -> tuple[str, str]:
@@ -359,6 +376,8 @@ def test_a_full_rewrite_with_every_hash_recomputed(site, capsys, table_too):
         updates.append(("UPDATE lots SET mass_kg = 2500, doc = :d WHERE id = 'KR-SW-0001'",
                         {"d": json.dumps(new_doc)}))
     site.sql(*updates)
+    if table_too:
+        site.sql(*_frontier_of(site))
     if table_too:  # the chain is intact and every table agrees: only a checkpoint kept outside can tell
         audit(capsys, site, status=0)
     else:

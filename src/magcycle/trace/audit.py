@@ -32,11 +32,11 @@ from sqlalchemy.engine import Connection
 
 from magcycle.trace import db
 from magcycle.trace.accounts import TOLERANCE_KG, account_name
-from magcycle.trace.ledger import GENESIS, merkle_root
-from magcycle.trace.lots import lot_row
+from magcycle.trace.ledger import GENESIS, frontier_push, frontier_root
+from magcycle.trace.lots import lot_columns
 from magcycle.trace.store import now, site
 
-__all__ = ["AuditFailure", "audit", "make_checkpoint", "check_checkpoint"]
+__all__ = ["AuditFailure", "audit", "make_checkpoint"]
 
 
 class AuditFailure(Exception):
@@ -57,7 +57,7 @@ _QUERIES = {
             "doc FROM lots ORDER BY seq, id",
     "campaigns": "SELECT seq, id, plant, start, \"end\", custody, doc FROM campaigns ORDER BY seq",
     "consumptions": "SELECT c.seq, x.campaign_id, x.lot_id, x.mass_kg FROM consumptions x JOIN campaigns c "
-                    "ON c.id = x.campaign_id ORDER BY c.seq, x.lot_id",
+                    "ON c.id = x.campaign_id ORDER BY c.seq",  # a campaign's rows sorted here: no collation
     "account_moves": "SELECT seq, id, site, element, attribute, period, kind, lot_id, delta_kg, balance_after_kg "
                      "FROM account_moves ORDER BY seq, id",
 }
@@ -71,6 +71,7 @@ class _Replay:
         self.balances: dict[tuple, float] = {}
         self.keys: dict[str, tuple] = {}
         self.certificates: dict[str, list] = {}
+        self.settings: dict[str, str] = {}
 
     def expect(self, table: str, seq: int, expected: tuple, equal=None) -> None:
         actual = next(self.cursors[table], None)
@@ -98,19 +99,25 @@ class _Replay:
                                                        ev["credential_sha256"]]
         if kind == "revocation":
             self.certificates[ev["certificate_id"]][3] = ev["event_time"]
+        if kind == "site":
+            self.settings = {"site_id": ev["site_id"], "site_country": ev["country"]}
 
     def _lot(self, seq: int, doc: dict) -> None:
-        row = lot_row(doc, seq)
-        cols = ("seq", "id", "kind", "product", "supplier", "category", "consumer", "mass_kg", "gross_mass_kg",
-                "dated", "campaign_id")
-        want = tuple(row[c] for c in cols)
+        row = lot_columns(doc, seq)
+        want = (seq, row["id"], row["kind"], row["product"], row["supplier"], row["category"], row["consumer"],
+                row["mass_kg"], row["gross_mass_kg"], row["dated"], row["campaign_id"])
         self.expect("lots", seq, want, lambda a: tuple(a[:11]) == want and json.loads(a[11]) == doc)
 
     def _campaign(self, seq: int, c: dict) -> None:
         want = (seq, c["id"], c["plant"], c["start"], c["end"], c["custody"])
         self.expect("campaigns", seq, want, lambda a: tuple(a[:6]) == want and json.loads(a[6]) == c)
-        for part in sorted(c["lots"], key=lambda p: p["lot"]):
-            self.expect("consumptions", seq, (seq, c["id"], part["lot"], part["consumed_kg"]))
+        rows = [next(self.cursors["consumptions"], None) for _ in c["lots"]]
+        if None in rows:
+            raise AuditFailure("table consumptions", f"a row made by ledger entry {seq} is missing (deleted)")
+        wanted = sorted((seq, c["id"], p["lot"], p["consumed_kg"]) for p in c["lots"])
+        if sorted(tuple(r) for r in rows) != wanted:
+            raise AuditFailure(f"table consumptions, row {c['id']:.80}", f"differs from what ledger entry {seq} "
+                                                                          "recorded (edited, or a row inserted)")
 
     def _moves(self, seq: int, moves: list) -> None:
         for m in moves:
@@ -130,9 +137,13 @@ class _Replay:
                 raise AuditFailure(f"table {table}, row {extra[1]!s:.80}", "no ledger entry made it (inserted)")
         keys = {r.kid: (r.created_at, r.retired_at, r.seq) for r in conn.execute(select(db.signing_keys))}
         if keys != self.keys:
-            bad = sorted(set(keys.items()) ^ set(self.keys.items()))[0][0]
+            bad = sorted({k for k in set(keys) | set(self.keys) if keys.get(k) != self.keys.get(k)})[0]
             raise AuditFailure(f"table signing_keys, key {bad:.80}", "differs from the ledger's key entries")
         self._finish_certificates(conn)
+        settings = {r.key: r.value for r in conn.execute(select(db.settings))}
+        if settings != self.settings:
+            bad = sorted(k for k in set(settings) | set(self.settings) if settings.get(k) != self.settings.get(k))[0]
+            raise AuditFailure(f"table settings, row {bad:.80}", "differs from the ledger's site entry (edited)")
 
     def _finish_certificates(self, conn: Connection) -> None:
         from magcycle.trace.ledger import canonical_json
@@ -168,29 +179,37 @@ def _chain_step(i: int, prev: str, row: tuple) -> dict:
 
 def audit(conn: Connection, checkpoints: list[dict] = ()) -> dict:
     """Check the chain, the checkpoints and the tables (module docstring); a summary, or AuditFailure."""
-    from magcycle.trace.store import entries
+    from magcycle.trace.store import entries, frontier
 
+    sizes = {_checked_size(point, conn) for point in checkpoints}
     replay = _Replay(conn)
-    prev, hashes, count = GENESIS, [], 0
-    need_hashes = bool(checkpoints)
+    prev, nodes, count, roots = GENESIS, [], 0, {}
+    if 0 in sizes:
+        roots[0] = frontier_root([])
     for i, row in enumerate(entries(conn)):
         replay.event(i, _chain_step(i, prev, row))
         prev = row[3]
+        nodes = frontier_push(nodes, prev)
         count = i + 1
-        if need_hashes:
-            hashes.append(prev)
+        if count in sizes:
+            roots[count] = frontier_root(nodes)
     replay.finish(conn)
+    if frontier(conn) != (count, nodes):
+        raise AuditFailure("table ledger_frontier", f"is not the Merkle frontier of the ledger's {count} entries "
+                                                    "(edited)")
     for point in checkpoints:
-        check_checkpoint(point, hashes, conn)
-    return {"entries": count, "head": prev, "root": merkle_root(hashes) if need_hashes else None,
+        _agrees(point, count, roots)
+    return {"entries": count, "head": prev, "root": frontier_root(nodes),
             "checkpoints": [{"tree_size": p["tree_size"], "root": p["root"]} for p in checkpoints],
             "accounts": len(replay.balances)}
 
 
-def check_checkpoint(point: dict, hashes: list[str], conn: Connection) -> None:
-    """A checkpoint's signature (a key of the site's) and its agreement with the ledger's entry hashes."""
+def _checked_size(point: dict, conn: Connection) -> int:
+    """A checkpoint's tree size, once its signature (by a key of the site's) is checked."""
     from magcycle.trace.vc import verify
 
+    if not isinstance(point, dict) or point.get("type") != "LedgerCheckpoint":
+        raise AuditFailure("checkpoint", "not a magcycle ledger checkpoint")
     ok, why = verify(point)
     if not ok:
         raise AuditFailure("checkpoint", f"its signature does not verify: {why}")
@@ -198,12 +217,18 @@ def check_checkpoint(point: dict, hashes: list[str], conn: Connection) -> None:
     if conn.execute(select(db.signing_keys.c.kid).where(db.signing_keys.c.kid == kid)).first() is None:
         raise AuditFailure("checkpoint", f"signed by {kid:.80}, which is not one of the site's keys")
     size = point.get("tree_size")
-    if not isinstance(size, int) or size < 0:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
         raise AuditFailure("checkpoint", f"tree_size {size!r:.40} is not a size")
-    if len(hashes) < size:
-        raise AuditFailure(f"ledger entry {len(hashes)}", f"missing: the ledger has {len(hashes)} entries, the "
-                                                          f"checkpoint of {point.get('issued_at')} {size} (truncated)")
-    if merkle_root(hashes[:size]) != point.get("root"):
+    return size
+
+
+def _agrees(point: dict, count: int, roots: dict) -> None:
+    """The ledger holds at least the checkpoint's entries, and their root is the checkpoint's."""
+    size = point["tree_size"]
+    if count < size:
+        raise AuditFailure(f"ledger entry {count}", f"missing: the ledger has {count} entries, the checkpoint of "
+                                                    f"{point.get('issued_at')} {size} (truncated)")
+    if roots[size] != point.get("root"):
         # the chain itself is intact (checked first), so the ledger was rewritten from some entry on and its hashes
         # recomputed; a checkpoint keeps only its root, so it can name the range it covers, not the entry
         raise AuditFailure(f"ledger entries 0 to {size - 1}", f"disagree with the checkpoint of "
@@ -212,11 +237,12 @@ def check_checkpoint(point: dict, hashes: list[str], conn: Connection) -> None:
 
 
 def make_checkpoint(conn: Connection, kid: str, private) -> dict:
-    """The signed checkpoint of the ledger as it stands (module docstring)."""
+    """The signed checkpoint of the ledger as it stands (module docstring), its root from the frontier."""
+    from magcycle.trace.store import head, root
     from magcycle.trace.vc import sign
 
-    hashes = [h for (h,) in conn.execute(select(db.ledger.c.entry_hash).order_by(db.ledger.c.seq))]
+    size, merkle = root(conn)
     at = now()[:19] + "Z"
-    doc = {"type": "LedgerCheckpoint", "site": site(conn)["id"], "tree_size": len(hashes),
-           "root": merkle_root(hashes), "head": hashes[-1] if hashes else GENESIS, "issued_at": at}
+    doc = {"type": "LedgerCheckpoint", "site": site(conn)["id"], "tree_size": size, "root": merkle,
+           "head": head(conn)[1], "issued_at": at}
     return sign(doc, private, created=at, verification_method=kid)

@@ -52,7 +52,7 @@ from magcycle.trace.accounts import insert_moves, plan_moves
 from magcycle.trace.campaigns import campaign
 from magcycle.trace.ledger import canonical_json, merkle_root
 from magcycle.trace.lots import lot
-from magcycle.trace.store import now, record, site
+from magcycle.trace.store import now, record, root, site
 
 __all__ = ["CONTEXT", "CERTIFIED_ELEMENTS", "certify", "revoke", "status_list_credential", "verify_certificate",
            "ledger_root", "status_list_id", "claim_moves"]
@@ -189,7 +189,8 @@ def certify(conn: Connection, lot_id: str, kid: str, private, actor: str, issued
     index = conn.execute(select(func.coalesce(func.max(db.certificates.c.status_index) + 1, 0))).scalar()
     subject["evidence"] = [{"id": f"urn:magcycle:{site_doc['id']}:ledger:{e['seq']}", "type": e["kind"],
                             "hashDigest": e["hash"], "hashMethod": "SHA-256"} for e in evidence]
-    subject["ledger_checkpoint"] = {"tree_size": claim["seq"] + 1, "root": ledger_root(conn, claim["seq"] + 1)}
+    size, merkle = root(conn)
+    subject["ledger_checkpoint"] = {"tree_size": size, "root": merkle}
     subject["supersedes"] = _superseded(conn, lot_id)
     credential = {
         "@context": [CONTEXT], "id": cert_id, "type": ["VerifiableCredential", "ProductLotCertificate"],

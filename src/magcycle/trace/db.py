@@ -36,12 +36,12 @@ from magcycle.documents import clip
 from magcycle.errors import InputError
 
 __all__ = ["DEFAULT_URL", "SCHEMA_HEAD", "metadata", "settings", "ledger", "lots", "campaigns", "consumptions",
-           "account_moves", "signing_keys", "certificates", "database_url", "open_engine", "migrate", "revision",
+           "account_moves", "signing_keys", "certificates", "ledger_frontier", "database_url", "open_engine", "migrate", "revision",
            "require_head", "transaction", "DatabaseError"]
 
 DEFAULT_URL = "sqlite:///magcycle.db"
 #: the Alembic revision the code expects (the newest in migrations/versions)
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 #: the key of PostgreSQL's advisory write lock (any constant; 'MAGC' in ASCII)
 _PG_LOCK = 0x4D414743
 
@@ -123,6 +123,14 @@ certificates = Table(
     Column("credential", Text, nullable=False),
     Column("revoked_at", String(40)),
     Column("seq", BigInteger, nullable=False),
+)
+
+
+ledger_frontier = Table(
+    "ledger_frontier", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),  # the one row, id 1
+    Column("size", BigInteger, nullable=False),
+    Column("nodes", Text, nullable=False),  # JSON [[height, hash hex], ...] (magcycle.trace.ledger.frontier_push)
 )
 
 
@@ -246,6 +254,8 @@ def transaction(engine: Engine, *, write: bool = True):
     """One transaction (module docstring): committed when the block ends, rolled back on any error."""
     try:
         conn = engine.connect().execution_options(magcycle_write=write)
+        if not write and engine.dialect.name == "postgresql":  # one snapshot for the whole read (an audit)
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
     except SQLAlchemyError as exc:
         raise DatabaseError(f"cannot reach the database: {clip(exc, 160)}") from None
     try:

@@ -24,8 +24,16 @@ Checkpoints
     with d the 32 bytes of an entry's hash (:func:`merkle_root`). The ledger
     agrees with a checkpoint when it has at least that many entries and the
     root of its first ``tree_size`` entries is the checkpoint's
-    (:func:`agrees_with`). Signing checkpoints (Ed25519) and keeping the
-    ledger in the database come with the rest of ``magcycle.trace``.
+    (:func:`agrees_with`).
+
+Frontier
+    The root of a growing ledger is kept in O(log n) by its frontier: the
+    roots of the perfect subtrees its size decomposes into by binary digits,
+    largest first, as (height, hash) pairs. Appending a leaf pushes (0,
+    leaf(d)) and merges the last two while their heights are equal; the root
+    folds the frontier from the right, r = node(f_k, r), which is the
+    recursion above (the left part of RFC 6962's split is the largest
+    perfect subtree) (:func:`frontier_push`, :func:`frontier_root`).
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import hashlib
 from typing import Any, Mapping, Sequence
 
 __all__ = ["GENESIS", "canonical_json", "entry_hash", "append", "first_bad_entry", "merkle_root", "checkpoint",
-           "agrees_with"]
+           "agrees_with", "frontier_push", "frontier_root"]
 
 #: the previous hash of the first entry
 GENESIS = "0" * 64
@@ -85,18 +93,37 @@ def merkle_root(hashes: Sequence[str]) -> str:
     >>> merkle_root([]) == hashlib.sha256(b"").hexdigest()
     True
     """
-    data = [bytes.fromhex(h) for h in hashes]
-    return _mth(data).hex()
+    nodes: list = []
+    for h in hashes:
+        nodes = frontier_push(nodes, h)
+    return frontier_root(nodes)
 
 
-def _mth(data: list[bytes]) -> bytes:
-    n = len(data)
-    if n == 0:
-        return hashlib.sha256(b"").digest()
-    if n == 1:
-        return hashlib.sha256(b"\x00" + data[0]).digest()
-    k = 1 << ((n - 1).bit_length() - 1)  # the largest power of two below n
-    return hashlib.sha256(b"\x01" + _mth(data[:k]) + _mth(data[k:])).digest()
+def frontier_push(nodes: Sequence[Sequence], entry_hash_hex: str) -> list:
+    """The frontier (module docstring) after one more entry; ``nodes`` [(height, hash hex)] is not changed.
+
+    >>> f = frontier_push(frontier_push([], "00" * 32), "11" * 32)
+    >>> [h for h, _ in f]                  # two leaves merge into one subtree of height 1
+    [1]
+    """
+    out = [list(n) for n in nodes]
+    out.append([0, hashlib.sha256(b"\x00" + bytes.fromhex(entry_hash_hex)).hexdigest()])
+    while len(out) > 1 and out[-1][0] == out[-2][0]:
+        right = out.pop()
+        left = out.pop()
+        merged = hashlib.sha256(b"\x01" + bytes.fromhex(left[1]) + bytes.fromhex(right[1])).hexdigest()
+        out.append([left[0] + 1, merged])
+    return out
+
+
+def frontier_root(nodes: Sequence[Sequence]) -> str:
+    """RFC 6962 root [hex] of the ledger a frontier stands for (SHA-256 of nothing for no entry)."""
+    if not nodes:
+        return hashlib.sha256(b"").hexdigest()
+    root = bytes.fromhex(nodes[-1][1])
+    for _, h in reversed(nodes[:-1]):
+        root = hashlib.sha256(b"\x01" + bytes.fromhex(h) + root).digest()
+    return root.hex()
 
 
 def checkpoint(entries: Sequence[Mapping[str, Any]]) -> dict:

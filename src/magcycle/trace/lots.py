@@ -26,7 +26,7 @@ from magcycle.errors import InputError
 from magcycle.trace import db
 from magcycle.trace.store import as_json, record
 
-__all__ = ["receive", "lot", "lot_row", "remaining_kg", "feed_lot_doc", "genealogy"]
+__all__ = ["receive", "lot", "lot_row", "lot_columns", "remaining_kg", "feed_lot_doc", "genealogy"]
 
 
 def feed_lot_doc(receipt) -> dict:
@@ -65,13 +65,18 @@ def receive(conn: Connection, receipt, actor: str) -> dict:
     return doc
 
 
-def lot_row(doc: dict, seq: int) -> dict:
-    """The lots row of a lot record (feed or product)."""
+def lot_columns(doc: dict, seq: int) -> dict:
+    """The lots row of a lot record (feed or product), all but its ``doc`` column."""
     feed = doc["kind"] == "feed"
     return {"id": doc["id"], "kind": doc["kind"], "product": doc.get("product"), "supplier": doc.get("supplier"),
             "category": doc.get("category"), "consumer": doc.get("consumer"), "mass_kg": doc["mass_kg"],
             "gross_mass_kg": doc.get("gross_mass_kg"), "dated": doc["received"] if feed else doc["produced"],
-            "campaign_id": doc.get("campaign_id"), "doc": as_json(doc), "seq": seq}
+            "campaign_id": doc.get("campaign_id"), "seq": seq}
+
+
+def lot_row(doc: dict, seq: int) -> dict:
+    """The lots row of a lot record (feed or product)."""
+    return lot_columns(doc, seq) | {"doc": as_json(doc)}
 
 
 def _consumed(conn: Connection, campaign_id: str) -> list[tuple[str, float]]:

@@ -14,13 +14,18 @@ import hashlib
 import json
 from typing import Any, Iterator, Mapping
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from magcycle.trace import db
-from magcycle.trace.ledger import GENESIS, canonical_json
+from magcycle.trace.ledger import GENESIS, canonical_json, frontier_push, frontier_root
 
-__all__ = ["now", "record", "entries", "head", "setting", "site", "SITE_KEYS", "as_json"]
+__all__ = ["now", "record", "entries", "head", "setting", "site", "SITE_KEYS", "as_json", "root", "frontier"]
+
+_INSERT_ENTRY = insert(db.ledger)
+_HEAD = select(db.ledger.c.seq, db.ledger.c.entry_hash).order_by(db.ledger.c.seq.desc()).limit(1)
+_FRONTIER = select(db.ledger_frontier.c.size, db.ledger_frontier.c.nodes).where(db.ledger_frontier.c.id == 1)
+_SET_FRONTIER = update(db.ledger_frontier).where(db.ledger_frontier.c.id == 1)
 
 #: settings written by ``trace init``: the site's id and country (ISO 3166 alpha-2 or unknown)
 SITE_KEYS = ("site_id", "site_country")
@@ -33,19 +38,36 @@ def now() -> str:
 
 def head(conn: Connection) -> tuple[int, str]:
     """(sequence number of the next entry, hash of the last one or GENESIS)."""
-    row = conn.execute(select(db.ledger.c.seq, db.ledger.c.entry_hash).order_by(db.ledger.c.seq.desc())
-                       .limit(1)).first()
+    row = conn.execute(_HEAD).first()
     return (0, GENESIS) if row is None else (row.seq + 1, row.entry_hash)
 
 
+def frontier(conn: Connection) -> tuple[int, list]:
+    """(size, nodes) of the ledger's stored Merkle frontier (:mod:`magcycle.trace.ledger`)."""
+    row = conn.execute(_FRONTIER).first()
+    return (row.size, json.loads(row.nodes)) if row is not None else (-1, [])
+
+
+def root(conn: Connection) -> tuple[int, str]:
+    """(size, RFC 6962 Merkle root) of the ledger as it stands, from its frontier in O(log n)."""
+    size, nodes = frontier(conn)
+    return size, frontier_root(nodes)
+
+
 def record(conn: Connection, event: Mapping[str, Any], *, recorded_at: str | None = None) -> dict:
-    """Append ``event`` (a JSON object with a ``type``) to the ledger; the entry with its hash."""
+    """Append ``event`` (a JSON object with a ``type``) to the ledger and its hash to the Merkle frontier; the
+    entry with its hash."""
     seq, prev = head(conn)
     entry = {"seq": seq, "prev_hash": prev, "recorded_at": recorded_at or now(), "event": dict(event)}
     body = canonical_json(entry)
     entry["entry_hash"] = hashlib.sha256(body).hexdigest()
-    conn.execute(insert(db.ledger).values(seq=seq, kind=str(event["type"]), prev_hash=prev,
-                                          entry_hash=entry["entry_hash"], body=body.decode("utf-8")))
+    conn.execute(_INSERT_ENTRY, {"seq": seq, "kind": str(event["type"]), "prev_hash": prev,
+                                 "entry_hash": entry["entry_hash"], "body": body.decode("utf-8")})
+    size, nodes = frontier(conn)
+    if size != seq:  # not kept by whoever wrote the entries before: rebuilt from them
+        raise db.DatabaseError(f"the ledger's Merkle frontier covers {size} entries, the ledger {seq}: the "
+                               "database was changed outside magcycle; run 'magcycle trace audit'")
+    conn.execute(_SET_FRONTIER, {"size": seq + 1, "nodes": json.dumps(frontier_push(nodes, entry["entry_hash"]))})
     return entry
 
 
