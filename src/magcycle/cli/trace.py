@@ -62,18 +62,43 @@ def _session(args, write: bool = True):
         engine.dispose()
 
 
+def _protected(args) -> list[Path]:
+    """Files an output must never replace: the SQLite database (and its journal files), the key folder."""
+    from sqlalchemy.engine import make_url
+
+    from magcycle.trace.db import database_url
+    from magcycle.trace.keys import keys_dir
+
+    out = [keys_dir(getattr(args, "keys", None)).resolve()]
+    try:
+        url = make_url(database_url(args.db))
+        if url.get_backend_name() == "sqlite" and url.database:
+            base = Path(url.database).resolve()
+            out += [base, *(base.with_name(base.name + x) for x in ("-wal", "-shm", "-journal"))]
+    except Exception:  # an unusable URL is refused where the database is opened
+        pass
+    return out
+
+
 class _Staged:
     """Files written beside their final names, moved into place after the commit (or removed)."""
 
-    def __init__(self):
+    def __init__(self, args):
         self.files: list[tuple[Path, Path]] = []
+        self.protected = _protected(args)
 
-    def check(self, path: str, field: str) -> Path:
+    def check(self, path: str | Path, field: str) -> Path:
+        """An output file name that can be written: not a folder, in a folder that exists and is writable, and
+        neither the database nor a file of the key folder."""
         p = Path(path)
+        shown = one_line(str(path), 80)
         if p.is_dir():
-            raise Failure(f"error: {field}: {one_line(path, 80)} is a folder; give a file name", 2)
-        if not p.parent.is_dir():
-            raise Failure(f"error: {field}: no folder {one_line(str(p.parent), 80)}", 2)
+            raise Failure(f"error: {field}: {shown} is a folder; give a file name", 2)
+        if not p.parent.is_dir() or not os.access(p.parent, os.W_OK):
+            raise Failure(f"error: {field}: cannot write in the folder {one_line(str(p.parent), 80)}", 2)
+        real = p.resolve()
+        if real == self.protected[0] or self.protected[0] in real.parents or real in self.protected[1:]:
+            raise Failure(f"error: {field}: {shown} is the site's database or key folder; give another file", 2)
         return p
 
     def write(self, path: Path, text: str) -> None:
@@ -92,8 +117,8 @@ class _Staged:
 
 
 @contextmanager
-def _staged():
-    s = _Staged()
+def _staged(args):
+    s = _Staged(args)
     try:
         yield s
     finally:
@@ -283,7 +308,7 @@ def cmd_checkpoint(args) -> str:
     from magcycle.trace.audit import make_checkpoint
     from magcycle.trace.keys import keys_dir, signing_key
 
-    with _staged() as files:
+    with _staged(args) as files:
         with _session(args, write=False) as conn:
             kid, private = guard(lambda: signing_key(conn, keys_dir(args.keys)))
             point = make_checkpoint(conn, kid, private)
@@ -294,16 +319,12 @@ def cmd_checkpoint(args) -> str:
 
 
 def _read_json(path: str, field: str) -> dict:
-    from magcycle.documents import read_text
+    """A JSON object from a file: no repeated key (a verifier and a signer must read the same document), no NaN,
+    bounded size and depth."""
+    from magcycle.documents import parse_document, read_text
 
     text = guard(lambda: read_text(path, field=field))
-    try:
-        doc = json.loads(text)
-    except ValueError as exc:
-        raise Failure(f"error: {field}: not JSON ({one_line(exc, 100)})", 2) from None
-    if not isinstance(doc, dict):
-        raise Failure(f"error: {field}: not a JSON object", 2)
-    return doc
+    return guard(lambda: parse_document(text, ".json", name=path, field=field))
 
 
 def cmd_audit(args) -> str:
@@ -327,10 +348,12 @@ def cmd_certify(args):
     from magcycle.trace.certificates import certify
     from magcycle.trace.keys import keys_dir, signing_key
 
-    with _staged() as files:
-        stem = args.out or f"{args.lot}.vc.json"
+    with _staged(args) as files:
+        import re
+
+        stem = args.out or re.sub(r"[^A-Za-z0-9._-]+", "_", args.lot).lstrip(".") + ".vc.json"  # a name, never a path
         out = files.check(stem, "--out")
-        coa = out.with_name(out.name.removesuffix(".json").removesuffix(".vc") + ".coa.html")
+        coa = files.check(out.with_name(out.name.removesuffix(".json").removesuffix(".vc") + ".coa.html"), "--out")
         with _session(args) as conn:
             kid, private = guard(lambda: signing_key(conn, keys_dir(args.keys)))
             cred = guard(lambda: certify(conn, args.lot, kid, private, actor()))
@@ -350,7 +373,14 @@ def cmd_verify(args) -> str:
     from magcycle.trace.certificates import verify_certificate
     from magcycle.trace.keys import load_public_key
 
-    cred = _read_json(args.file, "certificate")
+    from magcycle.documents import parse_document, read_text
+    from magcycle.errors import InputError
+
+    text = guard(lambda: read_text(args.file, field="certificate"))
+    try:  # a file that reads but is no JSON object (a repeated key, a byte changed) is a certificate that fails
+        cred = parse_document(text, ".json", name=args.file, field="certificate")
+    except InputError as exc:
+        raise Failure(f"verification failed: {one_line(exc.reason, 300)}", EXIT_VERIFY) from None
     key = guard(lambda: load_public_key(args.key)) if args.key else None
     status = _read_json(args.status_list, "--status-list") if args.status_list else None
     if args.db:
@@ -373,7 +403,7 @@ def cmd_revoke(args) -> str:
     from magcycle.trace.certificates import revoke, status_list_credential
     from magcycle.trace.keys import keys_dir, signing_key
 
-    with _staged() as files:
+    with _staged(args) as files:
         out = files.check(args.status_list or "status-list.json", "--status-list")
         with _session(args) as conn:
             kid, private = guard(lambda: signing_key(conn, keys_dir(args.keys)))

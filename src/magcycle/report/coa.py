@@ -65,7 +65,7 @@ def render_coa(credential: dict) -> str:
     return "".join([
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Certificate of analysis '
         f'{esc(s["lot_id"])}</title><style>{CSS}</style></head><body>',
-        f"<h1>Inspection certificate 3.1 (EN 10204:2004): certificate of analysis</h1>",
+        "<h1>Inspection certificate 3.1 (EN 10204:2004): certificate of analysis</h1>",
         _table(["", ""], [["certificate", credential.get("id")], ["issuer", credential.get("issuer", {}).get("name")],
                           ["issued", credential.get("validFrom")], ["product", s.get("product")],
                           ["oxide", s.get("oxide")], ["lot", s.get("lot_id")], ["net mass [kg]", s.get("net_mass_kg")],

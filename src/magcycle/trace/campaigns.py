@@ -197,6 +197,10 @@ def _measured(p: dict, measured, sim_kg: float, elements: dict[str, float]) -> t
     if sim_kg <= 0:
         raise InputError(f"measured.{p['name']}", "the plant made none of this product from the campaign's blend; "
                                                   "a measured mass cannot be attributed")
+    if measured.mass > sim_kg and measured.difference != "wip":
+        raise InputError(f"measured.{p['name']}.mass", f"{measured.mass:.6g} kg is more than the plant makes from the "
+                                                      f"campaign's blend ({sim_kg:.6g} kg); only work in progress "
+                                                      "released can add to it: give difference = 'wip'")
     f = measured.mass / sim_kg
     out = {"measured": True, "mass_kg": measured.mass,
            "difference": {"booked_as": measured.difference, "kg": sim_kg - measured.mass,

@@ -181,7 +181,7 @@ def certify(conn: Connection, lot_id: str, kid: str, private, actor: str, issued
     cert_id = f"urn:uuid:{uuid.uuid4()}"
     issued_at = issued_at or now()
     subject, evidence = _subject(conn, doc, site_doc)
-    moves = plan_moves(conn, claim_moves(doc, site_doc["id"], -1.0, "claim"), field="claim")
+    moves = plan_moves(conn, claim_moves(doc, doc["site"]["id"], -1.0, "claim"), field="claim")
     claim = record(conn, {"type": "claim", "actor": actor, "event_time": issued_at, "lot_id": lot_id,
                           "claim_target": cert_id, "moves": moves})
     insert_moves(conn, claim["seq"], moves)
@@ -218,7 +218,7 @@ def revoke(conn: Connection, cert_id: str, reason: str, actor: str) -> dict:
     if row.revoked_at is not None:
         raise InputError("certificate", f"{clip(cert_id)} was revoked already, at {row.revoked_at}")
     doc = lot(conn, row.lot_id)
-    moves = plan_moves(conn, claim_moves(doc, site(conn)["id"], 1.0, "reversal"), field="certificate")
+    moves = plan_moves(conn, claim_moves(doc, doc["site"]["id"], 1.0, "reversal"), field="certificate")
     at = now()
     entry = record(conn, {"type": "revocation", "actor": actor, "event_time": at, "certificate_id": cert_id,
                           "lot_id": row.lot_id, "status_index": row.status_index, "reason": reason, "moves": moves})
@@ -257,25 +257,39 @@ def _key_problem(conn: Connection, credential: dict) -> str | None:
     return None
 
 
+def _evidence_seq(e) -> int | None:
+    """The ledger sequence number an evidence id names (``urn:magcycle:SITE:ledger:SEQ``), or None."""
+    import re
+
+    m = re.fullmatch(r".*:ledger:([0-9]{1,18})", str(e.get("id", ""))) if isinstance(e, dict) else None
+    return int(m[1]) if m else None
+
+
 def _ledger_problems(conn: Connection, subject: dict) -> list[str]:
     out = []
-    for e in subject.get("evidence") or []:
-        seq = str(e.get("id", "")).rsplit(":", 1)[-1]
-        h = conn.execute(select(db.ledger.c.entry_hash).where(db.ledger.c.seq == int(seq))).scalar() \
-            if seq.isdigit() else None
+    evidence = subject.get("evidence")
+    for e in evidence if isinstance(evidence, list) else []:
+        seq = _evidence_seq(e)
+        h = conn.execute(select(db.ledger.c.entry_hash).where(db.ledger.c.seq == seq)).scalar() \
+            if seq is not None else None
         if h is None or h != e.get("hashDigest"):
-            out.append(f"evidence {clip(e.get('id'), 80)} is not in the ledger with that hash")
-    point = subject.get("ledger_checkpoint") or {}
+            out.append(f"evidence {clip(e.get('id') if isinstance(e, dict) else e, 80)} is not in the ledger with "
+                       "that hash")
+    point = subject.get("ledger_checkpoint")
+    point = point if isinstance(point, dict) else {}
     size = point.get("tree_size")
-    if not isinstance(size, int) or ledger_root(conn, size) != point.get("root") or \
-            conn.execute(select(func.count()).select_from(db.ledger).where(db.ledger.c.seq < size)).scalar() != size:
+    count = conn.execute(select(func.count()).select_from(db.ledger)).scalar()
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= count or \
+            ledger_root(conn, size) != point.get("root"):
         out.append("the ledger checkpoint it carries does not agree with the ledger")
     return out
 
 
 def _registry_problems(conn: Connection, credential: dict) -> list[str]:
     t = db.certificates
-    row = conn.execute(select(t.c.credential, t.c.revoked_at).where(t.c.id == credential.get("id"))).first()
+    cid = credential.get("id")
+    row = conn.execute(select(t.c.credential, t.c.revoked_at).where(t.c.id == cid)).first() \
+        if isinstance(cid, str) else None
     if row is None:
         return [f"certificate {clip(credential.get('id'), 80)} was not issued by this site"]
     if json.loads(row.credential) != credential:
@@ -283,13 +297,24 @@ def _registry_problems(conn: Connection, credential: dict) -> list[str]:
     return [f"revoked at {row.revoked_at}"] if row.revoked_at else []
 
 
-def _status_problem(credential: dict, status_list: dict, public_key: bytes | None) -> str | None:
+def _status_problem(credential: dict, status_list: dict, conn: Connection | None) -> str | None:
+    """Why the status list does not clear the certificate: its own proof, its signer (the certificate's key, or
+    with the database any of the site's keys), its id, and the certificate's bit."""
     from magcycle.trace.vc import status_bit, verify
 
-    ok, why = verify(status_list, public_key)
+    if not isinstance(status_list, dict) or "BitstringStatusListCredential" not in (status_list.get("type") or []):
+        return "the status list given is not a BitstringStatusListCredential"
+    ok, why = verify(status_list)
     if not ok:
         return f"the status list does not verify: {why}"
-    entry = credential.get("credentialStatus") or {}
+    signer = status_list["proof"]["verificationMethod"]
+    own = credential["proof"]["verificationMethod"]
+    site_keys = {k for (k,) in conn.execute(select(db.signing_keys.c.kid))} if conn is not None else set()
+    if signer != own and signer not in site_keys:
+        return ("the status list is signed by another key than the certificate (after a key rotation, check with "
+                "--db, which knows the site's keys)")
+    entry = credential.get("credentialStatus")
+    entry = entry if isinstance(entry, dict) else {}
     if entry.get("statusListCredential") != status_list.get("id"):
         return "the status list given is not the certificate's"
     try:
@@ -297,6 +322,16 @@ def _status_problem(credential: dict, status_list: dict, public_key: bytes | Non
             return "revoked (its bit is set in the status list)"
     except (KeyError, TypeError, ValueError) as exc:
         return f"cannot read the status list: {clip(exc, 80)}"
+    return None
+
+
+def _shape_problem(credential: dict) -> str | None:
+    """Not a product-lot certificate at all (a status list, a checkpoint, another credential)."""
+    subject = credential.get("credentialSubject")
+    types = credential.get("type")
+    if not isinstance(types, list) or "ProductLotCertificate" not in types or not isinstance(subject, dict) \
+            or not isinstance(subject.get("lot_id"), str):
+        return "not a magcycle product-lot certificate (type ProductLotCertificate with a credentialSubject lot_id)"
     return None
 
 
@@ -310,11 +345,13 @@ def verify_certificate(credential, public_key: bytes | None = None, conn: Connec
     ok, why = verify(credential, public_key)
     if not ok:
         return [why]
+    shape = _shape_problem(credential)
+    if shape:
+        return [shape]
     problems = []
     if conn is not None:
-        subject = credential.get("credentialSubject") if isinstance(credential.get("credentialSubject"), dict) else {}
         problems += [p for p in [_key_problem(conn, credential)] if p]
-        problems += _ledger_problems(conn, subject) + _registry_problems(conn, credential)
+        problems += _ledger_problems(conn, credential["credentialSubject"]) + _registry_problems(conn, credential)
     if status_list is not None:
-        problems += [p for p in [_status_problem(credential, status_list, public_key)] if p]
+        problems += [p for p in [_status_problem(credential, status_list, conn)] if p]
     return problems

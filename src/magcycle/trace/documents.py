@@ -47,35 +47,40 @@ from pydantic import BeforeValidator, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from magcycle.documents import show
-from magcycle.schema import ElementSymbol, Name, Strict, Text, field, fail
+from magcycle.schema import ElementSymbol, Name, Strict, field, fail
 from magcycle.trace.countries import DFARS_STAGES, UNKNOWN, is_country
 
-__all__ = ["MASS_UNITS", "parse_mass", "Receipt", "Origin", "Evidence", "CampaignFile", "Measured", "ORIGIN_STAGES"]
+__all__ = ["MASS_UNITS", "MAX_MASS_KG", "parse_mass", "Receipt", "Origin", "Evidence", "CampaignFile", "Measured", "ORIGIN_STAGES"]
 
 #: kg per unit of a mass (exact)
 MASS_UNITS = {"g": 0.001, "kg": 1.0, "t": 1000.0, "tonne": 1000.0}
+#: the largest mass of a lot or a consumption [kg]: a million tonnes, beyond any lot of magnet scrap
+MAX_MASS_KG = 1e9
 #: the stages of an origin declaration: where the scrap arose, then the DFARS stages upstream
 ORIGIN_STAGES = ("generated", *DFARS_STAGES)
 _MASS = re.compile(r"^\s*([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)\s*([A-Za-z]*)\s*$")
 
 
 def parse_mass(value: Any) -> float:
-    """A mass [kg] from a number (kg) or a string with its unit; must be finite and > 0.
+    """A mass [kg] from a number (kg) or a string with its unit; must be finite, > 0 and at most MAX_MASS_KG.
 
     >>> parse_mass("2.0 t"), parse_mass(1500), parse_mass("250 g")
     (2000.0, 1500.0, 0.25)
     """
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         raise ValueError(f"expected a mass such as '2.0 t' or a number in kg, got {show(value)}")
-    if isinstance(value, str):
-        m = _MASS.match(value)
-        if not m or (m[2] or "kg") not in MASS_UNITS:
-            raise ValueError(f"expected a mass such as '2.0 t' (units {', '.join(MASS_UNITS)}), got {show(value)}")
-        kg = float(m[1]) * MASS_UNITS[m[2] or "kg"]
-    else:
-        kg = float(value)
-    if not math.isfinite(kg) or kg <= 0:
-        raise ValueError(f"a mass must be a finite number > 0, got {show(value)}")
+    try:
+        if isinstance(value, str):
+            m = _MASS.match(value)
+            if not m or (m[2] or "kg") not in MASS_UNITS:
+                raise ValueError(f"expected a mass such as '2.0 t' (units {', '.join(MASS_UNITS)}), got {show(value)}")
+            kg = float(m[1]) * MASS_UNITS[m[2] or "kg"]
+        else:
+            kg = float(value)
+    except OverflowError:
+        kg = math.inf
+    if not math.isfinite(kg) or kg <= 0 or kg > MAX_MASS_KG:
+        raise ValueError(f"a mass must be a finite number > 0 and at most {MAX_MASS_KG:g} kg, got {show(value)}")
     return kg
 
 
@@ -133,7 +138,7 @@ class Origin(Strict):
 class Evidence(Strict):
     """A document behind a receipt (weighbridge ticket, supplier declaration, assay report)."""
 
-    uri: Text = field(description="where the document is kept")
+    uri: Name = field(description="where the document is kept")
     sha256: str = field(description="SHA-256 of the document, 64 hex digits", pattern=r"^[0-9a-fA-F]{64}$")
 
 
@@ -141,7 +146,7 @@ class Receipt(Strict):
     """One feed lot as received (``magcycle trace receive RECEIPT.toml``)."""
 
     id: LotId = field(description="lot id, unique on the site")
-    supplier: Text = field(description="supplier's name")
+    supplier: Name = field(description="supplier's name (printable text)")
     category: str = field(description="a feed class of the catalogue (magcycle feed list) or 'other'")
     consumer: Literal["pre", "post"] = field(description="ISO 14021: pre-consumer (manufacturing scrap such as "
                                                          "swarf) or post-consumer (end-of-life magnets)")
@@ -200,10 +205,12 @@ class Measured(Strict):
 
     mass: Mass = field(description="net mass produced, e.g. '610 kg'")
     purity: float | None = field(None, gt=0.0, le=1.0, description="measured REO/TREO purity, a fraction")
-    impurities_ppm: dict[Text, float] | None = field(None, description="measured impurities [ppm], as the spec names them")
+    impurities_ppm: dict[Name, Annotated[float, Field(ge=0.0)]] | None = field(
+        None, unit="ppm", description="measured impurities [ppm] (>= 0), as the spec names them")
     difference: Literal["yield_loss", "wip"] = field(
         "yield_loss", description="how simulated minus measured mass is booked: yield loss, or work in progress "
-                                  "held up in the circuit")
+                                  "held up in the circuit (a measured mass above the simulated one can only come "
+                                  "from work in progress released: give 'wip')")
 
     @field_validator("purity", mode="before")
     @classmethod
@@ -220,12 +227,12 @@ class CampaignFile(Strict):
     """A campaign run on the plant (``magcycle trace campaign CAMPAIGN.toml``)."""
 
     id: LotId = field(description="campaign id, unique on the site")
-    plant: Text = field("reference", description="a built-in plant or a flowsheet file (relative to this file)")
+    plant: Name = field("reference", description="a built-in plant or a flowsheet file (relative to this file)")
     start: Date = field(description="first day")
     end: Date = field(description="last day, not before start")
     custody: Literal["segregated", "mass_balance"] = field(description="ISO 22095 chain-of-custody model")
     lots: dict[LotId, Mass] = field(min_length=1, max_length=10_000, description="lot id = dry mass consumed")
-    measured: dict[Text, Measured] = field(default_factory=dict, description="per product: measured mass and assay")
+    measured: dict[Name, Measured] = field(default_factory=dict, description="per product: measured mass and assay")
 
     @model_validator(mode="after")
     def _dates(self):
