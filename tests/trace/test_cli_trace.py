@@ -14,85 +14,10 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from magcycle.cli import main
 from magcycle.feed.catalogue import CATALOGUE
 
-RECEIPT = """id = "{id}"
-supplier = "{supplier}"
-category = "{category}"
-consumer = "{consumer}"
-mass = "{mass}"
-received = {received}
-feed = "{category}"
-[origin]
-generated = "{generated}"
-mined = "{mined}"
-refined = "{refined}"
-separated = "{separated}"
-melted = "{melted}"
-produced = "{produced}"
-"""
-CLEAN = dict(mined="AU", refined="MY", separated="MY", melted="JP", produced="JP")
-CAMPAIGN = """id = "{id}"
-plant = "reference"
-start = {start}
-end = {end}
-custody = "{custody}"
-[lots]
-{lots}
-"""
-
-
-def run(capsys, *argv):
-    """(exit status, stdout, stderr) of one command."""
-    status = main(list(argv))
-    out = capsys.readouterr()
-    return status, out.out, out.err
-
-
-def receipt(tmp: Path, **kw) -> str:
-    fields = dict(supplier="Example Magnet Co.", category="swarf", consumer="pre", mass="2.0 t",
-                  received="2026-03-02", generated="KR", **CLEAN) | kw
-    path = tmp / f"{kw['id']}.toml"
-    path.write_text(RECEIPT.format(**fields), encoding="utf-8")
-    return str(path)
-
-
-def campaign(tmp: Path, cid: str, lots: dict, custody="mass_balance", start="2026-03-10", end="2026-03-20") -> str:
-    path = tmp / f"{cid}.toml"
-    body = "\n".join(f'"{k}" = "{v}"' for k, v in lots.items())
-    path.write_text(CAMPAIGN.format(id=cid, start=start, end=end, custody=custody, lots=body), encoding="utf-8")
-    return str(path)
-
-
-def snapshot(url: str) -> dict:
-    """Every row of every table, sorted: the database as it stands."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            names = [r[0] for r in conn.execute(text(
-                "SELECT name FROM sqlite_master WHERE type='table'" if url.startswith("sqlite")
-                else "SELECT tablename FROM pg_tables WHERE schemaname='public'"))]
-            return {n: sorted(map(repr, conn.execute(text(f'SELECT * FROM "{n}"')).all())) for n in sorted(names)}
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture
-def site(trace_db_url, tmp_path, monkeypatch, capsys):
-    """An initialised site with a key and two lots: KR swarf (pre, covered upstream) and GB EV (post, clean)."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MAGCYCLE_DATABASE_URL", trace_db_url)
-    monkeypatch.setenv("MAGCYCLE_KEYS_DIR", str(tmp_path / "keys"))
-    assert run(capsys, "trace", "init", "--site", "Plant-DE", "--country", "DE")[0] == 0
-    assert run(capsys, "trace", "keys", "create")[0] == 0
-    assert run(capsys, "trace", "receive", receipt(tmp_path, id="KR-SW-0001", mined="CN", refined="CN",
-                                                    separated="CN"))[0] == 0
-    assert run(capsys, "trace", "receive", receipt(tmp_path, id="GB-EV-0002", category="ev", consumer="post",
-                                                    mass="1.5 t", received="2026-03-05", generated="GB"))[0] == 0
-    return {"url": trace_db_url, "tmp": tmp_path}
+from .helpers import campaign, receipt, run, snapshot
 
 
 def test_whole_path_and_certificate_content(site, capsys):
@@ -318,3 +243,17 @@ def test_bad_files_and_options_of_the_ledger_commands(site, capsys):
         assert err.startswith(f"magcycle: error: {field}"), (argv, err)
     assert snapshot(site["url"]) == before
     assert sorted(p.name for p in tmp.iterdir() if p.name.startswith(".")) == []  # no staged file left behind
+
+
+def test_several_receipts_are_one_transaction(site, capsys):
+    tmp = site["tmp"]
+    good = [receipt(tmp, id=f"B-{i}", category="ev", consumer="post") for i in range(3)]
+    bad = receipt(tmp, id="B-bad", mass="0 t")
+    before = snapshot(site["url"])
+    for files, named in (([good[0], bad, good[2]], "B-bad.toml"), ([good[0], good[1], good[0]], "B-0.toml")):
+        status, out, err = run(capsys, "trace", "receive", *files)
+        assert (status, out, err.count("\n")) == (2, "", 1) and named in err, err
+        assert snapshot(site["url"]) == before  # none recorded
+    status, out, err = run(capsys, "trace", "receive", *good, "--json")
+    assert status == 0 and [d["id"] for d in json.loads(out)] == ["B-0", "B-1", "B-2"]
+    assert run(capsys, "trace", "audit")[0] == 0

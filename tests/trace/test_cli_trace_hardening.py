@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 
 from magcycle.cli import main
 
-from .test_cli_trace import campaign, receipt, run, site, snapshot  # noqa: F401  (site is a fixture)
+from .helpers import campaign, receipt, run, snapshot
 
 
 def _sql(url: str, *statements: str) -> None:

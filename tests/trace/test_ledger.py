@@ -109,3 +109,37 @@ def test_frontier_roots_equal_the_recursive_definition_at_every_size():
         assert sum(2 ** h for h, _ in nodes) == n  # the binary digits of n
         if n < 70:
             nodes = frontier_push(nodes, hashes[n])
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**53 + 1, 2**53 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=25)
+
+
+@settings(max_examples=600)
+@given(_JSON)
+def test_canonical_json_is_the_rfc8785_packages(value):
+    """The oracle: the ``rfc8785`` package (Trail of Bits), the reference the project's own encoder replaces."""
+    import rfc8785
+
+    assert canonical_json(value) == rfc8785.dumps(value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_ecma_numbers_round_trip_and_match_rfc8785(x):
+    import rfc8785
+
+    from magcycle.trace.ledger import ecma_number
+
+    text = ecma_number(x)
+    assert text.encode() == rfc8785.dumps(x) and float(text) == x
+
+
+def test_canonical_json_refuses_what_json_cannot_hold():
+    import pytest
+
+    for bad in (float("nan"), float("inf"), {1: 2}, {"a": {1, 2}}, b"x", 2**53, -2**53):
+        with pytest.raises((ValueError, TypeError)):
+            canonical_json(bad)

@@ -250,10 +250,11 @@ def _add_trace(sub) -> None:
                          "Create the schema (Alembic) or migrate it to head, and record the site.", json=False)
     init.add_argument("--site", action=Once, help="the site's id, recorded once (default 'site')")
     init.add_argument("--country", action=Once, help="the site's country, ISO 3166 alpha-2 (default unknown)")
-    rec = _trace_parser(ts, "receive", "cmd_receive", "record a feed lot from a receipt file",
-                        "Record a feed lot: supplier, category, pre/post-consumer, dry mass, assay, origin by stage, "
-                        "evidence (magcycle schema receipt).")
-    rec.add_argument("file", metavar="RECEIPT", type=file_name, help="receipt file, .toml or .json")
+    rec = _trace_parser(ts, "receive", "cmd_receive", "record feed lots from receipt files",
+                        "Record feed lots: supplier, category, pre/post-consumer, dry mass, assay, origin by stage, "
+                        "evidence (magcycle schema receipt). Several files are one transaction: all are recorded, "
+                        "or none; --json prints the lot's record, or a list of them for several files.")
+    rec.add_argument("files", nargs="+", metavar="RECEIPT", type=file_name, help="receipt file(s), .toml or .json")
     camp = _trace_parser(ts, "campaign", "cmd_campaign", "run a campaign on the plant and record its product lots",
                          "Run the plant on the campaign's blend of lots, create its product lots (measured masses "
                          "replace simulated ones where given), book their recycled content into the element accounts "

@@ -125,11 +125,11 @@ def _staged(args):
         s.discard()
 
 
-def _document(path: str, model, field: str = "file"):
+def _document(path: str, model, field: str = "file", where: str = ""):
     from magcycle.documents import read_document
     from magcycle.schema import validate
 
-    return guard(lambda: validate(model, read_document(path, field=field)))
+    return guard(lambda: validate(model, read_document(path, field=field)), where=where)
 
 
 # ------------------------------------------------------------ init, receive, campaign
@@ -201,16 +201,20 @@ def cmd_init(args) -> str:
 
 
 def cmd_receive(args) -> str:
+    """One receipt, or several in one transaction (all recorded, or none)."""
     from magcycle.trace.documents import Receipt
     from magcycle.trace.lots import receive
 
-    receipt = _document(args.file, Receipt)
+    many = len(args.files) > 1
+    receipts = [_document(f, Receipt, where=f if many else "") for f in args.files]
+    docs = []
     with _session(args) as conn:
-        doc = guard(lambda: receive(conn, receipt, actor()))
+        for f, r in zip(args.files, receipts):
+            docs.append(guard(lambda r=r: receive(conn, r, actor()), where=f if many else ""))
     if args.json:
-        return dumps(doc)
-    return (f"received lot {doc['id']}: {doc['mass_kg']:.6g} kg dry, {doc['consumer']}-consumer {doc['category']} "
-            f"from {doc['supplier']}, {doc['received']}\n")
+        return dumps(docs if many else docs[0])
+    return "".join(f"received lot {d['id']}: {d['mass_kg']:.6g} kg dry, {d['consumer']}-consumer {d['category']} "
+                   f"from {d['supplier']}, {d['received']}\n" for d in docs)
 
 
 def _campaign_text(out: dict) -> str:

@@ -217,12 +217,18 @@ def _alembic_config(conn: Connection):
 
 
 def revision(conn: Connection) -> str | None:
-    """The database's Alembic revision, or None when it has no schema."""
-    from sqlalchemy import inspect
+    """The database's Alembic revision, or None when it has no schema (one catalogue query, no reflection)."""
+    probe = ("SELECT to_regclass('alembic_version') IS NOT NULL" if conn.dialect.name == "postgresql" else
+             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+    if conn.dialect.name not in ("postgresql", "sqlite"):
+        from sqlalchemy import inspect
 
-    if not inspect(conn).has_table("alembic_version"):
+        present = inspect(conn).has_table("alembic_version")
+    else:
+        present = bool(conn.exec_driver_sql(probe).scalar())
+    if not present:
         return None
-    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
 
 
 def migrate(engine_or_conn, to: str = "head") -> tuple[str | None, str]:
@@ -258,6 +264,7 @@ def transaction(engine: Engine, *, write: bool = True):
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
     except SQLAlchemyError as exc:
         raise DatabaseError(f"cannot reach the database: {clip(exc, 160)}") from None
+    conn.info.pop("magcycle_ledger", None)  # the head and frontier cached by store.record hold for one transaction
     try:
         with conn.begin():
             if write and engine.dialect.name == "postgresql":
@@ -268,4 +275,5 @@ def transaction(engine: Engine, *, write: bool = True):
             raise DatabaseError(f"the database stayed locked by another writer: {clip(exc.orig, 120)}") from None
         raise
     finally:
+        conn.info.pop("magcycle_ledger", None)
         conn.close()

@@ -42,21 +42,121 @@ import hashlib
 from typing import Any, Mapping, Sequence
 
 __all__ = ["GENESIS", "canonical_json", "entry_hash", "append", "first_bad_entry", "merkle_root", "checkpoint",
-           "agrees_with", "frontier_push", "frontier_root"]
+           "agrees_with", "frontier_push", "frontier_root", "ecma_number"]
 
+#: the largest integer an IEEE double holds exactly, 2^53 - 1 (RFC 7493 section 2.2)
+_SAFE_INTEGER = 2**53 - 1
 #: the previous hash of the first entry
 GENESIS = "0" * 64
 
 
+from json.encoder import encode_basestring as _encode_string  # noqa: E402  (escapes exactly what JCS escapes)
+
+
 def canonical_json(obj: Any) -> bytes:
-    """``obj`` as RFC 8785 canonical JSON (UTF-8 bytes): sorted keys, no whitespace, ECMAScript numbers.
+    """``obj`` as RFC 8785 canonical JSON (UTF-8 bytes): keys sorted by their UTF-16 code units, no whitespace,
+    strings escaped as JSON requires and no further, numbers as ECMAScript writes them (:func:`ecma_number`).
+    Only JSON's types (dict with string keys, list or tuple, str, int, float, bool, None); NaN and infinities
+    are refused. Checked against the ``rfc8785`` package in the tests; faster.
 
     >>> canonical_json({"b": [1.0, 1e30, 2e-3], "a": "é"})
     b'{"a":"\\xc3\\xa9","b":[1,1e+30,0.002]}'
     """
-    import rfc8785
+    out: list[str] = []
+    _jcs(obj, out)
+    return "".join(out).encode("utf-8")
 
-    return rfc8785.dumps(obj)
+
+def _jcs(obj: Any, out: list) -> None:
+    t = type(obj)
+    if t is str:
+        out.append(_encode_string(obj))
+    elif t is float:
+        out.append(ecma_number(obj))
+    elif t is dict:
+        out.append("{")
+        first = True
+        for key in _sorted_keys(obj):
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_encode_string(key))
+            out.append(":")
+            _jcs(obj[key], out)
+        out.append("}")
+    elif t is list or t is tuple:
+        out.append("[")
+        for i, item in enumerate(obj):
+            if i:
+                out.append(",")
+            _jcs(item, out)
+        out.append("]")
+    else:
+        _jcs_scalar(obj, out)
+
+
+def _jcs_scalar(obj: Any, out: list) -> None:
+    if obj is None or obj is True or obj is False:
+        out.append("null" if obj is None else ("true" if obj else "false"))
+    elif isinstance(obj, int):
+        if abs(obj) > _SAFE_INTEGER:
+            raise ValueError(f"{obj} is beyond the integers JSON numbers hold exactly (I-JSON, RFC 7493)")
+        out.append(str(int(obj)))
+    elif isinstance(obj, (str, float, dict, list, tuple)):  # subclasses
+        _jcs({str: str, float: float, dict: dict, list: list, tuple: list}[next(
+            k for k in (str, float, dict, list, tuple) if isinstance(obj, k))](obj), out)
+    else:
+        raise TypeError(f"not a JSON value: {type(obj).__name__}")
+
+
+def _sorted_keys(obj: dict) -> list:
+    """The keys in RFC 8785 order, by UTF-16 code units: code-point order unless a key leaves the Basic
+    Multilingual Plane (where the two orders differ)."""
+    keys = list(obj)
+    for k in keys:
+        if type(k) is not str:
+            raise TypeError(f"a JSON object's keys are strings, not {type(k).__name__}")
+    if all(k.isascii() for k in keys) or not any(c > "\uffff" for k in keys for c in k):
+        return sorted(keys)
+    return sorted(keys, key=lambda k: k.encode("utf-16-be", "surrogatepass"))
+
+
+def ecma_number(x: float) -> str:
+    """A finite float as ECMAScript's Number.prototype.toString writes it (ECMA-262, section 6.1.6.1.20),
+    which RFC 8785 section 3.2.2.3 prescribes: the shortest digits that round-trip (Python's repr gives the
+    same digits), in positional notation for 1e-7 < |x| < 1e21, else in exponent form.
+
+    >>> [ecma_number(v) for v in (2000.0, 1e21, 1e20, 1e-7, 1e-6, 3.14e-5, -0.0, 5e-324)]
+    ['2000', '1e+21', '100000000000000000000', '1e-7', '0.000001', '0.0000314', '0', '5e-324']
+    """
+    if x != x or x in (float("inf"), float("-inf")):
+        raise ValueError("NaN and infinities are not JSON")
+    if x == 0:
+        return "0"
+    if x.is_integer() and -9007199254740992.0 < x < 9007199254740992.0:  # |x| < 2^53: the integer, exactly
+        return str(int(x))
+    r = repr(x)
+    if "e" not in r:  # positional already (1e-4 <= |x| < 1e16): the same digits, the same form
+        return r[:-2] if r.endswith(".0") else r
+    sign, r = ("-", r[1:]) if x < 0 else ("", r)
+    mantissa, _, exp = r.partition("e")
+    whole, _, frac = mantissa.partition(".")
+    digits = (whole + frac).lstrip("0")
+    n = len(whole.lstrip("0")) + (int(exp) if exp else 0)  # value = 0.DIGITS x 10^n
+    if not whole.lstrip("0"):  # 0.000ddd: the leading zeros of the fraction lower n
+        n = (int(exp) if exp else 0) - (len(frac) - len(frac.lstrip("0")))
+    digits = digits.rstrip("0") or "0"
+    k = len(digits)
+    if k <= n <= 21:
+        body = digits + "0" * (n - k)
+    elif 0 < n <= 21:
+        body = digits[:n] + "." + digits[n:]
+    elif -6 < n <= 0:
+        body = "0." + "0" * -n + digits
+    else:
+        e = n - 1
+        body = (digits[0] + ("." + digits[1:] if k > 1 else "")) + ("e+" if e >= 0 else "e-") + str(abs(e))
+    return sign + body
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:

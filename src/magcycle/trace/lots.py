@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from magcycle.documents import clip
@@ -53,15 +53,19 @@ def remaining_kg(conn: Connection, lot_id: str) -> float:
     return float(mass) - float(used)
 
 
+_INSERT_LOT = insert(db.lots)
+_EXISTING = select(db.lots.c.kind, db.lots.c.dated).where(db.lots.c.id == bindparam("lot_id"))
+
+
 def receive(conn: Connection, receipt, actor: str) -> dict:
     """Record a feed lot and its ledger entry (one transaction, the caller's); the lot's record."""
-    existing = conn.execute(select(db.lots.c.kind, db.lots.c.dated).where(db.lots.c.id == receipt.id)).first()
+    existing = conn.execute(_EXISTING, {"lot_id": receipt.id}).first()
     if existing is not None:
         raise InputError("id", f"lot {clip(receipt.id)} exists already ({existing.kind} lot of {existing.dated}); "
                                "a receipt is recorded once")
     doc = feed_lot_doc(receipt)
     entry = record(conn, {"type": "receipt", "actor": actor, "event_time": doc["received"], "lot": doc})
-    conn.execute(insert(db.lots).values(lot_row(doc, entry["seq"])))
+    conn.execute(_INSERT_LOT, lot_row(doc, entry["seq"]))
     return doc
 
 

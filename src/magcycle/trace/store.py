@@ -56,18 +56,24 @@ def root(conn: Connection) -> tuple[int, str]:
 
 def record(conn: Connection, event: Mapping[str, Any], *, recorded_at: str | None = None) -> dict:
     """Append ``event`` (a JSON object with a ``type``) to the ledger and its hash to the Merkle frontier; the
-    entry with its hash."""
-    seq, prev = head(conn)
+    entry with its hash. The head and frontier read are kept on the connection until its transaction ends
+    (the write lock holds them still), so a batch of events reads them once."""
+    cached = conn.info.get("magcycle_ledger")
+    if cached is None:
+        (seq, prev), (size, nodes) = head(conn), frontier(conn)
+        if size != seq:  # written by something other than magcycle
+            raise db.DatabaseError(f"the ledger's Merkle frontier covers {size} entries, the ledger {seq}: the "
+                                   "database was changed outside magcycle; run 'magcycle trace audit'")
+    else:
+        seq, prev, nodes = cached
     entry = {"seq": seq, "prev_hash": prev, "recorded_at": recorded_at or now(), "event": dict(event)}
     body = canonical_json(entry)
     entry["entry_hash"] = hashlib.sha256(body).hexdigest()
     conn.execute(_INSERT_ENTRY, {"seq": seq, "kind": str(event["type"]), "prev_hash": prev,
                                  "entry_hash": entry["entry_hash"], "body": body.decode("utf-8")})
-    size, nodes = frontier(conn)
-    if size != seq:  # not kept by whoever wrote the entries before: rebuilt from them
-        raise db.DatabaseError(f"the ledger's Merkle frontier covers {size} entries, the ledger {seq}: the "
-                               "database was changed outside magcycle; run 'magcycle trace audit'")
-    conn.execute(_SET_FRONTIER, {"size": seq + 1, "nodes": json.dumps(frontier_push(nodes, entry["entry_hash"]))})
+    nodes = frontier_push(nodes, entry["entry_hash"])
+    conn.execute(_SET_FRONTIER, {"size": seq + 1, "nodes": json.dumps(nodes)})
+    conn.info["magcycle_ledger"] = (seq + 1, entry["entry_hash"], nodes)
     return entry
 
 
