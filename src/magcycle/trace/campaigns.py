@@ -105,7 +105,8 @@ def content_shares(inputs: list[tuple[dict, float]]) -> tuple[dict, dict]:
     >>> a = ({"consumer": "pre", "assay_wt_pct": {"Nd": 20.0, "Fe": 80.0}}, 1000.0)
     >>> b = ({"consumer": "post", "assay_wt_pct": {"Nd": 30.0, "Fe": 70.0}}, 500.0)
     >>> kg, s = content_shares([a, b])
-    >>> kg["Nd"], s["Nd"]["post"]        # 200 + 150; 150 / 350
+    >>> nd = s["Nd"]
+    >>> kg["Nd"], nd.get("post")         # 200 + 150; 150 / 350
     (350.0, 0.42857142857142855)
     """
     kg: dict[str, float] = {}
