@@ -13,7 +13,8 @@ Auditing a ledger of 10^6 entries (target at most 30 s)
     The ledger is built in bulk: entries made as :func:`magcycle.trace.store.record`
     makes them (body the RFC 8785 JSON of ``{"seq", "prev_hash", "recorded_at",
     "event"}``, entry_hash its SHA-256) with the lots rows of their receipts,
-    inserted with executemany in batches. A 10^4 ledger built the same way
+    inserted with executemany in batches, the Merkle frontier updated once a
+    batch. A 10^4 ledger built the same way
     must pass ``audit.audit`` first. Then ``audit.audit(conn)`` is timed, with
     and without a signed checkpoint, and ``magcycle trace audit`` once each.
     Certifying a product lot on the big ledger is timed too.
@@ -55,7 +56,7 @@ from magcycle.schema import validate  # noqa: E402
 from magcycle.trace import audit, certificates, db, keys, lots, store  # noqa: E402
 from magcycle.trace.campaigns import product_lot_id, run_campaign  # noqa: E402
 from magcycle.trace.documents import CampaignFile, Receipt  # noqa: E402
-from magcycle.trace.ledger import canonical_json  # noqa: E402
+from magcycle.trace.ledger import canonical_json, frontier_push  # noqa: E402
 
 ACTOR = "bench:trace"
 SITE = ("--site", "bench-site", "--country", "DE")
@@ -177,6 +178,7 @@ def build_ledger(engine, n: int, batch: int = 20_000, tag: str = "L") -> None:
             seq, prev = store.head(conn)
             if seq >= n:
                 break
+            _, nodes = store.frontier(conn)  # the Merkle frontier, kept as store.record keeps it
             entries, rows = [], []
             for seq in range(seq, min(n, seq + batch)):
                 k += 1
@@ -189,8 +191,11 @@ def build_ledger(engine, n: int, batch: int = 20_000, tag: str = "L") -> None:
                 row = lots.lot_row(doc, seq)
                 rows.append(tuple(row[c] for c in cols))
                 prev = h
+                nodes = frontier_push(nodes, h)
             conn.exec_driver_sql(ledger_sql, entries)
             conn.exec_driver_sql(lots_sql, rows)
+            conn.exec_driver_sql("UPDATE ledger_frontier SET size = ?, nodes = ? WHERE id = 1",
+                                 (seq + 1, json.dumps(nodes)))
         batches += 1
         if n - first > 10 * batch and batches % 10 == 0:
             _say(f"  built {seq + 1} entries ({time.perf_counter() - t0:.0f} s)")
@@ -253,16 +258,18 @@ def bench_audit(folder: Path, n: int, rounds: int) -> list[tuple]:
     engine.dispose()
 
     label = f"{n:,}".replace(",", " ")
-    note = "" if n == 1_000_000 else f" (scaled from {label} entries)"
+    full = n == 1_000_000
+    note = "" if full else f" (scaled from {label} entries)"
     return [
         (f"audit a ledger of {label} entries, `audit.audit` [s]", plain, "<= 30 per 10^6", "le", 30.0 / per,
          f"{rounds} runs; {per * statistics.median(plain):.1f} s per 10^6{note}"),
         (f"audit of {label} entries with a signed checkpoint [s]", checked, "<= 30 per 10^6", "le", 30.0 / per,
          f"{rounds} runs; {per * statistics.median(checked):.1f} s per 10^6{note}"),
-        (f"`magcycle trace audit`, {label} entries (process) [s]", [cli_plain], "<= 30 per 10^6", "le", 30.0 / per,
-         f"1 run; {per * cli_plain:.1f} s per 10^6{note}"),
-        (f"`magcycle trace audit --checkpoint`, {label} entries (process) [s]", [cli_checked], "<= 30 per 10^6",
-         "le", 30.0 / per, f"1 run; {per * cli_checked:.1f} s per 10^6{note}"),
+        (f"`magcycle trace audit`, {label} entries (fresh process) [s]", [cli_plain], "<= 30 per 10^6",
+         "le" if full else None, 30.0, "1 run" + ("" if full else "; process start included, not scaled")),
+        (f"`magcycle trace audit --checkpoint`, {label} entries (fresh process) [s]", [cli_checked],
+         "<= 30 per 10^6", "le" if full else None, 30.0,
+         "1 run" + ("" if full else "; process start included, not scaled")),
         (f"`audit.make_checkpoint`, {label} entries [s]", signing, "(for scale)", None, None, "1 run"),
         (f"certify a product lot on the {label}-entry ledger (API) [s]", big_cert, "<= 0.5", "le", 0.5,
          f"{len(big_cert)} lots of one campaign"),
@@ -317,12 +324,12 @@ def bench_certify(folder: Path, campaigns: int) -> list[tuple]:
     engine.dispose()
     return [
         ("certify a product lot, `certificates.certify` in one transaction [s]", api, "<= 0.5", "le", 0.5,
-         f"{len(api)} lots of {campaigns} campaigns; ledger of <= {entries} entries"),
+         f"{len(api)} lots of {campaigns} campaign(s); ledger of <= {entries} entries"),
         ("`magcycle trace certify` in-process (`cli.main`, CoA page included) [s]", inproc, "<= 0.5", "le", 0.5,
          f"{len(inproc)} lots"),
         ("`magcycle trace certify`, fresh process (start included) [s]", [proc], "<= 0.5", "le", 0.5, "1 lot"),
         ("a campaign on the reference plant, two lots (for scale) [s]", camp_s, "", None, None,
-         f"{len(camp_s)} campaigns"),
+         f"{len(camp_s)} campaign(s)"),
     ]
 
 

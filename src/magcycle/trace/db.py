@@ -24,6 +24,7 @@ One transaction per command
 from __future__ import annotations
 
 import os
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -245,14 +246,21 @@ def migrate(engine_or_conn, to: str = "head") -> tuple[str | None, str]:
     return before, revision(conn)
 
 
+#: engines whose database was found at the schema head (a schema does not go back under a running command)
+_AT_HEAD: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
 def require_head(conn: Connection) -> None:
-    """Refuse a database without the schema, or at another revision than this code's."""
+    """Refuse a database without the schema, or at another revision than this code's (checked once per engine)."""
+    if conn.engine in _AT_HEAD:
+        return
     rev = revision(conn)
     if rev is None:
         raise DatabaseError("the database has no magcycle schema; create it with 'magcycle trace init'")
     if rev != SCHEMA_HEAD:
         raise DatabaseError(f"the database is at schema revision {rev}, this magcycle needs {SCHEMA_HEAD}; "
                             "migrate it with 'magcycle trace init'")
+    _AT_HEAD.add(conn.engine)
 
 
 @contextmanager
