@@ -141,22 +141,23 @@ def ecma_number(x: float) -> str:
     sign, r = ("-", r[1:]) if x < 0 else ("", r)
     mantissa, _, exp = r.partition("e")
     whole, _, frac = mantissa.partition(".")
-    digits = (whole + frac).lstrip("0")
     n = len(whole.lstrip("0")) + (int(exp) if exp else 0)  # value = 0.DIGITS x 10^n
     if not whole.lstrip("0"):  # 0.000ddd: the leading zeros of the fraction lower n
         n = (int(exp) if exp else 0) - (len(frac) - len(frac.lstrip("0")))
-    digits = digits.rstrip("0") or "0"
+    return sign + _ecma_layout((whole + frac).lstrip("0").rstrip("0") or "0", n)
+
+
+def _ecma_layout(digits: str, n: int) -> str:
+    """ECMA-262's layout of the value 0.DIGITS x 10^n: positional for -6 < n <= 21, else exponent form."""
     k = len(digits)
     if k <= n <= 21:
-        body = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        body = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        body = "0." + "0" * -n + digits
-    else:
-        e = n - 1
-        body = (digits[0] + ("." + digits[1:] if k > 1 else "")) + ("e+" if e >= 0 else "e-") + str(abs(e))
-    return sign + body
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * -n + digits
+    e = n - 1
+    return digits[0] + ("." + digits[1:] if k > 1 else "") + ("e+" if e >= 0 else "e-") + str(abs(e))
 
 
 def entry_hash(entry: Mapping[str, Any]) -> str:
