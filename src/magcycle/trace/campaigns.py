@@ -214,10 +214,10 @@ def _measured(p: dict, measured, sim_kg: float, elements: dict[str, float]) -> t
 
 
 def _conformance(doc: dict) -> tuple[dict, bool]:
-    from magcycle.flowsheet.products import product_specs
-
-    spec = product_specs().get(doc["spec"]["id"], {})
-    checks = {"purity": doc["purity"] is not None and doc["purity"] >= spec.get("min_purity", 0.0)}
+    """Each clause of the lot's specification (carried on the lot: ``spec.min_purity``, ``spec.max_ppm``) against
+    its purity and impurities: {clause: pass}, and whether all pass."""
+    spec = doc["spec"]
+    checks = {"purity": doc["purity"] is not None and doc["purity"] >= (spec.get("min_purity") or 0.0)}
     for name, limit in spec.get("max_ppm", {}).items():
         value = doc["impurities_ppm"].get(name)
         checks[name] = value is not None and value <= limit
@@ -229,6 +229,9 @@ def _product_docs(cf, result, hours, kg_in, shares, dfars, pcf, site_doc) -> lis
     for name in cf.measured:
         if name not in known:
             raise InputError(f"measured.{clip(name)}", f"not a product of the plant; its products: {', '.join(known)}")
+    from magcycle.flowsheet.products import product_specs
+
+    specs = product_specs()
     docs = []
     for p in result.products:
         sim_kg = p["kg_per_h"] * hours
@@ -239,7 +242,8 @@ def _product_docs(cf, result, hours, kg_in, shares, dfars, pcf, site_doc) -> lis
         doc = {"id": product_lot_id(cf.id, p["name"]), "kind": "product", "product": p["name"], "oxide": p["oxide"],
                "campaign_id": cf.id, "produced": cf.end.isoformat(), "period": cf.end.isoformat()[:7],
                "site": site_doc, "mass_kg": sim_kg, "simulated_mass_kg": sim_kg,
-               "spec": {"id": p["spec"], "name": p.get("spec_name"), "min_purity": p.get("min_purity")},
+               "spec": {"id": p["spec"], "name": p.get("spec_name"), "min_purity": p.get("min_purity"),
+                        "max_ppm": dict(specs.get(p["spec"], {}).get("max_ppm", {}))},
                "purity": p["purity"], "impurities_ppm": dict(p["impurities_ppm"]), "custody_model": cf.custody,
                "dfars_2027_eligible": {"value": dfars[0], "basis": dfars[1]},
                "pcf_kg_co2e_per_kg": pcf.get(p["name"])} | over
