@@ -20,6 +20,8 @@ Subcommands::
                                       feeds, plants or saved results side by side
     magcycle trace init|receive|campaign|genealogy|accounts|keys|checkpoint|audit|certify|verify|revoke
                                       lot traceability on the site's database (SQLite or PostgreSQL)
+    magcycle plan campaigns PLAN | sequence FILE | stn FILE --horizon H
+                                      campaign planning, sequencing, STN scheduling on HiGHS
     magcycle schema [NAME]            JSON Schema of an input document
     magcycle units list | show TYPE | reference
                                       the unit types of a flowsheet, their ports and parameters
@@ -303,13 +305,58 @@ def _add_trace(sub) -> None:
                     "(default status-list.json)")
 
 
+def _add_plan(sub) -> None:
+    plan = sub.add_parser("plan", help="campaign planning, STN scheduling and sequencing (MILP on HiGHS)",
+                          description="Planning on one MILP layer solved by HiGHS (scipy.optimize.milp): the "
+                          "solver's status, proven bound and gap are reported with every plan. Exit status 1 when "
+                          "the problem is infeasible.")
+    ps = plan.add_subparsers(dest="plan_command", metavar="ACTION", required=True, parser_class=Parser)
+    camp = ps.add_parser("campaigns", help="plan campaigns: which lots, in which weeks, for which orders",
+                         description="Weekly campaign plan on one line: lots (from the file or --db), offtake orders "
+                         "with due dates, DFARS-only and post-consumer requirements, changeovers between families; "
+                         "maximises the margin. Writes plan.json and plan.html (Gantt). Exit 1 naming the orders "
+                         "that cannot be met.")
+    camp.add_argument("file", metavar="PLAN", type=file_name, help="plan file, .toml or .json (magcycle schema plan)")
+    _db_option(camp)
+    camp.add_argument("--time-limit", action=Once, type=float, default=60.0, metavar="S",
+                      help="solver time limit in seconds (default 60)")
+    camp.add_argument("--gap", action=Once, type=float, default=0.01, metavar="G",
+                      help="relative gap at which the solver stops (default 0.01)")
+    camp.add_argument("--out", action=Once, default="magcycle-plan", metavar="DIR",
+                      help="output folder (default magcycle-plan)")
+    camp.add_argument("--json", action="store_true", help="print plan.json on stdout")
+    camp.set_defaults(handler=_handler("plan_campaigns", "cmd_campaigns"))
+    seq = ps.add_parser("sequence", help="order campaigns on one line with family changeovers",
+                        description="Sequence jobs (campaigns) on one line: jobs {name: {family, proc_days, due_day, "
+                        "weight}}, setup_days {from_family: {to_family: days}}, initial_family; minimise the "
+                        "weighted tardiness or the makespan.")
+    seq.add_argument("file", metavar="FILE", type=file_name, help="sequencing file, .toml or .json")
+    seq.add_argument("--objective", action=Once, choices=("weighted_tardiness", "makespan"),
+                     default="weighted_tardiness", help="what to minimise (default weighted_tardiness)")
+    seq.add_argument("--time-limit", action=Once, type=float, default=60.0, metavar="S",
+                     help="solver time limit in seconds (default 60)")
+    seq.add_argument("--json", action="store_true", help="print the result as JSON")
+    seq.set_defaults(handler=_handler("plan_sequence", "cmd_sequence"))
+    stn = ps.add_parser("stn", help="state-task network batch scheduling (Kondili et al. 1993)",
+                        description="Discrete-time state-task network scheduling: maximise the value of the final "
+                        "states at the horizon; every task finishes by the horizon.")
+    stn.add_argument("file", metavar="FILE", type=file_name, help="STN file, .toml or .json")
+    stn.add_argument("--horizon", action=Once, type=float, required=True, metavar="H", help="horizon in hours")
+    stn.add_argument("--integer-batches", action="store_true", help="batch sizes in whole units")
+    stn.add_argument("--time-limit", action=Once, type=float, default=60.0, metavar="S",
+                     help="solver time limit in seconds (default 60)")
+    stn.add_argument("--json", action="store_true", help="print the result as JSON")
+    stn.set_defaults(handler=_handler("plan_stn", "cmd_stn"))
+
+
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="NdFeB magnet recycling: solvent-extraction cascades and plant tools.",
                     epilog="Exit status: 0 ok, 1 solve failed, 2 bad input, 3 products off spec, 4 verification "
                            "failed.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
-    for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_compare, _add_trace, _add_reference):
+    for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_compare, _add_trace, _add_plan,
+                _add_reference):
         add(sub)
     return parser
 

@@ -26,6 +26,8 @@ _DOCUMENTS = {
     "assumptions": ("magcycle.econ.schema", "AssumptionsDocument", "TEA assumptions (magcycle tea --assumptions)"),
     "receipt": ("magcycle.trace.documents", "Receipt", "a feed-lot receipt (magcycle trace receive)"),
     "campaign": ("magcycle.trace.documents", "CampaignFile", "a campaign (magcycle trace campaign)"),
+    "plan": ("magcycle.plan.campaigns", "PlanFile", "a campaign plan (magcycle plan campaigns)"),
+    "stn": ("magcycle.plan.stn", "StnFile", "a state-task network (magcycle plan stn)"),
 }
 
 

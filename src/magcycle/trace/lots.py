@@ -26,7 +26,7 @@ from magcycle.errors import InputError
 from magcycle.trace import db
 from magcycle.trace.store import as_json, record
 
-__all__ = ["receive", "lot", "lot_row", "lot_columns", "remaining_kg", "feed_lot_doc", "genealogy"]
+__all__ = ["receive", "lot", "lot_row", "lot_columns", "available_lots", "remaining_kg", "feed_lot_doc", "genealogy"]
 
 
 def feed_lot_doc(receipt) -> dict:
@@ -127,3 +127,17 @@ def genealogy(conn: Connection, lot_id: str) -> dict:
         forward.append({"campaign": campaign_id, "consumed_kg": float(m), "product_lots": reached})
     return {"lot": lot_id, "kind": "feed", "mass_kg": doc["mass_kg"], "remaining_kg": remaining_kg(conn, lot_id),
             "forward": forward}
+
+
+def available_lots(conn: Connection) -> list[dict]:
+    """Every feed lot with dry mass left, as a planner reads it: {id, family (its category), mass [kg left],
+    arrival (received), consumer, assay (wt %), origin}, oldest first."""
+    rows = conn.execute(select(db.lots.c.doc).where(db.lots.c.kind == "feed").order_by(db.lots.c.dated, db.lots.c.id))
+    out = []
+    for (text_,) in rows:
+        doc = json.loads(text_)
+        left = remaining_kg(conn, doc["id"])
+        if left > 1e-9:
+            out.append({"id": doc["id"], "family": doc["category"], "mass": left, "arrival": doc["received"],
+                        "consumer": doc["consumer"], "assay": doc["assay_wt_pct"], "origin": doc["origin"]})
+    return out
