@@ -28,6 +28,7 @@ _DOCUMENTS = {
     "campaign": ("magcycle.trace.documents", "CampaignFile", "a campaign (magcycle trace campaign)"),
     "plan": ("magcycle.plan.campaigns", "PlanFile", "a campaign plan (magcycle plan campaigns)"),
     "stn": ("magcycle.plan.stn", "StnFile", "a state-task network (magcycle plan stn)"),
+    "sequence": ("magcycle.plan.sequence", "SequenceFile", "a sequencing file (magcycle plan sequence)"),
 }
 
 

@@ -1,0 +1,98 @@
+"""``magcycle plan sequence FILE [--objective weighted_tardiness|makespan] [--time-limit S] [--json]``:
+order jobs (campaigns) on one line with family changeovers (:mod:`magcycle.plan.sequence`).
+
+Prints the schedule (position, job, family, changeover, start, end, due
+day, tardiness [days]) and the objective with HiGHS's status, bound and
+gap, or the result as JSON. Exit status 2 for bad input (one line naming
+the field), 1 when no order was found within the time limit or the solve
+failed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from magcycle.cli.common import (
+    EXIT_INPUT,
+    EXIT_SOLVE,
+    Failure,
+    dumps,
+    guard,
+    one_line,
+    table,
+)
+
+__all__ = ["cmd_sequence", "quiet_stdout"]
+
+
+def _time_limit(value: float) -> float:
+    """``--time-limit`` [s]: a finite number > 0."""
+    if not (math.isfinite(value) and value > 0):
+        raise Failure(f"error: --time-limit: must be a finite number of seconds > 0, got {value:g}", EXIT_INPUT)
+    return value
+
+
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """File descriptor 1 pointed at the null device for the duration: HiGHS 1.12 writes a stray debug line
+    (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``, ERGO-Code/HiGHS#2783)
+    to standard output whatever its output options, which would corrupt ``--json``. Where fd 1 cannot be
+    duplicated (closed), nothing is changed."""
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        saved = os.dup(1)
+    except OSError:
+        saved = None
+    if saved is None:
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.10g}"
+
+
+def _text(result: dict) -> str:
+    """The schedule as a table, then the objective and the solver's verdict."""
+    rows = [[str(i + 1), r["job"], r["family"], _num(r["setup_days"]), _num(r["start_day"]), _num(r["end_day"]),
+             _num(r["due_day"]), _num(r["tardiness_days"])] for i, r in enumerate(result["schedule"])]
+    head = ["position", "job", "family", "setup [d]", "start [d]", "end [d]", "due [d]", "tardiness [d]"]
+    lines = [table(head, rows, right_from=3), "",
+             f"objective ({result['minimise']}): {_num(result['objective'])}",
+             f"makespan: {_num(result['makespan'])} days; weighted tardiness: {_num(result['weighted_tardiness'])}",
+             (f"status: {result['status']}; bound {_num(result['bound'])}; gap {_num(result['gap'])}; "
+              f"{result['seconds']:.3f} s")]
+    return "\n".join(lines) + "\n"
+
+
+def cmd_sequence(args) -> str:
+    """Read, validate and solve a sequencing file; the table or the JSON document."""
+    from magcycle.documents import read_document
+    from magcycle.plan.milp import Infeasible
+    from magcycle.plan.sequence import parse_sequence, sequence
+
+    limit = _time_limit(args.time_limit)
+    doc = guard(lambda: parse_sequence(read_document(args.file)))
+    try:
+        with quiet_stdout():
+            result = guard(lambda: sequence(doc, args.objective, limit))
+    except Infeasible as exc:
+        raise Failure(f"solve failed: no order found within {limit:g} s ({one_line(exc, 200)})", EXIT_SOLVE) from None
+    except ArithmeticError as exc:
+        raise Failure(f"solve failed: {one_line(exc, 300)}", EXIT_SOLVE) from None
+    return dumps(result) if args.json else _text(result)
