@@ -448,7 +448,7 @@ def test_no_order_found_is_exit_1_in_one_line(capsys, tmp_path, monkeypatch):
 
 
 def test_the_solver_cannot_write_into_the_output(capfd):
-    from magcycle.cli.plan_sequence import quiet_stdout
+    from magcycle.plan.milp import quiet_stdout
 
     with quiet_stdout():
         os.write(1, b"HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();\n")

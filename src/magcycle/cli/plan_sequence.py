@@ -11,10 +11,6 @@ failed.
 from __future__ import annotations
 
 import math
-import os
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from magcycle.cli.common import (
     EXIT_INPUT,
@@ -26,7 +22,7 @@ from magcycle.cli.common import (
     table,
 )
 
-__all__ = ["cmd_sequence", "quiet_stdout"]
+__all__ = ["cmd_sequence"]
 
 
 def _time_limit(value: float) -> float:
@@ -34,33 +30,6 @@ def _time_limit(value: float) -> float:
     if not (math.isfinite(value) and value > 0):
         raise Failure(f"error: --time-limit: must be a finite number of seconds > 0, got {value:g}", EXIT_INPUT)
     return value
-
-
-@contextmanager
-def quiet_stdout() -> Iterator[None]:
-    """File descriptor 1 pointed at the null device for the duration: HiGHS 1.12 writes a stray debug line
-    (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``, ERGO-Code/HiGHS#2783)
-    to standard output whatever its output options, which would corrupt ``--json``. Where fd 1 cannot be
-    duplicated (closed), nothing is changed."""
-    try:
-        sys.stdout.flush()
-    except (AttributeError, OSError, ValueError):
-        pass
-    try:
-        saved = os.dup(1)
-    except OSError:
-        saved = None
-    if saved is None:
-        yield
-        return
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.close(null)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
 
 
 def _num(value: float | None) -> str:
@@ -89,8 +58,7 @@ def cmd_sequence(args) -> str:
     limit = _time_limit(args.time_limit)
     doc = guard(lambda: parse_sequence(read_document(args.file)))
     try:
-        with quiet_stdout():
-            result = guard(lambda: sequence(doc, args.objective, limit))
+        result = guard(lambda: sequence(doc, args.objective, limit))  # HiGHS kept off stdout by the MILP layer
     except Infeasible as exc:
         raise Failure(f"solve failed: no order found within {limit:g} s ({one_line(exc, 200)})", EXIT_SOLVE) from None
     except ArithmeticError as exc:

@@ -22,14 +22,45 @@ formulations on this class, so each is written once.
 from __future__ import annotations
 
 import math
+import os
+import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import numpy as np
 
-__all__ = ["Model", "Solution", "Infeasible", "FEASIBILITY_TOLERANCE"]
+__all__ = ["Model", "Solution", "Infeasible", "FEASIBILITY_TOLERANCE", "quiet_stdout"]
 
 #: largest violation of a constraint or bound a solution may show, relative to max(1, |row activity terms|)
 FEASIBILITY_TOLERANCE = 1e-6
+
+
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """File descriptor 1 pointed at the null device for the duration of a solve: HiGHS 1.12 writes a stray debug
+    line (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``, ERGO-Code/HiGHS#2783) to
+    standard output whatever its output options, which would corrupt a command's ``--json``. Where fd 1 cannot
+    be duplicated (closed), nothing is changed."""
+    try:
+        sys.stdout.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
+    try:
+        saved = os.dup(1)
+    except OSError:
+        saved = None
+    if saved is None:
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 class Infeasible(Exception):
@@ -116,9 +147,10 @@ class Model:
             a = csr_array((data, (ri, ci)), shape=(len(self.rows), n))
             cons = [LinearConstraint(a, [r[1] for r in self.rows], [r[2] for r in self.rows])]
         t = time.perf_counter()
-        res = milp(c, integrality=np.array(self.integer, dtype=int), bounds=Bounds(self.lower, self.upper),
-                   constraints=cons, options={"time_limit": float(time_limit), "mip_rel_gap": float(gap),
-                                              "disp": False})
+        with quiet_stdout():
+            res = milp(c, integrality=np.array(self.integer, dtype=int), bounds=Bounds(self.lower, self.upper),
+                       constraints=cons, options={"time_limit": float(time_limit), "mip_rel_gap": float(gap),
+                                                  "disp": False})
         seconds = time.perf_counter() - t
         return self._solution(res, sign, seconds)
 
