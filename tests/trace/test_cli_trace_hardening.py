@@ -159,3 +159,52 @@ def test_a_campaign_audits_on_a_database_that_sorts_by_locale(postgres_server, t
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _values():
+    from hypothesis import strategies as st
+
+    return st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(), st.text(max_size=8),
+                     st.lists(st.integers(), max_size=2), st.dictionaries(st.text(max_size=4), st.text(max_size=4),
+                                                                         max_size=2))
+
+
+def test_random_malformed_receipts_and_campaigns_from_the_command_line(tmp_path, monkeypatch, capsys):
+    """Any document: exit 0 (then one row more) or one line, exit 2, the database unchanged; never a traceback."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    monkeypatch.chdir(tmp_path)
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    assert main(["trace", "init", "--db", url]) == 0
+    good_receipt = {"id": "R", "supplier": "S", "category": "ev", "consumer": "post", "mass": "1 t",
+                    "received": "2026-03-02", "feed": "ev"}
+    good_campaign = {"id": "C", "start": "2026-03-10", "end": "2026-03-11", "custody": "segregated",
+                     "lots": {"R": "1 t"}}
+    counter = iter(range(10**6))
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(["receive", "campaign"]), st.sampled_from(sorted(good_receipt) + ["lots", "custody"]),
+           _values())
+    def check(command, key, value):
+        doc = dict(good_receipt if command == "receive" else good_campaign)
+        doc[key] = value
+        n = next(counter)
+        doc["id"] = doc["id"] + str(n) if key != "id" else value
+        path = tmp_path / f"doc{n}.json"
+        try:
+            path.write_text(json.dumps(doc, allow_nan=True))
+        except (TypeError, ValueError):
+            return
+        capsys.readouterr()
+        before = snapshot(url)
+        status = main(["trace", command, str(path), "--db", url])
+        out, err = capsys.readouterr()
+        if status == 0:
+            return
+        assert status in (2, 3) or (command == "campaign" and status == 1), (status, err)
+        if status == 2:
+            assert out == "" and err.count("\n") == 1 and err.startswith("magcycle: error: "), err
+            assert snapshot(url) == before
+
+    check()

@@ -21,7 +21,7 @@ import re
 from magcycle.errors import ConvergenceError, InputError, MassBalanceError
 
 __all__ = ["PROG", "EXIT_OK", "EXIT_SOLVE", "EXIT_INPUT", "EXIT_OFF_SPEC", "EXIT_VERIFY", "MAX_LINE", "Failure",
-           "one_line", "say", "guard", "Parser", "Once", "file_name", "table", "dumps", "check_out", "publish"]
+           "one_line", "say", "guard", "Parser", "Once", "seconds", "file_name", "table", "dumps", "check_out", "publish"]
 
 PROG = "magcycle"
 EXIT_OK, EXIT_SOLVE, EXIT_INPUT, EXIT_OFF_SPEC, EXIT_VERIFY = 0, 1, 2, 3, 4
@@ -91,6 +91,21 @@ class Parser(argparse.ArgumentParser):
         elif message.startswith("the following arguments are required: "):
             field, reason = message.split(": ", 1)[1].split(",")[0], "required"
         raise Failure(f"error: {one_line(field, 60)}: {one_line(reason, 200)} ({self.prog} --help)", EXIT_INPUT)
+
+
+def seconds(value: str) -> float:
+    """An argument giving a time in seconds (a solver's time limit): a finite number > 0.
+
+    >>> seconds("2.5")
+    2.5
+    """
+    try:
+        out = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not (math.isfinite(out) and out > 0):
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds > 0, got {value!r}")
+    return out
 
 
 def file_name(value: str) -> str:

@@ -47,7 +47,7 @@ import signal
 import sys
 
 from magcycle import __version__
-from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, Once, Parser, file_name, one_line, say
+from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, Once, Parser, file_name, one_line, say, seconds
 
 __all__ = ["build_parser", "main"]
 
@@ -318,7 +318,7 @@ def _add_plan(sub) -> None:
                          "that cannot be met.")
     camp.add_argument("file", metavar="PLAN", type=file_name, help="plan file, .toml or .json (magcycle schema plan)")
     _db_option(camp)
-    camp.add_argument("--time-limit", action=Once, type=float, default=60.0, metavar="S",
+    camp.add_argument("--time-limit", action=Once, type=seconds, default=60.0, metavar="S",
                       help="solver time limit in seconds (default 60)")
     camp.add_argument("--gap", action=Once, type=float, default=0.01, metavar="G",
                       help="relative gap at which the solver stops (default 0.01)")
@@ -333,7 +333,7 @@ def _add_plan(sub) -> None:
     seq.add_argument("file", metavar="FILE", type=file_name, help="sequencing file, .toml or .json")
     seq.add_argument("--objective", action=Once, choices=("weighted_tardiness", "makespan"),
                      default="weighted_tardiness", help="what to minimise (default weighted_tardiness)")
-    seq.add_argument("--time-limit", action=Once, type=float, default=60.0, metavar="S",
+    seq.add_argument("--time-limit", action=Once, type=seconds, default=60.0, metavar="S",
                      help="solver time limit in seconds (default 60)")
     seq.add_argument("--json", action="store_true", help="print the result as JSON")
     seq.set_defaults(handler=_handler("plan_sequence", "cmd_sequence"))
@@ -343,7 +343,7 @@ def _add_plan(sub) -> None:
     stn.add_argument("file", metavar="FILE", type=file_name, help="STN file, .toml or .json")
     stn.add_argument("--horizon", action=Once, type=float, required=True, metavar="H", help="horizon in hours")
     stn.add_argument("--integer-batches", action="store_true", help="batch sizes in whole units")
-    stn.add_argument("--time-limit", action=Once, type=float, default=60.0, metavar="S",
+    stn.add_argument("--time-limit", action=Once, type=seconds, default=60.0, metavar="S",
                      help="solver time limit in seconds (default 60)")
     stn.add_argument("--json", action="store_true", help="print the result as JSON")
     stn.set_defaults(handler=_handler("plan_stn", "cmd_stn"))

@@ -42,14 +42,6 @@ def _lots_from_db(args) -> list[dict]:
         engine.dispose()
 
 
-def _time_limit(value: float) -> float:
-    import math
-
-    if not 0 < value < math.inf:
-        raise Failure(f"error: --time-limit: must be a number of seconds > 0, got {value!r}", EXIT_INPUT)
-    return value
-
-
 def _text(plan: dict) -> str:
     rows = [[c["id"], c["family"], c["custody"], c["start"], c["end"], f"{c['feed_kg']:.6g}",
              " ".join(f"{p} {kg:.4g}" for p, kg in c["products_kg"].items())] for c in plan["campaigns"]]
@@ -68,7 +60,7 @@ def cmd_campaigns(args):
     from magcycle.plan.milp import Infeasible
     from magcycle.report.plan import render_plan_report
 
-    limit = _time_limit(args.time_limit)
+    limit = args.time_limit  # a finite number > 0 (cli.common.seconds)
     if not 0 <= args.gap < 1:  # NaN fails too
         raise Failure(f"error: --gap: a relative gap in [0, 1), got {args.gap!r}", EXIT_INPUT)
     doc = _document(args)

@@ -10,10 +10,8 @@ failed.
 
 from __future__ import annotations
 
-import math
 
 from magcycle.cli.common import (
-    EXIT_INPUT,
     EXIT_SOLVE,
     Failure,
     dumps,
@@ -23,13 +21,6 @@ from magcycle.cli.common import (
 )
 
 __all__ = ["cmd_sequence"]
-
-
-def _time_limit(value: float) -> float:
-    """``--time-limit`` [s]: a finite number > 0."""
-    if not (math.isfinite(value) and value > 0):
-        raise Failure(f"error: --time-limit: must be a finite number of seconds > 0, got {value:g}", EXIT_INPUT)
-    return value
 
 
 def _num(value: float | None) -> str:
@@ -55,7 +46,7 @@ def cmd_sequence(args) -> str:
     from magcycle.plan.milp import Infeasible
     from magcycle.plan.sequence import parse_sequence, sequence
 
-    limit = _time_limit(args.time_limit)
+    limit = args.time_limit  # a finite number > 0 (cli.common.seconds)
     doc = guard(lambda: parse_sequence(read_document(args.file)))
     try:
         result = guard(lambda: sequence(doc, args.objective, limit))  # HiGHS kept off stdout by the MILP layer

@@ -10,19 +10,11 @@ line ``magcycle: solve failed: REASON``; 2 on bad input, one line ``magcycle: er
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from magcycle.cli.common import EXIT_SOLVE, Failure, dumps, guard, one_line, table
-from magcycle.errors import InputError
 
 __all__ = ["cmd_stn", "stn_text"]
-
-
-def _time_limit(value: float) -> float:
-    if not (isinstance(value, (int, float)) and 0 < value < math.inf):
-        raise InputError("--time-limit", f"must be a finite number of seconds > 0, got {value!r}")
-    return float(value)
 
 
 def _number(x: float | None, digits: int = 9) -> str:
@@ -49,7 +41,7 @@ def cmd_stn(args) -> str:
     from magcycle.plan.milp import Infeasible
     from magcycle.plan.stn import horizon_steps, load_stn, schedule_stn
 
-    limit = guard(lambda: _time_limit(args.time_limit))
+    limit = args.time_limit  # a finite number > 0 (cli.common.seconds)
     doc = guard(lambda: load_stn(args.file))
     guard(lambda: horizon_steps(doc, args.horizon, field="--horizon"))
     try:

@@ -64,19 +64,14 @@ def _session(args, write: bool = True):
 
 def _protected(args) -> list[Path]:
     """Files an output must never replace: the SQLite database (and its journal files), the key folder."""
-    from sqlalchemy.engine import make_url
-
-    from magcycle.trace.db import database_url
+    from magcycle.trace.db import sqlite_file
     from magcycle.trace.keys import keys_dir
 
     out = [keys_dir(getattr(args, "keys", None)).resolve()]
-    try:
-        url = make_url(database_url(args.db))
-        if url.get_backend_name() == "sqlite" and url.database:
-            base = Path(url.database).resolve()
-            out += [base, *(base.with_name(base.name + x) for x in ("-wal", "-shm", "-journal"))]
-    except Exception:  # an unusable URL is refused where the database is opened
-        pass
+    base = sqlite_file(args.db)
+    if base is not None:
+        base = base.resolve()
+        out += [base, *(base.with_name(base.name + x) for x in ("-wal", "-shm", "-journal"))]
     return out
 
 
@@ -166,8 +161,6 @@ def _record_site(conn, args, country: str | None) -> str:
 
 def cmd_init(args) -> str:
     """Create the schema (or migrate it to head) and record the site, in one transaction."""
-    from sqlalchemy.engine import make_url
-
     from magcycle.errors import InputError
     from magcycle.trace import db
 
@@ -175,13 +168,8 @@ def cmd_init(args) -> str:
     if args.site is not None and (not args.site.strip() or len(args.site) > 200 or not args.site.isprintable()):
         raise Failure("error: --site: a site id is printable text of 1 to 200 characters", 2)
     url = db.database_url(args.db)
-    fresh = None
-    try:
-        u = make_url(url)
-        if u.get_backend_name() == "sqlite" and u.database and not Path(u.database).exists():
-            fresh = Path(u.database)
-    except Exception:
-        pass
+    fresh = db.sqlite_file(args.db)
+    fresh = fresh if fresh is not None and not fresh.exists() else None  # removed again if init fails
     engine = _engine(args, create=True)
     try:
         with db.transaction(engine) as conn:

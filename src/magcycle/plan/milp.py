@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Iterator
 
@@ -42,10 +42,8 @@ def quiet_stdout() -> Iterator[None]:
     line (``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``, ERGO-Code/HiGHS#2783) to
     standard output whatever its output options, which would corrupt a command's ``--json``. Where fd 1 cannot
     be duplicated (closed), nothing is changed."""
-    try:
+    with suppress(AttributeError, OSError, ValueError):  # no stdout, or a closed one: nothing to flush
         sys.stdout.flush()
-    except (AttributeError, OSError, ValueError):
-        pass
     try:
         saved = os.dup(1)
     except OSError:

@@ -37,7 +37,7 @@ from magcycle.documents import clip
 from magcycle.errors import InputError
 
 __all__ = ["DEFAULT_URL", "SCHEMA_HEAD", "metadata", "settings", "ledger", "lots", "campaigns", "consumptions",
-           "account_moves", "signing_keys", "certificates", "ledger_frontier", "database_url", "open_engine", "migrate", "revision",
+           "account_moves", "signing_keys", "certificates", "ledger_frontier", "database_url", "sqlite_file", "open_engine", "migrate", "revision",
            "require_head", "transaction", "DatabaseError"]
 
 DEFAULT_URL = "sqlite:///magcycle.db"
@@ -150,6 +150,16 @@ def database_url(given: str | None = None) -> str:
 def _sqlite_file(url) -> Path | None:
     db = url.database
     return Path(db) if db and db != ":memory:" and not db.startswith("file:") else None
+
+
+def sqlite_file(given: str | None = None) -> Path | None:
+    """The file of the database (:func:`database_url` of ``given``) when it is SQLite; None for another database
+    or a URL that cannot be read (refused where the database is opened)."""
+    try:
+        url = make_url(database_url(given))
+    except ArgumentError:
+        return None
+    return _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
 
 
 def open_engine(given: str | None = None, *, create: bool = False) -> Engine:

@@ -41,6 +41,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from contextlib import suppress
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator, model_validator
@@ -98,10 +99,8 @@ def _date(value: Any) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str):
-        try:
+        with suppress(ValueError):
             return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
     raise PydanticCustomError("date", "expected a date such as 2026-03-02, got {got}", {"got": show(value)})
 
 
@@ -216,10 +215,8 @@ class Measured(Strict):
     @classmethod
     def _percent(cls, value):
         if isinstance(value, str) and value.strip().endswith("%"):
-            try:
+            with suppress(ValueError):  # not a number before the %: the float check names it
                 return float(value.strip()[:-1]) / 100.0
-            except ValueError:
-                pass
         return value
 
 
