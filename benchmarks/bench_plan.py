@@ -93,14 +93,15 @@ def plant_year(seed: int = 0) -> dict:
             "lots": lots, "orders": orders}
 
 
-def _plan_year(runs: int) -> tuple[list[float], list[dict]]:
+def _plan_year(runs: int, seeds=None) -> tuple[list[float], list[dict]]:
+    """``runs`` plans of the seed-0 year, or one plan of each of ``seeds``."""
     from magcycle.plan.campaigns import PlanFile, lot_yields, plan_campaigns
     from magcycle.schema import validate
 
-    doc = validate(PlanFile, plant_year())
-    yields = lot_yields(doc)  # 5 distinct assays, simulated once each (not timed: the plan's input)
+    docs = [validate(PlanFile, plant_year(s)) for s in (seeds if seeds is not None else [0] * runs)]
+    yields = lot_yields(docs[0])  # 5 distinct assays, simulated once each (not timed: the plan's input)
     times, results = [], []
-    for _ in range(runs):
+    for doc in docs:
         t = time.perf_counter()
         r = plan_campaigns(doc, time_limit=60.0, gap=0.01, yields=yields)
         times.append(time.perf_counter() - t)
@@ -108,14 +109,14 @@ def _plan_year(runs: int) -> tuple[list[float], list[dict]]:
     return times, results
 
 
-def _plan_row(times: list[float], results: list[dict]) -> str:
+def _plan_row(times: list[float], results: list[dict], label: str = "plant year") -> str:
     med = statistics.median(times)
     r = results[-1]
     ok = med <= 60 and all(x["gap"] is not None and x["gap"] <= 0.01 for x in results)
     runs = ", ".join(f"{t:.1f}" for t in times) + " s; gaps " + ", ".join(
         "-" if x["gap"] is None else f"{100 * x['gap']:.2f} %" for x in results)
     runs += f"; status {r['status']}, {r['model']['binaries']} binaries, {r['model']['variables']} variables"
-    return (f"| plant year: 52 weeks, 200 lots, 30 orders, 5 families, to a 1 % gap [s] | {med:.1f} | <= 60 s, gap "
+    return (f"| {label}: 52 weeks, 200 lots, 30 orders, 5 families, to a 1 % gap [s] | {med:.1f} | <= 60 s, gap "
             f"<= 1 % | {'yes' if ok else '**no**'} | {runs} |\n")
 
 
@@ -126,13 +127,15 @@ def main() -> None:
     rows = [_row("Kondili STN, 12 h, continuous batches [s]", *_solves(False, args.runs)),
             _row("Kondili STN, 12 h, whole-number batches [s]", *_solves(True, args.runs)),
             _row("`magcycle plan stn stn_kondili.toml --horizon 12 --json`, fresh process [s]", _cli(args.runs), None),
-            _plan_row(*_plan_year(args.runs))]
+            _plan_row(*_plan_year(args.runs)),
+            _plan_row(*_plan_year(1, seeds=[1, 2, 3, 4]), label="other plant years (seeds 1-4, one run each)")]
     head = (f"Measured {date.today()} on {platform.machine()}, CPython {platform.python_version()}, "
             f"{os.cpu_count()} CPUs, SciPy {scipy.__version__} (HiGHS), by `python benchmarks/bench_plan.py"
             f"{'' if args.runs == 3 else f' --runs {args.runs}'}`. Medians of {args.runs} runs; nothing asserts a "
             "time. Targets of issue 17: the literature STN example (Kondili et al. 1993) at a 12 h horizon solved "
             "to proven optimality in at most 10 s; a plant year of campaigns (`plant_year()` in the script, "
-            "seeded) to a proven gap of at most 1 % in at most 60 s.\n\n"
+            "seeded) to a proven gap of at most 1 % in at most 60 s; the years of seeds 1-4 show the method is not tuned "
+            "to seed 0.\n\n"
             "| case | measured (median) | target | met | runs |\n|---|---|---|---|---|\n")
     text = head + "".join(rows)
     (HERE / "benchmarks" / "results_plan.md").write_text(text)
