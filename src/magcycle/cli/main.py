@@ -18,7 +18,7 @@ Subcommands::
                                       feasibility economics and carbon footprint
     magcycle compare INPUT INPUT ... [--plant PLANT] [--feed FEED] [--rate RATE] [--json]
                                       feeds, plants or saved results side by side
-    magcycle trace init|receive|campaign|genealogy|accounts|keys|checkpoint|audit|certify|verify|revoke
+    magcycle trace init|receive|campaign|genealogy|planned|accounts|keys|checkpoint|audit|certify|verify|revoke
                                       lot traceability on the site's database (SQLite or PostgreSQL)
     magcycle plan campaigns PLAN | sequence FILE | stn FILE --horizon H
                                       campaign planning, sequencing, STN scheduling on HiGHS
@@ -266,6 +266,10 @@ def _add_trace(sub) -> None:
                         "Backward from a product lot to its feed lots (masses), forward from a feed lot to every "
                         "product lot it reached.")
     gen.add_argument("lot", metavar="LOT")
+    pl = _trace_parser(ts, "planned", "cmd_planned", "the planned campaigns of the newest recorded plan",
+                       "The campaigns of a plan recorded by 'magcycle plan campaigns PLAN --db URL --record' (the "
+                       "newest, or --plan ID): family, custody, dates, lots.")
+    pl.add_argument("--plan", action=Once, metavar="ID", help="a recorded plan's id (PLAN-<n>; default the newest)")
     _trace_parser(ts, "accounts", "cmd_accounts", "element accounts and their balances",
                   "Every element account (site/element/attribute/period) with its credits, debits and balance.")
     keys = _trace_parser(ts, "keys", "cmd_keys", "create, rotate or list the site's signing keys",
@@ -325,6 +329,8 @@ def _add_plan(sub) -> None:
     camp.add_argument("--out", action=Once, default="magcycle-plan", metavar="DIR",
                       help="output folder (default magcycle-plan)")
     camp.add_argument("--json", action="store_true", help="print plan.json on stdout")
+    camp.add_argument("--record", action="store_true", help="record the planned campaigns in the --db database as "
+                      "planned (a ledger entry and its rows, one transaction; 'magcycle trace planned' lists them)")
     camp.set_defaults(handler=_handler("plan_campaigns", "cmd_campaigns"))
     seq = ps.add_parser("sequence", help="order campaigns on one line with family changeovers",
                         description="Sequence jobs (campaigns) on one line: jobs {name: {family, proc_days, due_day, "

@@ -1,10 +1,14 @@
-"""``magcycle plan campaigns PLAN.toml [--db URL] [--json] [--out DIR]``: the campaign plan (:mod:`magcycle.plan.campaigns`).
+"""``magcycle plan campaigns PLAN.toml [--db URL [--record]] [--json] [--out DIR]``: the campaign plan
+(:mod:`magcycle.plan.campaigns`).
 
 Lots come from the file's ``[[lots]]``, or with ``--db`` from the trace
 database (every feed lot with dry mass left, through
 :func:`magcycle.trace.lots.available_lots`). Writes plan.json and plan.html
 (a Gantt chart) to ``--out`` (default magcycle-plan). Exit 1, one line naming
-the orders short, when the orders cannot all be met.
+the orders short, when the orders cannot all be met. With ``--record`` the
+planned campaigns are recorded in the ``--db`` database as planned
+(:mod:`magcycle.trace.plans`), before any file is written; plan.json then
+carries ``recorded_as`` (the plan id).
 """
 
 from __future__ import annotations
@@ -63,14 +67,29 @@ def cmd_campaigns(args):
     limit = args.time_limit  # a finite number > 0 (cli.common.seconds)
     if not 0 <= args.gap < 1:  # NaN fails too
         raise Failure(f"error: --gap: a relative gap in [0, 1), got {args.gap!r}", EXIT_INPUT)
+    if args.record and not args.db:
+        raise Failure("error: --record: needs --db (the database whose lots are planned and where the plan is "
+                      "recorded)", EXIT_INPUT)
     doc = _document(args)
     check_out(args.out, PLAN_FILES)
     try:
         plan = guard(lambda: plan_campaigns(doc, time_limit=limit, gap=args.gap))
     except Infeasible as exc:
         raise Failure(f"solve failed: {one_line(exc)}", 1) from None
-    text = dumps(plan)
+    recorded = _record(args, plan) if args.record else None  # first: a refused record leaves no files either
+    text = dumps(plan if recorded is None else dict(plan, recorded_as=recorded))
     publish(args.out, {"plan.json": text, "plan.html": render_plan_report(plan)})
     if args.json:
         return text
-    return _text(plan) + f"wrote {', '.join(PLAN_FILES)} in {args.out}\n"
+    note = "" if recorded is None else (f"recorded plan {recorded} ({len(plan['campaigns'])} planned campaign(s)) "
+                                        "in the trace database\n")
+    return _text(plan) + note + f"wrote {', '.join(PLAN_FILES)} in {args.out}\n"
+
+
+def _record(args, plan: dict) -> str:
+    """Record the plan as planned in one write transaction on --db; its plan id."""
+    from magcycle.cli.trace import actor, session
+    from magcycle.trace.plans import record_plan
+
+    with session(args) as conn:
+        return record_plan(conn, plan, actor())["plan_id"]

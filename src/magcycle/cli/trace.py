@@ -21,7 +21,7 @@ from pathlib import Path
 from magcycle.cli.common import EXIT_OFF_SPEC, EXIT_VERIFY, PROG, Failure, dumps, guard, one_line, table
 
 __all__ = ["cmd_init", "cmd_receive", "cmd_campaign", "cmd_genealogy", "cmd_accounts", "cmd_checkpoint", "cmd_audit",
-           "cmd_keys", "cmd_certify", "cmd_verify", "cmd_revoke", "actor"]
+           "cmd_keys", "cmd_certify", "cmd_verify", "cmd_revoke", "cmd_planned", "actor", "session"]
 
 
 def actor() -> str:
@@ -40,7 +40,7 @@ def _engine(args, create: bool = False):
 
 
 @contextmanager
-def _session(args, write: bool = True):
+def session(args, write: bool = True):
     """One transaction on a database at the schema head; project errors become one-line failures (a database
     error mid-way, exit 1; the transaction is rolled back either way)."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -196,7 +196,7 @@ def cmd_receive(args) -> str:
     many = len(args.files) > 1
     receipts = [_document(f, Receipt, where=f if many else "") for f in args.files]
     docs = []
-    with _session(args) as conn:
+    with session(args) as conn:
         for f, r in zip(args.files, receipts):
             docs.append(guard(lambda r=r: receive(conn, r, actor()), where=f if many else ""))
     if args.json:
@@ -220,7 +220,7 @@ def cmd_campaign(args):
     from magcycle.trace.documents import CampaignFile
 
     cf = _document(args.file, CampaignFile)
-    with _session(args) as conn:
+    with session(args) as conn:
         out = guard(lambda: run_campaign(conn, cf, actor(), Path(args.file).resolve().parent))
     off = [f"{d['id']}: " + ", ".join(k for k, v in d["conformance"].items() if not v)
            for d in out["product_lots"] if not d["meets_spec"]]
@@ -242,7 +242,7 @@ def cmd_campaign(args):
 def cmd_genealogy(args) -> str:
     from magcycle.trace.lots import genealogy
 
-    with _session(args, write=False) as conn:
+    with session(args, write=False) as conn:
         g = guard(lambda: genealogy(conn, args.lot))
     if args.json:
         return dumps(g)
@@ -261,10 +261,26 @@ def cmd_genealogy(args) -> str:
                if rows else "no product lot yet") + "\n")
 
 
+def cmd_planned(args) -> str:
+    from magcycle.trace.plans import planned_campaigns
+
+    with session(args, write=False) as conn:
+        got = guard(lambda: planned_campaigns(conn, args.plan))
+    if args.json:
+        return dumps(got)
+    if got["plan_id"] is None:
+        return "no plan recorded (record one with 'magcycle plan campaigns PLAN --db URL --record')\n"
+    rows = [[c["id"], c["family"], c["custody"], c["start"], c["end"], f"{c['feed_kg']:.6g}",
+             " ".join(p["lot"] for p in c["lots"])] for c in got["campaigns"]]
+    return (f"plan {got['plan_id']}: {len(rows)} planned campaign(s)\n"
+            + table(["campaign", "family", "custody", "start", "end", "feed kg", "lots"], rows, right_from=5)
+            + "\n")
+
+
 def cmd_accounts(args) -> str:
     from magcycle.trace.accounts import balances
 
-    with _session(args, write=False) as conn:
+    with session(args, write=False) as conn:
         rows = balances(conn)
     if args.json:
         return dumps(rows)
@@ -278,7 +294,7 @@ def cmd_keys(args) -> str:
     from magcycle.trace.keys import create_key, keys_dir, site_keys
 
     if args.action == "list":
-        with _session(args, write=False) as conn:
+        with session(args, write=False) as conn:
             keys = site_keys(conn)
         if args.json:
             return dumps(keys)
@@ -287,7 +303,7 @@ def cmd_keys(args) -> str:
     folder = keys_dir(args.keys)
     path = None
     try:
-        with _session(args) as conn:
+        with session(args) as conn:
             kid, path = guard(lambda: create_key(conn, folder, actor(), rotate=args.action == "rotate"))
     except BaseException:
         if path is not None:
@@ -301,7 +317,7 @@ def cmd_checkpoint(args) -> str:
     from magcycle.trace.keys import keys_dir, signing_key
 
     with _staged(args) as files:
-        with _session(args, write=False) as conn:
+        with session(args, write=False) as conn:
             kid, private = guard(lambda: signing_key(conn, keys_dir(args.keys)))
             point = make_checkpoint(conn, kid, private)
             out = files.check(args.out or f"checkpoint-{point['tree_size']}.json", "--out")
@@ -323,7 +339,7 @@ def cmd_audit(args) -> str:
     from magcycle.trace.audit import AuditFailure, audit
 
     points = [_read_json(args.checkpoint, "--checkpoint")] if args.checkpoint else []
-    with _session(args, write=False) as conn:
+    with session(args, write=False) as conn:
         try:
             s = audit(conn, points)
         except AuditFailure as exc:
@@ -346,7 +362,7 @@ def cmd_certify(args):
         stem = args.out or re.sub(r"[^A-Za-z0-9._-]+", "_", args.lot).lstrip(".") + ".vc.json"  # a name, never a path
         out = files.check(stem, "--out")
         coa = files.check(out.with_name(out.name.removesuffix(".json").removesuffix(".vc") + ".coa.html"), "--out")
-        with _session(args) as conn:
+        with session(args) as conn:
             kid, private = guard(lambda: signing_key(conn, keys_dir(args.keys)))
             cred = guard(lambda: certify(conn, args.lot, kid, private, actor()))
             text = json.dumps(cred, indent=2, ensure_ascii=False) + "\n"
@@ -376,7 +392,7 @@ def cmd_verify(args) -> str:
     key = guard(lambda: load_public_key(args.key)) if args.key else None
     status = _read_json(args.status_list, "--status-list") if args.status_list else None
     if args.db:
-        with _session(args, write=False) as conn:
+        with session(args, write=False) as conn:
             problems = verify_certificate(cred, key, conn, status)
     else:
         problems = verify_certificate(cred, key, None, status)
@@ -397,7 +413,7 @@ def cmd_revoke(args) -> str:
 
     with _staged(args) as files:
         out = files.check(args.status_list or "status-list.json", "--status-list")
-        with _session(args) as conn:
+        with session(args) as conn:
             kid, private = guard(lambda: signing_key(conn, keys_dir(args.keys)))
             row = guard(lambda: revoke(conn, args.certificate, args.reason, actor()))
             files.write(out, json.dumps(status_list_credential(conn, kid, private), indent=2) + "\n")

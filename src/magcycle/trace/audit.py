@@ -14,8 +14,8 @@ Checkpoints (:func:`make_checkpoint`)
     ``tree_size`` entries give another root was rewritten.
 
 Tables (replayed from the ledger)
-    Every row of lots, campaigns, consumptions, account moves, signing keys
-    and certificates must be what the ledger's events made, and nothing
+    Every row of lots, campaigns, consumptions, account moves, planned
+    campaigns, signing keys and certificates must be what the ledger's events made, and nothing
     else; each account's running balance must equal the balance stored with
     every move and never go below zero. So an edit made by SQL to a table
     (a lot's mass, say) is caught as well as one made to the ledger.
@@ -34,6 +34,7 @@ from magcycle.trace import db
 from magcycle.trace.accounts import TOLERANCE_KG, account_name
 from magcycle.trace.ledger import GENESIS, frontier_push, frontier_root
 from magcycle.trace.lots import lot_columns
+from magcycle.trace.plans import planned_row
 from magcycle.trace.store import now, site
 
 __all__ = ["AuditFailure", "audit", "make_checkpoint"]
@@ -60,6 +61,8 @@ _QUERIES = {
                     "ON c.id = x.campaign_id ORDER BY c.seq",  # a campaign's rows sorted here: no collation
     "account_moves": "SELECT seq, id, site, element, attribute, period, kind, lot_id, delta_kg, balance_after_kg "
                      "FROM account_moves ORDER BY seq, id",
+    "planned_campaigns": "SELECT seq, id, plan_id, family, custody, start, \"end\", doc FROM planned_campaigns "
+                         "ORDER BY seq, id",
 }
 
 
@@ -88,6 +91,8 @@ class _Replay:
             self._lot(seq, ev["lot"])
         if kind == "campaign":
             self._campaign(seq, ev["campaign"])
+        if kind == "plan":
+            self._plan(seq, ev)
         if "moves" in ev:
             self._moves(seq, ev["moves"])
         if kind == "key":
@@ -118,6 +123,13 @@ class _Replay:
         if sorted(tuple(r) for r in rows) != wanted:
             raise AuditFailure(f"table consumptions, row {c['id']:.80}", f"differs from what ledger entry {seq} "
                                                                           "recorded (edited, or a row inserted)")
+
+    def _plan(self, seq: int, ev: dict) -> None:
+        for c in sorted(ev["campaigns"], key=lambda c: c["id"]):
+            row = planned_row(c, ev["plan_id"], seq)
+            want = (seq, row["id"], row["plan_id"], row["family"], row["custody"], row["start"], row["end"])
+            self.expect("planned_campaigns", seq, want, lambda a, w=want, c=c: tuple(a[:7]) == w and
+                        json.loads(a[7]) == c)
 
     def _moves(self, seq: int, moves: list) -> None:
         for m in moves:

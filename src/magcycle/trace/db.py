@@ -37,12 +37,12 @@ from magcycle.documents import clip
 from magcycle.errors import InputError
 
 __all__ = ["DEFAULT_URL", "SCHEMA_HEAD", "metadata", "settings", "ledger", "lots", "campaigns", "consumptions",
-           "account_moves", "signing_keys", "certificates", "ledger_frontier", "database_url", "sqlite_file", "open_engine", "migrate", "revision",
+           "account_moves", "signing_keys", "certificates", "ledger_frontier", "planned_campaigns", "database_url", "sqlite_file", "open_engine", "migrate", "revision",
            "require_head", "transaction", "DatabaseError"]
 
 DEFAULT_URL = "sqlite:///magcycle.db"
 #: the Alembic revision the code expects (the newest in migrations/versions)
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 #: the key of PostgreSQL's advisory write lock (any constant; 'MAGC' in ASCII)
 _PG_LOCK = 0x4D414743
 
@@ -132,6 +132,18 @@ ledger_frontier = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),  # the one row, id 1
     Column("size", BigInteger, nullable=False),
     Column("nodes", Text, nullable=False),  # JSON [[height, hash hex], ...] (magcycle.trace.ledger.frontier_push)
+)
+
+planned_campaigns = Table(
+    "planned_campaigns", metadata,
+    Column("id", String(200), primary_key=True),  # PLAN-ID/P-001
+    Column("plan_id", String(64), nullable=False),
+    Column("family", String(64), nullable=False),
+    Column("custody", String(16), nullable=False),
+    Column("start", String(10), nullable=False),
+    Column("end", String(10), nullable=False),
+    Column("doc", Text, nullable=False),  # the planned campaign as the plan's ledger entry holds it
+    Column("seq", BigInteger, nullable=False),
 )
 
 
