@@ -478,6 +478,17 @@ def test_the_local_search_is_a_local_optimum_never_below_the_optimum(n, seed, ob
     assert simple_bound(doc, objective) <= best + 1e-9 * max(1.0, best)  # the fallback bound is a bound
 
 
+def test_a_solver_failure_other_than_time_is_exit_1_not_a_quiet_order(capsys, tmp_path, monkeypatch):
+    """Every order is feasible, so HiGHS calling the model infeasible is a fault (it cannot happen with a correct
+    model, hence the patch): one line, exit 1, not the local search's order passed off as an answer."""
+    from magcycle.plan import milp
+
+    monkeypatch.setattr(milp.Model, "solve", lambda self, **kw: milp.Solution("infeasible", None, None, None, None,
+                                                                              0.0, "Infeasible"))
+    status, out, err = run(capsys, "plan", "sequence", _file(tmp_path, HAND_TOML))
+    assert status == 1 and out == "" and len(err.splitlines()) == 1 and "infeasible" in err
+
+
 def test_the_solver_free_bound_by_hand():
     """A (initial) and B, A->B 3 d, B->A 2 d; J1 (A, 4 d, due 2, weight 1), J2 (B, 2 d, due 1, weight 2).
     Makespan bound: 4 + 2 + 3 (B entered once at least) = 9, which J1, J2 attains. Weighted tardiness bound:

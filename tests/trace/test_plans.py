@@ -9,9 +9,11 @@ against the table, which an edit, an insert or a delete by SQL must fail).
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
+import rfc8785
 from sqlalchemy import create_engine, text
 
 from magcycle.errors import InputError
@@ -106,6 +108,10 @@ def test_a_recorded_plan_is_in_the_ledger_and_the_table_and_consumes_nothing(pla
         engine.dispose()
     event = json.loads(body)["event"]
     assert event["plan_id"] == pid and event["campaigns"] == want and event["status"] == plan["status"]
+    # the digest, recomputed from the file with the rfc8785 package (not the project's encoder)
+    on_disk = json.loads((planning["tmp"] / "out" / "plan.json").read_text())
+    del on_disk["recorded_as"]
+    assert event["plan_sha256"] == hashlib.sha256(rfc8785.dumps(on_disk)).hexdigest()
     assert event["margin_usd"] == plan["margin_usd"] and event["actor"]
     assert [tuple(r) for r in rows] == [(c["id"], pid, c["family"], c["custody"], c["start"], c["end"])
                                         for c in want]

@@ -362,9 +362,9 @@ def _dfars_max(doc: PlanFile, yields, products, eligible: set, cap_kg_day: float
             for p in products}
 
 
-def _made(x, yields, p: str, t: int, only=None) -> dict[int, float]:
-    """{x(l, t): Y(l, p)} over the lots of week t (those in ``only``, when given)."""
-    return {x[k]: yields[k[0]].get(p, 0.0) for k in x if k[1] == t and (only is None or k[0] in only)}
+def _made(week: list[tuple[str, int]], yields, p: str, only=None) -> dict[int, float]:
+    """{x(l, t): Y(l, p)} over ``week``, the (lot, variable) pairs of week t (the lots in ``only``, when given)."""
+    return {i: yields[lot].get(p, 0.0) for lot, i in week if only is None or lot in only}
 
 
 def _products(m: Model, doc: PlanFile, x, s, yields, products, cap_kg_day: float, T: int):
@@ -372,17 +372,20 @@ def _products(m: Model, doc: PlanFile, x, s, yields, products, cap_kg_day: float
     eligible = {lot.id for lot in doc.lots if dfars_status(lot) is True}
     dfars_max = _dfars_max(doc, yields, products, eligible, cap_kg_day)
     prod, dfars, credit = {}, {}, {}
+    weeks: dict[int, list[tuple[str, int]]] = {t: [] for t in range(T)}
+    for (lot, t), i in x.items():
+        weeks[t].append((lot, i))
     for p in products:
         for t in range(T):
             prod[p, t] = m.var(f"P[{p},{t}]")
-            m.add({prod[p, t]: 1.0, **_neg(_made(x, yields, p, t))}, 0.0, 0.0, f"product {p}, week {t}")
+            m.add({prod[p, t]: 1.0, **_neg(_made(weeks[t], yields, p))}, 0.0, 0.0, f"product {p}, week {t}")
             dfars[p, t] = m.var(f"D[{p},{t}]")
             m.add({dfars[p, t]: 1.0, prod[p, t]: -1.0}, hi=0.0, name=f"DFARS {p} <= product, week {t}")
             m.add({dfars[p, t]: 1.0, s[t]: -dfars_max[p]}, hi=0.0, name=f"DFARS {p} only segregated, week {t}")
-            m.add({dfars[p, t]: 1.0, **_neg(_made(x, yields, p, t, eligible))}, hi=0.0,
+            m.add({dfars[p, t]: 1.0, **_neg(_made(weeks[t], yields, p, eligible))}, hi=0.0,
                   name=f"DFARS {p} only from eligible lots, week {t}")
             credit[p, t] = m.var(f"C[{p},{t}]")
-            m.add({credit[p, t]: 1.0, **_neg(_made(x, yields, p, t, post))}, 0.0, 0.0,
+            m.add({credit[p, t]: 1.0, **_neg(_made(weeks[t], yields, p, post))}, 0.0, 0.0,
                   f"post-consumer credit {p}, week {t}")
     return prod, dfars, credit
 
@@ -655,6 +658,7 @@ def _fix_and_optimize(v: _Vars, sol, bound: float, weeks: int, time_limit: float
     m = v.model
     week_of = _week_of_binaries(v)
     deadline = time.perf_counter() + time_limit
+    window_s = max(1.0, time_limit / 4)  # no window takes the whole budget
     step = max(1, WINDOW_WEEKS // 2)
     improved = True
     while improved and time.perf_counter() < deadline:
@@ -667,7 +671,10 @@ def _fix_and_optimize(v: _Vars, sol, bound: float, weeks: int, time_limit: float
             for i, t in week_of.items():
                 if not start <= t < start + WINDOW_WEEKS:
                     lower[i] = upper[i] = float(round(sol.x[i]))
-            trial = replace(m, lower=lower, upper=upper).solve(time_limit=left, gap=gap / 4)
+            try:
+                trial = replace(m, lower=lower, upper=upper).solve(time_limit=min(left, window_s), gap=gap / 4)
+            except ArithmeticError:  # a point that fails its check: keep the plan, try the next window
+                continue
             if trial.x is not None and trial.objective > sol.objective + 1e-9 * max(1.0, abs(sol.objective)):
                 improved = improved or trial.objective > sol.objective + gap / 20 * max(1.0, abs(sol.objective))
                 sol = trial
@@ -704,7 +711,7 @@ def _solve(v: _Vars, weeks: int, time_limit: float, gap: float):
     bound = lp.bound if lp.bound is not None else lp.objective
     best = _relax_and_fix(v, weeks, 0.4 * time_limit, gap)
     best = best if best is not None and best.x is not None else None
-    if best is not None and _gap(bound, best) > gap:
+    if best is not None and _gap(bound, best) > gap and weeks > WINDOW_WEEKS:  # else relax-and-fix was the MILP
         best = _fix_and_optimize(v, best, bound, weeks, 0.85 * time_limit - (time.perf_counter() - t0), gap)
     left = time_limit - (time.perf_counter() - t0)
     if best is None or (_gap(bound, best) > gap and left > 1.0):

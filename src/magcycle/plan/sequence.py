@@ -88,8 +88,8 @@ solver; it guarantees an answer at every size.
 
 The schedule is recomputed from the order (start, end, setup and
 tardiness of each job [days]); the reported objective is that of the
-schedule, the bound is HiGHS's (:func:`simple_bound` when HiGHS found no
-order), and ``gap = |objective - bound| / max(1, |objective|)``.
+schedule, the bound the larger of HiGHS's and the solver-free
+:func:`simple_bound`, and ``gap = |objective - bound| / max(1, |objective|)``.
 """
 
 from __future__ import annotations
@@ -461,10 +461,12 @@ def _starts(doc: SequenceFile) -> list[list[str]]:
     """Two constructions: earliest due date (ties: heavier first, then name), and the same within families
     run one after the other, the families by their earliest due date (the initial family first on ties)."""
     edd = sorted(doc.jobs, key=lambda j: (doc.jobs[j].due_day, -doc.jobs[j].weight, j))
-    first = {}
-    for j in edd:
-        first.setdefault(doc.jobs[j].family, len(first) - 0.5 * (doc.jobs[j].family == doc.initial_family))
-    batched = sorted(edd, key=lambda j: (first[doc.jobs[j].family], edd.index(j)))
+    rank = {j: i for i, j in enumerate(edd)}
+    first: dict[str, tuple] = {}
+    for j in edd:  # a family's key: its earliest due day, the initial family first on ties, then EDD rank
+        k = doc.jobs[j].family
+        first.setdefault(k, (doc.jobs[j].due_day, k != doc.initial_family, rank[j]))
+    batched = sorted(edd, key=lambda j: (first[doc.jobs[j].family], rank[j]))
     return [edd, batched]
 
 
@@ -475,6 +477,8 @@ def heuristic_order(doc: SequenceFile, objective: str = "weighted_tardiness", se
     it when the solver finds nothing better."""
     import time
 
+    if objective not in OBJECTIVES:
+        raise InputError("--objective", f"expected one of {', '.join(OBJECTIVES)}, got {show(objective)}")
     value = _evaluator(doc, objective)
     order = min(_starts(doc), key=value)
     best, deadline, n = value(order), time.perf_counter() + seconds, len(order)
@@ -514,8 +518,8 @@ def sequence(doc: SequenceFile | Mapping, objective: str = "weighted_tardiness",
     """The best order of ``doc``'s jobs for ``objective`` within ``time_limit`` [s]: objective, order,
     makespan, weighted tardiness, schedule, HiGHS's status, bound and gap, seconds, and ``found_by`` (milp or
     heuristic). A starting order (:func:`heuristic_order`, a share of the time) is kept when HiGHS finds no
-    better one; the bound is HiGHS's, or :func:`simple_bound` when HiGHS found no order. Raises InputError on
-    bad input."""
+    better one; the bound is the larger of HiGHS's and :func:`simple_bound`. Raises InputError on bad input,
+    ArithmeticError when HiGHS fails otherwise than by running out of time."""
     import time
 
     if not isinstance(doc, SequenceFile):
@@ -525,13 +529,14 @@ def sequence(doc: SequenceFile | Mapping, objective: str = "weighted_tardiness",
     start = heuristic_order(doc, objective, min(HEURISTIC_SHARE * time_limit, HEURISTIC_MAX_S))
     b = build_model(doc, objective)
     sol = b.model.solve(time_limit=max(0.1, time_limit - (time.perf_counter() - t0)))
-    rows, found_by, bound = schedule_of(doc, start), "heuristic", sol.bound
+    if sol.x is None and sol.status != "no_solution":  # every order is feasible: anything else is a failure
+        raise ArithmeticError(f"HiGHS returned no order ({sol.status}: {sol.message})")
+    rows, found_by = schedule_of(doc, start), "heuristic"
     if sol.x is not None:
         mine = schedule_of(doc, _order(doc, b, sol))
         if _value(mine, doc, objective) <= _value(rows, doc, objective):
             rows, found_by = mine, "milp"
-    else:
-        bound = simple_bound(doc, objective)
+    bound = max(simple_bound(doc, objective), -math.inf if sol.bound is None else sol.bound)
     status = sol.status if sol.x is not None else "time_limit"
     return _result(doc, objective, rows, bound, status, found_by, time.perf_counter() - t0)
 

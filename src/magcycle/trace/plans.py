@@ -4,7 +4,7 @@ What is recorded
     ``magcycle plan campaigns PLAN --db URL --record`` solves a plan on the
     database's lots and records it here, in one transaction: a ``plan``
     ledger entry (plan id, actor, the plan's status, margin, bound, gap, the
-    SHA-256 of its plan.json, and every planned campaign: id, family,
+    SHA-256 of its plan.json (:func:`plan_digest`), and every planned campaign: id, family,
     custody, start, end, feed kg, lots with kg, products kg) and one row per
     campaign in ``planned_campaigns``, which ``trace audit`` replays against
     the ledger. A planned campaign consumes nothing: lots are consumed only
@@ -35,9 +35,10 @@ from magcycle.documents import clip
 from magcycle.errors import InputError
 from magcycle.trace import db
 from magcycle.trace.lots import remaining_kg
+from magcycle.trace.ledger import canonical_json
 from magcycle.trace.store import as_json, head, now, record
 
-__all__ = ["record_plan", "planned_campaigns", "plan_ids", "planned_row", "PLAN_TOLERANCE_KG"]
+__all__ = ["record_plan", "planned_campaigns", "plan_ids", "planned_row", "plan_digest", "PLAN_TOLERANCE_KG"]
 
 #: planned kilograms may exceed the kilograms left by this much (the solver's rounding)
 PLAN_TOLERANCE_KG = 1e-6
@@ -72,6 +73,12 @@ def _check_lots(conn: Connection, campaigns: list[dict]) -> None:
                                      "was consumed since the plan read it); plan again")
 
 
+def plan_digest(plan: dict) -> str:
+    """SHA-256 [hex] of the plan's RFC 8785 canonical JSON, ``recorded_as`` left out: what anyone holding the
+    plan.json the command wrote can recompute (``json.load``, drop ``recorded_as``, canonicalise, hash)."""
+    return hashlib.sha256(canonical_json({k: v for k, v in plan.items() if k != "recorded_as"})).hexdigest()
+
+
 def record_plan(conn: Connection, plan: dict, actor: str) -> dict:
     """Record ``plan`` (:func:`magcycle.plan.campaigns.plan_campaigns`'s result) as planned, in the caller's write
     transaction; {plan_id, seq, campaigns}. Raises InputError (module docstring) before writing anything."""
@@ -79,7 +86,10 @@ def record_plan(conn: Connection, plan: dict, actor: str) -> dict:
     plan_id = f"PLAN-{seq}"
     campaigns = [_campaign(plan_id, c) for c in plan["campaigns"]]
     _check_lots(conn, campaigns)
-    digest = hashlib.sha256(json.dumps(plan, sort_keys=True, allow_nan=False).encode()).hexdigest()
+    try:
+        digest = plan_digest(plan)
+    except ValueError:
+        raise InputError("plan", "holds a number that is not finite; nothing recorded") from None
     event = {"type": "plan", "actor": actor, "event_time": now(), "plan_id": plan_id, "status": plan["status"],
              "margin_usd": float(plan["margin_usd"]), "bound_usd": plan["bound"], "gap": plan["gap"],
              "plan_sha256": digest, "campaigns": campaigns}
