@@ -55,7 +55,7 @@ from magcycle.chem.quantities import QUANTITY_KINDS, parse_quantity
 from magcycle.documents import clip, show
 from magcycle.errors import InputError
 
-__all__ = ["MAX_STAGES", "MAX_TEXT", "Strict", "field", "validate", "input_error", "fail", "quantity",
+__all__ = ["MAX_STAGES", "MAX_TEXT", "Strict", "field", "validate", "input_error", "error_field", "fail", "quantity",
            "VolumetricFlow", "Concentration", "Dimensionless", "Fraction", "MassFlowText", "StageCount",
            "ElementSymbol", "RareEarthSymbol", "Text", "Name", "NAME_PATTERN", "FileName", "name_text",
            "whole_number"]
@@ -243,7 +243,12 @@ def fail(loc: tuple, message: str, value: Any = None) -> ValidationError:
 def input_error(exc: ValidationError, data: Any, prefix: str = "") -> InputError:
     """The first error of ``exc`` as an InputError: the dotted path of the offending key in
     ``data`` (pydantic's union tags and type names left out) and a one-line reason."""
-    err = exc.errors(include_url=False)[0]
+    return InputError(*error_field(exc.errors(include_url=False)[0], data, prefix))
+
+
+def error_field(err: dict, data: Any, prefix: str = "") -> tuple[str, str]:
+    """(dotted path, one-line reason) of one pydantic error ``err`` (an item of ``errors()``) on ``data``, as
+    :func:`input_error` names it (used by the REST API too, so both name a field alike)."""
     parts = _path(err["loc"], data, keep_missing=err["type"] in ("missing", "rule"))
     ctx = err.get("ctx") or {}
     if err["type"] == "unknown_key":
@@ -251,7 +256,7 @@ def input_error(exc: ValidationError, data: Any, prefix: str = "") -> InputError
     elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         parts.append(str(ctx.get("discriminator", "type")).strip("'"))
     path = ".".join(p for p in [prefix, *(clip(q) for q in parts)] if p) or "document"
-    return InputError(path.replace(".[", "["), _reason(err))
+    return path.replace(".[", "["), _reason(err)
 
 
 def _path(loc: tuple, data: Any, keep_missing: bool = True) -> list[str]:

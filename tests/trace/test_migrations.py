@@ -21,7 +21,8 @@ from magcycle.schema import validate
 from magcycle.trace import db, lots, store
 from magcycle.trace.documents import Receipt
 
-REVISION_0002_TABLES = ("signing_keys", "certificates", "ledger_frontier", "planned_campaigns")  # 0002 to 0004
+REVISION_0002_TABLES = ("signing_keys", "certificates", "ledger_frontier", "planned_campaigns", "users", "api_tokens",
+                        "web_sessions")  # 0002 to 0005
 REVISION_0001_TABLES = ("settings", "ledger", "lots", "campaigns", "consumptions", "account_moves")
 RECEIPTS = [
     {"id": "KR-SW-0001", "supplier": "Example Magnet Co.", "category": "swarf", "consumer": "pre", "mass": "2.0 t",
@@ -130,7 +131,7 @@ def test_a_0001_database_upgrades_to_head_with_its_data_intact(trace_db_url, tmp
     out = ok(capsys, "trace", "init", "--db", url)
     assert f"schema migrated from 0001, revision {db.SCHEMA_HEAD}; site S1" in out, out
     rev, names, after = read(url)
-    assert rev == db.SCHEMA_HEAD == "0004"
+    assert rev == db.SCHEMA_HEAD == "0005"
     assert set(REVISION_0001_TABLES) | set(REVISION_0002_TABLES) <= names
     assert after == before  # every row of every 0001 table, byte for byte (no site entry recorded twice)
     out = ok(capsys, "trace", "audit", "--db", url)

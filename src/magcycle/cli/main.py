@@ -22,6 +22,10 @@ Subcommands::
                                       lot traceability on the site's database (SQLite or PostgreSQL)
     magcycle plan campaigns PLAN | sequence FILE | stn FILE --horizon H
                                       campaign planning, sequencing, STN scheduling on HiGHS
+    magcycle serve [--db URL] [--host H] [--port P] [--scheduler ADDR]
+                                      the web application and REST API
+    magcycle users add NAME --role ROLE [--password-file FILE] | list
+                                      the web application's users
     magcycle schema [NAME]            JSON Schema of an input document
     magcycle units list | show TYPE | reference
                                       the unit types of a flowsheet, their ports and parameters
@@ -355,6 +359,35 @@ def _add_plan(sub) -> None:
     stn.set_defaults(handler=_handler("plan_stn", "cmd_stn"))
 
 
+def _add_web(sub) -> None:
+    serve = sub.add_parser("serve", help="the plant's web application and REST API (FastAPI under uvicorn)",
+                           description="Serve the pages and the REST API (/api/v1, reference at /api/docs) on the "
+                           "site's database, which must be at the schema head (magcycle trace init). Users sign in "
+                           "with the accounts made by 'magcycle users add'.")
+    _db_option(serve)
+    serve.add_argument("--host", action=Once, default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", action=Once, type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--scheduler", action=Once, metavar="ADDR",
+                       help="Dask scheduler for long jobs (default: a local process pool)")
+    serve.set_defaults(handler=_handler("web", "cmd_serve"))
+    users = sub.add_parser("users", help="the web application's users",
+                           description="Add a user with a role (viewer, engineer, planner, compliance, admin), or "
+                           "list them. The password is read from a prompt or from --password-file, never from an "
+                           "argument; it is stored hashed (argon2id).")
+    us = users.add_subparsers(dest="users_command", metavar="ACTION", required=True, parser_class=Parser)
+    add = us.add_parser("add", help="add a user")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", action=Once, required=True, help="viewer, engineer, planner, compliance or admin")
+    add.add_argument("--password-file", action=Once, metavar="FILE", type=file_name,
+                     help="a file whose first line is the password (default: prompt twice)")
+    _db_option(add)
+    add.set_defaults(handler=_handler("web", "cmd_users_add"))
+    ls = us.add_parser("list", help="list the users and their roles")
+    _db_option(ls)
+    ls.add_argument("--json", action="store_true", help="print the result as JSON")
+    ls.set_defaults(handler=_handler("web", "cmd_users_list"))
+
+
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="NdFeB magnet recycling: solvent-extraction cascades and plant tools.",
                     epilog="Exit status: 0 ok, 1 solve failed, 2 bad input, 3 products off spec, 4 verification "
@@ -362,7 +395,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=Parser)
     for add in (_add_run, _add_feed, _add_sx, _add_uq, _add_tea, _add_compare, _add_trace, _add_plan,
-                _add_reference):
+                _add_web, _add_reference):
         add(sub)
     return parser
 

@@ -15,7 +15,7 @@ Checkpoints (:func:`make_checkpoint`)
 
 Tables (replayed from the ledger)
     Every row of lots, campaigns, consumptions, account moves, planned
-    campaigns, signing keys and certificates must be what the ledger's events made, and nothing
+    campaigns, signing keys, certificates and users (name, role) must be what the ledger's events made, and nothing
     else; each account's running balance must equal the balance stored with
     every move and never go below zero. So an edit made by SQL to a table
     (a lot's mass, say) is caught as well as one made to the ledger.
@@ -75,6 +75,7 @@ class _Replay:
         self.keys: dict[str, tuple] = {}
         self.certificates: dict[str, list] = {}
         self.settings: dict[str, str] = {}
+        self.users: dict[str, tuple] = {}
 
     def expect(self, table: str, seq: int, expected: tuple, equal=None) -> None:
         actual = next(self.cursors[table], None)
@@ -106,6 +107,8 @@ class _Replay:
             self.certificates[ev["certificate_id"]][3] = ev["event_time"]
         if kind == "site":
             self.settings = {"site_id": ev["site_id"], "site_country": ev["country"]}
+        if kind == "user":
+            self.users[ev["name"]] = (ev["role"], seq)
 
     def _lot(self, seq: int, doc: dict) -> None:
         row = lot_columns(doc, seq)
@@ -158,6 +161,11 @@ class _Replay:
             bad = sorted({k for k in set(keys) | set(self.keys) if keys.get(k) != self.keys.get(k)})[0]
             raise AuditFailure(f"table signing_keys, key {bad:.80}", "differs from the ledger's key entries")
         self._finish_certificates(conn)
+        users = {r.name: (r.role, r.seq) for r in conn.execute(select(db.users.c.name, db.users.c.role, db.users.c.seq))}
+        if users != self.users:
+            bad = sorted(k for k in set(users) | set(self.users) if users.get(k) != self.users.get(k))[0]
+            raise AuditFailure(f"table users, row {bad:.80}", "differs from the ledger's user entries (a role edited, "
+                                                             "or a user inserted or deleted)")
         settings = {r.key: r.value for r in conn.execute(select(db.settings))}
         if settings != self.settings:
             bad = sorted(k for k in set(settings) | set(self.settings) if settings.get(k) != self.settings.get(k))[0]

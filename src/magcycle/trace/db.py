@@ -37,12 +37,12 @@ from magcycle.documents import clip
 from magcycle.errors import InputError
 
 __all__ = ["DEFAULT_URL", "SCHEMA_HEAD", "metadata", "settings", "ledger", "lots", "campaigns", "consumptions",
-           "account_moves", "signing_keys", "certificates", "ledger_frontier", "planned_campaigns", "database_url", "sqlite_file", "open_engine", "migrate", "revision",
+           "account_moves", "signing_keys", "certificates", "ledger_frontier", "planned_campaigns", "users", "api_tokens", "web_sessions", "database_url", "sqlite_file", "open_engine", "migrate", "revision",
            "require_head", "transaction", "DatabaseError"]
 
 DEFAULT_URL = "sqlite:///magcycle.db"
 #: the Alembic revision the code expects (the newest in migrations/versions)
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 #: the key of PostgreSQL's advisory write lock (any constant; 'MAGC' in ASCII)
 _PG_LOCK = 0x4D414743
 
@@ -144,6 +144,36 @@ planned_campaigns = Table(
     Column("end", String(10), nullable=False),
     Column("doc", Text, nullable=False),  # the planned campaign as the plan's ledger entry holds it
     Column("seq", BigInteger, nullable=False),
+)
+
+# the web application's accounts (magcycle.app): a user's name and role are ledger events (``user``), replayed by
+# the audit; the password hash, tokens and sessions are access control, kept here only
+users = Table(
+    "users", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string
+    Column("created_at", String(40), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of the bearer token (the token itself is not kept)
+    Column("user_name", String(64), ForeignKey("users.name"), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("digest", String(64), primary_key=True),  # SHA-256 of the session cookie
+    Column("user_name", String(64), ForeignKey("users.name"), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+    Column("revoked_at", String(40)),
 )
 
 

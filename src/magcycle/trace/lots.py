@@ -26,7 +26,8 @@ from magcycle.errors import InputError
 from magcycle.trace import db
 from magcycle.trace.store import as_json, record
 
-__all__ = ["receive", "lot", "lot_row", "lot_columns", "available_lots", "remaining_kg", "feed_lot_doc", "genealogy"]
+__all__ = ["receive", "lot", "lot_row", "lot_columns", "available_lots", "remaining_kg", "feed_lot_doc", "genealogy",
+           "list_lots"]
 
 
 def feed_lot_doc(receipt) -> dict:
@@ -140,4 +141,24 @@ def available_lots(conn: Connection) -> list[dict]:
         if left > 1e-9:
             out.append({"id": doc["id"], "family": doc["category"], "mass": left, "arrival": doc["received"],
                         "consumer": doc["consumer"], "assay": doc["assay_wt_pct"], "origin": doc["origin"]})
+    return out
+
+
+def list_lots(conn: Connection, kind: str | None = None, limit: int = 1000, offset: int = 0) -> list[dict]:
+    """Lots as a list shows them, newest first: {id, kind, product, supplier, category, consumer, mass_kg,
+    remaining_kg (feed lots), dated, campaign_id}; ``kind`` feed or product to filter."""
+    t = db.lots
+    used = (select(db.consumptions.c.lot_id, func.sum(db.consumptions.c.mass_kg).label("used"))
+            .group_by(db.consumptions.c.lot_id).subquery())
+    q = (select(t.c.id, t.c.kind, t.c.product, t.c.supplier, t.c.category, t.c.consumer, t.c.mass_kg, t.c.dated,
+                t.c.campaign_id, func.coalesce(used.c.used, 0.0).label("used"))
+         .outerjoin(used, used.c.lot_id == t.c.id).order_by(t.c.seq.desc(), t.c.id).limit(limit).offset(offset))
+    if kind is not None:
+        q = q.where(t.c.kind == kind)
+    out = []
+    for r in conn.execute(q):
+        row = {k: getattr(r, k) for k in ("id", "kind", "product", "supplier", "category", "consumer", "mass_kg",
+                                          "dated", "campaign_id")}
+        row["remaining_kg"] = float(r.mass_kg) - float(r.used) if r.kind == "feed" else None
+        out.append(row)
     return out

@@ -1,0 +1,121 @@
+"""What every route of the web application shares: one transaction per request, the caller, the policy check, CSRF.
+
+One transaction per request
+    :func:`connection` opens it (a write transaction, holding the site's
+    write lock, for POST, PUT, PATCH and DELETE; a read one otherwise) and
+    commits when the route returns, before the response is built (a
+    dependency of scope "function"), or rolls it back when it raises: nothing
+    half-written, and no success reported for a commit that failed.
+
+The caller
+    A bearer token (``Authorization: Bearer ...``, from ``POST
+    /api/v1/token``) or the session cookie (``magcycle_session``, from the
+    login page). A bearer token that is unknown, expired or revoked is 401
+    at once, whatever the route.
+
+The policy (:mod:`magcycle.app.policy`)
+    ``Depends(allow(action))`` on every route: not signed in, 401 (pages:
+    303 to the login page); signed in without the role, 403. A request that
+    changes something with the session cookie must carry the session's CSRF
+    token (form field ``csrf_token`` or header ``X-CSRF-Token``), else 403.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.engine import Connection
+
+from magcycle.app import accounts
+from magcycle.app.policy import POLICY, allowed
+
+__all__ = ["Call", "connection", "allow", "caller", "SESSION_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "NotSignedIn", "WRITES"]
+
+SESSION_COOKIE = "magcycle_session"
+CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
+WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a route receives from :func:`allow`: the request's transaction and the caller (None: anonymous)."""
+
+    conn: Connection
+    who: dict | None
+
+    @property
+    def actor(self) -> str:
+        """The name the ledger records for changes made by this request."""
+        return f"web:{self.who['user']}" if self.who else "web:anonymous"
+
+
+class NotSignedIn(Exception):
+    """Raised for a page that needs a signed-in user: the application answers 303 to the login page."""
+
+    def __init__(self, path: str):
+        super().__init__(path)
+        self.path = path
+
+
+def connection(request: Request) -> Iterator[Connection]:
+    """The request's one transaction (module docstring)."""
+    from magcycle.trace.db import transaction
+
+    with transaction(request.app.state.engine, write=request.method in WRITES) as conn:
+        yield conn
+
+
+def caller(request: Request, conn: Connection) -> dict | None:
+    """{user, role, csrf, via} of the request, or None; 401 for a bearer token that is not live."""
+    auth = request.headers.get("authorization", "")
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(401, "the Authorization header must be 'Bearer <token>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+        who = accounts.resolve(conn, "token", token.strip())
+        if who is None:
+            raise HTTPException(401, "the bearer token is unknown, expired or revoked",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return dict(who, via="token", secret=token.strip())
+    sid = request.cookies.get(SESSION_COOKIE)
+    who = accounts.resolve(conn, "session", sid) if sid else None
+    return None if who is None else dict(who, via="session", secret=sid)
+
+
+async def _csrf_token(request: Request) -> str | None:
+    sent = request.headers.get(CSRF_HEADER)
+    if sent:
+        return sent
+    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
+                                                           "multipart/form-data")):
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def allow(action: str):
+    """The dependency that lets a request through only as :data:`POLICY` says for ``action``."""
+    if action not in POLICY:
+        raise KeyError(f"no policy for action {action!r}")
+
+    async def check(request: Request, conn: Connection = Depends(connection, scope="function")) -> Call:
+        who = caller(request, conn)
+        request.state.caller = who
+        if not allowed(who["role"] if who else None, action):
+            if who is None:
+                if request.url.path.startswith("/api/"):
+                    raise HTTPException(401, "sign in first: a bearer token from POST /api/v1/token",
+                                        headers={"WWW-Authenticate": "Bearer"})
+                raise NotSignedIn(request.url.path)
+            raise HTTPException(403, f"the role {who['role']} may not {action}")
+        if who is not None and who["via"] == "session" and request.method in WRITES:
+            if not accounts.same_secret(await _csrf_token(request), who["csrf"]):
+                raise HTTPException(403, "missing or wrong CSRF token")
+        return Call(conn, who)
+
+    check.action = action  # read by the access-matrix test and the OpenAPI extension
+    return check
