@@ -9,16 +9,19 @@ recorded in the ledger with the actor ``web:<user>``.
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Body, Depends, Form, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from magcycle.app import accounts
 from magcycle.app.deps import Call, allow
-from magcycle.trace.documents import Receipt
+from magcycle.errors import InputError
+from magcycle.schema import Name, Strict, field
+from magcycle.trace.documents import CampaignFile, Receipt
 
-__all__ = ["router", "sign_in"]
+__all__ = ["router", "sign_in", "RunRequest", "RevokeRequest", "download_name"]
 
 router = APIRouter()
 V1 = "/api/v1"
@@ -128,3 +131,162 @@ def docs(request: Request, call: Call = Depends(allow("public"))) -> str:
     from magcycle.app.pages import api_reference
 
     return api_reference(request.app.openapi())
+
+
+# ------------------------------------------------------------ long jobs: plant runs, campaign plans
+class RunRequest(Strict):
+    """A plant run, as ``magcycle run``: a built-in plant, its feed and rate."""
+
+    plant: Name = field("reference", description="a built-in plant (files are not read from the server)")
+    feed: str | None = field(None, max_length=500, description="feed class, blend (ev=0.6,wind=0.4); default the "
+                                                                "plant's")
+    rate: str | None = field(None, max_length=100, description="dry feed rate, e.g. '150 kg/h'; default the plant's")
+
+
+def _builtin_plant(name: str, where: str = "plant"):
+    from magcycle.flowsheet.simulation import load_plant
+    from magcycle.flowsheet.spec import builtin_plants
+
+    if name not in builtin_plants():
+        raise InputError(where, f"the web application runs built-in plants only ({', '.join(builtin_plants())}), "
+                                f"got {name!r:.60}")
+    return load_plant(name)
+
+
+@router.post(f"{V1}/runs", status_code=202, summary="start a plant run (a job); its id at once")
+def start_run(run: RunRequest, request: Request, call: Call = Depends(allow("simulate"))) -> dict:
+    from magcycle.app.jobs import run_plant
+    from magcycle.flowsheet.simulation import plant_feed
+
+    try:  # bad input refused now, not in the job; named as the request names it
+        plant_feed(_builtin_plant(run.plant), run.feed, run.rate)
+    except InputError as exc:
+        head = exc.field.split(".")
+        raise InputError("rate" if "rate" in head else head[0], exc.reason) from None
+    job = request.app.state.jobs.submit("run", call.who["user"], run_plant, run.plant, run.feed, run.rate)
+    return {"job": job, "href": f"{V1}/jobs/{job}"}
+
+
+@router.get(f"{V1}/jobs/{{job_id}}", summary="a job's state, and its result when done")
+def job(job_id: str, request: Request, call: Call = Depends(allow("read"))) -> dict:
+    report = request.app.state.jobs.get(job_id)
+    if report is None:
+        raise HTTPException(404, f"unknown job {job_id[:40]!r}")
+    return report
+
+
+def _plan_document(conn, raw: dict) -> dict:
+    """The plan file with the database's lots (as ``plan campaigns --db``), validated."""
+    from magcycle.plan.campaigns import PlanFile, check_products
+    from magcycle.schema import validate
+    from magcycle.trace.lots import available_lots
+
+    if not isinstance(raw, dict):
+        raise InputError("body", "a plan document (JSON object) is expected")
+    if raw.get("lots"):
+        raise InputError("lots", "the web application plans the database's lots; leave lots out")
+    spec = _builtin_plant(str(raw.get("plant", "reference")))
+    doc = dict(raw, lots=available_lots(conn))
+    check_products(validate(PlanFile, doc), list(spec.products))
+    return doc
+
+
+@router.post(f"{V1}/plans", status_code=202, summary="plan campaigns on the database's lots (a job)")
+def start_plan(request: Request, raw: dict = Body(...), time_limit: float = Query(60.0, gt=0, le=3600),
+               gap: float = Query(0.01, ge=0, lt=1), call: Call = Depends(allow("plan"))) -> dict:
+    from magcycle.app.jobs import plan_job
+
+    doc = _plan_document(call.conn, raw)
+    job = request.app.state.jobs.submit("plan", call.who["user"], plan_job, doc, time_limit, gap)
+    return {"job": job, "href": f"{V1}/jobs/{job}"}
+
+
+@router.post(f"{V1}/plans/{{job_id}}/record", status_code=201, summary="record a finished plan as planned")
+def record(job_id: str, request: Request, call: Call = Depends(allow("plan"))) -> dict:
+    from magcycle.trace.plans import record_plan
+
+    report = request.app.state.jobs.get(job_id)
+    if report is None or report["kind"] != "plan":
+        raise HTTPException(404, f"no plan job {job_id[:40]!r}")
+    if report["state"] != "done":
+        raise HTTPException(409, f"the plan job is {report['state']}; record it once it is done")
+    return record_plan(call.conn, report["result"], call.actor)
+
+
+# ------------------------------------------------------------ campaigns, certificates, verification
+class RevokeRequest(Strict):
+    reason: str = field(min_length=1, max_length=500, description="why the certificate is revoked")
+
+
+@router.post(f"{V1}/campaigns", status_code=201, summary="record a campaign that ran (body: a campaign file)")
+def run_campaign(cf: CampaignFile, call: Call = Depends(allow("campaign"))) -> dict:
+    from magcycle.trace.campaigns import campaign_summary
+    from magcycle.trace.campaigns import run_campaign as trace_campaign
+
+    _builtin_plant(cf.plant)
+    return campaign_summary(trace_campaign(call.conn, cf, call.actor))
+
+
+@router.post(f"{V1}/lots/{{lot_id}}/certificate", status_code=201, summary="issue the certificate of a product lot")
+def certify(lot_id: str, request: Request, call: Call = Depends(allow("certify"))) -> dict:
+    from magcycle.trace.certificates import certify as trace_certify
+    from magcycle.trace.keys import keys_dir, signing_key
+
+    kid, private = signing_key(call.conn, keys_dir(request.app.state.keys_dir))
+    return _found(lambda: trace_certify(call.conn, lot_id, kid, private, call.actor))
+
+
+@router.get(f"{V1}/certificates", summary="certificates issued, newest first")
+def certificates(lot: str | None = Query(None, max_length=200), call: Call = Depends(allow("read"))) -> dict:
+    from magcycle.trace.certificates import list_certificates
+
+    return {"certificates": list_certificates(call.conn, lot)}
+
+
+def _certificate(conn, cert_id: str) -> dict:
+    from magcycle.trace.certificates import certificate
+
+    try:
+        return certificate(conn, cert_id)
+    except InputError as exc:
+        raise HTTPException(404, exc.reason) from None
+
+
+def download_name(cert_id: str, suffix: str) -> str:
+    """A file name for a download: the id's letters, digits, '.', '_' and '-' only (never a path)."""
+    import re
+
+    return (re.sub(r"[^A-Za-z0-9._-]+", "_", cert_id).strip("._") or "certificate")[:120] + suffix
+
+
+@router.get(f"{V1}/certificates/{{cert_id:path}}/coa", response_class=HTMLResponse,
+            summary="the certificate of analysis (EN 10204 3.1 form)")
+def coa(cert_id: str, call: Call = Depends(allow("read"))) -> Response:
+    from magcycle.report.coa import render_coa
+
+    cred = _certificate(call.conn, cert_id)["credential"]
+    return HTMLResponse(render_coa(cred))
+
+
+@router.post(f"{V1}/certificates/{{cert_id:path}}/revoke", summary="revoke a certificate; its claim is booked back")
+def revoke(cert_id: str, body: RevokeRequest, call: Call = Depends(allow("certify"))) -> dict:
+    from magcycle.trace.certificates import revoke as trace_revoke
+
+    _certificate(call.conn, cert_id)
+    return trace_revoke(call.conn, cert_id, body.reason, call.actor)
+
+
+@router.get(f"{V1}/certificates/{{cert_id:path}}", summary="download a certificate (the signed credential)")
+def download(cert_id: str, call: Call = Depends(allow("read"))) -> Response:
+    cred = _certificate(call.conn, cert_id)["credential"]
+    text = json.dumps(cred, indent=2, ensure_ascii=False) + "\n"
+    return Response(text, media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="{download_name(cert_id, ".vc.json")}"'})
+
+
+@router.post(f"{V1}/verify", summary="verify a certificate against this site's ledger (anyone)")
+def verify(credential: dict = Body(...), call: Call = Depends(allow("public"))) -> dict:
+    from magcycle.trace.certificates import verify_certificate
+
+    problems = verify_certificate(credential, None, call.conn)
+    return {"valid": not problems, "problems": problems, "id": credential.get("id")}

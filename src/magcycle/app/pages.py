@@ -27,7 +27,9 @@ label{display:block;margin:.4em 0}.error{color:#b00}input,select{font:inherit}
 
 def page(title: str, body: str, call: Call | None = None) -> str:
     """A whole page: head, navigation (with the user and a sign-out form when signed in), ``body``."""
-    nav = '<nav><a href="/">dashboard</a><a href="/lots">lots</a><a href="/api/docs">API</a>'
+    nav = ('<nav><a href="/">dashboard</a><a href="/lots">lots</a><a href="/plans">plans</a>'
+           '<a href="/campaigns">campaigns</a><a href="/runs">plant runs</a><a href="/tea">TEA</a>'
+           '<a href="/verify">verify</a><a href="/api/docs">API</a>')
     if call is not None and call.who is not None:
         nav += (f'<span>{esc(call.who["user"])} ({esc(call.who["role"])})</span> '
                 f'<form class="inline" method="post" action="/logout">{csrf_input(call)}'
@@ -94,7 +96,7 @@ def logout(call: Call = Depends(allow("session"))) -> Response:
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def dashboard(call: Call = Depends(allow("read"))) -> str:
+def dashboard(request: Request, call: Call = Depends(allow("read"))) -> str:
     from magcycle.trace.lots import list_lots
     from magcycle.trace.plans import planned_campaigns
 
@@ -108,10 +110,22 @@ def dashboard(call: Call = Depends(allow("read"))) -> str:
     plan = planned_campaigns(call.conn)
     camp = "".join(f"<tr><td>{esc(c['id'])}</td><td>{esc(c['family'])}</td><td>{esc(c['custody'])}</td>"
                    f"<td>{esc(c['start'])}</td><td>{esc(c['end'])}</td></tr>" for c in plan["campaigns"])
+    from magcycle.trace.certificates import list_certificates
+
+    jobs = "".join(f'<tr><td><a href="/jobs/{esc(j["id"])}">{esc(j["id"])}</a></td><td>{esc(j["kind"])}</td>'
+                   f'<td>{esc(j["owner"])}</td><td>{esc(j["state"])}</td></tr>'
+                   for j in request.app.state.jobs.recent(10))
+    certs = "".join(f'<tr><td>{esc(c["id"])}</td><td><a href="/lots/{esc(c["lot_id"])}">{esc(c["lot_id"])}</a></td>'
+                    f'<td>{esc(c["issued_at"])}</td><td>{"revoked" if c["revoked_at"] else ""}</td></tr>'
+                    for c in list_certificates(call.conn)[:20])
     body = ("<h2>Inventory by family and class</h2><table id=\"inventory\"><tr><th>family</th><th>class</th>"
             f"<th>kg left</th></tr>{rows}</table>"
             f"<h2>Planned campaigns ({esc(plan['plan_id'] or 'no plan recorded')})</h2><table id=\"planned\">"
-            f"<tr><th>campaign</th><th>family</th><th>custody</th><th>start</th><th>end</th></tr>{camp}</table>")
+            f"<tr><th>campaign</th><th>family</th><th>custody</th><th>start</th><th>end</th></tr>{camp}</table>"
+            f'<h2>Latest jobs</h2><table id="latest-jobs"><tr><th>job</th><th>kind</th><th>by</th><th>state</th></tr>'
+            f"{jobs}</table>"
+            f'<h2>Certificates issued</h2><table id="issued"><tr><th>certificate</th><th>lot</th><th>issued</th><th>'
+            f"</th></tr>{certs}</table>")
     return page("Dashboard", body, call)
 
 

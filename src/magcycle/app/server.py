@@ -19,12 +19,15 @@ it is read whole; a caller that fails to sign in ``LOGIN_ATTEMPTS`` times in
 ``LOGIN_WINDOW_S`` seconds (per user name and per client address) gets 429.
 Every answer carries ``X-Content-Type-Options: nosniff``, ``X-Frame-Options:
 DENY``, ``Referrer-Policy: no-referrer`` and a Content-Security-Policy that
-allows scripts and styles from the application only.
+allows scripts from the application only (styles also inline: plotly.js sets
+its own); the full reports served as documents carry a policy of their own
+(:data:`magcycle.app.pages_ops.REPORT_CSP`).
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import threading
 import time
 
@@ -39,7 +42,7 @@ __all__ = ["create_app", "route_action", "invalid", "LoginLimiter", "LOGIN_ATTEM
 
 LOGIN_ATTEMPTS, LOGIN_WINDOW_S = 5, 60.0
 MAX_BODY_BYTES = 2_000_000
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
 
 
@@ -180,10 +183,11 @@ def _headers(app: FastAPI) -> None:
 
 def create_app(db_url: str | None = None, *, token_ttl_s: float = 3600.0, session_ttl_s: float = 8 * 3600.0,
                max_body_bytes: int = MAX_BODY_BYTES, limiter: LoginLimiter | None = None,
-               secure_cookies: bool = False, scheduler: str | None = None) -> FastAPI:
+               secure_cookies: bool = False, scheduler: str | None = None, keys: str | None = None,
+               workers: int | None = None) -> FastAPI:
     """The application on database ``db_url`` (module docstring). Raises DatabaseError (an InputError) when the
     database cannot be opened or is not at the schema head."""
-    from magcycle.app import api, pages
+    from magcycle.app import api, pages, pages_ops
     from magcycle.trace.db import open_engine, require_head, transaction
 
     engine = open_engine(db_url)
@@ -193,22 +197,32 @@ def create_app(db_url: str | None = None, *, token_ttl_s: float = 3600.0, sessio
     except Exception:
         engine.dispose()
         raise
-    app = FastAPI(title="magcycle", version="1", docs_url=None, redoc_url=None, openapi_url=None)
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        try:
+            yield
+        finally:
+            app.state.jobs.close()
+            engine.dispose()
+
+    app = FastAPI(title="magcycle", version="1", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.engine = engine
     app.state.token_ttl_s, app.state.session_ttl_s = token_ttl_s, session_ttl_s
     app.state.limiter = limiter or LoginLimiter()
     app.state.secure_cookies = secure_cookies
-    app.state.scheduler = scheduler  # the Dask scheduler long jobs will run on (None: a local process pool)
+    from magcycle.app.jobs import Jobs
+
+    app.state.jobs = Jobs(scheduler, workers)  # long jobs: a local process pool, or Dask at ``scheduler``
+    app.state.keys_dir = keys  # the site's signing keys (None: $MAGCYCLE_KEYS_DIR, else magcycle-keys)
     _errors(app)
     _headers(app)
-    for router in (api.router, pages.router):  # the routes themselves (paths are absolute): one flat list
+    for router in (api.router, pages.router, pages_ops.router):  # the routes themselves (paths are absolute): one flat list
         app.router.routes.extend(router.routes)
     for route in app.routes:  # each route's action, in the OpenAPI document and on the API reference page
         action = route_action(route)
         if action is not None and hasattr(route, "openapi_extra"):
             route.openapi_extra = dict(route.openapi_extra or {}, **{"x-magcycle-action": action})
     app.add_middleware(_BodyLimit, limit=max_body_bytes)
-    app.router.add_event_handler("shutdown", engine.dispose)
     return app
 
 

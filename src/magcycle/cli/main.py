@@ -368,7 +368,9 @@ def _add_web(sub) -> None:
     serve.add_argument("--host", action=Once, default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", action=Once, type=int, default=8000, help="port (default 8000)")
     serve.add_argument("--scheduler", action=Once, metavar="ADDR",
-                       help="Dask scheduler for long jobs (default: a local process pool)")
+                       help="where long jobs run: processes[:N] (default, a local pool) or a Dask scheduler "
+                            "tcp://host:port")
+    _keys_option(serve)
     serve.set_defaults(handler=_handler("web", "cmd_serve"))
     users = sub.add_parser("users", help="the web application's users",
                            description="Add a user with a role (viewer, engineer, planner, compliance, admin), or "

@@ -228,13 +228,9 @@ def cmd_campaign(args):
     if off:
         print(one_line(f"{PROG}: off spec: " + "; ".join(off)), file=sys.stderr)
     if args.json:
-        doc = {"campaign": out["campaign"]["id"], "custody": out["campaign"]["custody"],
-               "dfars_2027_eligible": out["campaign"]["dfars_2027_eligible"], "closure": out["campaign"]["closure"],
-               "element_kg": out["campaign"]["element_kg"],
-               "product_lots": [{"id": d["id"], "product": d["product"], "net_mass_kg": d["mass_kg"],
-                                 "meets_spec": d["meets_spec"], "content": d["content"],
-                                 "pcf_kg_co2e_per_kg": d["pcf_kg_co2e_per_kg"]} for d in out["product_lots"]]}
-        return dumps(doc), status
+        from magcycle.trace.campaigns import campaign_summary
+
+        return dumps(campaign_summary(out)), status
     return _campaign_text(out), status
 
 

@@ -86,7 +86,8 @@ from magcycle.plan.milp import Infeasible, Model
 from magcycle.schema import ElementSymbol, Name, Strict, fail, field
 from magcycle.trace.documents import Date, Mass, Origin
 
-__all__ = ["PlanFile", "PlanLot", "PlanOrder", "plan_campaigns", "lot_yields", "check_plan", "dfars_status"]
+__all__ = ["PlanFile", "PlanLot", "PlanOrder", "plan_campaigns", "lot_yields", "check_plan", "check_products",
+           "dfars_status"]
 
 Days = Annotated[float, Field(ge=0.0, le=365.0)]
 
@@ -585,7 +586,8 @@ def _check_orders(doc: PlanFile, plan: dict, tol: float) -> None:
                                    "segregated campaigns of eligible lots", math.inf)
 
 
-def _check_products(doc: PlanFile, products: list[str]) -> None:
+def check_products(doc: PlanFile, products: list[str]) -> None:
+    """Every order of a product the plant makes, and lots to plan; InputError naming the order otherwise."""
     for i, o in enumerate(doc.orders):
         if o.product not in products:
             raise InputError(f"orders[{i}].product", f"unknown product {o.product!r}; the plant makes "
@@ -760,7 +762,7 @@ def plan_campaigns(doc: PlanFile, *, time_limit: float = 60.0, gap: float = 0.01
         yields, rate, products = lot_yields(doc) if doc.lots else ({}, 100.0, [])
     else:
         yields, rate, products = yields
-    _check_products(doc, products)
+    check_products(doc, products)
     cap = _capacity(doc, rate)
     v = _build(doc, yields, products, cap)
     try:

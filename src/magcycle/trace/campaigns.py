@@ -47,7 +47,7 @@ from magcycle.trace.countries import DFARS_COVERED, DFARS_STAGES, UNKNOWN
 from magcycle.trace.lots import lot, lot_row, remaining_kg
 from magcycle.trace.store import as_json, record, site
 
-__all__ = ["run_campaign", "campaign", "dfars_eligibility", "content_shares", "product_lot_id", "CLOSURE_TOLERANCE",
+__all__ = ["run_campaign", "campaign", "campaign_summary", "dfars_eligibility", "content_shares", "product_lot_id", "CLOSURE_TOLERANCE",
            "NOT_TRACED", "MIN_CONTENT_KG"]
 
 #: elements the reagents bring (oxygen of the oxides, chloride, sodium, calcium ...): not attributed to lots
@@ -341,3 +341,13 @@ def campaign(conn: Connection, campaign_id: str) -> dict:
     if row is None:
         raise InputError("campaign", f"unknown campaign {clip(campaign_id)}")
     return json.loads(row.doc)
+
+
+def campaign_summary(out: dict) -> dict:
+    """The document ``trace campaign --json`` prints (and the REST API answers) for :func:`run_campaign`'s record."""
+    c = out["campaign"]
+    return {"campaign": c["id"], "custody": c["custody"], "dfars_2027_eligible": c["dfars_2027_eligible"],
+            "closure": c["closure"], "element_kg": c["element_kg"],
+            "product_lots": [{"id": d["id"], "product": d["product"], "net_mass_kg": d["mass_kg"],
+                              "meets_spec": d["meets_spec"], "content": d["content"],
+                              "pcf_kg_co2e_per_kg": d["pcf_kg_co2e_per_kg"]} for d in out["product_lots"]]}

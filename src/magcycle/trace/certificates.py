@@ -54,7 +54,7 @@ from magcycle.trace.ledger import canonical_json, merkle_root
 from magcycle.trace.lots import lot
 from magcycle.trace.store import now, record, root, site
 
-__all__ = ["CONTEXT", "CERTIFIED_ELEMENTS", "certify", "revoke", "status_list_credential", "verify_certificate",
+__all__ = ["CONTEXT", "CERTIFIED_ELEMENTS", "certificate", "list_certificates", "certify", "revoke", "status_list_credential", "verify_certificate",
            "ledger_root", "status_list_id", "claim_moves"]
 
 CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -353,3 +353,23 @@ def verify_certificate(credential, public_key: bytes | None = None, conn: Connec
     if status_list is not None:
         problems += [p for p in [_status_problem(credential, status_list, conn)] if p]
     return problems
+
+
+def certificate(conn: Connection, cert_id: str) -> dict:
+    """{id, lot_id, issued_at, revoked_at, credential} of an issued certificate; InputError for an unknown id."""
+    t = db.certificates
+    row = conn.execute(select(t.c.id, t.c.lot_id, t.c.issued_at, t.c.revoked_at, t.c.credential)
+                       .where(t.c.id == cert_id)).first()
+    if row is None:
+        raise InputError("certificate", f"unknown certificate {clip(cert_id)}")
+    return {"id": row.id, "lot_id": row.lot_id, "issued_at": row.issued_at, "revoked_at": row.revoked_at,
+            "credential": json.loads(row.credential)}
+
+
+def list_certificates(conn: Connection, lot_id: str | None = None) -> list[dict]:
+    """{id, lot_id, issued_at, revoked_at} of the certificates issued (of ``lot_id``), newest first."""
+    t = db.certificates
+    q = select(t.c.id, t.c.lot_id, t.c.issued_at, t.c.revoked_at).order_by(t.c.seq.desc())
+    if lot_id is not None:
+        q = q.where(t.c.lot_id == lot_id)
+    return [dict(r._mapping) for r in conn.execute(q)]

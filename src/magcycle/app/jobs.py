@@ -1,0 +1,157 @@
+"""Long jobs of the web application: plant runs and campaign plans, run off the server's threads.
+
+Where they run
+    The executors of :mod:`magcycle.analysis.executors`: a local process
+    pool by default (``spawn``ed workers, never forked from the threaded
+    server), a Dask distributed scheduler with ``magcycle serve --scheduler
+    tcp://host:port``. Submitting returns a job id at once; the server never
+    waits on a job.
+
+What a job reports
+    ``GET /api/v1/jobs/{id}``: {id, kind, owner, state (queued, running,
+    done, failed), submitted_at, seconds (so far, or in all), result (done)
+    or error (failed: one line, the field and reason for bad input)}. The
+    state is the executor's own: a pool future is running once a worker has
+    taken it. Jobs live in the server's memory: a restart forgets them (their
+    inputs and results are documents the caller keeps).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+__all__ = ["Jobs", "Job", "run_plant", "plan_job", "tea_job", "describe_error"]
+
+
+def run_plant(plant: str, feed: str | None, rate: str | None) -> dict:
+    """Worker entry point: ``magcycle run PLANT --feed FEED --rate RATE --json``'s document, and whether the
+    products meet spec."""
+    from magcycle.flowsheet.simulation import load_plant, plant_feed
+    from magcycle.flowsheet.targets import run_to_spec
+
+    spec = load_plant(plant)
+    result = run_to_spec(spec, plant_feed(spec, feed, rate))
+    return {"results": result.to_dict(), "meets_requirements": bool(result.meets_requirements)}
+
+
+def plan_job(raw: dict, time_limit: float, gap: float) -> dict:
+    """Worker entry point: ``magcycle plan campaigns --json``'s plan for the document ``raw`` (lots included)."""
+    from magcycle.plan.campaigns import PlanFile, plan_campaigns
+    from magcycle.schema import validate
+
+    return plan_campaigns(validate(PlanFile, raw), time_limit=time_limit, gap=gap)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a job that failed: the field and reason for bad input, else the error's kind and text."""
+    from magcycle.errors import InputError
+
+    if isinstance(exc, InputError):
+        return f"{exc.field}: {exc.reason}"
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+@dataclass
+class Job:
+    id: str
+    kind: str
+    owner: str
+    future: object
+    submitted_at: str
+    t0: float = field(default_factory=time.monotonic)
+    t1: float | None = None
+
+
+class Jobs:
+    """The server's jobs on one executor (module docstring)."""
+
+    def __init__(self, scheduler: str | None = None, workers: int | None = None):
+        from magcycle.analysis.executors import executor_plan
+
+        self.plan = executor_plan(scheduler, workers)
+        self._pool = self._client = None
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+
+    def _executor(self):
+        if self.plan[0] == "dask":
+            if self._client is None:
+                from magcycle.analysis.executors import DaskExecutor
+
+                self._client = DaskExecutor(self.plan[1]).client
+            return self._client
+        if self._pool is None:
+            import multiprocessing
+            import os
+            from concurrent.futures import ProcessPoolExecutor
+
+            workers = self.plan[1] if self.plan[0] == "processes" and self.plan[1] else min(4, os.cpu_count() or 1)
+            self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        return self._pool
+
+    def submit(self, kind: str, owner: str, fn, *args) -> str:
+        """Start ``fn(*args)`` on the executor; the job's id."""
+        with self._lock:
+            ex = self._executor()
+            future = ex.submit(fn, *args, pure=False) if self.plan[0] == "dask" else ex.submit(fn, *args)
+            job_id = secrets.token_hex(8)
+            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            self._jobs[job_id] = Job(job_id, kind, owner, future, now)
+        return job_id
+
+    def get(self, job_id: str) -> dict | None:
+        """The job's report (module docstring), or None for an unknown id."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            return None
+        f = job.future
+        out = {"id": job.id, "kind": job.kind, "owner": job.owner, "submitted_at": job.submitted_at}
+        if not f.done():
+            running = f.status == "processing" if self.plan[0] == "dask" else f.running()
+            return dict(out, state="running" if running else "queued", seconds=time.monotonic() - job.t0)
+        if job.t1 is None:
+            job.t1 = time.monotonic()
+        out["seconds"] = job.t1 - job.t0
+        exc = f.exception()
+        if exc is not None:
+            return dict(out, state="failed", error=describe_error(exc))
+        return dict(out, state="done", result=f.result())
+
+    def recent(self, n: int = 20, kind: str | None = None) -> list[dict]:
+        """The newest ``n`` jobs (of ``kind``), their reports without results."""
+        with self._lock:
+            ids = [j.id for j in self._jobs.values() if kind is None or j.kind == kind][-n:]
+        return [{k: v for k, v in self.get(i).items() if k != "result"} for i in reversed(ids)]
+
+    def wait(self, job_id: str, timeout: float) -> dict | None:
+        """The report once the job is over or ``timeout`` seconds have passed (for tests and scripts)."""
+        end = time.monotonic() + timeout
+        while True:
+            report = self.get(job_id)
+            if report is None or report["state"] in ("done", "failed") or time.monotonic() > end:
+                return report
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._client is not None:
+            self._client.close()
+
+
+def tea_job(plant: str, scenario: str) -> dict:
+    """Worker entry point: ``magcycle tea PLANT --scenario S --json``'s document."""
+    from magcycle.econ.tea import techno_economics
+    from magcycle.flowsheet.simulation import load_plant, plant_feed
+    from magcycle.flowsheet.targets import run_to_spec
+
+    spec = load_plant(plant)
+    result = run_to_spec(spec, plant_feed(spec, None, None))
+    doc = techno_economics(result, None, scenario).to_dict()
+    doc["derived_targets"] = result.to_dict()["derived_targets"] if result.derived_targets else {}
+    return doc
