@@ -3,7 +3,8 @@
 Where they run
     The executors of :mod:`magcycle.analysis.executors`: a local process
     pool by default (``spawn``ed workers, never forked from the threaded
-    server), a Dask distributed scheduler with ``magcycle serve --scheduler
+    server; as many as the machine's cores less one, so that the server
+    keeps a core; ``--scheduler processes:N`` sets N), a Dask distributed scheduler with ``magcycle serve --scheduler
     tcp://host:port``. Submitting returns a job id at once; the server never
     waits on a job.
 
@@ -90,7 +91,8 @@ class Jobs:
             import os
             from concurrent.futures import ProcessPoolExecutor
 
-            workers = self.plan[1] if self.plan[0] == "processes" and self.plan[1] else min(4, os.cpu_count() or 1)
+            # by default one core is left to the server, so that its pages answer while jobs run
+            workers = self.plan[1] if self.plan[0] == "processes" and self.plan[1] else max(1, (os.cpu_count() or 2) - 1)
             self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         return self._pool
 
