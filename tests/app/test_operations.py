@@ -166,3 +166,98 @@ def test_a_download_name_is_a_plain_file_name(cert_id):
     name = download_name(cert_id, ".vc.json")
     assert re.fullmatch(r"[A-Za-z0-9._-]+\.vc\.json", name) and "/" not in name and "\\" not in name
     assert not name.startswith(".") and len(name) <= 128
+
+
+DESIGN = """
+[cascade]
+model = "constant_beta"
+[flows]
+organic = 2.22
+feed = 1.0
+scrub = 1.366465
+[feed]
+Dy = 0.85
+Tb = 0.15
+[model]
+beta = { Dy = 2.0, Tb = 1.0 }
+organic_loading = 1.0
+scrub_acid = 3.0
+[targets]
+extract = { Dy = { purity = 0.99 } }
+raffinate = { Tb = { purity = 0.95 } }
+"""
+STUDY = """
+[study]
+plant = "reference"
+samples = 6
+seed = 1
+[parameters]
+"feed.blend.ev" = { uniform = [0.2, 0.5], nominal = 0.35 }
+"""
+
+
+def _toml(text: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _without(doc, *keys):
+    """``doc`` through JSON, without ``keys`` at any depth (wall-clock times and the input's file name)."""
+    def drop(x):
+        if isinstance(x, dict):
+            return {k: drop(v) for k, v in x.items() if k not in keys}
+        return [drop(v) for v in x] if isinstance(x, list) else x
+    return drop(json.loads(json.dumps(doc)))
+
+
+def test_a_cascade_solve_answers_what_sx_solve_prints(ops, capsys):
+    from importlib.resources import files
+
+    site, _, _ = ops
+    example = files("magcycle") / "examples" / "pr_nd_split.toml"
+    r = site.http.post("/api/v1/sx/solve", json=_toml(example.read_text()), headers=site.auth("engineer"))
+    assert r.status_code == 200, r.text
+    cli = cli_json(capsys, "sx", "solve", str(example), "--json")
+    assert _without(r.json(), "source", "seconds") == _without(cli, "source", "seconds")
+    bad = _toml(example.read_text())
+    bad["flows"]["organic"] = -1.0
+    r = site.http.post("/api/v1/sx/solve", json=bad, headers=site.auth("engineer"))
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "flows.organic"
+
+
+def test_design_tea_and_uq_jobs_answer_what_the_command_line_prints(ops, capsys):
+    site, _, tmp = ops
+    headers = site.auth("engineer")
+    design = site.http.post("/api/v1/sx/design", json=_toml(DESIGN), headers=headers)
+    tea = site.http.post("/api/v1/tea", json={"plant": "reference", "scenario": "base"}, headers=headers)
+    uq = site.http.post("/api/v1/uq", json=_toml(STUDY), headers=headers)
+    assert (design.status_code, tea.status_code, uq.status_code) == (202, 202, 202), (design.text, tea.text, uq.text)
+    reports = {k: site.app.state.jobs.wait(r.json()["job"], 600) for k, r in
+               (("design", design), ("tea", tea), ("uq", uq))}
+    assert all(r["state"] == "done" for r in reports.values()), reports
+    (tmp / "d.toml").write_text(DESIGN)
+    cli = cli_json(capsys, "sx", "design", str(tmp / "d.toml"), "--json")
+    assert _without(reports["design"]["result"], "source", "seconds") == _without(cli, "source", "seconds")
+    cli = cli_json(capsys, "tea", "reference", "--json", "--out", str(tmp / "tea"))
+    assert _without(reports["tea"]["result"]) == _without(cli)
+    (tmp / "s.toml").write_text(STUDY)
+    cli = cli_json(capsys, "uq", str(tmp / "s.toml"), "--scheduler", "serial", "--quiet", "--json", "--out",
+                   str(tmp / "uq"))
+    assert _without(reports["uq"]["result"], "source", "seconds") == _without(cli, "source", "seconds")
+    assert reports["uq"]["result"]["monte_carlo"]["samples"] == 6
+
+
+@pytest.mark.parametrize("route, body, field", [
+    ("/api/v1/tea", {"plant": "reference", "scenario": "worst"}, "scenario"),
+    ("/api/v1/tea", {"plant": "../plants/x"}, "plant"),
+    ("/api/v1/uq", {"study": {"cascade": "/etc/passwd"}}, "study.cascade"),
+    ("/api/v1/uq", {"study": {"plant": "elsewhere.toml"}}, "study.plant"),
+    ("/api/v1/sx/design", {"cascade": {"model": "constant_beta"}}, None),
+])
+def test_bad_science_requests_are_422(ops, route, body, field):
+    site, _, _ = ops
+    r = site.http.post(route, json=body, headers=site.auth("engineer"))
+    assert r.status_code == 422, r.text
+    if field is not None:
+        assert r.json()["detail"][0]["field"] == field, r.json()

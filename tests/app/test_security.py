@@ -247,3 +247,50 @@ def test_changes_carry_the_web_user_as_actor_and_the_audit_replays_users(site, c
     doc = site.http.get("/api/v1/audit", headers=site.auth("compliance")).json()
     assert doc["intact"] is False and doc["where"] == "table users, row viewer"
     assert main(["trace", "audit", "--db", site.url]) == 4
+
+
+# ------------------------------------------------------------ CSV intake
+def _csv(rows) -> bytes:
+    head = "id,supplier,category,consumer,mass,received,feed,origin_mined\n"
+    return (head + "".join(",".join(r) + "\n" for r in rows)).encode()
+
+
+GOOD = [("CSV-1", "A", "swarf", "pre", "1 t", "2026-03-02", "swarf", "AU"),
+        ("CSV-2", "B", "ev", "post", "500 kg", "2026-03-03", "ev", "")]
+
+
+def test_a_csv_of_receipts_is_received_whole_or_not_at_all(site):
+    headers = site.auth("compliance")
+    before = without_sessions(snapshot(site.url))
+    bad = GOOD + [("CSV-3", "C", "wind", "post", "-1 t", "2026-03-04", "wind", "")]
+    r = site.http.post("/api/v1/lots/csv", files={"file": ("lots.csv", _csv(bad), "text/csv")}, headers=headers)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "row 4.mass"
+    assert without_sessions(snapshot(site.url)) == before  # CSV-1 and CSV-2 were not kept either
+    r = site.http.post("/api/v1/lots/csv", files={"file": ("lots.csv", _csv(GOOD), "text/csv")}, headers=headers)
+    assert r.status_code == 201 and [d["id"] for d in r.json()["lots"]] == ["CSV-1", "CSV-2"]
+    assert r.json()["lots"][0]["origin"]["mined"] == "AU"
+    assert site.http.post("/api/v1/lots/csv", files={"file": ("lots.csv", _csv(GOOD), "text/csv")},
+                          headers=site.auth("viewer")).status_code == 403
+
+
+@pytest.mark.parametrize("name, kind, body, status", [
+    ("lots.exe", "application/octet-stream", b"MZ\x90\x00", 415),
+    ("lots.csv", "text/csv", b"\xff\xfe\x00bad", 422),
+    ("lots.csv", "text/csv", b"id\n" + b"x" * 1_000_001, 413),
+])
+def test_uploads_of_the_wrong_type_or_size_are_refused(site, name, kind, body, status):
+    before = without_sessions(snapshot(site.url))
+    r = site.http.post("/api/v1/lots/csv", files={"file": (name, body, kind)}, headers=site.auth("compliance"))
+    assert r.status_code == status, r.text
+    assert without_sessions(snapshot(site.url)) == before
+
+
+def test_the_intake_page_takes_a_csv_and_shows_a_bad_row_beside_the_upload(site):
+    browser, csrf = site.login("compliance")
+    r = browser.post("/lots/csv", data={"csrf_token": csrf},
+                     files={"file": ("lots.csv", _csv([GOOD[0][:4] + ("zero", "2026-03-02", "swarf", "")]),
+                                     "text/csv")})
+    assert r.status_code == 422 and "row 2.mass" in r.text
+    r = browser.post("/lots/csv", data={"csrf_token": csrf}, files={"file": ("lots.csv", _csv(GOOD), "text/csv")},
+                     follow_redirects=False)
+    assert r.status_code == 303 and "CSV-2" in browser.get("/lots").text

@@ -21,7 +21,7 @@ from magcycle.errors import InputError
 from magcycle.schema import Name, Strict, field
 from magcycle.trace.documents import CampaignFile, Receipt
 
-__all__ = ["router", "sign_in", "RunRequest", "RevokeRequest", "download_name"]
+__all__ = ["router", "sign_in", "read_csv_upload", "receive_csv", "MAX_CSV_BYTES", "RunRequest", "RevokeRequest", "TeaRequest", "download_name"]
 
 router = APIRouter()
 V1 = "/api/v1"
@@ -76,6 +76,42 @@ def receive_lot(receipt: Receipt, call: Call = Depends(allow("receive"))) -> dic
     from magcycle.trace.lots import receive
 
     return receive(call.conn, receipt, call.actor)
+
+
+#: the largest receipts CSV taken [bytes]
+MAX_CSV_BYTES = 1_000_000
+
+
+async def read_csv_upload(upload) -> str:
+    """The text of an uploaded receipts CSV: 415 unless it is one (.csv name or text/csv type), 413 above
+    :data:`MAX_CSV_BYTES`, 422 unless UTF-8."""
+    if upload is None or isinstance(upload, str):
+        raise InputError("file", "no file uploaded")
+    kind = (upload.content_type or "").split(";")[0].strip().lower()
+    if not ((upload.filename or "").lower().endswith(".csv") or kind in ("text/csv", "application/csv")):
+        raise HTTPException(415, f"a CSV file is expected (.csv, text/csv), got {kind or 'no type'}")
+    raw = await upload.read(MAX_CSV_BYTES + 1)
+    if len(raw) > MAX_CSV_BYTES:
+        raise HTTPException(413, f"the file is larger than {MAX_CSV_BYTES} bytes")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("file", "not UTF-8 text") from None
+
+
+def receive_csv(conn, text: str, actor: str) -> list[dict]:
+    """Every receipt of the CSV, in the request's one transaction (all recorded, or none)."""
+    from magcycle.trace.documents import receipts_from_csv
+    from magcycle.trace.lots import receive
+
+    return [receive(conn, r, actor) for r in receipts_from_csv(text)]
+
+
+@router.post(f"{V1}/lots/csv", status_code=201, summary="receive feed lots from a CSV file (form field file)")
+async def receive_lots_csv(request: Request, call: Call = Depends(allow("receive"))) -> dict:
+    form = await request.form()
+    text = await read_csv_upload(form.get("file"))
+    return {"lots": receive_csv(call.conn, text, call.actor)}
 
 
 @router.get(f"{V1}/lots/{{lot_id}}", summary="a lot's record")
@@ -290,3 +326,53 @@ def verify(credential: dict = Body(...), call: Call = Depends(allow("public"))) 
 
     problems = verify_certificate(credential, None, call.conn)
     return {"valid": not problems, "problems": problems, "id": credential.get("id")}
+
+
+# ------------------------------------------------------------ cascades, designs, uncertainty, economics
+@router.post(f"{V1}/sx/solve", summary="solve one cascade (body: a cascade document, as the file)")
+def sx_solve(raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> dict:
+    from magcycle.sx import solve
+    from magcycle.sx.spec import CascadeSpec
+
+    return solve(CascadeSpec.from_dict(raw, source="api")).to_dict()
+
+
+@router.post(f"{V1}/sx/design", status_code=202, summary="design a cascade for its [targets] (a job)")
+def sx_design(request: Request, raw: dict = Body(...), optimise_flows: bool = False,
+              max_stages: int | None = Query(None, ge=1, le=500), call: Call = Depends(allow("simulate"))) -> dict:
+    from magcycle.app.jobs import design_job
+    from magcycle.sx.optimise import design_problem
+
+    design_problem(raw, source="api")  # bad input refused now, not in the job
+    job = request.app.state.jobs.submit("design", call.who["user"], design_job, raw, optimise_flows, max_stages)
+    return {"job": job, "href": f"{V1}/jobs/{job}"}
+
+
+class TeaRequest(Strict):
+    plant: Name = field("reference", description="a built-in plant")
+    scenario: Literal["low", "base", "high"] = field("base", description="price and cost scenario")
+
+
+@router.post(f"{V1}/tea", status_code=202, summary="techno-economics of a built-in plant (a job)")
+def tea(body: TeaRequest, request: Request, call: Call = Depends(allow("simulate"))) -> dict:
+    from magcycle.app.jobs import tea_job
+
+    _builtin_plant(body.plant)
+    job = request.app.state.jobs.submit("tea", call.who["user"], tea_job, body.plant, body.scenario)
+    return {"job": job, "href": f"{V1}/jobs/{job}"}
+
+
+@router.post(f"{V1}/uq", status_code=202, summary="an uncertainty study of a built-in plant (a job)")
+def uq(request: Request, raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> dict:
+    from magcycle.analysis.study import study_from_dict
+    from magcycle.app.jobs import uq_job
+
+    section = raw.get("study") if isinstance(raw, dict) else None
+    if isinstance(section, dict):
+        if section.get("cascade") is not None:
+            raise InputError("study.cascade", "the web application runs studies of built-in plants; name one as "
+                                              "study.plant")
+        _builtin_plant(str(section.get("plant", "reference")), "study.plant")
+    study_from_dict(raw, None, "api")  # bad input refused now, not in the job
+    job = request.app.state.jobs.submit("uq", call.who["user"], uq_job, raw)
+    return {"job": job, "href": f"{V1}/jobs/{job}"}

@@ -25,7 +25,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["Jobs", "Job", "run_plant", "plan_job", "tea_job", "describe_error"]
+__all__ = ["Jobs", "Job", "run_plant", "plan_job", "tea_job", "design_job", "uq_job", "describe_error"]
 
 
 def run_plant(plant: str, feed: str | None, rate: str | None) -> dict:
@@ -149,11 +149,45 @@ class Jobs:
 def tea_job(plant: str, scenario: str) -> dict:
     """Worker entry point: ``magcycle tea PLANT --scenario S --json``'s document."""
     from magcycle.econ.tea import techno_economics
-    from magcycle.flowsheet.simulation import load_plant, plant_feed
+    from magcycle.flowsheet.simulation import load_plant, off_spec_lines, plant_feed
     from magcycle.flowsheet.targets import run_to_spec
 
     spec = load_plant(plant)
     result = run_to_spec(spec, plant_feed(spec, None, None))
     doc = techno_economics(result, None, scenario).to_dict()
     doc["derived_targets"] = result.to_dict()["derived_targets"] if result.derived_targets else {}
+    doc["off_spec"] = off_spec_lines(result)
     return doc
+
+
+def design_job(raw: dict, optimise: bool, max_stages: int | None) -> dict:
+    """Worker entry point: ``magcycle sx design FILE [--optimise-flows] --json``'s document for the design
+    document ``raw`` (a cascade and its [targets])."""
+    from magcycle.sx.optimise import design_problem, minimum_stages, optimise_flows
+
+    prob = design_problem(raw, source="api")
+    stages = max_stages or prob.max_stages
+    if optimise:
+        out = optimise_flows(prob.spec, prob.targets, weights=prob.weights, max_stages=stages)
+        doc = out.to_dict()
+        doc["designs_evaluated"] = len(out.points)
+    else:
+        doc = minimum_stages(prob.spec, prob.targets, max_stages=stages).to_dict()
+    doc["source"] = prob.spec.source
+    return doc
+
+
+def uq_job(raw: dict) -> dict:
+    """Worker entry point: ``magcycle uq STUDY --json``'s document (Monte Carlo, and Sobol when the study asks),
+    evaluated in the worker itself."""
+    from magcycle.analysis.executors import SerialExecutor
+    from magcycle.analysis.model import Model
+    from magcycle.analysis.study import study_from_dict, uq_document
+
+    study = study_from_dict(raw, None, "api")
+    model = Model(study.problem)
+    ex = SerialExecutor()
+    mc = model.monte_carlo(study.samples, method=study.method, seed=study.seed, executor=ex,
+                           confidence=study.confidence)
+    sob = model.sobol(study.sobol, seed=study.seed, executor=ex, confidence=study.confidence) if study.sobol else None
+    return uq_document(study, mc, sob)

@@ -153,7 +153,13 @@ def _intake_form(call: Call, values: dict, errors: dict) -> str:
         f'<label>{esc(label)} <input name="{name}" id="intake-{name}" value="{esc(values.get(name, ""))}" '
         f'maxlength="200">{_error(errors.get(name))}</label>' for name, label in _INTAKE)
     return (f'<h2>Receive a feed lot</h2>{_error(errors.get("_"))}<form method="post" action="/lots" id="intake">'
-            f'{csrf_input(call)}{fields}<button type="submit" id="receive">receive</button></form>')
+            f'{csrf_input(call)}{fields}<button type="submit" id="receive">receive</button></form>'
+            '<h2>Receive lots from a CSV file</h2><p>Columns: id, supplier, category, consumer, mass, gross_mass, '
+            'received, feed, origin_generated, origin_mined, origin_refined, origin_separated, origin_melted, '
+            'origin_produced (one lot per row; all rows are recorded, or none).</p>'
+            f'<form method="post" action="/lots/csv" enctype="multipart/form-data" id="csv-form">{csrf_input(call)}'
+            '<input type="file" name="file" id="csv-file" accept=".csv,text/csv">'
+            f'{_error(errors.get("file"))}<button type="submit" id="csv-upload">upload</button></form>')
 
 
 def _error(msg) -> str:
@@ -198,6 +204,19 @@ async def receive_form(request: Request, call: Call = Depends(allow("receive")))
     return RedirectResponse("/lots", status_code=303)
 
 
+@router.post("/lots/csv", response_class=HTMLResponse, include_in_schema=False)
+async def receive_csv_form(request: Request, call: Call = Depends(allow("receive"))) -> Response:
+    from magcycle.app.api import read_csv_upload, receive_csv
+    from magcycle.errors import InputError
+
+    form = await request.form()
+    try:
+        receive_csv(call.conn, await read_csv_upload(form.get("file")), call.actor)
+    except InputError as exc:
+        _refused(call, {}, {"file": f"{exc.field}: {exc.reason}"})
+    return RedirectResponse("/lots", status_code=303)
+
+
 def _form_field(loc) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] == "origin" and len(parts) > 1:
@@ -208,7 +227,7 @@ def _form_field(loc) -> str:
 def _refused(call: Call, form, errors: dict):
     """The form again with its values and each message beside its field, raised (:class:`PageRefused`) so that
     the request's transaction is rolled back."""
-    values = {k: str(form.get(k, "")) for k, _ in _INTAKE}
+    values = {k: str(form.get(k, "")) for k, _ in _INTAKE} if form else {}
     body = _lots_table(call) + _intake_form(call, values, errors)
     raise PageRefused(HTMLResponse(page("Lots", body, call), status_code=422))
 

@@ -161,8 +161,10 @@ def job_page(job_id: str, request: Request, call: Call = Depends(allow("read")))
     if report["state"] == "failed":
         return HTMLResponse(page(f"Job {job_id}", head + f'<p class="error" id="job-error">{esc(report["error"])}</p>',
                                  call))
-    result = {"run": _run_result, "plan": _plan_result, "tea": _tea_result}[report["kind"]](report, call)
-    link = f'<p><a href="/jobs/{esc(job_id)}/report" id="full-report">the full report</a></p>'
+    show = {"run": _run_result, "plan": _plan_result, "tea": _tea_result}.get(report["kind"], _json_result)
+    result = show(report, call)
+    link = (f'<p><a href="/jobs/{esc(job_id)}/report" id="full-report">the full report</a></p>'
+            if report["kind"] in ("run", "plan", "tea", "uq") else "")
     return HTMLResponse(page(f"Job {job_id}", head + result + link + _scripts(), call))
 
 
@@ -200,6 +202,10 @@ def _tea_result(report: dict, call: Call) -> str:
     return f'<h2>Economics</h2><table id="tea">{rows}</table>'
 
 
+def _json_result(report: dict, call: Call) -> str:
+    return f'<pre id="result">{esc(json.dumps(report["result"], indent=2)[:200_000])}</pre>'
+
+
 @router.get("/jobs/{job_id}/report", include_in_schema=False)
 def job_report(job_id: str, request: Request, call: Call = Depends(allow("read"))) -> Response:
     from magcycle.report import render_report
@@ -209,7 +215,12 @@ def job_report(job_id: str, request: Request, call: Call = Depends(allow("read")
     report = _report_of(request, job_id)
     if report["state"] != "done":
         raise HTTPException(409, f"the job is {report['state']}")
-    render = {"run": lambda r: render_report(r["results"]), "plan": render_plan_report, "tea": render_tea_report}
+    from magcycle.report.uq_html import render_uq_report
+
+    render = {"run": lambda r: render_report(r["results"]), "plan": render_plan_report, "tea": render_tea_report,
+              "uq": render_uq_report}
+    if report["kind"] not in render:
+        raise HTTPException(404, f"a {report['kind']} job has no report page; its result is at /api/v1/jobs/{job_id}")
     html = render[report["kind"]](report["result"])
     return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_CSP})
 

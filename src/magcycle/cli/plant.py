@@ -113,9 +113,10 @@ def _derived_lines(result) -> str:
 
 
 def off_spec_lines(result) -> list[str]:
-    """One line per product that fails its spec: the product, its spec and every failed check."""
-    return [f"{p['name']} ({p['spec']}): {' | '.join(p['failures'])}" for p in result.products
-            if p["meets_spec"] is False]
+    """:func:`magcycle.flowsheet.simulation.off_spec_lines` (imported when a command runs)."""
+    from magcycle.flowsheet.simulation import off_spec_lines as lines
+
+    return lines(result)
 
 
 def cmd_feed_list(args) -> str:

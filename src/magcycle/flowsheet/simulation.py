@@ -31,7 +31,7 @@ from magcycle.documents import clip
 from magcycle.errors import ConvergenceError, InputError
 from magcycle.flowsheet.spec import FlowsheetSpec, load_flowsheet, reference_plant_path
 
-__all__ = ["MAX_DESIGN_PASSES", "simulate", "simulate_steps", "load_plant", "plant_feed", "warm_state"]
+__all__ = ["MAX_DESIGN_PASSES", "simulate", "simulate_steps", "load_plant", "plant_feed", "warm_state", "off_spec_lines"]
 
 #: most design passes of a plant solved from nothing (module docstring)
 MAX_DESIGN_PASSES = 8
@@ -137,3 +137,9 @@ def simulate_steps(plant=None, feed=None, *, rate=None, warm=None, progress=None
     worst = check_closure(per_el)
     return PlantResult(spec, feed_obj, streams, results, per_el, worst, iterations,
                        stats.tear_streams, stats.seconds, state)
+
+
+def off_spec_lines(result) -> list[str]:
+    """One line per product of a plant result that fails its spec: the product, its spec and every failed check."""
+    return [f"{p['name']} ({p['spec']}): {' | '.join(p['failures'])}" for p in result.products
+            if p["meets_spec"] is False]

@@ -44,14 +44,16 @@ import re
 from contextlib import suppress
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from magcycle.documents import show
+from magcycle.documents import clip, show
+from magcycle.errors import InputError
 from magcycle.schema import ElementSymbol, Name, Strict, field, fail
 from magcycle.trace.countries import DFARS_STAGES, UNKNOWN, is_country
 
-__all__ = ["MASS_UNITS", "MAX_MASS_KG", "parse_mass", "Receipt", "Origin", "Evidence", "CampaignFile", "Measured", "ORIGIN_STAGES"]
+__all__ = ["MASS_UNITS", "MAX_MASS_KG", "parse_mass", "Receipt", "Origin", "Evidence", "CampaignFile", "Measured",
+           "ORIGIN_STAGES", "receipts_from_csv", "CSV_COLUMNS", "MAX_CSV_ROWS"]
 
 #: kg per unit of a mass (exact)
 MASS_UNITS = {"g": 0.001, "kg": 1.0, "t": 1000.0, "tonne": 1000.0}
@@ -236,3 +238,62 @@ class CampaignFile(Strict):
         if self.end < self.start:
             raise fail(("end",), f"{self.end.isoformat()} is before start {self.start.isoformat()}")
         return self
+
+
+#: the columns of a receipts CSV (one lot per row): the receipt's fields, its origin as origin_<stage>
+CSV_COLUMNS = ("id", "supplier", "category", "consumer", "mass", "gross_mass", "received", "feed",
+               "origin_generated", "origin_mined", "origin_refined", "origin_separated", "origin_melted",
+               "origin_produced")
+MAX_CSV_ROWS = 5000
+
+
+def _csv_header(header: list[str]) -> None:
+    if not header or header == [""]:
+        raise InputError("columns", f"no header row; expected {', '.join(CSV_COLUMNS)}")
+    for h in header:
+        if h not in CSV_COLUMNS:
+            raise InputError(f"columns.{clip(h)}", f"unknown column; expected {', '.join(CSV_COLUMNS)}")
+    if len(set(header)) != len(header):
+        raise InputError("columns", "a column is given twice")
+
+
+def _csv_receipt(n: int, header: list[str], cells: list[str]) -> Receipt:
+    from magcycle.schema import input_error
+
+    if len(cells) != len(header):
+        raise InputError(f"row {n}", f"{len(cells)} cells for {len(header)} columns")
+    values = {h: c.strip() for h, c in zip(header, cells) if c.strip()}
+    doc = {k: v for k, v in values.items() if not k.startswith("origin_")}
+    origin = {k[len("origin_"):]: v for k, v in values.items() if k.startswith("origin_")}
+    if origin:
+        doc["origin"] = origin
+    try:
+        return Receipt.model_validate(doc)
+    except ValidationError as exc:
+        err = input_error(exc, doc)
+        raise InputError(f"row {n}.{err.field}", err.reason) from None
+
+
+def receipts_from_csv(text: str) -> list[Receipt]:
+    """Receipts from CSV text (a header row of :data:`CSV_COLUMNS`, any order, at least id, supplier, category,
+    consumer, mass, received and feed; an empty cell is a field left out). The first bad row is an InputError
+    named ``row N.FIELD`` (N from 2, the header being row 1); an unknown column is named ``columns.NAME``."""
+    import csv
+    import io
+
+    rows = csv.reader(io.StringIO(text, newline=""))
+    out = []
+    try:
+        header = [h.strip() for h in next(rows, [])]
+        _csv_header(header)
+        for n, cells in enumerate(rows, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(out) >= MAX_CSV_ROWS:
+                raise InputError("rows", f"more than {MAX_CSV_ROWS} lots in one file")
+            out.append(_csv_receipt(n, header, cells))
+    except csv.Error as exc:  # a cell beyond the csv module's size limit, a stray quote in strict files
+        raise InputError(f"row {rows.line_num}", f"not CSV: {exc}") from None
+    if not out:
+        raise InputError("rows", "no lots in the file")
+    return out
