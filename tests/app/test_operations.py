@@ -242,10 +242,11 @@ def test_design_tea_and_uq_jobs_answer_what_the_command_line_prints(ops, capsys)
     cli = cli_json(capsys, "tea", "reference", "--json", "--out", str(tmp / "tea"))
     assert _without(reports["tea"]["result"]) == _without(cli)
     (tmp / "s.toml").write_text(STUDY)
-    cli = cli_json(capsys, "uq", str(tmp / "s.toml"), "--scheduler", "serial", "--quiet", "--json", "--out",
+    cli = cli_json(capsys, "uq", str(tmp / "s.toml"), "--scheduler", "processes:1", "--quiet", "--json", "--out",
                    str(tmp / "uq"))
     assert _without(reports["uq"]["result"], "source", "seconds") == _without(cli, "source", "seconds")
     assert reports["uq"]["result"]["monte_carlo"]["samples"] == 6
+    assert reports["uq"]["progress"] == {"stage": "Monte Carlo", "done": 6, "total": 6}
 
 
 @pytest.mark.parametrize("route, body, field", [

@@ -59,10 +59,11 @@ class ProcessExecutor:
 
     name = "processes"
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, start_method: str | None = None):
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
             raise InputError("workers", f"must be a whole number >= 1, got {workers!r}")
         self.workers = int(workers or os.cpu_count() or 1)
+        self.start_method = start_method  # None: fork where the platform has it, else spawn
 
     def map(self, problem, chunks, progress=None):
         import multiprocessing
@@ -72,7 +73,7 @@ class ProcessExecutor:
             return SerialExecutor().map(problem, chunks, progress)
         # fork where the platform has it: no re-import of the caller's script
         methods = multiprocessing.get_all_start_methods()
-        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        ctx = multiprocessing.get_context(self.start_method or ("fork" if "fork" in methods else "spawn"))
         out = [None] * len(chunks)
         with ProcessPoolExecutor(max_workers=min(self.workers, len(chunks)), mp_context=ctx) as pool:
             futures = {pool.submit(evaluate_chunk, problem, X, U): i for i, (X, U) in enumerate(chunks)}

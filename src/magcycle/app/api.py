@@ -374,5 +374,5 @@ def uq(request: Request, raw: dict = Body(...), call: Call = Depends(allow("simu
                                               "study.plant")
         _builtin_plant(str(section.get("plant", "reference")), "study.plant")
     study_from_dict(raw, None, "api")  # bad input refused now, not in the job
-    job = request.app.state.jobs.submit("uq", call.who["user"], uq_job, raw)
+    job = request.app.state.jobs.submit_tracked("uq", call.who["user"], uq_job, raw)
     return {"job": job, "href": f"{V1}/jobs/{job}"}

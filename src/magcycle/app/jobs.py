@@ -13,13 +13,16 @@ What a job reports
     done, failed), submitted_at, seconds (so far, or in all), result (done)
     or error (failed: one line, the field and reason for bad input)}. The
     state is the executor's own: a pool future is running once a worker has
-    taken it. Jobs live in the server's memory: a restart forgets them (their
+    taken it. An uncertainty study also reports ``progress`` {stage (Monte
+    Carlo, Sobol), done, total samples}: it is coordinated by a server thread
+    that hands its sample chunks to the executor as they come. Jobs live in the server's memory: a restart forgets them (their
     inputs and results are documents the caller keeps).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 import threading
 import time
@@ -66,6 +69,7 @@ class Job:
     submitted_at: str
     t0: float = field(default_factory=time.monotonic)
     t1: float | None = None
+    progress: dict | None = None  # {stage, done, total} of a tracked job
 
 
 class Jobs:
@@ -75,7 +79,7 @@ class Jobs:
         from magcycle.analysis.executors import executor_plan
 
         self.plan = executor_plan(scheduler, workers)
-        self._pool = self._client = None
+        self._pool = self._client = self._threads = None
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
 
@@ -88,7 +92,6 @@ class Jobs:
             return self._client
         if self._pool is None:
             import multiprocessing
-            import os
             from concurrent.futures import ProcessPoolExecutor
 
             # by default one core is left to the server, so that its pages answer while jobs run
@@ -106,6 +109,35 @@ class Jobs:
             self._jobs[job_id] = Job(job_id, kind, owner, future, now)
         return job_id
 
+    def submit_tracked(self, kind: str, owner: str, fn, *args) -> str:
+        """Start ``fn(progress, executor, *args)`` in a server thread that hands its work to a fresh executor of
+        the server's kind (the samples of a study run there, not in the thread) and reports its progress."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from magcycle.analysis.executors import DaskExecutor, ProcessExecutor, SerialExecutor
+
+        def run(job_holder: list):
+            plan = self.plan
+            ex = (DaskExecutor(plan[1]) if plan[0] == "dask" else SerialExecutor() if plan[0] == "serial"
+                  else ProcessExecutor(plan[1] or max(1, (os.cpu_count() or 2) - 1), start_method="spawn"))
+
+            def progress(stage: str, done: int, total: int) -> None:
+                job_holder[0].progress = {"stage": stage, "done": int(done), "total": int(total)}
+            try:
+                return fn(progress, ex, *args)
+            finally:
+                ex.close()
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="magcycle-job")
+            holder: list = []
+            future = self._threads.submit(run, holder)
+            job_id = secrets.token_hex(8)
+            now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            holder.append(Job(job_id, kind, owner, future, now))
+            self._jobs[job_id] = holder[0]
+        return job_id
+
     def get(self, job_id: str) -> dict | None:
         """The job's report (module docstring), or None for an unknown id."""
         job = self._jobs.get(job_id)
@@ -113,8 +145,10 @@ class Jobs:
             return None
         f = job.future
         out = {"id": job.id, "kind": job.kind, "owner": job.owner, "submitted_at": job.submitted_at}
+        if job.progress is not None:
+            out["progress"] = dict(job.progress)
         if not f.done():
-            running = f.status == "processing" if self.plan[0] == "dask" else f.running()
+            running = f.status == "processing" if hasattr(f, "status") else f.running()
             return dict(out, state="running" if running else "queued", seconds=time.monotonic() - job.t0)
         if job.t1 is None:
             job.t1 = time.monotonic()
@@ -140,6 +174,8 @@ class Jobs:
             time.sleep(0.05)
 
     def close(self) -> None:
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
@@ -177,17 +213,18 @@ def design_job(raw: dict, optimise: bool, max_stages: int | None) -> dict:
     return doc
 
 
-def uq_job(raw: dict) -> dict:
-    """Worker entry point: ``magcycle uq STUDY --json``'s document (Monte Carlo, and Sobol when the study asks),
-    evaluated in the worker itself."""
-    from magcycle.analysis.executors import SerialExecutor
+def uq_job(progress, executor, raw: dict) -> dict:
+    """A tracked job (runs in a server thread, its samples on ``executor``): ``magcycle uq STUDY --json``'s
+    document (Monte Carlo, and Sobol when the study asks), reporting ``progress(stage, done, total)``."""
     from magcycle.analysis.model import Model
     from magcycle.analysis.study import study_from_dict, uq_document
 
     study = study_from_dict(raw, None, "api")
     model = Model(study.problem)
-    ex = SerialExecutor()
-    mc = model.monte_carlo(study.samples, method=study.method, seed=study.seed, executor=ex,
-                           confidence=study.confidence)
-    sob = model.sobol(study.sobol, seed=study.seed, executor=ex, confidence=study.confidence) if study.sobol else None
+    mc = model.monte_carlo(study.samples, method=study.method, seed=study.seed, executor=executor,
+                           confidence=study.confidence, progress=lambda d, t: progress("Monte Carlo", d, t))
+    sob = None
+    if study.sobol:
+        sob = model.sobol(study.sobol, seed=study.seed, executor=executor, confidence=study.confidence,
+                          progress=lambda d, t: progress("Sobol", d, t))
     return uq_document(study, mc, sob)
