@@ -44,10 +44,13 @@ def sign_in(request: Request, conn, username: str, password: str) -> str:
 
 @router.post(f"{V1}/token", summary="a bearer token (OAuth2 password flow: form fields username, password)")
 def token(request: Request, username: str = Form(max_length=64), password: str = Form(max_length=1024),
-          call: Call = Depends(allow("public"))) -> dict:
-    sign_in(request, call.conn, username, password)
+          call: Call = Depends(allow("public", read_only=True))) -> dict:
+    from magcycle.app.deps import write_transaction
+
+    sign_in(request, call.conn, username, password)  # argon2, without the write lock
     ttl = request.app.state.token_ttl_s
-    secret, _ = accounts.issue(call.conn, "token", username, ttl)
+    with write_transaction(request) as conn:
+        secret, _ = accounts.issue(conn, "token", username, ttl)
     return {"access_token": secret, "token_type": "bearer", "expires_in": int(ttl)}
 
 

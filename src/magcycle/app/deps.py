@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from magcycle.app import accounts
 from magcycle.app.policy import POLICY, allowed
 
-__all__ = ["Call", "connection", "allow", "caller", "SESSION_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "NotSignedIn", "WRITES"]
+__all__ = ["Call", "connection", "read_connection", "write_transaction", "allow", "caller", "SESSION_COOKIE", "CSRF_FIELD", "CSRF_HEADER", "NotSignedIn", "WRITES"]
 
 SESSION_COOKIE = "magcycle_session"
 CSRF_FIELD, CSRF_HEADER = "csrf_token", "x-csrf-token"
@@ -67,6 +67,15 @@ def connection(request: Request) -> Iterator[Connection]:
         yield conn
 
 
+def read_connection(request: Request) -> Iterator[Connection]:
+    """A read transaction whatever the method (the sign-in routes: the password is checked without the write
+    lock, and the token or session is written afterwards in a transaction of its own)."""
+    from magcycle.trace.db import transaction
+
+    with transaction(request.app.state.engine, write=False) as conn:
+        yield conn
+
+
 def caller(request: Request, conn: Connection) -> dict | None:
     """{user, role, csrf, via} of the request, or None; 401 for a bearer token that is not live."""
     auth = request.headers.get("authorization", "")
@@ -97,12 +106,14 @@ async def _csrf_token(request: Request) -> str | None:
     return None
 
 
-def allow(action: str):
-    """The dependency that lets a request through only as :data:`POLICY` says for ``action``."""
+def allow(action: str, *, read_only: bool = False):
+    """The dependency that lets a request through only as :data:`POLICY` says for ``action`` (with
+    ``read_only``, the request's transaction is a read one whatever its method)."""
     if action not in POLICY:
         raise KeyError(f"no policy for action {action!r}")
+    opened = read_connection if read_only else connection
 
-    async def check(request: Request, conn: Connection = Depends(connection, scope="function")) -> Call:
+    async def check(request: Request, conn: Connection = Depends(opened, scope="function")) -> Call:
         who = caller(request, conn)
         request.state.caller = who
         if not allowed(who["role"] if who else None, action):
@@ -119,3 +130,10 @@ def allow(action: str):
 
     check.action = action  # read by the access-matrix test and the OpenAPI extension
     return check
+
+
+def write_transaction(request: Request):
+    """A write transaction of its own (after a sign-in's password check in a read one)."""
+    from magcycle.trace.db import transaction
+
+    return transaction(request.app.state.engine, write=True)

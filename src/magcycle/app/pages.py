@@ -69,17 +69,21 @@ def _local(path: str) -> str:
 
 
 @router.post("/login", include_in_schema=False)
-async def login(request: Request, call: Call = Depends(allow("public"))) -> Response:
+async def login(request: Request, call: Call = Depends(allow("public", read_only=True))) -> Response:
     from magcycle.app.api import sign_in
+    from magcycle.app.deps import write_transaction
 
     form = await request.form()
     user, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:1024]
     next_path = _local(str(form.get("next", "/")))
-    try:
-        sign_in(request, call.conn, user, password)
+    from starlette.concurrency import run_in_threadpool
+
+    try:  # argon2 off the event loop: other requests go on meanwhile
+        await run_in_threadpool(sign_in, request, call.conn, user, password)
     except HTTPException as exc:
         return HTMLResponse(page("Sign in", _login_form(next_path, str(exc.detail))), status_code=exc.status_code)
-    secret, _ = accounts.issue(call.conn, "session", user, request.app.state.session_ttl_s)
+    with write_transaction(request) as conn:
+        secret, _ = accounts.issue(conn, "session", user, request.app.state.session_ttl_s)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(SESSION_COOKIE, secret, max_age=int(request.app.state.session_ttl_s), httponly=True,
                         samesite="strict", secure=request.app.state.secure_cookies, path="/")
