@@ -117,3 +117,26 @@ def test_users_add_refuses_a_short_password_a_missing_file_and_no_terminal(tmp_p
     assert status == 0
     assert [u["name"] for u in json.loads(capsys.readouterr().out)] == sorted(
         ["viewer", "engineer", "planner", "compliance", "admin"])
+
+
+def test_more_requests_at_once_than_database_connections_all_succeed(server):
+    """80 reads and 20 sign-ins at once against the served application (more than its threads, its database
+    slots and its pool of connections): every one answers 200 (a server that let requests hold connections
+    while waiting for threads would stall, then fail them when the pool gives up)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = urllib.parse.urlencode({"username": "viewer", "password": PASSWORD}).encode()
+    token = json.loads(urllib.request.urlopen(server + "/api/v1/token", data=data, timeout=60).read())["access_token"]
+
+    def read(_):
+        req = urllib.request.Request(server + "/api/v1/lots", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            return r.status
+
+    def sign_in(_):
+        with urllib.request.urlopen(server + "/api/v1/token", data=data, timeout=120) as r:
+            return r.status
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        futures = [pool.submit(read, i) for i in range(80)] + [pool.submit(sign_in, i) for i in range(20)]
+        statuses = [f.result() if f.exception() is None else repr(f.exception()) for f in futures]
+    assert statuses == [200] * 100

@@ -23,7 +23,7 @@ The policy (:mod:`magcycle.app.policy`)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import AsyncIterator
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Connection
@@ -59,20 +59,49 @@ class NotSignedIn(Exception):
         self.path = path
 
 
-def connection(request: Request) -> Iterator[Connection]:
-    """The request's one transaction (module docstring)."""
+async def _transaction(request: Request, write: bool) -> AsyncIterator[Connection]:
+    """A transaction held by the request, opened and closed on worker threads, after the request has taken one of
+    the application's database slots (an asyncio semaphore smaller than half the engine's pool): requests beyond
+    the slots wait in the event loop, holding neither a thread nor a connection, so the pool is never exhausted
+    while the requests holding connections wait for threads (or a sign-in for its second connection)."""
+    from starlette.concurrency import run_in_threadpool
+
     from magcycle.trace.db import transaction
 
-    with transaction(request.app.state.engine, write=request.method in WRITES) as conn:
+    async with _slots(request.app):
+        manager = transaction(request.app.state.engine, write=write)
+        conn = await run_in_threadpool(manager.__enter__)
+        try:
+            yield conn
+        except BaseException as exc:
+            await run_in_threadpool(manager.__exit__, type(exc), exc, exc.__traceback__)
+            raise
+        else:
+            await run_in_threadpool(manager.__exit__, None, None, None)
+
+
+def _slots(app):
+    """The application's database slots on the running event loop (one semaphore per loop: a test may drive the
+    application from several)."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    slots = app.state.db_slots
+    if loop not in slots:
+        slots[loop] = asyncio.Semaphore(app.state.db_slot_count)
+    return slots[loop]
+
+
+async def connection(request: Request) -> AsyncIterator[Connection]:
+    """The request's one transaction (module docstring)."""
+    async for conn in _transaction(request, request.method in WRITES):
         yield conn
 
 
-def read_connection(request: Request) -> Iterator[Connection]:
+async def read_connection(request: Request) -> AsyncIterator[Connection]:
     """A read transaction whatever the method (the sign-in routes: the password is checked without the write
     lock, and the token or session is written afterwards in a transaction of its own)."""
-    from magcycle.trace.db import transaction
-
-    with transaction(request.app.state.engine, write=False) as conn:
+    async for conn in _transaction(request, False):
         yield conn
 
 

@@ -10,7 +10,8 @@ Errors are one JSON document: a request that fails validation, or input a
 layer refuses (:class:`~magcycle.errors.InputError`), is 422 with
 ``{"error", "detail": [{"loc", "field", "msg"}]}`` (``field`` the dotted path
 in the request body or query, as the command line names it); 401, 403, 404,
-409, 413 and 429 carry ``{"detail"}``; anything unexpected is 500 with no
+409, 413, 415, 429 and 503 (the database unavailable or busy) carry
+``{"detail"}``; anything unexpected is 500 with no
 trace of the server's internals. Pages show the same messages beside their
 fields.
 
@@ -30,6 +31,7 @@ import collections
 import contextlib
 import threading
 import time
+import weakref
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -38,9 +40,12 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from magcycle.app.deps import NotSignedIn
 from magcycle.errors import InputError
 
-__all__ = ["create_app", "route_action", "invalid", "LoginLimiter", "LOGIN_ATTEMPTS", "LOGIN_WINDOW_S", "MAX_BODY_BYTES", "CSP"]
+__all__ = ["create_app", "route_action", "invalid", "LoginLimiter", "DB_SLOTS", "LOGIN_ATTEMPTS", "LOGIN_WINDOW_S", "MAX_BODY_BYTES", "CSP"]
 
 LOGIN_ATTEMPTS, LOGIN_WINDOW_S = 5, 60.0
+#: requests that hold database connections at once (each at most two: a sign-in reads, then writes); the others
+#: wait for a slot in the event loop (:func:`magcycle.app.deps.connection`)
+DB_SLOTS = 16
 MAX_BODY_BYTES = 2_000_000
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; "
        "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
@@ -144,7 +149,10 @@ def invalid(detail: list[dict]) -> JSONResponse:
 
 
 def _errors(app: FastAPI) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
     from magcycle.app.pages import PageRefused
+    from magcycle.trace.db import DatabaseError
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -157,6 +165,16 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(PageRefused)
     async def _refused(request: Request, exc: PageRefused):
         return exc.response
+
+    @app.exception_handler(DatabaseError)
+    async def _database(request: Request, exc: DatabaseError):
+        return JSONResponse({"detail": f"the database is unavailable, nothing was recorded: {exc.reason}"},
+                            status_code=503, headers={"Retry-After": "5"})
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _sql(request: Request, exc: SQLAlchemyError):
+        return JSONResponse({"detail": "the database is unavailable or busy, nothing was recorded"},
+                            status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(NotSignedIn)
     async def _sign_in(request: Request, exc: NotSignedIn):
@@ -190,7 +208,7 @@ def create_app(db_url: str | None = None, *, token_ttl_s: float = 3600.0, sessio
     from magcycle.app import api, pages, pages_ops
     from magcycle.trace.db import open_engine, require_head, transaction
 
-    engine = open_engine(db_url)
+    engine = open_engine(db_url, pool=2 * DB_SLOTS + 4)
     try:
         with transaction(engine, write=False) as conn:
             require_head(conn)
@@ -207,6 +225,8 @@ def create_app(db_url: str | None = None, *, token_ttl_s: float = 3600.0, sessio
 
     app = FastAPI(title="magcycle", version="1", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.engine = engine
+    app.state.db_slot_count = DB_SLOTS  # requests holding database connections at once
+    app.state.db_slots = weakref.WeakKeyDictionary()  # event loop -> its semaphore
     app.state.token_ttl_s, app.state.session_ttl_s = token_ttl_s, session_ttl_s
     app.state.limiter = limiter or LoginLimiter()
     app.state.secure_cookies = secure_cookies

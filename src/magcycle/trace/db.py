@@ -204,9 +204,10 @@ def sqlite_file(given: str | None = None) -> Path | None:
     return _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
 
 
-def open_engine(given: str | None = None, *, create: bool = False) -> Engine:
+def open_engine(given: str | None = None, *, create: bool = False, pool: int | None = None) -> Engine:
     """An engine on the database (module docstring), checked reachable. A SQLite file is only
-    created when ``create`` (``trace init``); otherwise a missing one is refused."""
+    created when ``create`` (``trace init``); otherwise a missing one is refused. ``pool``: how many
+    connections it may hold at once (default SQLAlchemy's 5 + 10 overflow; the web server asks more)."""
     raw = database_url(given)
     try:
         url = make_url(raw)
@@ -218,7 +219,8 @@ def open_engine(given: str | None = None, *, create: bool = False) -> Engine:
     if path is not None and create and not path.parent.is_dir():
         raise DatabaseError(f"cannot create {clip(str(path))}: no folder {clip(str(path.parent))}")
     try:
-        engine = create_engine(url, **_engine_options(url))
+        sizes = {} if pool is None else {"pool_size": max(1, pool // 4), "max_overflow": pool - max(1, pool // 4)}
+        engine = create_engine(url, **_engine_options(url), **sizes)
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:
         raise DatabaseError(f"cannot use {clip(url.render_as_string())}: {clip(exc, 120)}") from None
     if url.get_backend_name() == "sqlite":
