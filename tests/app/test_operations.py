@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from magcycle.app.api import download_name
 from magcycle.cli import main
 
+from ..analysis.test_executors import dask_cluster  # noqa: F401 - the fixture
 from .conftest import RECEIPT, Site, make_site
 
 CLEAN = {"generated": "DE", "mined": "AU", "refined": "MY", "separated": "MY", "melted": "JP", "produced": "JP"}
@@ -262,3 +263,24 @@ def test_bad_science_requests_are_422(ops, route, body, field):
     assert r.status_code == 422, r.text
     if field is not None:
         assert r.json()["detail"][0]["field"] == field, r.json()
+
+
+def test_jobs_run_on_a_dask_scheduler_when_the_server_is_given_one(dask_cluster, tmp_path, capsys):  # noqa: F811
+    """``magcycle serve --scheduler tcp://...``: a plant run and an uncertainty study go to the Dask cluster
+    (scheduler and two workers, real processes on loopback) and answer as on the local pool."""
+    url = "sqlite:///" + str(tmp_path / "dask.db")
+    make_site(url, tmp_path)
+    capsys.readouterr()
+    site = Site(url, scheduler=dask_cluster)
+    try:
+        headers = site.auth("engineer")
+        run = site.http.post("/api/v1/runs", json={"plant": "reference"}, headers=headers).json()["job"]
+        uq = site.http.post("/api/v1/uq", json=_toml(STUDY), headers=headers).json()["job"]
+        run, uq = (site.app.state.jobs.wait(j, 600) for j in (run, uq))
+        assert run["state"] == "done" and uq["state"] == "done", (run, uq)
+        assert site.app.state.jobs.plan[0] == "dask"
+        cli = cli_json(capsys, "run", "reference", "--json", "--out", str(tmp_path / "r"))
+        assert _without(run["result"]["results"], "solve_seconds") == _without(cli, "solve_seconds")
+        assert uq["result"]["monte_carlo"]["executor"] == "dask" and uq["progress"]["done"] == 6
+    finally:
+        site.app.state.jobs.close()
