@@ -21,10 +21,20 @@ from magcycle.errors import InputError
 from magcycle.schema import Name, Strict, field
 from magcycle.trace.documents import CampaignFile, Receipt
 
-__all__ = ["router", "sign_in", "read_csv_upload", "receive_csv", "MAX_CSV_BYTES", "RunRequest", "RevokeRequest", "TeaRequest", "download_name"]
+__all__ = ["router", "sign_in", "document_body", "read_csv_upload", "receive_csv", "MAX_CSV_BYTES", "RunRequest", "RevokeRequest", "TeaRequest", "download_name"]
 
 router = APIRouter()
 V1 = "/api/v1"
+
+
+def document_body(name: str) -> dict:
+    """``openapi_extra`` declaring a route's JSON body as the input document ``name`` (``magcycle schema NAME``,
+    the same pydantic model as the file; its ``$id`` makes its ``$defs`` resolve within it): for routes that take
+    the document as a plain object and validate it with that model themselves."""
+    from magcycle.report.reference import json_schema
+
+    schema = {k: v for k, v in json_schema(name).items() if k != "$schema"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def sign_in(request: Request, conn, username: str, password: str) -> str:
@@ -230,7 +240,8 @@ def _plan_document(conn, raw: dict) -> dict:
     return doc
 
 
-@router.post(f"{V1}/plans", status_code=202, summary="plan campaigns on the database's lots (a job)")
+@router.post(f"{V1}/plans", status_code=202, summary="plan campaigns on the database's lots (a job)",
+             openapi_extra=document_body("plan"))
 def start_plan(request: Request, raw: dict = Body(...), time_limit: float = Query(60.0, gt=0, le=3600),
                gap: float = Query(0.01, ge=0, lt=1), call: Call = Depends(allow("plan"))) -> dict:
     from magcycle.app.jobs import plan_job
@@ -332,7 +343,8 @@ def verify(credential: dict = Body(...), call: Call = Depends(allow("public"))) 
 
 
 # ------------------------------------------------------------ cascades, designs, uncertainty, economics
-@router.post(f"{V1}/sx/solve", summary="solve one cascade (body: a cascade document, as the file)")
+@router.post(f"{V1}/sx/solve", summary="solve one cascade (body: a cascade document, as the file)",
+             openapi_extra=document_body("cascade"))
 def sx_solve(raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> dict:
     from magcycle.sx import solve
     from magcycle.sx.spec import CascadeSpec
@@ -340,7 +352,8 @@ def sx_solve(raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> 
     return solve(CascadeSpec.from_dict(raw, source="api")).to_dict()
 
 
-@router.post(f"{V1}/sx/design", status_code=202, summary="design a cascade for its [targets] (a job)")
+@router.post(f"{V1}/sx/design", status_code=202, summary="design a cascade for its [targets] (a job)",
+             openapi_extra=document_body("cascade"))
 def sx_design(request: Request, raw: dict = Body(...), optimise_flows: bool = False,
               max_stages: int | None = Query(None, ge=1, le=500), call: Call = Depends(allow("simulate"))) -> dict:
     from magcycle.app.jobs import design_job
@@ -365,7 +378,8 @@ def tea(body: TeaRequest, request: Request, call: Call = Depends(allow("simulate
     return {"job": job, "href": f"{V1}/jobs/{job}"}
 
 
-@router.post(f"{V1}/uq", status_code=202, summary="an uncertainty study of a built-in plant (a job)")
+@router.post(f"{V1}/uq", status_code=202, summary="an uncertainty study of a built-in plant (a job)",
+             openapi_extra=document_body("study"))
 def uq(request: Request, raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> dict:
     from magcycle.analysis.study import study_from_dict
     from magcycle.app.jobs import uq_job

@@ -254,7 +254,8 @@ def api_reference(spec: dict) -> str:
             action = op.get("x-magcycle-action", "?")
             roles = "anyone" if action == "public" else ", ".join(sorted(POLICY.get(action, ())))
             body = op.get("requestBody", {}).get("content", {})
-            schema = next(iter(body.values()), {}).get("schema", {}).get("$ref", "") if body else ""
+            schema = next(iter(body.values()), {}).get("schema", {}) if body else {}
+            schema = schema.get("$ref") or schema.get("$id") or ""
             rows.append(f"<tr><td>{esc(method.upper())}</td><td>{esc(path)}</td><td>{esc(op.get('summary', ''))}"
                         f"</td><td>{esc(action)}</td><td>{esc(roles)}</td><td>{esc(schema.rsplit('/', 1)[-1])}</td>"
                         "</tr>")
