@@ -87,6 +87,8 @@ def test_a_campaign_and_its_certificate_as_the_command_line_makes_them(ops, caps
     assert r.status_code == 200 and r.json()["certificate_id"] == cid
     verdict = site.http.post("/api/v1/verify", json=got.json()).json()
     assert verdict["valid"] is False and verdict["problems"][0].startswith("revoked")
+    report_csp = __import__("magcycle.app.pages_ops", fromlist=["REPORT_CSP"]).REPORT_CSP
+    assert report_csp.startswith("sandbox allow-scripts;")  # report documents run in an opaque origin
     coa = site.http.get(f"/api/v1/certificates/{cid}/coa", headers=site.auth("viewer"))
     assert coa.status_code == 200 and lot in coa.text
     assert main(["trace", "audit", "--db", site.url]) == 0
@@ -121,6 +123,8 @@ def test_a_plan_job_answers_what_plan_campaigns_prints_and_records(ops, capsys):
     assert mine == cli
     rec = site.http.post(f"/api/v1/plans/{report['id']}/record", headers=site.auth("planner"))
     assert rec.status_code == 201
+    again = site.http.post(f"/api/v1/plans/{report['id']}/record", headers=site.auth("planner"))
+    assert again.status_code == 409 and rec.json()["plan_id"] in again.json()["detail"]  # not a second plan
     assert site.http.get("/api/v1/plans/current", headers=site.auth("viewer")).json()["plan_id"] == rec.json()[
         "plan_id"]
 

@@ -294,3 +294,77 @@ def test_the_intake_page_takes_a_csv_and_shows_a_bad_row_beside_the_upload(site)
     r = browser.post("/lots/csv", data={"csrf_token": csrf}, files={"file": ("lots.csv", _csv(GOOD), "text/csv")},
                      follow_redirects=False)
     assert r.status_code == 303 and "CSV-2" in browser.get("/lots").text
+
+
+# ------------------------------------------------------------ locks, cross-site requests, concurrency of limits
+def test_a_refused_request_never_waits_for_the_write_lock(site):
+    """Another connection holds the site's write lock (SQLite BEGIN IMMEDIATE): an anonymous or under-privileged
+    POST is refused at once (401, 403), not queued behind the lock; only an allowed one would wait for it."""
+    import sqlite3
+
+    viewer = site.auth("viewer")  # a token first: issuing one is a write
+    path = site.url.removeprefix("sqlite:///")
+    holder = sqlite3.connect(path, timeout=1, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        t = time.monotonic()
+        assert site.http.post("/api/v1/lots", json=RECEIPT).status_code == 401
+        assert site.http.post("/api/v1/lots", json=RECEIPT, headers=viewer).status_code == 403
+        assert site.http.post("/api/v1/verify", json={"id": "x"}).status_code == 200  # public, read only
+        assert time.monotonic() - t < 30  # the lock's wait is 60 s: none of these waited for it
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
+def test_a_cross_site_form_post_is_refused(site):
+    browser, csrf = site.login("compliance")
+    r = browser.post("/lots", data={"csrf_token": csrf, "id": "X"}, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and "cross-site" in r.json()["detail"]
+    r = client(site.app).post("/login", data={"username": "viewer", "password": PASSWORD},
+                              headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert r.status_code == 403  # no login CSRF: another site cannot sign a browser in
+    r = client(site.app).post("/login", data={"username": "viewer", "password": PASSWORD},
+                              headers={"Sec-Fetch-Site": "cross-site"}, follow_redirects=False)
+    assert r.status_code == 403
+
+
+def test_signed_in_users_can_verify_and_sign_in_again(site):
+    browser, csrf = site.login("viewer")
+    page = browser.get("/verify").text
+    assert 'name="csrf_token"' in page
+    r = browser.post("/verify", data={"csrf_token": csrf}, files={"certificate": ("c.json", b"{}", "application/json")})
+    assert r.status_code == 200 and 'id="verdict" class="fail"' in r.text
+    r = browser.post("/login", data={"username": "viewer", "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303
+
+
+def test_concurrent_sign_in_attempts_cannot_pass_the_limit():
+    """Guesses: 5 wrong ones lock the key out for the window. 40 threads guessing at once on a fresh key: at most
+    LOGIN_ATTEMPTS + in_flight get through before the lock-out, and once they have failed every next attempt
+    waits. 40 right ones at once are all let through (a script's own concurrency never locks it out)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from magcycle.app.server import LOGIN_ATTEMPTS, LoginLimiter
+
+    limiter = LoginLimiter(in_flight=8)
+    for _ in range(LOGIN_ATTEMPTS):
+        assert limiter.attempt("user:a", "addr:x") == 0
+        limiter.done(False, "user:a", "addr:x")
+    assert limiter.attempt("user:a", "addr:z") > 0  # locked out by the user's failures, from any address
+
+    burst = LoginLimiter(in_flight=8)
+    assert burst.attempt("user:b", "addr:y") == 0  # one failure first: concurrency now counts
+    burst.done(False, "user:b", "addr:y")
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        waits = list(pool.map(lambda _: burst.attempt("user:b", "addr:y"), range(40)))
+    passed = sum(w == 0 for w in waits)
+    assert passed <= LOGIN_ATTEMPTS + 8 - 1
+    for _ in range(passed):
+        burst.done(False, "user:b", "addr:y")
+    assert burst.attempt("user:b", "addr:y") > 0
+
+    right = LoginLimiter(in_flight=8)
+    with ThreadPoolExecutor(max_workers=40) as pool:
+        waits = list(pool.map(lambda _: right.attempt("user:c", "addr:w"), range(40)))
+    assert waits == [0.0] * 40

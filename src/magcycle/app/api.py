@@ -41,13 +41,16 @@ def sign_in(request: Request, conn, username: str, password: str) -> str:
     """The user's role when the password is right; 429 while the caller is locked out, 401 when wrong."""
     limiter = request.app.state.limiter
     keys = (f"user:{username}", f"addr:{request.client.host if request.client else '?'}")
-    wait = limiter.blocked(*keys)
+    wait = limiter.attempt(*keys)
     if wait > 0:
         raise HTTPException(429, f"too many failed sign-ins; try again in {wait:.0f} s",
                             headers={"Retry-After": str(int(wait) + 1)})
-    role = accounts.check_password(conn, username, password)
+    role = None
+    try:
+        role = accounts.check_password(conn, username, password)
+    finally:
+        limiter.done(role is not None, *keys)
     if role is None:
-        limiter.failed(*keys)
         raise HTTPException(401, "wrong user name or password", headers={"WWW-Authenticate": "Bearer"})
     return role
 
@@ -95,7 +98,7 @@ def receive_lot(receipt: Receipt, call: Call = Depends(allow("receive"))) -> dic
 MAX_CSV_BYTES = 1_000_000
 
 
-async def read_csv_upload(upload) -> str:
+def read_csv_upload(upload) -> str:
     """The text of an uploaded receipts CSV: 415 unless it is one (.csv name or text/csv type), 413 above
     :data:`MAX_CSV_BYTES`, 422 unless UTF-8."""
     if upload is None or isinstance(upload, str):
@@ -103,7 +106,8 @@ async def read_csv_upload(upload) -> str:
     kind = (upload.content_type or "").split(";")[0].strip().lower()
     if not ((upload.filename or "").lower().endswith(".csv") or kind in ("text/csv", "application/csv")):
         raise HTTPException(415, f"a CSV file is expected (.csv, text/csv), got {kind or 'no type'}")
-    raw = await upload.read(MAX_CSV_BYTES + 1)
+    upload.file.seek(0)
+    raw = upload.file.read(MAX_CSV_BYTES + 1)
     if len(raw) > MAX_CSV_BYTES:
         raise HTTPException(413, f"the file is larger than {MAX_CSV_BYTES} bytes")
     try:
@@ -121,9 +125,9 @@ def receive_csv(conn, text: str, actor: str) -> list[dict]:
 
 
 @router.post(f"{V1}/lots/csv", status_code=201, summary="receive feed lots from a CSV file (form field file)")
-async def receive_lots_csv(request: Request, call: Call = Depends(allow("receive"))) -> dict:
-    form = await request.form()
-    text = await read_csv_upload(form.get("file"))
+def receive_lots_csv(request: Request, call: Call = Depends(allow("receive"))) -> dict:
+    form = request.state.form
+    text = read_csv_upload(form.get("file") if form is not None else None)
     return {"lots": receive_csv(call.conn, text, call.actor)}
 
 
@@ -203,7 +207,7 @@ def _builtin_plant(name: str, where: str = "plant"):
 
 
 @router.post(f"{V1}/runs", status_code=202, summary="start a plant run (a job); its id at once")
-def start_run(run: RunRequest, request: Request, call: Call = Depends(allow("simulate"))) -> dict:
+def start_run(run: RunRequest, request: Request, call: Call = Depends(allow("simulate", read_only=True))) -> dict:
     from magcycle.app.jobs import run_plant
     from magcycle.flowsheet.simulation import plant_feed
 
@@ -243,7 +247,7 @@ def _plan_document(conn, raw: dict) -> dict:
 @router.post(f"{V1}/plans", status_code=202, summary="plan campaigns on the database's lots (a job)",
              openapi_extra=document_body("plan"))
 def start_plan(request: Request, raw: dict = Body(...), time_limit: float = Query(60.0, gt=0, le=3600),
-               gap: float = Query(0.01, ge=0, lt=1), call: Call = Depends(allow("plan"))) -> dict:
+               gap: float = Query(0.01, ge=0, lt=1), call: Call = Depends(allow("plan", read_only=True))) -> dict:
     from magcycle.app.jobs import plan_job
 
     doc = _plan_document(call.conn, raw)
@@ -260,7 +264,12 @@ def record(job_id: str, request: Request, call: Call = Depends(allow("plan"))) -
         raise HTTPException(404, f"no plan job {job_id[:40]!r}")
     if report["state"] != "done":
         raise HTTPException(409, f"the plan job is {report['state']}; record it once it is done")
-    return record_plan(call.conn, report["result"], call.actor)
+    jobs = request.app.state.jobs
+    if jobs.recorded(job_id):
+        raise HTTPException(409, f"this plan is recorded already as {jobs.recorded(job_id)}")
+    out = record_plan(call.conn, report["result"], call.actor)
+    jobs.mark_recorded(job_id, out["plan_id"])  # (kept only if the transaction commits: see Jobs.mark_recorded)
+    return out
 
 
 # ------------------------------------------------------------ campaigns, certificates, verification
@@ -335,7 +344,7 @@ def download(cert_id: str, call: Call = Depends(allow("read"))) -> Response:
 
 
 @router.post(f"{V1}/verify", summary="verify a certificate against this site's ledger (anyone)")
-def verify(credential: dict = Body(...), call: Call = Depends(allow("public"))) -> dict:
+def verify(credential: dict = Body(...), call: Call = Depends(allow("public", read_only=True))) -> dict:
     from magcycle.trace.certificates import verify_certificate
 
     problems = verify_certificate(credential, None, call.conn)
@@ -345,7 +354,7 @@ def verify(credential: dict = Body(...), call: Call = Depends(allow("public"))) 
 # ------------------------------------------------------------ cascades, designs, uncertainty, economics
 @router.post(f"{V1}/sx/solve", summary="solve one cascade (body: a cascade document, as the file)",
              openapi_extra=document_body("cascade"))
-def sx_solve(raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> dict:
+def sx_solve(raw: dict = Body(...), call: Call = Depends(allow("simulate", read_only=True))) -> dict:
     from magcycle.sx import solve
     from magcycle.sx.spec import CascadeSpec
 
@@ -355,7 +364,8 @@ def sx_solve(raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> 
 @router.post(f"{V1}/sx/design", status_code=202, summary="design a cascade for its [targets] (a job)",
              openapi_extra=document_body("cascade"))
 def sx_design(request: Request, raw: dict = Body(...), optimise_flows: bool = False,
-              max_stages: int | None = Query(None, ge=1, le=500), call: Call = Depends(allow("simulate"))) -> dict:
+              max_stages: int | None = Query(None, ge=1, le=500),
+              call: Call = Depends(allow("simulate", read_only=True))) -> dict:
     from magcycle.app.jobs import design_job
     from magcycle.sx.optimise import design_problem
 
@@ -370,7 +380,7 @@ class TeaRequest(Strict):
 
 
 @router.post(f"{V1}/tea", status_code=202, summary="techno-economics of a built-in plant (a job)")
-def tea(body: TeaRequest, request: Request, call: Call = Depends(allow("simulate"))) -> dict:
+def tea(body: TeaRequest, request: Request, call: Call = Depends(allow("simulate", read_only=True))) -> dict:
     from magcycle.app.jobs import tea_job
 
     _builtin_plant(body.plant)
@@ -380,7 +390,7 @@ def tea(body: TeaRequest, request: Request, call: Call = Depends(allow("simulate
 
 @router.post(f"{V1}/uq", status_code=202, summary="an uncertainty study of a built-in plant (a job)",
              openapi_extra=document_body("study"))
-def uq(request: Request, raw: dict = Body(...), call: Call = Depends(allow("simulate"))) -> dict:
+def uq(request: Request, raw: dict = Body(...), call: Call = Depends(allow("simulate", read_only=True))) -> dict:
     from magcycle.analysis.study import study_from_dict
     from magcycle.app.jobs import uq_job
 

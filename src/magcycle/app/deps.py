@@ -123,27 +123,55 @@ def caller(request: Request, conn: Connection) -> dict | None:
     return None if who is None else dict(who, via="session", secret=sid)
 
 
-async def _csrf_token(request: Request) -> str | None:
-    sent = request.headers.get(CSRF_HEADER)
-    if sent:
-        return sent
-    if request.headers.get("content-type", "").startswith(("application/x-www-form-urlencoded",
-                                                           "multipart/form-data")):
-        form = await request.form()
-        value = form.get(CSRF_FIELD)
-        return value if isinstance(value, str) else None
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def _form(request: Request):
+    """The request's form, read (and cached by Starlette) before any lock is taken; None for other bodies."""
+    if request.method in WRITES and request.headers.get("content-type", "").startswith(_FORMS):
+        return await request.form()
     return None
+
+
+def _who(request: Request) -> dict | None:
+    """The caller, resolved in a short read transaction of its own (on a worker thread)."""
+    from magcycle.trace.db import transaction
+
+    with transaction(request.app.state.engine, write=False) as conn:
+        return caller(request, conn)
+
+
+def _same_site(request: Request) -> bool:
+    """A state-changing request from this site's own pages, as the browser says: Sec-Fetch-Site same-origin or
+    none when sent (every current browser sends it); else an Origin of this host when one is sent ("null", from
+    a privacy-minded browser, is let through: the CSRF token still guards every signed-in form). Scripts send
+    neither."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    return origin in (None, "null") or origin.split("://", 1)[-1].rstrip("/") == request.headers.get("host", "")
 
 
 def allow(action: str, *, read_only: bool = False):
     """The dependency that lets a request through only as :data:`POLICY` says for ``action`` (with
-    ``read_only``, the request's transaction is a read one whatever its method)."""
+    ``read_only``, the request's transaction is a read one whatever its method).
+
+    The caller is resolved and checked first, in a read transaction of its own, and a form body is read before
+    the request's transaction opens: a request that is refused never takes the site's write lock, and no upload
+    streams in while the lock is held. Forms posted with the session cookie carry the session's CSRF token
+    (public actions excepted, whose forms act on no one's authority), and come from this site's own pages."""
+    from starlette.concurrency import run_in_threadpool
+
     if action not in POLICY:
         raise KeyError(f"no policy for action {action!r}")
     opened = read_connection if read_only else connection
 
-    async def check(request: Request, conn: Connection = Depends(opened, scope="function")) -> Call:
-        who = caller(request, conn)
+    async def check(request: Request) -> dict | None:
+        form = await _form(request)
+        request.state.form = form  # for the (synchronous) routes: the form as read before any lock
+        async with _slots(request.app):
+            who = await run_in_threadpool(_who, request)
         request.state.caller = who
         if not allowed(who["role"] if who else None, action):
             if who is None:
@@ -152,13 +180,19 @@ def allow(action: str, *, read_only: bool = False):
                                         headers={"WWW-Authenticate": "Bearer"})
                 raise NotSignedIn(request.url.path)
             raise HTTPException(403, f"the role {who['role']} may not {action}")
-        if who is not None and who["via"] == "session" and request.method in WRITES:
-            if not accounts.same_secret(await _csrf_token(request), who["csrf"]):
+        if request.method in WRITES and not _same_site(request):
+            raise HTTPException(403, "a change must come from this site's own pages (cross-site request refused)")
+        if who is not None and who["via"] == "session" and request.method in WRITES and action != "public":
+            sent = request.headers.get(CSRF_HEADER) or (form.get(CSRF_FIELD) if form is not None else None)
+            if not accounts.same_secret(sent if isinstance(sent, str) else None, who["csrf"]):
                 raise HTTPException(403, "missing or wrong CSRF token")
+        return who
+
+    async def call(who: dict | None = Depends(check), conn: Connection = Depends(opened, scope="function")) -> Call:
         return Call(conn, who)
 
-    check.action = action  # read by the access-matrix test and the OpenAPI extension
-    return check
+    call.action = action  # read by the access-matrix test and the OpenAPI extension
+    return call
 
 
 def write_transaction(request: Request):

@@ -28,7 +28,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-__all__ = ["Jobs", "Job", "run_plant", "plan_job", "tea_job", "design_job", "uq_job", "describe_error"]
+#: jobs the server keeps (their results in memory); the oldest finished ones are forgotten first
+MAX_JOBS = 500
+
+__all__ = ["MAX_JOBS", "Jobs", "Job", "run_plant", "plan_job", "tea_job", "design_job", "uq_job", "describe_error"]
 
 
 def run_plant(plant: str, feed: str | None, rate: str | None) -> dict:
@@ -70,6 +73,7 @@ class Job:
     t0: float = field(default_factory=time.monotonic)
     t1: float | None = None
     progress: dict | None = None  # {stage, done, total} of a tracked job
+    recorded_as: str | None = None  # a plan job recorded as planned
 
 
 class Jobs:
@@ -107,6 +111,7 @@ class Jobs:
             job_id = secrets.token_hex(8)
             now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             self._jobs[job_id] = Job(job_id, kind, owner, future, now)
+            self._forget_old()
         return job_id
 
     def submit_tracked(self, kind: str, owner: str, fn, *args) -> str:
@@ -136,6 +141,7 @@ class Jobs:
             now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
             holder.append(Job(job_id, kind, owner, future, now))
             self._jobs[job_id] = holder[0]
+            self._forget_old()
         return job_id
 
     def get(self, job_id: str) -> dict | None:
@@ -157,6 +163,23 @@ class Jobs:
         if exc is not None:
             return dict(out, state="failed", error=describe_error(exc))
         return dict(out, state="done", result=f.result())
+
+    def recorded(self, job_id: str) -> str | None:
+        job = self._jobs.get(job_id)
+        return None if job is None else job.recorded_as
+
+    def mark_recorded(self, job_id: str, plan_id: str) -> None:
+        """Note that the plan of ``job_id`` is recorded as ``plan_id`` (a second record is refused). Called inside
+        the recording transaction: should it fail to commit, the mark is a false refusal the caller can clear by
+        planning again, never a plan recorded twice."""
+        self._jobs[job_id].recorded_as = plan_id
+
+    def _forget_old(self) -> None:
+        """Keep at most :data:`MAX_JOBS` jobs: the oldest finished ones go first."""
+        if len(self._jobs) <= MAX_JOBS:
+            return
+        for job_id in [j.id for j in self._jobs.values() if j.future.done()][: len(self._jobs) - MAX_JOBS]:
+            del self._jobs[job_id]
 
     def recent(self, n: int = 20, kind: str | None = None) -> list[dict]:
         """The newest ``n`` jobs (of ``kind``), their reports without results."""

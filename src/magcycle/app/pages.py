@@ -69,17 +69,15 @@ def _local(path: str) -> str:
 
 
 @router.post("/login", include_in_schema=False)
-async def login(request: Request, call: Call = Depends(allow("public", read_only=True))) -> Response:
+def login(request: Request, call: Call = Depends(allow("public", read_only=True))) -> Response:
     from magcycle.app.api import sign_in
     from magcycle.app.deps import write_transaction
 
-    form = await request.form()
+    form = request.state.form or {}
     user, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:1024]
     next_path = _local(str(form.get("next", "/")))
-    from starlette.concurrency import run_in_threadpool
-
-    try:  # argon2 off the event loop: other requests go on meanwhile
-        await run_in_threadpool(sign_in, request, call.conn, user, password)
+    try:  # argon2 on a worker thread (this route is synchronous): other requests go on meanwhile
+        sign_in(request, call.conn, user, password)
     except HTTPException as exc:
         return HTMLResponse(page("Sign in", _login_form(next_path, str(exc.detail))), status_code=exc.status_code)
     with write_transaction(request) as conn:
@@ -188,7 +186,7 @@ def _receipt_from_form(form) -> dict:
 
 
 @router.post("/lots", response_class=HTMLResponse, include_in_schema=False)
-async def receive_form(request: Request, call: Call = Depends(allow("receive"))) -> Response:
+def receive_form(request: Request, call: Call = Depends(allow("receive"))) -> Response:
     from pydantic import ValidationError
 
     from magcycle.errors import InputError
@@ -196,7 +194,7 @@ async def receive_form(request: Request, call: Call = Depends(allow("receive")))
     from magcycle.trace.documents import Receipt
     from magcycle.trace.lots import receive
 
-    form = await request.form()
+    form = request.state.form or {}
     raw = _receipt_from_form(form)
     try:
         receive(call.conn, Receipt.model_validate(raw), call.actor)
@@ -209,13 +207,13 @@ async def receive_form(request: Request, call: Call = Depends(allow("receive")))
 
 
 @router.post("/lots/csv", response_class=HTMLResponse, include_in_schema=False)
-async def receive_csv_form(request: Request, call: Call = Depends(allow("receive"))) -> Response:
+def receive_csv_form(request: Request, call: Call = Depends(allow("receive"))) -> Response:
     from magcycle.app.api import read_csv_upload, receive_csv
     from magcycle.errors import InputError
 
-    form = await request.form()
+    form = request.state.form
     try:
-        receive_csv(call.conn, await read_csv_upload(form.get("file")), call.actor)
+        receive_csv(call.conn, read_csv_upload(form.get("file") if form is not None else None), call.actor)
     except InputError as exc:
         _refused(call, {}, {"file": f"{exc.field}: {exc.reason}"})
     return RedirectResponse("/lots", status_code=303)

@@ -5,7 +5,8 @@ Plots are Plotly: plotly.js and a small renderer are served by the application (
 ``/static/app.js``); a figure travels as JSON in a ``<script type="application/json">`` element, which is data,
 not code, so the Content-Security-Policy needs no inline script. The full reports of runs, plans and TEA are
 the same self-contained documents the command line writes, served as documents of their own
-(``/jobs/{id}/report``) with a policy that lets their inline plotly.js run and nothing else load.
+(``/jobs/{id}/report``) with a policy that lets their inline plotly.js run, in a sandbox (an opaque origin: no
+cookie, no access to the application), and nothing else load.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ __all__ = ["router", "REPORT_CSP", "figure_html"]
 router = APIRouter()
 
 #: the policy of a served report document: its own inline plotly.js and styles run, nothing is fetched
-REPORT_CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; "
-              "font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
+REPORT_CSP = ("sandbox allow-scripts; default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+              "img-src data:; font-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'")
 
 _APP_JS = """document.querySelectorAll('[data-plotly]').forEach(function (el) {
   var fig = JSON.parse(document.getElementById(el.dataset.plotly).textContent);
@@ -107,10 +108,10 @@ def _err(msg: str) -> str:
 
 
 @router.post("/runs", include_in_schema=False)
-async def start_run(request: Request, call: Call = Depends(allow("simulate"))) -> Response:
+def start_run(request: Request, call: Call = Depends(allow("simulate", read_only=True))) -> Response:
     from magcycle.app.api import RunRequest, start_run as api_start_run
 
-    form = await request.form()
+    form = request.state.form or {}
     values = {k: str(form.get(k, "")).strip() for k in ("plant", "feed", "rate")}
     try:
         if not values["plant"]:
@@ -261,10 +262,10 @@ def plans_page(request: Request, call: Call = Depends(allow("read"))) -> str:
 
 
 @router.post("/plans", include_in_schema=False)
-async def start_plan(request: Request, call: Call = Depends(allow("plan"))) -> Response:
+def start_plan(request: Request, call: Call = Depends(allow("plan", read_only=True))) -> Response:
     from magcycle.app.api import start_plan as api_start_plan
 
-    form = await request.form()
+    form = request.state.form or {}
     text = str(form.get("plan", ""))
     try:
         raw = _parse(text, "plan")
@@ -316,12 +317,12 @@ def campaigns_page(call: Call = Depends(allow("read"))) -> str:
 
 
 @router.post("/campaigns", include_in_schema=False)
-async def run_campaign(request: Request, call: Call = Depends(allow("campaign"))) -> Response:
+def run_campaign(request: Request, call: Call = Depends(allow("campaign"))) -> Response:
     from magcycle.app.api import run_campaign as api_run_campaign
     from magcycle.schema import validate
     from magcycle.trace.documents import CampaignFile
 
-    form = await request.form()
+    form = request.state.form or {}
     text = str(form.get("campaign", ""))
     try:
         out = api_run_campaign(validate(CampaignFile, _parse(text, "campaign")), call)
@@ -397,27 +398,28 @@ def certify(lot_id: str, request: Request, call: Call = Depends(allow("certify")
 
 
 # ------------------------------------------------------------ verify
-_VERIFY_FORM = ('<form method="post" action="/verify" enctype="multipart/form-data" id="verify-form">'
+_VERIFY_FORM = ('<form method="post" action="/verify" enctype="multipart/form-data" id="verify-form">{csrf}'
                 '<label>certificate (.vc.json) <input type="file" name="certificate" id="verify-file" '
                 'accept=".json,application/json"></label><button type="submit" id="verify">verify</button></form>')
 
 
 @router.get("/verify", response_class=HTMLResponse, include_in_schema=False)
 def verify_page(call: Call = Depends(allow("public"))) -> str:
-    return page("Verify a certificate", _VERIFY_FORM, call)
+    return page("Verify a certificate", _VERIFY_FORM.format(csrf=csrf_input(call)), call)
 
 
 @router.post("/verify", response_class=HTMLResponse, include_in_schema=False)
-async def verify(request: Request, call: Call = Depends(allow("public"))) -> str:
+def verify(request: Request, call: Call = Depends(allow("public", read_only=True))) -> str:
     from magcycle.trace.certificates import verify_certificate
 
-    form = await request.form()
+    form = request.state.form or {}
     upload = form.get("certificate")
     problems: list[str]
     if upload is None or isinstance(upload, str):
         problems = ["no file uploaded"]
     else:
-        raw = await upload.read(1_000_001)
+        upload.file.seek(0)
+        raw = upload.file.read(1_000_001)
         problems = ["the file is larger than 1 MB"] if len(raw) > 1_000_000 else []
         if not problems:
             try:
@@ -429,7 +431,7 @@ async def verify(request: Request, call: Call = Depends(allow("public"))) -> str
     verdict = ('<p id="verdict" class="pass">valid</p>' if not problems else
                '<p id="verdict" class="fail">invalid</p><ul id="why">'
                + "".join(f"<li>{esc(p)}</li>" for p in problems) + "</ul>")
-    return page("Verify a certificate", verdict + _VERIFY_FORM, call)
+    return page("Verify a certificate", verdict + _VERIFY_FORM.format(csrf=csrf_input(call)), call)
 
 
 # ------------------------------------------------------------ TEA
@@ -448,11 +450,11 @@ def tea_page(request: Request, call: Call = Depends(allow("read"))) -> str:
 
 
 @router.post("/tea", include_in_schema=False)
-async def start_tea(request: Request, call: Call = Depends(allow("simulate"))) -> Response:
+def start_tea(request: Request, call: Call = Depends(allow("simulate", read_only=True))) -> Response:
     from magcycle.app.api import _builtin_plant
     from magcycle.app.jobs import tea_job
 
-    form = await request.form()
+    form = request.state.form or {}
     plant, scenario = str(form.get("plant", "")), str(form.get("scenario", "base"))
     try:
         _builtin_plant(plant, "plant")

@@ -19,7 +19,7 @@ Limits: a request body above ``max_body_bytes`` (default 2 MB) is 413 before
 it is read whole; a caller that fails to sign in ``LOGIN_ATTEMPTS`` times in
 ``LOGIN_WINDOW_S`` seconds (per user name and per client address) gets 429.
 Every answer carries ``X-Content-Type-Options: nosniff``, ``X-Frame-Options:
-DENY``, ``Referrer-Policy: no-referrer`` and a Content-Security-Policy that
+DENY``, ``Referrer-Policy: same-origin`` and a Content-Security-Policy that
 allows scripts from the application only (styles also inline: plotly.js sets
 its own); the full reports served as documents carry a policy of their own
 (:data:`magcycle.app.pages_ops.REPORT_CSP`).
@@ -52,11 +52,17 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
 
 
 class LoginLimiter:
-    """Failed sign-ins per key (user name, client address) in a sliding window; thread-safe."""
+    """Failed sign-ins per key (user name, client address) in a sliding window; thread-safe.
 
-    def __init__(self, attempts: int = LOGIN_ATTEMPTS, window_s: float = LOGIN_WINDOW_S):
-        self.attempts, self.window_s = attempts, window_s
+    An attempt is let through while the key has fewer than ``attempts`` failures in the window, and while its
+    failures plus the attempts still being checked stay below ``attempts + in_flight``: a burst of concurrent
+    guesses gets at most that many before the lock-out, and a script signing in many times at once with the
+    right password is not locked out by its own concurrency."""
+
+    def __init__(self, attempts: int = LOGIN_ATTEMPTS, window_s: float = LOGIN_WINDOW_S, in_flight: int = 16):
+        self.attempts, self.window_s, self.in_flight = attempts, window_s, in_flight
         self._fails: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+        self._pending: dict[str, int] = collections.defaultdict(int)
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> collections.deque:
@@ -65,19 +71,37 @@ class LoginLimiter:
             q.popleft()
         return q
 
-    def blocked(self, *keys: str) -> float:
-        """Seconds until ``keys`` may try again (0: now)."""
+    def _prune(self, now: float) -> None:
+        """Forget keys with no failure left in the window (the table does not grow with every name tried)."""
+        for k in [k for k, q in self._fails.items() if (not q or q[-1] <= now - self.window_s)
+                  and not self._pending.get(k)]:
+            del self._fails[k]
+            self._pending.pop(k, None)
+
+    def attempt(self, *keys: str) -> float:
+        """Check ``keys`` and, when they may go on, count the attempt as under way (atomically): the seconds to
+        wait (0: go on, and report the outcome with :meth:`done`)."""
         now = time.monotonic()
         with self._lock:
-            waits = [q[0] + self.window_s - now for q in (self._recent(k, now) for k in keys)
-                     if len(q) >= self.attempts]
-        return max(waits, default=0.0)
+            if len(self._fails) > 10_000:
+                self._prune(now)
+            queues = {k: self._recent(k, now) for k in keys}
+            waits = [q[0] + self.window_s - now for k, q in queues.items()
+                     if len(q) >= self.attempts or (q and len(q) + self._pending[k] >= self.attempts + self.in_flight)]
+            if waits:
+                return max(waits)
+            for k in keys:
+                self._pending[k] += 1
+            return 0.0
 
-    def failed(self, *keys: str) -> None:
+    def done(self, ok: bool, *keys: str) -> None:
+        """The attempt begun by :meth:`attempt` is over: a failure counts in the window, a success does not."""
         now = time.monotonic()
         with self._lock:
             for k in keys:
-                self._recent(k, now).append(now)
+                self._pending[k] = max(0, self._pending[k] - 1)
+                if not ok:
+                    self._recent(k, now).append(now)
 
 
 class _BodyLimit:
@@ -193,7 +217,7 @@ def _headers(app: FastAPI) -> None:
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Cache-Control", "no-store")
         return response

@@ -371,6 +371,8 @@ def _add_web(sub) -> None:
                        help="where long jobs run: processes[:N] (default, a local pool) or a Dask scheduler "
                             "tcp://host:port")
     _keys_option(serve)
+    serve.add_argument("--secure-cookies", action="store_true",
+                       help="mark the session cookie Secure (set it when the site is served over HTTPS)")
     serve.set_defaults(handler=_handler("web", "cmd_serve"))
     users = sub.add_parser("users", help="the web application's users",
                            description="Add a user with a role (viewer, engineer, planner, compliance, admin), or "

@@ -67,6 +67,7 @@ def cmd_serve(args) -> str:
     except ImportError as exc:
         raise Failure(f"error: the web application needs the 'web' extra (pip install 'magcycle[web]'): {exc}",
                       EXIT_INPUT) from None
-    app = guard(lambda: create_app(args.db, scheduler=args.scheduler, keys=args.keys))
+    app = guard(lambda: create_app(args.db, scheduler=args.scheduler, keys=args.keys,
+                                   secure_cookies=args.secure_cookies))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return ""
