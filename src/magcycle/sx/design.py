@@ -40,9 +40,23 @@ Xu's stage numbers: which form of the scrub formula
     Dy/Tb, at the flows of the [D] regression cases: beta 1.5, f_Nd 0.75,
     S = 3.30, W = 2.547475 and beta 2.0, f_Dy 0.85, S = 2.22, W = 1.366465,
     99.5 % both ways) the ``m + 1`` form gives 46.8 and 27.3, the
-    ``m`` form 47.8 and 28.3: both are estimates good to two or three stages,
-    and neither predicts the split between sections well (exact optima
+    ``m`` form 47.8 and 28.3: both are estimates good to two or three stages
+    there, and neither predicts the split between sections well (exact optima
     23/25, 24/24, 25/23 and 14/11 against estimates 19.2/27.6 and 11.2/16.1).
+
+Range of validity of Xu's estimates [D]
+    Measured against the exact minimum total stages of :func:`magcycle.sx.
+    optimise.minimum_stages` (constant beta, an aqueous feed of A and B, the
+    same purity P for both products, S = 1.2 S_min and W = S - the product
+    split), over beta 1.2-3.0, f_A 0.25/0.5/0.75 and P 0.99/0.995/0.999 (45
+    cases), the ``m + 1`` total n + m + 1 is within about 1.5 stages only when
+    A dominates the feed (f_A = 0.75: -4.0 to +1.1 stages); it undershoots
+    for a balanced feed (f_A = 0.5: 5 to 13 stages short at beta <= 1.5, e.g.
+    54.0 against 60 at beta 1.4, P 0.995; 1.5 to 3.8 short at beta 2-3) and
+    for a B-rich feed (f_A = 0.25: 3 to 8 short at beta <= 1.5). The shortfall
+    grows as beta falls and as the purity rises (13.1 stages, 9 %, at beta 1.2,
+    f_A 0.5, P 0.999). Use Xu to start a design, never to size one: the stage
+    counts come from the exact solve (``magcycle sx design``).
 
 References
     Kremser, Natl. Petroleum News 22 (1930) 42.
@@ -582,8 +596,10 @@ def xu_stage_estimates(beta, feed_fraction_A, purity_A, purity_B, S, W):
     stage, as in the engine). This is the ``m + 1`` form of Xu's scrub
     formula; the other form in circulation calls lg a / lg(beta/E'_M)
     itself "m" (see the module notes). The
-    estimates are real-valued and good to about two or three stages in
-    total; the exact count comes from :func:`magcycle.sx.solve`.
+    estimates are real-valued; they are within about two stages of the exact
+    minimum only when A dominates the feed (f_A about 0.75) and undershoot it
+    by 5 to 13 stages for a balanced feed at beta <= 1.5 (module notes, "Range
+    of validity"); the exact count comes from :func:`magcycle.sx.solve`.
 
     Requires beta E_M > 1 > E_M and E'_M > 1 > E'_M / beta. The product
     split implied by the flows, S - W, should equal :func:`product_split` of
