@@ -70,12 +70,22 @@ class Site:
         return browser, re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
 
 
+@pytest.fixture(scope="session")
+def site_template(tmp_path_factory):
+    """One SQLite site made by the command line (init, five users: argon2 is slow on purpose), copied by each
+    test that needs a fresh one."""
+    folder = tmp_path_factory.mktemp("site-template")
+    make_site("sqlite:///" + str(folder / "site.db"), folder)
+    return folder / "site.db"
+
+
 @pytest.fixture
-def site(tmp_path, capsys):
-    url = "sqlite:///" + str(tmp_path / "site.db")
-    make_site(url, tmp_path)
+def site(tmp_path, capsys, site_template):
+    import shutil
+
+    shutil.copyfile(site_template, tmp_path / "site.db")
     capsys.readouterr()
-    return Site(url)
+    return Site("sqlite:///" + str(tmp_path / "site.db"))
 
 
 @pytest.fixture
