@@ -32,10 +32,8 @@ Writes ``benchmarks/results_trace.md`` (medians; the date, machine and command).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import platform
@@ -50,8 +48,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE / "src"))
+sys.path.insert(0, str(HERE / "benchmarks"))
 
-from magcycle.cli import main as cli_main  # noqa: E402
+from _shared import cli, say  # noqa: E402
 from magcycle.schema import validate  # noqa: E402
 from magcycle.trace import audit, certificates, db, keys, lots, store  # noqa: E402
 from magcycle.trace.campaigns import product_lot_id, run_campaign  # noqa: E402
@@ -64,18 +63,6 @@ PRODUCTS = ("NdPr oxide", "Dy2O3", "Tb4O7")
 _ENV = dict(os.environ, PYTHONPATH=str(HERE / "src"), MAGCYCLE_ACTOR=ACTOR)
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _cli(*argv: str) -> str:
-    """``magcycle ARGV`` in this process; its output (a nonzero status stops the benchmark)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = cli_main(list(argv))
-    if status != 0:
-        raise SystemExit(f"magcycle {' '.join(argv)}: exit {status}")
-    return out.getvalue()
 
 
 def _process(*argv: str) -> float:
@@ -91,7 +78,7 @@ def _process(*argv: str) -> float:
 def _database(folder: Path, name: str):
     """A new database (``trace init``): (url, engine)."""
     url = f"sqlite:///{folder / name}"
-    _cli("trace", "init", "--db", url, *SITE)
+    cli("trace", "init", "--db", url, *SITE)
     return url, db.open_engine(url)
 
 
@@ -130,7 +117,7 @@ def bench_record(folder: Path, rounds: int, n: int, cli_runs: int) -> list[tuple
                 db.require_head(conn)
                 lots.receive(conn, receipt, ACTOR)
         rates.append(n / (time.perf_counter() - t))
-        _say(f"  receipts, one transaction each, round {r + 1}: {rates[-1]:.0f} events/s")
+        say(f"  receipts, one transaction each, round {r + 1}: {rates[-1]:.0f} events/s")
     _audited(engine, 1 + rounds * n)
     engine.dispose()
     rows.append(("record receipts, one transaction each (API) [events/s]", rates, ">= 2000", "ge", 2000.0,
@@ -145,7 +132,7 @@ def bench_record(folder: Path, rounds: int, n: int, cli_runs: int) -> list[tuple
             for i in range(n):
                 lots.receive(conn, validate(Receipt, _receipt(f"B-{r}-{i:06d}")), ACTOR)
         rates.append(n / (time.perf_counter() - t))
-        _say(f"  receipts, {n} in one transaction, round {r + 1}: {rates[-1]:.0f} events/s")
+        say(f"  receipts, {n} in one transaction, round {r + 1}: {rates[-1]:.0f} events/s")
     _audited(engine, 1 + rounds * n)
     engine.dispose()
     rows.append((f"record receipts, {n} in one transaction (API) [events/s]", rates, ">= 2000", "ge", 2000.0,
@@ -198,7 +185,7 @@ def build_ledger(engine, n: int, batch: int = 20_000, tag: str = "L") -> None:
                                  (seq + 1, json.dumps(nodes)))
         batches += 1
         if n - first > 10 * batch and batches % 10 == 0:
-            _say(f"  built {seq + 1} entries ({time.perf_counter() - t0:.0f} s)")
+            say(f"  built {seq + 1} entries ({time.perf_counter() - t0:.0f} s)")
 
 
 def _keyed_database(folder: Path, name: str):
@@ -211,11 +198,11 @@ def _keyed_database(folder: Path, name: str):
 
 
 def bench_audit(folder: Path, n: int, rounds: int) -> list[tuple]:
-    _say("  checking the bulk builder: a 10^4 ledger must pass the audit")
+    say("  checking the bulk builder: a 10^4 ledger must pass the audit")
     _, engine, _ = _keyed_database(folder, "audit-check.db")
     build_ledger(engine, 10_000, tag="V")
     s = _audited(engine, 10_000)
-    _say(f"  ... intact: {s['entries']} entries, head {s['head'][:16]}")
+    say(f"  ... intact: {s['entries']} entries, head {s['head'][:16]}")
     engine.dispose()
 
     url, engine, kdir = _keyed_database(folder, "audit.db")
@@ -223,7 +210,7 @@ def bench_audit(folder: Path, n: int, rounds: int) -> list[tuple]:
     build_ledger(engine, n)
     built = time.perf_counter() - t
     size = (folder / "audit.db").stat().st_size
-    _say(f"  built a ledger of {n} entries in {built:.0f} s ({size / 1e6:.0f} MB)")
+    say(f"  built a ledger of {n} entries in {built:.0f} s ({size / 1e6:.0f} MB)")
     per = 1e6 / n
     plain, checked, signing = [], [], []
     with db.transaction(engine, write=False) as conn:
@@ -241,10 +228,10 @@ def bench_audit(folder: Path, n: int, rounds: int) -> list[tuple]:
                 out.append(time.perf_counter() - t)
             if s["entries"] != n:
                 raise SystemExit(f"audit saw {s['entries']} entries, {n} expected")
-        _say(f"  audit round {r + 1}: {plain[-1]:.1f} s, with the checkpoint {checked[-1]:.1f} s")
+        say(f"  audit round {r + 1}: {plain[-1]:.1f} s, with the checkpoint {checked[-1]:.1f} s")
     cli_plain = _process("trace", "audit", "--db", url)
     cli_checked = _process("trace", "audit", "--db", url, "--checkpoint", str(cp))
-    _say(f"  magcycle trace audit: {cli_plain:.1f} s, with --checkpoint {cli_checked:.1f} s")
+    say(f"  magcycle trace audit: {cli_plain:.1f} s, with --checkpoint {cli_checked:.1f} s")
 
     # a certificate on the big ledger: a campaign on two of its lots, then certify each product
     camp = validate(CampaignFile, {"id": "C-BIG", "plant": "reference", "start": dt.date(2026, 3, 10),
@@ -253,7 +240,7 @@ def bench_audit(folder: Path, n: int, rounds: int) -> list[tuple]:
     with db.transaction(engine) as conn:
         run_campaign(conn, camp, ACTOR)
     big_cert = [_certify(engine, kdir, product_lot_id("C-BIG", p)) for p in PRODUCTS]
-    _say(f"  certify on the {n}-entry ledger: {', '.join(f'{x:.2f}' for x in big_cert)} s")
+    say(f"  certify on the {n}-entry ledger: {', '.join(f'{x:.2f}' for x in big_cert)} s")
     _audited(engine, n + 4 + 2 * len(PRODUCTS))
     engine.dispose()
 
@@ -310,16 +297,16 @@ def bench_certify(folder: Path, campaigns: int) -> list[tuple]:
         camp_s.append(time.perf_counter() - t)
         for p in PRODUCTS:
             api.append(_certify(engine, kdir, product_lot_id(cid, p)))
-        _say(f"  campaign {cid} ({camp_s[-1]:.2f} s), certify: {', '.join(f'{x:.3f}' for x in api[-3:])} s")
+        say(f"  campaign {cid} ({camp_s[-1]:.2f} s), certify: {', '.join(f'{x:.3f}' for x in api[-3:])} s")
     cid = _campaign(engine, campaigns + 1)
     first, *rest = (product_lot_id(cid, p) for p in PRODUCTS)
     proc = _process("trace", "certify", first, "--db", url, "--keys", str(kdir), "--out", str(folder / "p.vc.json"))
     inproc = []
     for i, lot_id in enumerate(rest):
         t = time.perf_counter()
-        _cli("trace", "certify", lot_id, "--db", url, "--keys", str(kdir), "--out", str(folder / f"i{i}.vc.json"))
+        cli("trace", "certify", lot_id, "--db", url, "--keys", str(kdir), "--out", str(folder / f"i{i}.vc.json"))
         inproc.append(time.perf_counter() - t)
-    _say(f"  magcycle trace certify: process {proc:.2f} s, in-process {', '.join(f'{x:.3f}' for x in inproc)} s")
+    say(f"  magcycle trace certify: process {proc:.2f} s, in-process {', '.join(f'{x:.3f}' for x in inproc)} s")
     entries = _audited(engine)["entries"]
     engine.dispose()
     return [
@@ -360,15 +347,15 @@ def main() -> None:
         args.entries, args.rounds, args.events, args.audit_rounds, args.campaigns = 10_000, 2, 500, 2, 1
     folder = Path(tempfile.mkdtemp(prefix="magcycle-bench-trace-", dir=args.dir))
     try:
-        _say(f"1. recording events (in {folder})")
+        say(f"1. recording events (in {folder})")
         recording = bench_record(folder, args.rounds, args.events, 3 if args.quick else 10)
-        _say("3. certifying")
+        say("3. certifying")
         certifying = bench_certify(folder, args.campaigns)
-        _say(f"2. auditing a ledger of {args.entries} entries")
+        say(f"2. auditing a ledger of {args.entries} entries")
         auditing = bench_audit(folder, args.entries, args.audit_rounds)
     finally:
         if args.keep:
-            _say(f"kept {folder}")
+            say(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
     rows = recording + auditing + certifying

@@ -54,7 +54,6 @@ import argparse
 import contextlib
 import csv
 import datetime as dt
-import io
 import json
 import math
 import os
@@ -75,8 +74,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(HERE / "src"))
+sys.path.insert(0, str(HERE / "benchmarks"))
 
-from magcycle.cli import main as cli_main  # noqa: E402
+from _shared import cli, say  # noqa: E402
 
 HOST = "127.0.0.1"
 PASSWORD = "bench web load test password"
@@ -92,18 +92,6 @@ _ENV = dict(os.environ, PYTHONPATH=str(HERE / "src") + os.pathsep + os.environ.g
             MAGCYCLE_ACTOR="bench:web")
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _cli(*argv: str) -> str:
-    """``magcycle ARGV`` in this process; its output (a nonzero status stops the benchmark)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        status = cli_main(list(argv))
-    if status != 0:
-        raise SystemExit(f"magcycle {' '.join(argv)}: exit {status}")
-    return out.getvalue()
 
 
 # ------------------------------------------------------------ HTTP (urllib: no dependency beyond the standard library)
@@ -168,7 +156,7 @@ def _stop(proc, name: str) -> None:
     try:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
-        _say(f"  {name} did not stop in 30 s; killing it")
+        say(f"  {name} did not stop in 30 s; killing it")
         proc.kill()
         proc.wait(timeout=30)
 
@@ -176,13 +164,13 @@ def _stop(proc, name: str) -> None:
 # ------------------------------------------------------------ the site
 def make_site(folder: Path, viewers: int) -> tuple[str, list[str]]:
     url = f"sqlite:///{folder / 'site.db'}"
-    _cli("trace", "init", "--db", url, "--site", "bench-site", "--country", "DE")
+    cli("trace", "init", "--db", url, "--site", "bench-site", "--country", "DE")
     secret = folder / "password.txt"
     secret.write_text(PASSWORD + "\n", encoding="utf-8")
     names = [f"viewer{i + 1}" for i in range(viewers)]
     for name, role in [(n, "viewer") for n in names] + [("engineer", "engineer"), ("planner", "planner"),
                                                          ("compliance", "compliance")]:
-        _cli("users", "add", name, "--role", role, "--password-file", str(secret), "--db", url)
+        cli("users", "add", name, "--role", role, "--password-file", str(secret), "--db", url)
     return url, names
 
 
@@ -200,7 +188,7 @@ def fill_site(http: Http, n_lots: int, campaigns: int, plan: bool) -> tuple[list
     t = time.perf_counter()
     ids = [http.ok("POST", "/api/v1/lots", 201, token=comp, body=receipt(i))["id"] for i in range(n_lots)]
     took = {"lots": time.perf_counter() - t}
-    _say(f"  {n_lots} lots received through the API in {took['lots']:.1f} s")
+    say(f"  {n_lots} lots received through the API in {took['lots']:.1f} s")
     t = time.perf_counter()
     for c in range(campaigns):
         a, b = ids[(2 * c) % n_lots], ids[(2 * c + 1) % n_lots]
@@ -210,7 +198,7 @@ def fill_site(http: Http, n_lots: int, campaigns: int, plan: bool) -> tuple[list
         ids += [p["id"] for p in doc["product_lots"]]
     took["campaigns"] = time.perf_counter() - t
     if campaigns:
-        _say(f"  {campaigns} campaigns recorded in {took['campaigns']:.1f} s")
+        say(f"  {campaigns} campaigns recorded in {took['campaigns']:.1f} s")
     if plan:
         t = time.perf_counter()
         planner = http.token("planner")
@@ -221,7 +209,7 @@ def fill_site(http: Http, n_lots: int, campaigns: int, plan: bool) -> tuple[list
         rec = http.ok("POST", f"/api/v1/plans/{job['job']}/record", 201, token=planner)
         current = http.ok("GET", "/api/v1/plans/current", 200, token=planner)
         took["plan"] = time.perf_counter() - t
-        _say(f"  a plan of {len(current['campaigns'])} campaigns recorded ({rec.get('plan_id', '?')}) "
+        say(f"  a plan of {len(current['campaigns'])} campaigns recorded ({rec.get('plan_id', '?')}) "
              f"in {took['plan']:.1f} s")
     return ids, took
 
@@ -308,7 +296,7 @@ class Runs(threading.Thread):
                 self.problems.append(f"POST /api/v1/runs: {status} {str(doc)[:200]}")
             else:
                 ids.append(doc["job"])
-        _say(f"  {len(ids)} plant runs submitted (slowest answer {max(self.submit_ms):.0f} ms)")
+        say(f"  {len(ids)} plant runs submitted (slowest answer {max(self.submit_ms):.0f} ms)")
         pending, end = set(ids), time.monotonic() + self.timeout
         while pending and time.monotonic() < end:
             for job in sorted(pending):
@@ -337,7 +325,7 @@ class Runs(threading.Thread):
             if doc != self.expected:
                 self.problems.append(f"job {job}: differs from `magcycle run reference --json` at "
                                      f"{_first_difference(doc, self.expected)}")
-        _say(f"  runs over after {self.t1 - self.t0:.1f} s; {len(self.problems)} problem(s)")
+        say(f"  runs over after {self.t1 - self.t0:.1f} s; {len(self.problems)} problem(s)")
 
     @property
     def all_correct(self) -> bool:
@@ -359,7 +347,7 @@ def run_locust(folder: Path, base: str, viewers: list[str], lot_ids: list[str], 
     cmd = [sys.executable, "-m", "locust", "-f", str(HERE / "benchmarks" / "locustfile_web.py"), "--headless",
            "-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.seconds}s", "--host", base,
            "--csv", str(folder / "locust"), "--only-summary", "--stop-timeout", "5", "--loglevel", "WARNING"]
-    _say(f"  locust: {' '.join(cmd[1:])}")
+    say(f"  locust: {' '.join(cmd[1:])}")
     out = (folder / "locust.out").open("w")
     proc = subprocess.Popen(cmd, env=dict(_ENV, MAGCYCLE_BENCH_CONFIG=str(config)), stdout=out,
                             stderr=subprocess.STDOUT)
@@ -390,7 +378,7 @@ def run_locust(folder: Path, base: str, viewers: list[str], lot_ids: list[str], 
         agg = {"requests": int(summary[1]), "failures": int(summary[2])}
     failures = (folder / "locust_failures.csv")
     if failures.exists() and len(failures.read_text().splitlines()) > 1:
-        _say("  locust failures:\n" + failures.read_text()[:3000])
+        say("  locust failures:\n" + failures.read_text()[:3000])
     t_stop = float(stopped.read_text()) if stopped.exists() else t_start + args.seconds
     # a request sent after the stop and left unanswered was cut by locust stopping its users, not by the server
     rows = [r for r in rows if r[5] or r[0] < t_stop]
@@ -541,7 +529,7 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="magcycle-bench-web-", dir=args.dir))
     server = None
     try:
-        _say(f"1. the site (in {folder})")
+        say(f"1. the site (in {folder})")
         url, viewers = make_site(folder, args.viewers)
         expected = oracle(folder)
         port = _free_port()
@@ -552,23 +540,23 @@ def main() -> None:
                                        "--port", str(port)], env=_ENV, stdout=f, stderr=subprocess.STDOUT)
         http = Http(base)
         _wait_ready(http, server, log)
-        _say(f"  serving at {base} (pid {server.pid})")
+        say(f"  serving at {base} (pid {server.pid})")
         lot_ids, setup = fill_site(http, args.lots, args.campaigns, args.plan)
-        _say(f"2. the load: {args.users} users for {args.seconds} s, {args.runs} plant runs at {args.runs_at:g} s")
+        say(f"2. the load: {args.users} users for {args.seconds} s, {args.runs} plant runs at {args.runs_at:g} s")
         go = threading.Event()
         runs = Runs(http, args.runs, expected, go, args.run_timeout)
         runs.start()
         rows, agg, test = run_locust(folder, base, viewers, lot_ids, args, runs, go)
         if server.poll() is not None:
-            _say(f"  the server exited during the test: {log.read_text()[-2000:]}")
+            say(f"  the server exited during the test: {log.read_text()[-2000:]}")
         text = report(args, rows, agg, test, runs, setup, args.lots)
         server_log = log.read_text().strip()
         if server_log:
-            _say("  server log:\n" + server_log[-3000:])
+            say("  server log:\n" + server_log[-3000:])
     finally:
         _stop(server, "the server")
         if args.keep:
-            _say(f"kept {folder}")
+            say(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)
     args.out.write_text(text, encoding="utf-8")

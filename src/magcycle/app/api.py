@@ -145,13 +145,12 @@ def genealogy(lot_id: str, call: Call = Depends(allow("read"))) -> dict:
     return _found(lambda: trace_genealogy(call.conn, lot_id))
 
 
-def _found(fetch):
-    from magcycle.errors import InputError
-
+def _found(fetch, what: str = "lot"):
+    """``fetch()``, its "unknown <what>" refusal answered 404 (any other bad input stays 422)."""
     try:
         return fetch()
     except InputError as exc:
-        if exc.reason.startswith("unknown lot"):
+        if exc.reason.startswith(f"unknown {what}"):
             raise HTTPException(404, exc.reason) from None
         raise
 
@@ -305,10 +304,7 @@ def certificates(lot: str | None = Query(None, max_length=200), call: Call = Dep
 def _certificate(conn, cert_id: str) -> dict:
     from magcycle.trace.certificates import certificate
 
-    try:
-        return certificate(conn, cert_id)
-    except InputError as exc:
-        raise HTTPException(404, exc.reason) from None
+    return _found(lambda: certificate(conn, cert_id), "certificate")
 
 
 def download_name(cert_id: str, suffix: str) -> str:
