@@ -13,6 +13,8 @@ import json
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, text
 
 from magcycle.cli import main
@@ -368,3 +370,42 @@ def test_concurrent_sign_in_attempts_cannot_pass_the_limit():
     with ThreadPoolExecutor(max_workers=40) as pool:
         waits = list(pool.map(lambda _: right.attempt("user:c", "addr:w"), range(40)))
     assert waits == [0.0] * 40
+
+
+# ------------------------------------------------------------ random malformed bodies
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner,
+                                                                                 max_size=5), max_leaves=12)
+_ROUTES = {"/api/v1/lots": "compliance", "/api/v1/campaigns": "compliance", "/api/v1/plans": "planner",
+           "/api/v1/runs": "engineer", "/api/v1/sx/solve": "engineer", "/api/v1/tea": "engineer",
+           "/api/v1/uq": "engineer", "/api/v1/sx/design": "engineer", "/api/v1/verify": None}
+
+
+@pytest.fixture(scope="module")
+def fuzz_site(tmp_path_factory):
+    from .conftest import make_site
+
+    folder = tmp_path_factory.mktemp("fuzz")
+    url = "sqlite:///" + str(folder / "fuzz.db")
+    make_site(url, folder)
+    site = Site(url, workers=1)
+    yield site
+    site.app.state.jobs.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(route=st.sampled_from(sorted(_ROUTES)), body=_JSON | st.binary(max_size=40))
+def test_random_malformed_bodies_are_one_error_document_never_a_crash(fuzz_site, route, body):
+    """Any JSON (or any bytes) on a route that takes a document: refused with one JSON error document (4xx), or
+    accepted; never a 500, and a refused request writes nothing."""
+    site = fuzz_site
+    before = without_sessions(snapshot(site.url))
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = dict(site.auth(_ROUTES[route]), **{"content-type": "application/json"})
+    r = site.http.post(route, content=content, headers=headers)
+    assert r.status_code < 500, (route, body, r.text)
+    doc = r.json()
+    if r.status_code == 422:
+        assert set(doc) == {"error", "detail"} and doc["detail"][0]["field"]
+    if r.status_code >= 400:
+        assert without_sessions(snapshot(site.url)) == before
