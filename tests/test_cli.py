@@ -44,7 +44,7 @@ def run_inprocess(capsys, *args: str):
 
 # ------------------------------------------------------------ sx solve, good
 def test_all_three_examples_are_bundled():
-    assert EXAMPLES == ["dy_tb_split", "ndpr_dy_split", "pr_nd_split"]
+    assert EXAMPLES == ["dy_tb_split", "ndpr_dy_split", "pr_nd_split", "prommis_d2ehpa_3stage"]
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

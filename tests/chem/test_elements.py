@@ -50,6 +50,8 @@ CIAAW_2021_SINGLE = {
     "Nb": (92.90637, 0.00001),
     "Na": (22.98976928, 0.00000002),
     "Ca": (40.078, 0.004),
+    "Mn": (54.938043, 0.000002),
+    "Zn": (65.38, 0.02),
 }
 
 # CIAAW 2021 interval elements: symbol -> (lower, upper, conventional value).
@@ -62,6 +64,7 @@ CIAAW_2021_INTERVAL = {
     "Si": (28.084, 28.086, 28.085),
     "S": (32.059, 32.076, 32.06),
     "Cl": (35.446, 35.457, 35.45),
+    "Mg": (24.304, 24.307, 24.305),
 }
 
 # Pm: no standard atomic weight; atomic mass of 145Pm, AME2020: 144.9127559(33) u.

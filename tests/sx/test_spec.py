@@ -101,7 +101,7 @@ BETA = {"cascade": {"model": "constant_beta", "extraction_stages": 5, "scrub_sta
     (mutate(["flows", "feed"], -1.0), "flows.feed"),
     (mutate(["flows", "scrub"], 0.0), "flows.scrub"),  # scrub stages need a scrub
     (mutate(["feed", "Xx"], 0.1), "feed.Xx"),
-    (mutate(["feed", "Fe"], 0.1), "feed.Fe"),  # not a rare earth
+    (mutate(["feed", "Fe"], 0.1), "model.D.Fe"),  # constant_d takes other metals: Fe then needs its D
     (mutate(["feed", "Nd"], 0.0), "feed.Nd"),
     (mutate(["cascade", "extraction_stages"], 0), "cascade.extraction_stages"),
     (mutate(["cascade", "extraction_stages"], 2.5), "cascade.extraction_stages"),

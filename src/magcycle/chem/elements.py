@@ -91,6 +91,10 @@ _MOLAR_MASS: dict[str, float] = {
     "Na": 22.98976928,  # 22.98976928(2)
     "Ca": 40.078,       # 40.078(4)
     "Si": 28.085,       # conventional; Ar° = [28.084, 28.086]
+    # --- leach-liquor impurities the SX engine carries (magcycle.sx.spec.ION_CHARGE) ---
+    "Mg": 24.305,       # conventional; Ar° = [24.304, 24.307]
+    "Mn": 54.938043,    # 54.938043(2)
+    "Zn": 65.38,        # 65.38(2)
 }
 
 #: Molar masses [g/mol], read-only. See the module docstring for the source

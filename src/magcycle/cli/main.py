@@ -118,6 +118,22 @@ def _add_sx(sub) -> None:
     design.add_argument("--max-stages", action=Once, type=int, metavar="N",
                         help="largest extraction + scrub stages searched, 1 to 2000 (default: [design] max_stages, 400)")
     design.set_defaults(handler=_handler("sx", "cmd_sx_design"))
+    fit = sx_sub.add_parser(
+        "fit", help="fit an SX model to batch shake-out data (CSV)",
+        description="Weighted least squares of log10 D of a model's parameters to shake-out data: columns element, "
+        "pH or acid, extractant, OA, and D or aqueous and organic (or aqueous_initial and aqueous); optional test and "
+        "weight. Prints the parameters with 95 %% intervals and a block for the cascade file; --out writes fit.json, "
+        "fit.html (parity and residual plots) and parameters.toml.")
+    fit.add_argument("data", metavar="DATA.csv", type=file_name, help="shake-out data, CSV with a header row")
+    fit.add_argument("--model", action=Once, required=True, choices=("empirical_ph", "mass_action", "constant_beta"),
+                     help="the model whose parameters are fitted")
+    fit.add_argument("--element", action="append", metavar="EL", help="fit only this element (repeatable); one "
+                     "the data lacks is an error")
+    fit.add_argument("--reference", action=Once, metavar="EL", help="constant_beta: the element with beta = 1 "
+                     "(default: the data's first)")
+    fit.add_argument("--json", action="store_true", help="print the fit document as JSON")
+    fit.add_argument("--out", action=Once, metavar="DIR", help="write fit.json, fit.html and parameters.toml here")
+    fit.set_defaults(handler=_handler("sx", "cmd_sx_fit"))
     examples = sx_sub.add_parser("examples", help="solve the bundled example cascades",
                                  description="Solve the bundled example cascades and tabulate their products.")
     examples.add_argument("--json", action="store_true", help="print the result documents as JSON, by example name")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
-from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, dumps, guard, say, table
+from magcycle.cli.common import EXIT_INPUT, EXIT_SOLVE, PROG, Failure, check_out, dumps, guard, publish, say, table
 
-__all__ = ["PROGRESS_AFTER_S", "MAX_DESIGN_STAGES", "cmd_sx_solve", "cmd_sx_design", "cmd_sx_examples"]
+__all__ = ["PROGRESS_AFTER_S", "MAX_DESIGN_STAGES", "FIT_FILES", "cmd_sx_solve", "cmd_sx_design", "cmd_sx_examples",
+           "cmd_sx_fit"]
 
 #: ``sx examples`` reports progress on stderr once it has been running this long [s]
 PROGRESS_AFTER_S = 2.0
@@ -48,8 +49,8 @@ def _solve_table(result) -> str:
             f"model: {result.model}   stages: {spec.extraction_stages} extraction / "
             f"{spec.scrub_stages} scrub / {spec.strip_stages} strip",
             f"iterations: {result.iterations}   closure: {result.closure:.3g}", "",
-            "fraction of each component's feed flow to each outlet, and its mole fraction among the rare "
-            "earths of that outlet:"]
+            "fraction of each component's inflow to each outlet, and its mole fraction among the metals "
+            "of that outlet:"]
     return "\n".join(head) + "\n" + table(header, rows) + "\n"
 
 
@@ -180,3 +181,50 @@ def cmd_sx_examples(args) -> str:
     title = ("Products of the bundled example cascades (magcycle/examples); product = the components an outlet "
              "takes most of; solve ms = best of 2 solves")
     return title + "\n" + table(header, rows, right_from=3) + "\n"
+
+
+#: what ``sx fit --out DIR`` writes
+FIT_FILES = ("fit.json", "fit.html", "parameters.toml")
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", newline="") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise Failure(f"error: {path}: no such file", EXIT_INPUT) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(f"error: {path}: cannot be read as UTF-8 text ({type(exc).__name__})", EXIT_INPUT) from None
+
+
+def _fit_text(doc: dict) -> str:
+    lines = [f"fit: {doc['source']}   model: {doc['model']}"
+             + (f"   reference: {doc['reference']} (beta = 1)" if doc.get("reference") else ""),
+             f"weighted least squares of log10 D; residual RMS {doc['residual_rms_log10_D']:.4g}"]
+    rows = []
+    for el, f in doc["elements"].items():
+        for name, v in f["parameters"].items():
+            ci = (f["interval_95"] or {}).get(name)
+            rows.append([el, name, f"{v:.6g}", "-" if ci is None else f"{ci[0]:.6g} .. {ci[1]:.6g}", str(f["points"])])
+        rows += [[el, name, f"{v:.6g}", "fixed", ""] for name, v in f["fixed"].items()]
+    lines.append(table(["element", "parameter", "value", "95 % interval", "points"], rows, right_from=2))
+    lines.append("for the cascade file:")
+    return "\n".join(lines) + "\n" + doc["parameter_block"]
+
+
+def cmd_sx_fit(args) -> str:
+    from magcycle.report.fit import render_fit_report
+    from magcycle.sx.fit import fit_shakeouts, read_shakeouts
+
+    if args.out:
+        check_out(args.out, FIT_FILES)
+    text = _read_text(args.data)
+    data = guard(lambda: read_shakeouts(text, args.model, name=args.data))
+    result = guard(lambda: fit_shakeouts(data, args.model, elements=args.element, reference=args.reference))
+    doc = {"source": args.data, **result.to_dict()}
+    if args.out:
+        page = dict(doc, rows={"element": list(result.row_element), "observed": result.observed.tolist(),
+                               "predicted": result.predicted.tolist(), "pH": result.row_pH.tolist()})
+        publish(args.out, {"fit.json": dumps(doc), "fit.html": render_fit_report(page),
+                           "parameters.toml": doc["parameter_block"]})
+    return dumps(doc) if args.json else _fit_text(doc)

@@ -239,6 +239,9 @@ def solve_many(spec: CascadeSpec, variants: dict, *, on_failure: str = "raise") 
     """
     if on_failure not in ("raise", "mark"):
         raise InputError("on_failure", "must be 'raise' or 'mark'")
+    if spec.model not in _SCALARS:
+        raise InputError("cascade.model", f"batches of {spec.model} variants are not available; solve each "
+                                          "variant with magcycle.sx.solve")
     sizes = {np.shape(v)[0] if np.ndim(v) else 0 for v in variants.values()}
     if not variants:
         raise InputError("variants", "no parameters to vary")

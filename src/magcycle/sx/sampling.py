@@ -15,7 +15,7 @@ import numpy as np
 from magcycle.errors import InputError
 from magcycle.sx.spec import CascadeSpec
 
-__all__ = ["ELEMENTS", "random_cascade"]
+__all__ = ["ELEMENTS", "IMPURITIES", "random_cascade"]
 
 #: magnet-relevant rare earths in order of increasing extractability by P507
 ELEMENTS = ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Ho")
@@ -76,6 +76,68 @@ def _mass_action_sections(rng, doc, els, log_beta, frac, strip) -> None:
     }
 
 
+#: leach-liquor metals other than the rare earths that an empirical_ph cascade may carry
+IMPURITIES = ("Sc", "Fe", "Al", "Ca", "Mg", "Mn", "Co", "Ni", "Cu", "Zn")
+
+
+def _empirical_ph_sections(rng, doc, els, log_beta, frac, strip) -> None:
+    """Fill strip stages, flows, feed, organic inlet and [model] of an empirical_ph document.
+
+    Rare earths follow the correlation with pH slopes m0 of 0.3 to 2.4 (the range of the
+    D2EHPA data behind PrOMMiS's package) and extractant orders of 0 to 3, placed so that the
+    least extractable has log10 D of -1.5 to 0 at the feed's acid and the others lie above it
+    by log_beta (a cascade designed to separate them); 0 to 4 impurities take a constant D
+    (0.01 to 100) or a correlation of their own (log10 D of -2 to 1.5 at the feed). The feed's metal stays within half the
+    organic's extractant capacity (a correlation with a negative extractant order is not
+    meant for a depleted organic).
+    """
+    k = int(strip) if strip is not None else int(rng.integers(0, 6))
+    medium = "sulfate" if rng.random() < 0.5 else "chloride"
+    imp = [IMPURITIES[i] for i in sorted(rng.choice(len(IMPURITIES), size=int(rng.integers(0, 5)), replace=False))]
+    vol = rng.uniform(2.0, 40.0)
+    E = vol / 100.0 * 975.8 / 322.431  # [mol/L]
+    Qo = rng.uniform(0.3, 4.0)
+    conc = {e: float(c) for e, c in zip(els, frac)}
+    conc.update({e: float(rng.uniform(0.05, 1.0)) for e in imp})
+    charge = {e: (2 if e in ("Ca", "Mg", "Mn", "Co", "Ni", "Cu", "Zn") else 3) for e in conc}
+    scale = rng.uniform(0.01, 0.5) * Qo * E / sum(charge[e] * c for e, c in conc.items())
+    doc["cascade"]["strip_stages"] = k
+    doc["flows"] = {"organic": Qo, "feed": 1.0, "scrub": rng.uniform(0.1, 1.5), "strip": rng.uniform(0.2, 1.5)}
+    doc["feed"] = {e: c * scale for e, c in conc.items()}
+    if rng.random() < 0.3:
+        doc["organic_inlet"] = {e: float(doc["feed"][e] * rng.uniform(0.0, 0.05)) for e in conc}
+    feed_acid = float(rng.uniform(0.005, 0.3))
+    pH = -np.log10(feed_acid)  # about the feed stage's pH; D is drawn there
+
+    def correlation(log10_D_at_feed):
+        m0, m1, B1 = float(rng.uniform(0.3, 2.4)), float(rng.uniform(0.0, 0.05)), float(rng.uniform(0.0, 3.0))
+        B0 = log10_D_at_feed - (m0 + m1 * vol) * pH - B1 * np.log10(vol)
+        return {"m0": m0, "m1": m1, "B0": float(B0), "B1": B1}
+
+    base = rng.uniform(-1.5, 0.0)  # log10 D of the least extractable rare earth at the feed
+    fit = {e: correlation(base + lb / np.log(10)) for e, lb in zip(els, log_beta)}
+    const = _impurity_distribution(rng, imp, fit, correlation)
+    model = {"medium": medium, "extractant_vol_pct": float(vol), "log10_D": fit,
+             "feed_acid": feed_acid, "scrub_acid": float(rng.uniform(0.1, 2.0)),
+             "strip_acid": float(rng.uniform(1.0, 4.0))}
+    if const:
+        model["D"] = const
+    if medium == "sulfate":
+        model["feed_sulfate"] = float(rng.uniform(0.05, 1.0))
+    doc["model"] = model
+
+
+def _impurity_distribution(rng, imp, fit, correlation) -> dict:
+    """Half the impurities a constant D (0.01 to 100), the others a correlation (into ``fit``)."""
+    const = {}
+    for e in imp:
+        if rng.random() < 0.5:
+            const[e] = float(10.0 ** rng.uniform(-2.0, 2.0))
+        else:
+            fit[e] = correlation(rng.uniform(-2.0, 1.5))
+    return const
+
+
 def _document(rng: np.random.Generator, model: str, components: int | None, stages: tuple[int, int, int]):
     """One configuration document of ``model``, drawn in a fixed order from ``rng``."""
     els, log_beta, frac = _composition(rng, components)
@@ -86,6 +148,8 @@ def _document(rng: np.random.Generator, model: str, components: int | None, stag
         _constant_d_sections(rng, doc, els, log_beta, frac, stages[2])
     elif model == "constant_beta":
         _constant_beta_sections(rng, doc, els, log_beta, frac)
+    elif model == "empirical_ph":
+        _empirical_ph_sections(rng, doc, els, log_beta, frac, stages[2])
     else:
         _mass_action_sections(rng, doc, els, log_beta, frac, stages[2])
     return doc

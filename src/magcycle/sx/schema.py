@@ -27,12 +27,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from magcycle.errors import InputError
-from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, Fraction, RareEarthSymbol, StageCount,
-                             Strict, VolumetricFlow, fail, field, quantity)
+from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, ElementSymbol, Fraction, RareEarthSymbol,
+                             StageCount, Strict, VolumetricFlow, fail, field, quantity)
 from magcycle.sx.spec import (LOG10_K_RANGE, MAX_ACID, MAX_CONCENTRATION, MAX_FLOW_L_PER_H, MAX_LOADING,
                               MIN_CONCENTRATION, MIN_FLOW_L_PER_H, RATIO_RANGE, target_components)
 
-__all__ = ["CascadeSection", "Flows", "ConstantDModel", "ConstantBetaModel", "MassActionModel", "CascadeDocument",
+__all__ = ["CascadeSection", "Flows", "ConstantDModel", "ConstantBetaModel", "MassActionModel", "Correlation",
+           "EmpiricalPhModel", "CascadeDocument",
            "DesignSection", "MODEL_SECTIONS", "Targets"]
 
 _Ratio = quantity("dimensionless", ge=RATIO_RANGE[0], le=RATIO_RANGE[1])
@@ -41,9 +42,10 @@ _Ratio = quantity("dimensionless", ge=RATIO_RANGE[0], le=RATIO_RANGE[1])
 class CascadeSection(Strict):
     """``[cascade]``: the equilibrium model and the stage count of each section."""
 
-    model: Literal["constant_d", "constant_beta", "mass_action"] = field(
+    model: Literal["constant_d", "constant_beta", "mass_action", "empirical_ph"] = field(
         description="equilibrium model: constant distribution ratio, constant separation factor with "
-                    "a saturated organic, or cation exchange by mass action with a proton balance")
+                    "a saturated organic, cation exchange by mass action with a proton balance, or "
+                    "empirical D(pH, free extractant) with a proton balance")
     extraction_stages: StageCount = field(unit="stages", ge=1, le=MAX_STAGES,
                                           description="n: extraction stages (the feed enters stage n)")
     scrub_stages: StageCount = field(0, unit="stages", ge=0, le=MAX_STAGES,
@@ -66,7 +68,8 @@ class Flows(Strict):
                                   description="strip solution, entering stage N (required > 0 with strip stages)")
 
 
-_ByElement = dict[RareEarthSymbol, _Ratio]
+_ByElement = dict[ElementSymbol, _Ratio]
+_Coefficient = Annotated[float, Field(allow_inf_nan=False, ge=-1e3, le=1e3)]
 
 
 class ConstantDModel(Strict):
@@ -107,8 +110,72 @@ class MassActionModel(Strict):
                                       description="H+ of the strip (required > 0 with strip stages)")
 
 
+class Correlation(Strict):
+    """``[model.log10_D.<El>]``: log10 D = (m0 + m1 d) pH + B0 + B1 log10 d, d the free extractant [vol %]."""
+
+    m0: _Coefficient = field(unit="-", description="pH slope at zero extractant")
+    m1: _Coefficient = field(0.0, unit="1/vol %", description="change of the pH slope per vol % of extractant")
+    B0: _Coefficient = field(unit="-", description="intercept: log10 D at pH 0 and d = 1 vol %")
+    B1: _Coefficient = field(0.0, unit="-", description="extractant order: slope of log10 D against log10 d")
+
+
+_Acid = quantity("concentration", ge=0.0, le=MAX_ACID)
+
+
+class EmpiricalPhModel(Strict):
+    """``[model]`` of ``empirical_ph``: D from a pH correlation (or constant), pH from the proton balance."""
+
+    medium: Literal["sulfate", "chloride"] = field(
+        description="aqueous medium: in sulfate, HSO4- = H+ + SO4 2- (Ka2) buffers the acid that extraction "
+                    "releases; in chloride the released H+ stays free")
+    extractant_vol_pct: float = field(unit="vol %", gt=0.0, lt=100.0, allow_inf_nan=False,
+                                      description="free extractant in the organic entering stage 1")
+    extractant_molar_mass: float = field(322.431, unit="g/mol", gt=1.0, le=1e4, allow_inf_nan=False,
+                                         description="molar mass of the extractant (default D2EHPA, 322.431)")
+    extractant_density: float = field(975.8, unit="g/L", gt=1.0, le=1e4, allow_inf_nan=False,
+                                      description="density of the neat extractant (default D2EHPA, 975.8 g/L)")
+    extractant_per_charge: float = field(1.0, unit="mol/mol", gt=0.0, le=6.0, allow_inf_nan=False,
+                                         description="extractant taken from the free pool per unit of charge "
+                                                     "loaded (1: M(A)z of a monomer HA, as PrOMMiS; 2: M(HA2)z "
+                                                     "of a dimer)")
+    Ka2: float = field(10.0 ** -1.99, unit="mol/L", gt=0.0, le=1e3, allow_inf_nan=False,
+                       description="HSO4- dissociation constant (pKa2 1.99 at 25 C, CRC Handbook)")
+    log10_D: dict[ElementSymbol, Correlation] | None = field(
+        None, description="per component: log10 D = (m0 + m1 d) pH + B0 + B1 log10 d")
+    D: _ByElement | None = field(None, unit="-", description="per component: a constant distribution ratio "
+                                                               "(instead of a correlation)")
+    charge: dict[ElementSymbol, Annotated[int, Field(ge=1, le=4)]] | None = field(
+        None, description="charge of the ion loaded, where not the usual one (RE, Sc, Fe, Al 3; Ca, Mg, Mn, "
+                          "Co, Ni, Cu, Zn 2)")
+    feed_acid: _Acid | None = field(None, unit="mol/L", description="titratable acid of the feed: free H+ plus "
+                                                                  "HSO4- (give this or feed_pH)")
+    feed_pH: float | None = field(None, unit="-", ge=-2.0, le=14.0, allow_inf_nan=False,
+                                  description="pH of the feed (instead of feed_acid)")
+    feed_sulfate: _Acid | None = field(None, unit="mol/L", description="total sulfate of the feed, HSO4- plus "
+                                                                     "SO4 2- (sulfate medium)")
+    scrub_acid: _Acid = field(0.0, unit="mol/L", description="titratable acid of the scrub (> 0 with scrub "
+                                                           "stages)")
+    scrub_sulfate: _Acid | None = field(None, unit="mol/L", description="sulfate of the scrub (default: "
+                                                                      "scrub_acid/2, sulfuric acid)")
+    strip_acid: _Acid = field(0.0, unit="mol/L", description="titratable acid of the strip (> 0 with strip "
+                                                           "stages)")
+    strip_sulfate: _Acid | None = field(None, unit="mol/L", description="sulfate of the strip (default: "
+                                                                      "strip_acid/2, sulfuric acid)")
+
+    @model_validator(mode="after")
+    def _acid_and_medium(self):
+        if (self.feed_acid is None) == (self.feed_pH is None):
+            raise fail(("feed_acid",), "give exactly one of feed_acid and feed_pH")
+        sulfate_keys = [k for k in ("feed_sulfate", "scrub_sulfate", "strip_sulfate") if getattr(self, k) is not None]
+        if self.medium == "chloride" and sulfate_keys:
+            raise fail((sulfate_keys[0],), "only for medium = \"sulfate\"")
+        if self.medium == "sulfate" and self.feed_sulfate is None:
+            raise fail(("feed_sulfate",), "required for medium = \"sulfate\" (total HSO4- + SO4 2- of the feed)")
+        return self
+
+
 MODEL_SECTIONS = {"constant_d": ConstantDModel, "constant_beta": ConstantBetaModel,
-                  "mass_action": MassActionModel}
+                  "mass_action": MassActionModel, "empirical_ph": EmpiricalPhModel}
 
 
 class DesignSection(Strict):
@@ -135,16 +202,38 @@ class CascadeDocument(Strict):
 
     cascade: CascadeSection
     flows: Flows
-    feed: dict[RareEarthSymbol, float | str] = field(
+    feed: dict[ElementSymbol, float | str] = field(
         unit="mol/L", min_length=1,
-        description="mol/L of each rare earth in the aqueous feed (any of La..Lu, Y), > 0; mass "
+        description="mol/L of each component in the aqueous feed, > 0: rare earths (La..Lu, Y) and, for "
+                    "constant_d and empirical_ph, Sc, Fe, Al, Ca, Mg, Mn, Co, Ni, Cu, Zn; mass "
                     "concentrations such as '36 g/L' are converted with the element's molar mass")
-    model: ConstantDModel | ConstantBetaModel | MassActionModel = field(
+    organic_inlet: dict[ElementSymbol, float | str] | None = field(
+        None, unit="mol/L", description="metal already loaded on the organic entering stage 1 (empirical_ph), "
+                                        "by component of [feed]; default barren")
+    model: ConstantDModel | ConstantBetaModel | MassActionModel | EmpiricalPhModel = field(
         description="parameters of the model named in [cascade]")
     targets: Targets | None = field(None, description="design files: minimum purity or recovery, e.g. "
                                                        "extract = { Nd = { purity = 0.995 } }")
     design: DesignSection | None = field(None, description="design files: cost weights and max_stages")
     _spec: Any = PrivateAttr(None)
+
+    @field_validator("organic_inlet", mode="after")
+    @classmethod
+    def _loadings(cls, table: dict | None) -> dict | None:
+        from magcycle.chem.quantities import parse_quantity
+
+        if table is None:
+            return None
+        out = {}
+        for el, value in table.items():
+            try:
+                c = parse_quantity(value, "concentration", field=el, element=el)
+            except InputError as exc:
+                raise fail((el,), exc.reason, value) from None
+            if not 0.0 <= c <= MAX_CONCENTRATION:
+                raise fail((el,), f"must be in [0, {MAX_CONCENTRATION:g}] mol/L, got {c:g}", value)
+            out[el] = c
+        return out
 
     @field_validator("feed", mode="after")
     @classmethod

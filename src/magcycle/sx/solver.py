@@ -1,4 +1,4 @@
-"""One solver interface for the three equilibrium models.
+"""One solver interface for the four equilibrium models.
 
 ``solve(spec)`` returns a :class:`CascadeResult` whose mass closure has been
 checked; ``solve(spec, warm_start=previous)`` starts Newton from a
@@ -101,6 +101,10 @@ def solve(spec: CascadeSpec, *, warm_start: CascadeResult | None = None) -> Casc
         return _solve_constant_d(spec)
     if spec.model == "constant_beta":
         return _solve_constant_beta(spec, warm_start)
+    if spec.model == "empirical_ph":
+        from magcycle.sx.empirical_solver import solve_empirical_ph
+
+        return solve_empirical_ph(spec, warm_start)
     return _solve_mass_action(spec, warm_start)
 
 

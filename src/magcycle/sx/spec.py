@@ -33,11 +33,12 @@ from magcycle.documents import read_document
 from magcycle.errors import InputError
 
 __all__ = ["MODELS", "MAX_SECTION_STAGES", "MIN_FLOW_L_PER_H", "MAX_FLOW_L_PER_H", "MIN_CONCENTRATION",
-           "MAX_CONCENTRATION", "RATIO_RANGE", "LOG10_K_RANGE", "MAX_LOADING", "MAX_ACID", "ConstantDParams", "ConstantBetaParams", "MassActionParams",
+           "MAX_CONCENTRATION", "RATIO_RANGE", "LOG10_K_RANGE", "MAX_LOADING", "MAX_ACID", "ION_CHARGE",
+           "KA2_BISULFATE", "ConstantDParams", "ConstantBetaParams", "MassActionParams", "EmpiricalPhParams",
            "ModelParams", "CascadeSpec", "load_cascade", "spec_from_document", "check_cascade", "beta_flows",
-           "check_beta_flows", "target_components"]
+           "check_beta_flows", "target_components", "NON_RARE_EARTH_MODELS", "LOADED_ORGANIC_MODELS"]
 
-MODELS = ("constant_d", "constant_beta", "mass_action")
+MODELS = ("constant_d", "constant_beta", "mass_action", "empirical_ph")
 # The limits of a cascade: the one statement used by the document's schema (magcycle.sx.schema),
 # by every variant (check_cascade) and by batches of variants (magcycle.sx.batch). No plant
 # comes near them; they keep every number far inside the range of doubles.
@@ -53,6 +54,16 @@ RATIO_RANGE = (1e-12, 1e12)
 LOG10_K_RANGE = (-30.0, 30.0)
 #: organic loading and extractant [mol/L] (at most), and acids [mol/L] (at most)
 MAX_LOADING, MAX_ACID = 10.0, 20.0
+#: charge z of the cation each component is extracted as: z H+ are released per ion loaded.
+#: The rare earths (and Sc) as M3+; iron as Fe3+ (the ion acidic extractants load; Fe2+ is
+#: barely extracted below pH 3); Al3+; the alkaline-earth and 3d divalent ions as M2+.
+ION_CHARGE = {**{el: 3 for el in ("La", "Ce", "Pr", "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm",
+                                  "Yb", "Lu", "Y", "Sc", "Fe", "Al")},
+              **{el: 2 for el in ("Ca", "Mg", "Mn", "Co", "Ni", "Cu", "Zn")}}
+#: second dissociation constant of sulfuric acid, HSO4- = H+ + SO4 2- [mol/L]: pKa2 = 1.99 at
+#: 25 C (CRC Handbook of Chemistry and Physics, "Dissociation constants of inorganic acids and
+#: bases"; the value PrOMMiS uses, prommis/properties/sulfuric_acid_leaching_properties.py)
+KA2_BISULFATE = 10.0 ** -1.99
 
 
 def _frozen(values) -> np.ndarray:
@@ -104,7 +115,51 @@ class MassActionParams:
     strip_acid: float
 
 
-ModelParams = ConstantDParams | ConstantBetaParams | MassActionParams
+@dataclass(frozen=True, eq=False)
+class EmpiricalPhParams:
+    """Empirical distribution ratios D(pH, free extractant) with a proton balance.
+
+    Per component either the correlation log10 D = (m0 + m1 d) pH + B0 + B1 log10 d
+    (``m0``, ``m1``, ``B0``, ``B1``; NaN where a constant D is given) or a constant
+    ``D`` (NaN where the correlation is); d is the free extractant [vol %].
+    ``charge`` [-] per component, ``extractant_vol_pct`` free extractant of the
+    organic inlet [vol %], ``extractant_molar_mass`` [g/mol], ``extractant_density``
+    [g/L], ``extractant_per_charge`` [mol extractant per mol of charge loaded],
+    ``Ka2`` [mol/L]; acids as titratable H+ (free H+ plus HSO4-) [mol/L] and total
+    sulfate [mol/L] of the feed, scrub and strip solutions (sulfate 0 in chloride).
+    """
+
+    medium: str
+    extractant_vol_pct: float
+    extractant_molar_mass: float
+    extractant_density: float
+    extractant_per_charge: float
+    Ka2: float
+    m0: np.ndarray
+    m1: np.ndarray
+    B0: np.ndarray
+    B1: np.ndarray
+    D: np.ndarray
+    charge: np.ndarray
+    feed_acid: float
+    feed_sulfate: float
+    scrub_acid: float
+    scrub_sulfate: float
+    strip_acid: float
+    strip_sulfate: float
+
+    @property
+    def correlated(self) -> np.ndarray:
+        """True for the components whose D follows the pH correlation."""
+        return np.isnan(self.D)
+
+    @property
+    def extractant_mol_per_L(self) -> float:
+        """Free extractant of the organic inlet [mol/L] = d/100 * density / molar mass."""
+        return self.extractant_vol_pct / 100.0 * self.extractant_density / self.extractant_molar_mass
+
+
+ModelParams = ConstantDParams | ConstantBetaParams | MassActionParams | EmpiricalPhParams
 
 
 # --------------------------------------------------------------------------
@@ -132,6 +187,8 @@ class CascadeSpec:
     feed: np.ndarray  # [mol/L] per component
     params: ModelParams
     source: str | None = field(default=None, compare=False)
+    #: metal already loaded on the organic entering stage 1 [mol/L] per component (None: barren)
+    organic_inlet: np.ndarray | None = None
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, CascadeSpec):
@@ -153,8 +210,11 @@ class CascadeSpec:
 
     @property
     def feed_mol_per_h(self) -> np.ndarray:
-        """Feed flow of each component [mol/h]."""
-        return self.feed_flow * self.feed
+        """Flow of each component into the cascade [mol/h]: the feed's, plus what the organic
+        inlet already carries when it is loaded (the basis of closures and outlet fractions)."""
+        if self.organic_inlet is None:
+            return self.feed_flow * self.feed
+        return self.feed_flow * self.feed + self.organic * self.organic_inlet
 
     def aqueous_flows(self) -> np.ndarray:
         """Aqueous volumetric flow leaving each stage [L/h], shape (N,)."""
@@ -249,6 +309,8 @@ class CascadeSpec:
                 "organic_loading": p.organic_loading,
                 "scrub_acid": p.scrub_acid,
             }
+        elif isinstance(p, EmpiricalPhParams):
+            model = _empirical_ph_dict(p, comps)
         else:
             model = {
                 "log10_K": per(p.log10_K),
@@ -259,7 +321,7 @@ class CascadeSpec:
                 "scrub_acid": p.scrub_acid,
                 "strip_acid": p.strip_acid,
             }
-        return {
+        doc = {
             "cascade": {
                 "model": self.model,
                 "extraction_stages": self.extraction_stages,
@@ -275,6 +337,28 @@ class CascadeSpec:
             "feed": per(self.feed),
             "model": model,
         }
+        if self.organic_inlet is not None:
+            doc["organic_inlet"] = {c: float(v) for c, v in zip(comps, self.organic_inlet) if v > 0}
+        return doc
+
+
+def _empirical_ph_dict(p: "EmpiricalPhParams", comps) -> dict:
+    """The ``[model]`` table of an empirical_ph spec, loadable again."""
+    model = {"medium": p.medium, "extractant_vol_pct": p.extractant_vol_pct,
+             "extractant_molar_mass": p.extractant_molar_mass, "extractant_density": p.extractant_density,
+             "extractant_per_charge": p.extractant_per_charge, "Ka2": p.Ka2,
+             "feed_acid": p.feed_acid, "scrub_acid": p.scrub_acid, "strip_acid": p.strip_acid,
+             "charge": {c: int(z) for c, z in zip(comps, p.charge)}}
+    if p.medium == "sulfate":
+        model.update(feed_sulfate=p.feed_sulfate, scrub_sulfate=p.scrub_sulfate, strip_sulfate=p.strip_sulfate)
+    fit = {c: {"m0": float(a), "m1": float(b), "B0": float(c0), "B1": float(d)}
+           for c, a, b, c0, d, on in zip(comps, p.m0, p.m1, p.B0, p.B1, p.correlated) if on}
+    const = {c: float(v) for c, v, on in zip(comps, p.D, p.correlated) if not on}
+    if fit:
+        model["log10_D"] = fit
+    if const:
+        model["D"] = const
+    return model
 
 
 def _merged(base: Mapping, changes: Mapping) -> dict:
@@ -344,6 +428,8 @@ def _model_params(doc, comps) -> ModelParams:
         Ds = _per_component(m.D_scrub, "D_scrub", comps, required=False)
         return ConstantDParams(D=D, D_scrub=D if Ds is None else Ds,
                                D_strip=_per_component(m.D_strip, "D_strip", comps, required=False))
+    if doc.cascade.model == "empirical_ph":
+        return _empirical_ph_params(m, comps)
     if doc.cascade.model == "constant_beta":
         return ConstantBetaParams(beta=_per_component(m.beta, "beta", comps),
                                   organic_loading=float(m.organic_loading), scrub_acid=float(m.scrub_acid))
@@ -353,16 +439,77 @@ def _model_params(doc, comps) -> ModelParams:
                             strip_acid=float(m.strip_acid))
 
 
+def _organic_inlet(doc, comps) -> np.ndarray | None:
+    """``[organic_inlet]`` in the feed's component order [mol/L] (0 for those not named)."""
+    table = getattr(doc, "organic_inlet", None)
+    if not table:
+        return None
+    for el in table:
+        if el not in comps:
+            raise InputError(f"organic_inlet.{el}", f"{el} is not in [feed] ({', '.join(comps)}); a component the "
+                                                    "organic brings needs a feed entry (it may be tiny)")
+    return _frozen([table.get(el, 0.0) for el in comps])
+
+
+def _check_empirical_tables(m, comps) -> None:
+    """Each component's D from exactly one of ``log10_D`` and ``D``; table keys in [feed]."""
+    fit, const = m.log10_D or {}, m.D or {}
+    for table, key in ((fit, "log10_D"), (const, "D"), (m.charge or {}, "charge")):
+        for el in table:
+            if el not in comps:
+                raise InputError(f"model.{key}.{el}", f"{el} is not in [feed] ({', '.join(comps)})")
+    for el in comps:
+        if el in fit and el in const:
+            raise InputError(f"model.D.{el}", f"{el} has both a correlation (model.log10_D.{el}) and a constant D; "
+                                              "give one")
+        if el not in fit and el not in const:
+            raise InputError(f"model.log10_D.{el}", f"missing: give [model.log10_D.{el}] = {{m0, m1, B0, B1}} "
+                                                    f"or model.D.{el}")
+
+
+def _empirical_acids(m) -> dict:
+    """Titratable acid and sulfate of the feed, scrub and strip [mol/L]; a feed pH becomes its acid
+    h + S h / (h + Ka2); scrub and strip sulfate default to half their acid in sulfate (H2SO4)."""
+    sulfate = m.medium == "sulfate"
+    feed_s = float(m.feed_sulfate or 0.0)
+    feed_acid = m.feed_acid
+    if m.feed_pH is not None:
+        h = 10.0 ** -m.feed_pH
+        feed_acid = h + feed_s * h / (h + m.Ka2)
+
+    def default(value, acid):
+        return float(value) if value is not None else (acid / 2.0 if sulfate else 0.0)
+
+    return dict(feed_acid=float(feed_acid), feed_sulfate=feed_s, scrub_acid=float(m.scrub_acid),
+                scrub_sulfate=default(m.scrub_sulfate, m.scrub_acid), strip_acid=float(m.strip_acid),
+                strip_sulfate=default(m.strip_sulfate, m.strip_acid))
+
+
+def _empirical_ph_params(m, comps) -> EmpiricalPhParams:
+    """The parameters of an empirical_ph ``[model]`` (:class:`EmpiricalPhParams`)."""
+    _check_empirical_tables(m, comps)
+    fit, const = m.log10_D or {}, m.D or {}
+    nan = float("nan")
+    coef = {k: _frozen([getattr(fit[el], k) if el in fit else nan for el in comps]) for k in ("m0", "m1", "B0", "B1")}
+    charge = _frozen([(m.charge or {}).get(el, ION_CHARGE.get(el, 0)) for el in comps])
+    return EmpiricalPhParams(
+        medium=m.medium, extractant_vol_pct=float(m.extractant_vol_pct),
+        extractant_molar_mass=float(m.extractant_molar_mass), extractant_density=float(m.extractant_density),
+        extractant_per_charge=float(m.extractant_per_charge), Ka2=float(m.Ka2), **coef,
+        D=_frozen([const.get(el, nan) for el in comps]), charge=charge, **_empirical_acids(m))
+
+
 def spec_from_document(doc, source: str | None = None) -> CascadeSpec:
     """The CascadeSpec of a validated :class:`magcycle.sx.schema.CascadeDocument`; the rules
     across fields (:func:`check_cascade`) are applied here."""
     c, q = doc.cascade, doc.flows
     comps = tuple(doc.feed)
+    _check_component_names(c.model, comps)
     spec = CascadeSpec(model=c.model, extraction_stages=c.extraction_stages, scrub_stages=c.scrub_stages,
                        strip_stages=c.strip_stages, organic=float(q.organic), feed_flow=float(q.feed),
                        scrub=float(q.scrub), strip=float(q.strip), components=comps,
                        feed=_frozen([doc.feed[el] for el in comps]), params=_model_params(doc, comps),
-                       source=source)
+                       source=source, organic_inlet=_organic_inlet(doc, comps))
     check_cascade(spec)
     return spec
 
@@ -407,6 +554,58 @@ def _check_feed(spec: CascadeSpec) -> None:
                                                          f"{MAX_CONCENTRATION:g}] mol/L, got {feed[bad]:g}")
 
 
+#: the models whose components may be other metals than the rare earths, and which take a loaded organic
+NON_RARE_EARTH_MODELS = ("constant_d", "empirical_ph")
+LOADED_ORGANIC_MODELS = ("empirical_ph",)
+
+
+def _check_component_names(model: str, components) -> None:
+    for el in components:
+        if el not in ION_CHARGE:
+            raise InputError(f"feed.{el}", f"{el} is not a metal the SX engine knows (rare earths, Sc, Fe, Al, Ca, "
+                                           "Mg, Mn, Co, Ni, Cu, Zn)")
+        if el in _NON_RARE_EARTHS and model not in NON_RARE_EARTH_MODELS:
+            raise InputError(f"feed.{el}", f"{el} is not a rare earth: model {model} takes rare earths only "
+                                           f"({' or '.join(NON_RARE_EARTH_MODELS)} take other metals)")
+
+
+def _check_components(spec: CascadeSpec) -> None:
+    if spec.organic_inlet is not None:
+        if spec.model not in LOADED_ORGANIC_MODELS:
+            raise InputError("organic_inlet", f"a loaded organic inlet needs model {' or '.join(LOADED_ORGANIC_MODELS)}")
+        bad = [i for i, v in enumerate(spec.organic_inlet.tolist()) if not 0.0 <= v <= MAX_CONCENTRATION]
+        if bad:
+            raise InputError(f"organic_inlet.{spec.components[bad[0]]}",
+                             f"must be in [0, {MAX_CONCENTRATION:g}] mol/L, got {spec.organic_inlet[bad[0]]:g}")
+
+
+_NON_RARE_EARTHS = frozenset({"Sc", "Fe", "Al", "Ca", "Mg", "Mn", "Co", "Ni", "Cu", "Zn"})
+
+
+def _check_empirical_ph(spec: CascadeSpec) -> None:
+    """The rules of an empirical_ph spec across fields: acids with their sections, a loading the
+    free extractant can carry."""
+    p, m, k = spec.params, spec.scrub_stages, spec.strip_stages
+    if not 0.0 < p.extractant_vol_pct < 100.0:
+        raise InputError("model.extractant_vol_pct", f"must be in (0, 100) vol %, got {p.extractant_vol_pct:g}")
+    if not p.feed_acid > 0.0:
+        raise InputError("model.feed_acid", "the feed needs acid (> 0 mol/L, or model.feed_pH): the stage pH "
+                                            "follows from the proton balance")
+    if m > 0 and not p.scrub_acid > 0:
+        raise InputError("model.scrub_acid", f"must be > 0 mol/L when scrub_stages = {m}")
+    if k > 0 and not p.strip_acid > 0:
+        raise InputError("model.strip_acid", f"must be > 0 mol/L when strip_stages = {k}")
+    for key in ("m0", "m1", "B0", "B1"):
+        vals = getattr(p, key)
+        for el, v, on in zip(spec.components, vals.tolist(), p.correlated.tolist()):
+            if on and not np.isfinite(v):
+                raise InputError(f"model.log10_D.{el}.{key}", f"must be a finite number, got {v!r}")
+    if spec.organic_inlet is not None:
+        loaded = p.extractant_per_charge * float(np.dot(p.charge, spec.organic_inlet))
+        if not np.isfinite(loaded):
+            raise InputError("organic_inlet", "loading not finite")
+
+
 def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:
     """The rules of a valid cascade, for a spec from a document or a variant of one.
 
@@ -426,10 +625,13 @@ def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:
     _check_flow_ranges(spec)
     _check_section_flows(spec)
     _check_feed(spec)
+    _check_components(spec)
     p, k = spec.params, spec.strip_stages
     if spec.model == "constant_d":
         if k > 0 and p.D_strip is None:
             raise InputError("model.D_strip", f"missing; required when strip_stages = {k}")
+    elif spec.model == "empirical_ph":
+        _check_empirical_ph(spec)
     elif spec.model == "constant_beta":
         if k > 0:
             raise InputError("cascade.strip_stages",

@@ -1,0 +1,194 @@
+"""Solving an empirical_ph cascade: the reduced 2N system first, the block Newton as fallback.
+
+See :mod:`magcycle.sx.empirical_ph` for the model. A solution from either path
+is accepted only when every stage equation of the full model holds to
+NEWTON_TOL (scaled), and its element closure is checked like every solve's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from magcycle.errors import ConvergenceError
+from magcycle.sx.empirical_ph import EmpiricalPhCascade
+from magcycle.sx.multipliers import _dense_ptc
+from magcycle.sx.newton import ptc_newton
+from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
+
+__all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "EMPIRICAL_ATTEMPTS",
+           "CONTINUATION_START", "CONTINUATION_STEPS"]
+
+#: scaled-residual tolerance (that of every nonlinear model, magcycle.sx.solver.NEWTON_TOL)
+NEWTON_TOL = 1e-12
+#: cold attempts of the reduced solver: (first pseudo-time step, largest step in ln h or ln f)
+EMPIRICAL_ATTEMPTS = ((10.0, 2.0),)
+
+
+def reduced_solve(model: EmpiricalPhCascade, v0, *, dt0: float, max_step: float, max_iter: int = 300):
+    """PTC Newton on the 2N unknowns (ln h, ln f) from v0; returns (u (N, C+2) or None, iterations)."""
+    def evaluate(v):
+        R, lna, state = model.residual(v)
+        return R, (lna, state)
+
+    v, (lna, _), norm, its, _ = _dense_ptc(evaluate, lambda st: model.jacobian(st[1]), v0, holdup=-1.0,
+                                           tol=0.1 * NEWTON_TOL, max_iter=max_iter, dt0=dt0, max_step=max_step,
+                                           growth_limit=10.0, upper=model.upper)
+    if not np.isfinite(norm) or norm > 1e-8:
+        return None, its
+    return model.state(v, lna), its
+
+
+class _Blocks:
+    """The full model as :func:`magcycle.sx.newton.ptc_newton` takes it: one variant, blocks by differences.
+
+    The stage equations couple stage k to k-1 and k+1 only, so perturbing the
+    same variable on every third stage at once yields three block columns per
+    evaluation: 3 (C + 2) evaluations per Jacobian.
+    """
+
+    def __init__(self, model: EmpiricalPhCascade):
+        self.model = model
+        self.M = M = model.M
+        self.kl = self.ku = 2 * M - 1
+        self.hold = np.ones(M)
+        self.hold[-1] = 0.0  # the extractant balance is algebraic
+        up = np.full((model.N, M), np.inf)
+        up[:, M - 2] = model.upper[:model.N]
+        up[:, M - 1] = model.upper[model.N:]
+        self.upper = up[None]
+
+    def residual(self, u):
+        R = self.model.full_residual(u[0])
+        share = np.ones_like(R)
+        return R[None], share[None], u
+
+    def jacobian(self, u):
+        model, M = self.model, self.M
+        u0 = u[0]
+        N = u0.shape[0]
+        R0 = model.full_residual(u0)
+        Lo, Di, Up = (np.zeros((1, N, M, M)) for _ in range(3))
+        eps = 1e-7
+        for colour in range(3):
+            stages = np.arange(colour, N, 3)
+            for j in range(M):
+                up = u0.copy()
+                up[stages, j] += eps
+                dR = (model.full_residual(up) - R0) / eps
+                for s in stages:
+                    Di[0, s, :, j] = dR[s]
+                    if s > 0:
+                        Up[0, s - 1, :, j] = dR[s - 1]
+                    if s + 1 < N:
+                        Lo[0, s + 1, :, j] = dR[s + 1]
+        return Lo, Di, Up
+
+
+def block_solve(model: EmpiricalPhCascade, u0, *, dt0: float = 1.0, max_iter: int = 400):
+    """PTC Newton on all N (C + 2) stage unknowns from u0 (N, C + 2); a NewtonOutcome."""
+    return ptc_newton(_Blocks(model), u0[None], dt0=dt0, tol=NEWTON_TOL, max_iter=max_iter, max_step=1.0)
+
+
+#: the load a continuation starts from, and the most sub-solves it may take
+CONTINUATION_START, CONTINUATION_STEPS = 1e-9, 60
+
+
+def load_continuation(model: EmpiricalPhCascade):
+    """Reduced solves along the metal load lambda from CONTINUATION_START to 1.
+
+    At a trace of metal nothing is extracted in bulk and :meth:`EmpiricalPhCascade.initial`
+    is the solution; each step is a warm solve from the last, the step in lambda doubled
+    after a success and quartered after a failure. Returns (u or None, iterations).
+    """
+    spec = model.spec
+    lam, v = CONTINUATION_START, EmpiricalPhCascade(spec, load=CONTINUATION_START).initial()
+    step, total = 1.0 - lam, 0
+    for _ in range(CONTINUATION_STEPS):
+        target = min(1.0, lam + step)
+        trial = model if target == 1.0 else EmpiricalPhCascade(spec, load=target)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u, its = reduced_solve(trial, v, dt0=10.0, max_step=1.0, max_iter=40)
+        total += its
+        if u is None:
+            step *= 0.25
+            continue
+        lam, v = target, np.concatenate((u[:, -2], u[:, -1]))
+        if lam == 1.0:
+            return u, total
+        step = min(2.0 * step, 1.0 - lam)
+    return None, total
+
+
+def _accepted(model, u):
+    if u is None:
+        return None
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        norm = float(np.max(np.abs(model.full_residual(u))))
+    return norm if norm <= NEWTON_TOL else None
+
+
+def _warm_v(model, warm_start):
+    if warm_start is None or warm_start.state is None or warm_start.model != "empirical_ph":
+        return None
+    st = warm_start.state
+    if warm_start.components != model.spec.components or st.shape != (model.N, model.M):
+        return None
+    return np.concatenate((st[:, -2], st[:, -1]))
+
+
+def _converge(model, warm_start):
+    """(u, iterations, residual) of the first accepted attempt; raises ConvergenceError if none passes."""
+    total, last = 0, np.inf
+    v_warm = _warm_v(model, warm_start)
+    starts = ([] if v_warm is None else [(v_warm, 1e4, 1.0)]) + [(None, dt, st) for dt, st in EMPIRICAL_ATTEMPTS]
+    for v0, dt0, step in starts:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u, its = reduced_solve(model, model.initial() if v0 is None else v0, dt0=dt0, max_step=step,
+                                   max_iter=20 if v0 is not None else 300)
+        total += its
+        norm = _accepted(model, u)
+        if norm is not None:
+            return u, total, norm
+    # continuation in the metal load from a trace (where the nothing-extracted state is the solution)
+    u, its = load_continuation(model)
+    total += its
+    norm = _accepted(model, u)
+    if norm is not None:
+        return u, total, norm
+    # fallback: the block Newton from the reduced solver's nothing-extracted start
+    v = model.initial()
+    lna, _, _ = model.flows(v)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        out = block_solve(model, model.state(v, lna))
+    total += int(out.iterations[0])
+    last = float(out.residual[0])
+    if out.converged[0]:
+        return out.u[0], total, last
+    raise ConvergenceError("empirical_ph cascade did not converge", last, total)
+
+
+def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:
+    """Steady state of an empirical_ph cascade (:func:`magcycle.sx.solve` dispatches here)."""
+    model = EmpiricalPhCascade(spec)
+    u, iterations, residual = _converge(model, warm_start)
+    C, Ne = model.C, model.Ne
+    x = np.exp(u[:, :C])
+    le, _, _ = model.log_e(u[:, C], u[:, C + 1])
+    y = x * np.exp(le.T) * model.Qa[:, None] / model.Qo
+    Qa = model.Qa
+    outlets = {"raffinate": Outlet(float(Qa[0]), Qa[0] * x[0])}
+    if model.k:
+        outlets["extract"] = Outlet(spec.strip, spec.strip * x[Ne])
+        outlets["stripped_organic"] = Outlet(spec.organic, spec.organic * y[-1])
+    else:
+        outlets["extract"] = Outlet(spec.organic, spec.organic * y[Ne - 1])
+    err = float(np.max(closure_error(spec.feed_mol_per_h, [o.mol_per_h for o in outlets.values()])))
+    closure = err if err <= CLOSURE_LIMIT else checked_closure(spec, outlets)
+    h = np.exp(u[:, C])
+    f = np.exp(u[:, C + 1])
+    T, _ = model.acidity(u[:, C])
+    return CascadeResult(
+        spec=spec, converged=True, iterations=int(iterations), closure=closure, outlets=outlets,
+        profile=(x, y, residual), pH=-np.log10(h), state=u,
+        extra={"free_extractant_mol_per_L": f, "free_extractant_vol_pct": f * model.vol_pct_per_mol,
+               "titratable_acid_mol_per_L": T, "sulfate_mol_per_L": model.S.copy()})
