@@ -56,7 +56,27 @@ def test_mass_action_and_beta_recover_their_parameters():
     for f in ma.fits:
         assert f.value[0] == pytest.approx(math.log10(K[f.element]), abs=1e-12)
     beta = fit_shakeouts(read_shakeouts(text, "constant_beta"), "constant_beta", reference="Pr")
-    assert math.exp(beta.fits[0].value[0]) == pytest.approx(10 ** 0.3, rel=1e-12)  # K_Nd / K_Pr
+    assert beta.fits[0].value[0] == pytest.approx(0.3, abs=1e-12)  # log10(K_Nd / K_Pr)
+
+
+def test_mass_action_takes_the_loaded_metal_off_the_extractant():
+    """Two tests with Nd loaded at y = 0.05 mol/L from C_HA = 1.0: the free dimer is (1.0 - 6 * 0.05)/2 =
+    0.35 mol/L (not 0.5), so D = K 0.35^3 / h^3; the data give aqueous and organic concentrations."""
+    K = 10 ** -0.5
+    rows = ["element,pH,extractant,aqueous,organic,test"]
+    for t, pH in enumerate((1.0, 1.4)):
+        D = K * 0.35 ** 3 * 10 ** (3 * pH)
+        rows.append(f"Nd,{pH},1.0,{0.05 / D!r},0.05,T{t}")
+    fit = fit_shakeouts(read_shakeouts("\n".join(rows), "mass_action"), "mass_action").fits[0]
+    assert fit.value[0] == pytest.approx(-0.5, abs=1e-12)
+
+
+def test_beta_weights_both_rows_of_a_pair():
+    """Two tests: log10(D_Nd/D_Pr) = 0.2 (weights 1 and 1: pair weight 1/2) and 0.5 (weights 3 and 3:
+    pair weight 3/2); the weighted mean by hand is (0.5 * 0.2 + 1.5 * 0.5) / 2 = 0.425."""
+    text = "element,pH,D,test,weight\nPr,1,1.0,a,1\nNd,1,1.5848931924611136,a,1\nPr,1,1.0,b,3\nNd,1,3.1622776601683795,b,3\n"
+    fit = fit_shakeouts(read_shakeouts(text, "constant_beta"), "constant_beta", reference="Pr").fits[0]
+    assert fit.value[0] == pytest.approx(0.425, abs=1e-12)
 
 
 def test_two_points_and_a_line_by_hand():
@@ -122,6 +142,12 @@ def _run(tmp_path, text, *args):
                           text=True, timeout=120)
 
 
+def test_cli_reads_a_csv_with_a_byte_order_mark(tmp_path):
+    proc = _run(tmp_path, "\ufeff" + _csv(), "--model", "empirical_ph", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["elements"]["Nd"]["parameters"]["m0"] == pytest.approx(TRUE["Nd"][0], abs=1e-9)
+
+
 def test_cli_writes_the_fit_its_page_and_the_block(tmp_path):
     out = tmp_path / "out"
     proc = _run(tmp_path, _csv(0.02, 1), "--model", "empirical_ph", "--json", "--out", str(out))
@@ -149,6 +175,11 @@ def test_cli_writes_the_fit_its_page_and_the_block(tmp_path):
      2, "element Dy"),
     ("element,pH,extractant,D\nNd,1,5,0.1\nNd,1,5,0.2\nNd,1,5,0.3\n", ("--model", "empirical_ph"), 1, "identifiable"),
     ("element,pH,extractant,D\nXx,1,5,0.1\n", ("--model", "empirical_ph"), 2, "row 2.element"),
+    ("element,pH,extractant,D\nNd,1,5,\nNd,2,5,10\n", ("--model", "empirical_ph"), 2, "row 2.D"),
+    ("element,pH,D,pH\nNd,1,5,1\n", ("--model", "empirical_ph"), 2, "pH"),
+    ("element,pH,D\nNd,1,5\nPr,1,2\n", ("--model", "constant_beta"), 2, "test"),
+    ("element,pH,D,test\nNd,1,5,a\nPr,1,2,a\nPr,1,3,a\n", ("--model", "constant_beta"), 2, "test a"),
+    ("element,pH,D,test\nNd,1,5,a\n", ("--model", "constant_beta"), 2, "reference"),
 ])
 def test_cli_bad_data_is_one_line(tmp_path, text, args, status, field):
     proc = _run(tmp_path, text, *args)

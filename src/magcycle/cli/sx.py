@@ -189,7 +189,7 @@ FIT_FILES = ("fit.json", "fit.html", "parameters.toml")
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8", newline="") as fh:
+        with open(path, encoding="utf-8-sig", newline="") as fh:  # a byte-order mark (spreadsheets) is dropped
             return fh.read()
     except FileNotFoundError:
         raise Failure(f"error: {path}: no such file", EXIT_INPUT) from None

@@ -162,13 +162,13 @@ def segment_green(le):
     return lnrho, lnsig, lnsig - den, top - den
 
 
-def _green_matrix(le, green):
-    """G[c, k, j]: aqueous leaving stage k for a unit source at stage j (C, L, L)."""
+def _organic_green(le, green):
+    """Go[c, k, j]: organic leaving stage k for a unit source at stage j (C, L, L), formed in
+    logarithms (an extraction factor beyond the double range times a vanishing aqueous flow)."""
     lnrho, lnsig, lnr, lnp = green
     L = le.shape[1]
     below = np.arange(L)[:, None] <= np.arange(L)[None, :]  # k <= j
-    lg = np.where(below[None], lnr[:, None, :] + lnrho[:, :, None],
-                  lnp[:, None, :] + (lnsig - le)[:, :, None])
+    lg = np.where(below[None], lnr[:, None, :] + (lnrho + le)[:, :, None], lnp[:, None, :] + lnsig[:, :, None])
     return np.exp(lg)
 
 
@@ -328,11 +328,10 @@ class EmpiricalPhCascade:
         So = np.zeros((self.C, N, N))
         So[:, :Ne, :Ne] = _run_sensitivity(le[:, :Ne], g1, o[:, :Ne])
         if self.k:
-            G2 = _green_matrix(le[:, Ne:], g2)
+            Go2 = _organic_green(le[:, Ne:], g2)
             S2 = _run_sensitivity(le[:, Ne:], g2, o[:, Ne:])
-            e2 = np.exp(le[:, Ne:])
-            # the strip's source is the organic leaving the scrub: a2 = o_Ne G2[:, :, 0]
-            So[:, Ne:, :Ne] = (e2[:, :, None] * G2[:, :, :1]) * So[:, Ne - 1:Ne, :Ne]
+            # the strip's source is the organic leaving the scrub: o2 = o_Ne Go2[:, :, 0]
+            So[:, Ne:, :Ne] = Go2[:, :, :1] * So[:, Ne - 1:Ne, :Ne]
             So[:, Ne:, Ne:] = S2
         return So
 
@@ -376,17 +375,22 @@ class EmpiricalPhCascade:
         le, _, _ = self.log_e(lh, lf)
         lna = lx + np.log(self.Qa)[None]
         lno = lna + le
-        a, o = np.exp(lna), np.exp(lno)
+        o = np.exp(lno)
         conn = np.ones(N, dtype=bool)  # aqueous from stage k+1 enters stage k
         conn[-1] = False
         if self.k:
             conn[self.Ne - 1] = False
-        a_in = np.zeros_like(a)
-        a_in[:, :-1] = np.where(conn[None, :-1], a[:, 1:], 0.0)
         o_in = self._prev_organic(o)
-        w = a + o
+        # component rows (in - out) / out in logarithms: nothing underflows for a trace metal
+        with np.errstate(divide="ignore"):
+            l_in = np.full_like(lna, -np.inf)
+            l_in[:, :-1] = np.where(conn[None, :-1], lna[:, 1:], -np.inf)
+            l_prev = np.empty_like(lno)
+            l_prev[:, 0] = np.log(self.Qo * self.y_in)
+            l_prev[:, 1:] = lno[:, :-1]
+            l_in = np.logaddexp(np.logaddexp(l_in, l_prev), np.log(self.src_aqueous))
         R = np.empty((N, C + 2))
-        R[:, :C] = ((a_in + o_in + self.src_aqueous - w) / w).T
+        R[:, :C] = np.expm1(l_in - np.logaddexp(lna, lno)).T
         T, _ = self.acidity(lh)
         QT = self.Qa * T
         QT_in = np.zeros(N)
@@ -408,14 +412,13 @@ class EmpiricalPhCascade:
 def _run_sensitivity(le, green, o):
     """d o_{c,k} / d ln e_{c,l} (C, L, L) of one aqueous run with organic flows o (C, L).
 
-    d a / d ln e_l = -o_l (G[:, l] - G[:, l+1]) (G[:, L+1] = 0), and o_k = e_k a_k.
+    d a / d ln e_l = -o_l (G[:, l] - G[:, l+1]) (G[:, L+1] = 0), and o_k = e_k a_k, so
+    d o_k / d ln e_l = delta_kl o_k - o_l (Go[k, l] - Go[k, l+1]) with Go = e G the organic response.
     """
-    G = _green_matrix(le, green)
-    D = G.copy()
-    D[:, :, :-1] -= G[:, :, 1:]
-    Sa = -D * o[:, None, :]
-    e = np.exp(le)
-    So = e[:, :, None] * Sa
+    Go = _organic_green(le, green)
+    D = Go.copy()
+    D[:, :, :-1] -= Go[:, :, 1:]
+    So = -D * o[:, None, :]
     idx = np.arange(le.shape[1])
     So[:, idx, idx] += o
     return So

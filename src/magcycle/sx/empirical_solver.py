@@ -15,7 +15,8 @@ from magcycle.sx.multipliers import _dense_ptc
 from magcycle.sx.newton import ptc_newton
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 
-__all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "EMPIRICAL_ATTEMPTS",
+__all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "trust_region_solve",
+           "TRUST_REGION_EVALUATIONS", "EMPIRICAL_ATTEMPTS",
            "CONTINUATION_START", "CONTINUATION_STEPS"]
 
 #: scaled-residual tolerance (that of every nonlinear model, magcycle.sx.solver.NEWTON_TOL)
@@ -89,6 +90,47 @@ def block_solve(model: EmpiricalPhCascade, u0, *, dt0: float = 1.0, max_iter: in
     return ptc_newton(_Blocks(model), u0[None], dt0=dt0, tol=NEWTON_TOL, max_iter=max_iter, max_step=1.0)
 
 
+#: most residual evaluations of the trust-region attempt
+TRUST_REGION_EVALUATIONS = 400
+
+
+def trust_region_solve(model: EmpiricalPhCascade, v0):
+    """Minimise |R(v)|^2 of the reduced residual by scipy's trust-region reflective method (analytic
+    Jacobian), then finish with the PTC Newton from its point.
+
+    A descent on the squared residual does not stall where the pseudo-transient march does (a
+    trapped component loading the feed stages far beyond the extractant), at the price of more
+    evaluations. Returns (u or None, evaluations + iterations).
+    """
+    from scipy.optimize import least_squares
+
+    cache = {}
+
+    def fun(v):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            R, _, state = model.residual(v)
+        cache["v"], cache["state"] = v.copy(), state
+        return np.where(np.isfinite(R), R, 1e3)
+
+    def jac(v):
+        if "v" not in cache or not np.array_equal(cache["v"], v):
+            fun(v)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            J = model.jacobian(cache["state"])
+        return np.where(np.isfinite(J), J, 0.0)
+
+    try:
+        out = least_squares(fun, v0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                            max_nfev=TRUST_REGION_EVALUATIONS)
+    except (ValueError, np.linalg.LinAlgError):
+        return None, TRUST_REGION_EVALUATIONS
+    if not np.all(np.isfinite(out.x)):
+        return None, int(out.nfev)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        u, its = reduced_solve(model, out.x, dt0=1e4, max_step=1.0, max_iter=30)
+    return u, int(out.nfev) + its
+
+
 #: the load a continuation starts from, and the most sub-solves it may take
 CONTINUATION_START, CONTINUATION_STEPS = 1e-9, 60
 
@@ -149,6 +191,12 @@ def _converge(model, warm_start):
         norm = _accepted(model, u)
         if norm is not None:
             return u, total, norm
+    # a trust-region least-squares descent of the same residual, then Newton to round-off
+    u, its = trust_region_solve(model, model.initial())
+    total += its
+    norm = _accepted(model, u)
+    if norm is not None:
+        return u, total, norm
     # continuation in the metal load from a trace (where the nothing-extracted state is the solution)
     u, its = load_continuation(model)
     total += its
@@ -174,7 +222,8 @@ def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:
     C, Ne = model.C, model.Ne
     x = np.exp(u[:, :C])
     le, _, _ = model.log_e(u[:, C], u[:, C + 1])
-    y = x * np.exp(le.T) * model.Qa[:, None] / model.Qo
+    with np.errstate(over="ignore"):  # y = D x in logs: D may lie beyond the double range where x is tiny
+        y = np.exp(u[:, :C] + le.T + np.log(model.Qa)[:, None] - np.log(model.Qo))
     Qa = model.Qa
     outlets = {"raffinate": Outlet(float(Qa[0]), Qa[0] * x[0])}
     if model.k:

@@ -18,9 +18,12 @@ Models and parameters (the residual is in log10 D: shake-out errors are relative
     empirical_ph     log10 D = (m0 + m1 d) pH + B0 + B1 log10 d per element: (m0, m1, B0, B1);
                      with one extractant level in the data, m1 = B1 = 0 (not identifiable) and
                      (m0, B0) are fitted
-    mass_action      log10 D = log10 K + 3 log10(C_HA / 2) + 3 pH per element (the model's
-                     D = K [(HA)2]^3 / [H+]^3 with the dimer at half the extractant): log10 K
-    constant_beta    ln beta_i = ln(D_i / D_ref) in each test holding both, beta_ref = 1
+    mass_action      log10 D = log10 K + 3 log10(z) + 3 pH per element (the model's D =
+                     K [(HA)2]^3 / [H+]^3): log10 K; the free dimer z is half the extractant less
+                     what the test's loaded metal holds (2 z_i y_i of HA each), where the data give
+                     the organic concentrations of the whole test
+    constant_beta    log10 beta_i = log10(D_i / D_ref) in each test holding both (a ``test``
+                     column is required), beta_ref = 1
 
 Method
     Weighted least squares of log10 D, per element (per non-reference element for
@@ -47,7 +50,7 @@ import numpy as np
 from magcycle.errors import ConvergenceError, InputError
 
 __all__ = ["FIT_MODELS", "ShakeOut", "ElementFit", "FitResult", "read_shakeouts", "fit_shakeouts",
-           "parameter_block"]
+           "parameter_block", "free_extractant"]
 
 FIT_MODELS = ("empirical_ph", "mass_action", "constant_beta")
 MAX_ROWS = 100_000
@@ -63,6 +66,8 @@ class ShakeOut:
     log10_D: np.ndarray
     weight: np.ndarray
     test: tuple[str, ...]
+    #: equilibrium organic concentration [mol/L] where the data give it (NaN otherwise)
+    organic: np.ndarray | None = None
 
 
 @dataclass
@@ -120,7 +125,15 @@ def _number(text: str, where: str) -> float:
 
 
 def _columns(header: list[str], model: str, name: str) -> dict:
-    cols = {h.strip(): i for i, h in enumerate(header)}
+    cols = {}
+    for i, h in enumerate(header):
+        key = h.strip()
+        if key in cols:
+            raise InputError(f"{name}: {key}", f"column named twice in the header (columns {cols[key] + 1} and {i + 1})")
+        cols[key] = i
+    if model == "constant_beta" and "test" not in cols:
+        raise InputError(f"{name}: test", "missing column: constant_beta pairs each element with the reference "
+                                          "element of the same shake-out test")
     need = ["element"]
     if "pH" not in cols and "acid" not in cols:
         raise InputError(f"{name}: pH", "missing column: give pH or acid")
@@ -137,8 +150,10 @@ def _columns(header: list[str], model: str, name: str) -> dict:
     return cols
 
 
-def _row_D(row, cols, where) -> float:
-    if "D" in cols and row[cols["D"]].strip() != "":
+def _row_D(row, cols, where) -> tuple[float, float]:
+    """(D, organic concentration or NaN) of one row."""
+    org = float("nan")
+    if "D" in cols and (row[cols["D"]].strip() != "" or "aqueous" not in cols):
         D = _number(row[cols["D"]], f"{where}.D")
     else:
         aq = _number(row[cols["aqueous"]], f"{where}.aqueous")
@@ -155,7 +170,7 @@ def _row_D(row, cols, where) -> float:
         D = org / aq
     if not D > 0:
         raise InputError(f"{where}.D", f"must be > 0, got {D:g}")
-    return D
+    return D, org
 
 
 def _row_pH(row, cols, where) -> float:
@@ -190,8 +205,9 @@ def _row(row, cols, where, model, width):
     if not wt > 0:
         raise InputError(f"{where}.weight", f"must be > 0, got {wt:g}")
     test = row[cols["test"]].strip() if "test" in cols else where
-    return (symbol, _row_pH(row, cols, where), _row_extractant(row, cols, where, model),
-            math.log10(_row_D(row, cols, where)), wt, test)
+    D, org = _row_D(row, cols, where)
+    return (symbol, _row_pH(row, cols, where), _row_extractant(row, cols, where, model), math.log10(D), wt, test,
+            org)
 
 
 def read_shakeouts(text: str, model: str, *, name: str = "data") -> ShakeOut:
@@ -208,8 +224,8 @@ def read_shakeouts(text: str, model: str, *, name: str = "data") -> ShakeOut:
     parsed = [_row(row, cols, f"{name} row {i}", model, len(rows[0])) for i, row in enumerate(rows[1:], start=2)]
     if not parsed:
         raise InputError(name, "no data rows under the header")
-    el, pH, ext, lD, w, test = zip(*parsed)
-    return ShakeOut(tuple(el), np.array(pH), np.array(ext), np.array(lD), np.array(w), tuple(test))
+    el, pH, ext, lD, w, test, org = zip(*parsed)
+    return ShakeOut(tuple(el), np.array(pH), np.array(ext), np.array(lD), np.array(w), tuple(test), np.array(org))
 
 
 # ------------------------------------------------------------------ fitting
@@ -252,26 +268,68 @@ def _fit_empirical(data: ShakeOut, idx, element) -> ElementFit:
     return fit
 
 
+def free_extractant(data: ShakeOut) -> np.ndarray:
+    """Free extractant HA of each row [mol/L]: the row's extractant less 2 z y of every metal loaded in
+    its test (Ln(HA2)3 holds 6 HA per Ln3+), where the data give every organic concentration of the
+    test; the extractant as given otherwise."""
+    from magcycle.sx.spec import ION_CHARGE
+
+    free = np.array(data.extractant, dtype=float)
+    if data.organic is None:
+        return free
+    tests: dict = {}
+    for i, t in enumerate(data.test):
+        tests.setdefault(t, []).append(i)
+    for rows in tests.values():
+        org = data.organic[rows]
+        if np.all(np.isfinite(org)):
+            held = 2.0 * sum(ION_CHARGE[data.element[i]] * data.organic[i] for i in rows)
+            free[rows] = data.extractant[rows] - held
+    return free
+
+
 def _fit_mass_action(data: ShakeOut, idx, element) -> ElementFit:
-    y = data.log10_D[idx] - 3.0 * np.log10(data.extractant[idx] / 2.0) - 3.0 * data.pH[idx]
+    free = free_extractant(data)[idx]
+    if not np.all(free > 0):
+        bad = int(idx[np.argmax(~(free > 0))])
+        raise InputError(f"row {bad + 2}.extractant", "the metal loaded in its test holds all of the extractant "
+                                                      f"({data.extractant[bad]:g} mol/L)")
+    y = data.log10_D[idx] - 3.0 * np.log10(free / 2.0) - 3.0 * data.pH[idx]
     return _wls(np.ones((idx.size, 1)), y, data.weight[idx], element, ("log10_K",), rows=idx)
 
 
-def _fit_beta(data: ShakeOut, reference: str):
-    by_test = {}
+def _tests_by_element(data: ShakeOut) -> dict:
+    """test -> element -> row index; an element twice in one test is an InputError (one contact, one D)."""
+    by_test: dict = {}
     for i, (el, t) in enumerate(zip(data.element, data.test)):
-        by_test.setdefault(t, {}).setdefault(el, []).append(i)
+        rows = by_test.setdefault(t, {})
+        if el in rows:
+            raise InputError(f"test {t}", f"{el} appears twice (rows {rows[el] + 2} and {i + 2}): one D per element "
+                                          "and test")
+        rows[el] = i
+    return by_test
+
+
+def _fit_beta(data: ShakeOut, reference: str):
+    """ln beta_i by weighted least squares of ln(D_i / D_ref) over the tests holding both; the pair's
+    weight is 1 / (1/w_i + 1/w_ref), the variance of a difference of two rows."""
+    by_test = _tests_by_element(data)
+    others = [el for el in dict.fromkeys(data.element) if el != reference]
+    if not others:
+        raise InputError("element", f"the data hold only the reference {reference}: constant_beta needs another "
+                                    "element")
     fits, used_obs, used_pred, used_el, used_pH = [], [], [], [], []
-    for el in sorted(set(data.element) - {reference}, key=data.element.index):
-        pairs = [(rows[el][0], rows[reference][0]) for rows in by_test.values() if el in rows and reference in rows]
+    for el in others:
+        pairs = [(rows[el], rows[reference]) for rows in by_test.values() if el in rows and reference in rows]
         if not pairs:
             raise InputError(f"element {el}", f"no test holds both {el} and the reference {reference}")
         i, j = np.array(pairs).T
-        y = (data.log10_D[i] - data.log10_D[j]) * math.log(10.0)  # ln(D_i / D_ref)
-        fit = _wls(np.ones((i.size, 1)), y, data.weight[i], el, ("ln_beta",), rows=i)
+        y = data.log10_D[i] - data.log10_D[j]  # log10(D_i / D_ref)
+        w = 1.0 / (1.0 / data.weight[i] + 1.0 / data.weight[j])
+        fit = _wls(np.ones((i.size, 1)), y, w, el, ("log10_beta",), rows=i)
         fits.append(fit)
         used_obs.append(data.log10_D[i])
-        used_pred.append(data.log10_D[j] + fit.value[0] / math.log(10.0))
+        used_pred.append(data.log10_D[j] + fit.value[0])
         used_el += [el] * i.size
         used_pH.append(data.pH[i])
     return fits, used_obs, used_pred, used_el, used_pH
@@ -298,14 +356,7 @@ def fit_shakeouts(data: ShakeOut, model: str, *, elements=None, reference: str |
         if el not in present:
             raise InputError(f"element {el}", f"not in the data (it holds {', '.join(present)})")
     if model == "constant_beta":
-        ref = reference or present[0]
-        if ref not in present:
-            raise InputError("--reference", f"{ref} is not in the data (it holds {', '.join(present)})")
-        fits, obs, pred, els, pHs = _fit_beta(data, ref)
-        fits = [f for f in fits if f.element in wanted or not elements]
-        return FitResult(model, fits, np.concatenate(obs) if obs else np.zeros(0),
-                         np.concatenate(pred) if pred else np.zeros(0), tuple(els),
-                         np.concatenate(pHs) if pHs else np.zeros(0), reference=ref)
+        return _beta_result(data, reference or present[0], present, wanted if elements else None)
     fitter = _fit_empirical if model == "empirical_ph" else _fit_mass_action
     fits, obs, pred, els, pHs = [], [], [], [], []
     elem = np.array(data.element)
@@ -320,10 +371,24 @@ def fit_shakeouts(data: ShakeOut, model: str, *, elements=None, reference: str |
     return FitResult(model, fits, np.concatenate(obs), np.concatenate(pred), tuple(els), np.concatenate(pHs))
 
 
+def _beta_result(data: ShakeOut, ref: str, present: list, wanted) -> FitResult:
+    """constant_beta: fit every element against ``ref``, keep those ``wanted`` (None: all)."""
+    if ref not in present:
+        raise InputError("--reference", f"{ref} is not in the data (it holds {', '.join(present)})")
+    fits, obs, pred, _, pHs = _fit_beta(data, ref)
+    keep = [i for i, f in enumerate(fits) if wanted is None or f.element in wanted]
+    if not keep:
+        raise InputError("--element", f"only the reference {ref} was asked for: its beta is 1 by definition")
+    row_el = tuple(fits[i].element for i in keep for _ in range(obs[i].size))
+    return FitResult("constant_beta", [fits[i] for i in keep], np.concatenate([obs[i] for i in keep]),
+                     np.concatenate([pred[i] for i in keep]), row_el, np.concatenate([pHs[i] for i in keep]),
+                     reference=ref)
+
+
 def _predict(model, fit: ElementFit, data: ShakeOut, idx) -> np.ndarray:
     pH, d = data.pH[idx], data.extractant[idx]
     if model == "mass_action":
-        return fit.value[0] + 3.0 * np.log10(d / 2.0) + 3.0 * pH
+        return fit.value[0] + 3.0 * np.log10(free_extractant(data)[idx] / 2.0) + 3.0 * pH
     p = dict(zip(fit.names, fit.value))
     p.update(fit.fixed)
     return (p["m0"] + p["m1"] * d) * pH + p["B0"] + p["B1"] * np.log10(d)
@@ -343,5 +408,5 @@ def parameter_block(result: FitResult) -> str:
     else:
         lines.append("[model.beta]")
         lines.append(f"{result.reference} = 1.0")
-        lines += [f"{f.element} = {math.exp(float(f.value[0])):.6g}" for f in result.fits]
+        lines += [f"{f.element} = {10.0 ** float(f.value[0]):.6g}" for f in result.fits]
     return "\n".join(lines).rstrip() + "\n"

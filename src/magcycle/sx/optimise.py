@@ -177,6 +177,13 @@ def _extractability(spec: CascadeSpec) -> np.ndarray:
         return np.asarray(p.D, float)
     if spec.model == "constant_beta":
         return np.asarray(p.beta, float)
+    if spec.model == "empirical_ph":  # D at the feed's pH and the entering organic's free extractant
+        from magcycle.sx.empirical_ph import distribution_ratio, free_proton
+
+        pH = -np.log10(free_proton(p.feed_acid, p.feed_sulfate, p.Ka2))
+        with np.errstate(over="ignore", invalid="ignore"):
+            D = distribution_ratio(pH, p.extractant_vol_pct, p.m0, p.m1, p.B0, p.B1)
+        return np.where(p.correlated, D, p.D)
     return 10.0 ** np.asarray(p.log10_K, float)
 
 

@@ -51,7 +51,13 @@ class CascadeSection(Strict):
     scrub_stages: StageCount = field(0, unit="stages", ge=0, le=MAX_STAGES,
                                      description="m: scrub stages above the feed stage")
     strip_stages: StageCount = field(0, unit="stages", ge=0, le=MAX_STAGES,
-                                     description="k: strip stages (constant_d and mass_action only)")
+                                     description="k: strip stages (constant_d, mass_action and empirical_ph)")
+    murphree_efficiency: float = field(1.0, unit="-", gt=0.0, le=1.0, allow_inf_nan=False,
+                                       description="Murphree stage efficiency of the organic phase, every stage "
+                                                   "(constant_d): y_k = y_k-1 + E (D x_k - y_k-1)")
+    entrainment: float = field(0.0, unit="-", ge=0.0, lt=1.0, allow_inf_nan=False,
+                               description="volume fraction of aqueous entrained in the organic leaving each "
+                                           "stage, carried one stage up (constant_d, with E = 1)")
 
 
 class Flows(Strict):
@@ -138,7 +144,7 @@ class EmpiricalPhModel(Strict):
                                          description="extractant taken from the free pool per unit of charge "
                                                      "loaded (1: M(A)z of a monomer HA, as PrOMMiS; 2: M(HA2)z "
                                                      "of a dimer)")
-    Ka2: float = field(10.0 ** -1.99, unit="mol/L", gt=0.0, le=1e3, allow_inf_nan=False,
+    Ka2: float = field(10.0 ** -1.99, unit="mol/L", ge=1e-5, le=10.0, allow_inf_nan=False,
                        description="HSO4- dissociation constant (pKa2 1.99 at 25 C, CRC Handbook)")
     log10_D: dict[ElementSymbol, Correlation] | None = field(
         None, description="per component: log10 D = (m0 + m1 d) pH + B0 + B1 log10 d")
@@ -149,7 +155,7 @@ class EmpiricalPhModel(Strict):
                           "Co, Ni, Cu, Zn 2)")
     feed_acid: _Acid | None = field(None, unit="mol/L", description="titratable acid of the feed: free H+ plus "
                                                                   "HSO4- (give this or feed_pH)")
-    feed_pH: float | None = field(None, unit="-", ge=-2.0, le=14.0, allow_inf_nan=False,
+    feed_pH: float | None = field(None, unit="-", ge=-1.3, le=14.0, allow_inf_nan=False,
                                   description="pH of the feed (instead of feed_acid)")
     feed_sulfate: _Acid | None = field(None, unit="mol/L", description="total sulfate of the feed, HSO4- plus "
                                                                      "SO4 2- (sulfate medium)")
@@ -208,8 +214,8 @@ class CascadeDocument(Strict):
                     "constant_d and empirical_ph, Sc, Fe, Al, Ca, Mg, Mn, Co, Ni, Cu, Zn; mass "
                     "concentrations such as '36 g/L' are converted with the element's molar mass")
     organic_inlet: dict[ElementSymbol, float | str] | None = field(
-        None, unit="mol/L", description="metal already loaded on the organic entering stage 1 (empirical_ph), "
-                                        "by component of [feed]; default barren")
+        None, unit="mol/L", description="metal already loaded on the organic entering stage 1 (constant_d, "
+                                        "empirical_ph), by component of [feed]; default barren")
     model: ConstantDModel | ConstantBetaModel | MassActionModel | EmpiricalPhModel = field(
         description="parameters of the model named in [cascade]")
     targets: Targets | None = field(None, description="design files: minimum purity or recovery, e.g. "

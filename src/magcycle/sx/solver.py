@@ -128,7 +128,64 @@ def constant_d_factors(spec: CascadeSpec):
     return eE, eS, eT
 
 
+def _downflows(spec: CascadeSpec) -> np.ndarray:
+    """Aqueous flowing down out of each stage [L/h]: the section's, less the entrained aqueous on the
+    raffinate stage (it leaves at the top with the organic; magcycle.sx.linear)."""
+    Q = spec.aqueous_flows()
+    Q[0] -= spec.entrained_L_per_L * spec.organic
+    return Q
+
+
+def _solve_constant_d_general(spec: CascadeSpec) -> CascadeResult:
+    """constant_d with a Murphree efficiency, a loaded organic inlet or entrainment (magcycle.sx.linear)."""
+    from magcycle.sx.linear import solve_linear_cascade
+
+    p = spec.params
+    n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
+    N, Ne = n + m + k, n + m
+    Qd = _downflows(spec)
+    phi = spec.entrained_L_per_L
+    D = np.concatenate([np.repeat(p.D[:, None], n, 1), np.repeat(p.D_scrub[:, None], m, 1)]
+                       + ([np.repeat(p.D_strip[:, None], k, 1)] if k else []), axis=1)
+    with np.errstate(divide="ignore"):
+        le = np.log(D + phi) + np.log(spec.organic) - np.log(Qd)[None]
+    E = np.full(N, spec.murphree)
+    inlet = np.zeros(len(spec.components)) if spec.organic_inlet is None else spec.organic * spec.organic_inlet
+    a, o = solve_linear_cascade(le, E, n, m, k, spec.feed_flow * spec.feed, inlet)
+    up = spec.organic * (1.0 + phi)  # organic and its entrained aqueous [L/h]
+    outlets = {"raffinate": Outlet(float(Qd[0]), a[:, 0])}
+    if k:
+        outlets["extract"] = Outlet(spec.strip, a[:, Ne])
+        outlets["stripped_organic"] = Outlet(up, o[:, -1])
+    else:
+        outlets["extract"] = Outlet(up, o[:, Ne - 1])
+    closure = checked_closure(spec, outlets)
+    x = (a / Qd[None]).T
+    y = (o.T - phi * spec.organic * x) / spec.organic if phi else o.T / spec.organic
+    resid = _general_stage_residual(spec, a, o, E, inlet, np.exp(le))
+    return CascadeResult(spec=spec, converged=True, iterations=1, closure=closure, outlets=outlets,
+                         profile=(x, y, resid))
+
+
+def _general_stage_residual(spec, a, o, E, inlet, e) -> float:
+    """Largest residual of the balances and Murphree relations, relative to the stage's flows."""
+    n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
+    Ne = n + m
+    prev = np.concatenate((inlet[:, None], o[:, :-1]), axis=1)
+    r = prev - a - o
+    r[:, :-1] += a[:, 1:]
+    if k:
+        r[:, Ne - 1] -= a[:, Ne]
+    r[:, n - 1] += spec.feed_flow * spec.feed
+    murphree = o - (1.0 - E) * prev - E * e * a
+    scale = np.maximum(a + o, FLOW_FLOOR)
+    with np.errstate(invalid="ignore"):
+        return float(max(np.max(np.abs(r) / scale), np.max(np.abs(murphree) / scale)))
+
+
 def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
+    if spec.organic_inlet is not None or spec.murphree < 1.0 or spec.entrainment > 0.0:
+        return _solve_constant_d_general(spec)
     eE, eS, eT = constant_d_factors(spec)
     if spec.scrub_stages == 0:
         eS = np.ones_like(eE)  # unused: a zero-stage scrub contributes sigma = 1

@@ -36,7 +36,8 @@ __all__ = ["MODELS", "MAX_SECTION_STAGES", "MIN_FLOW_L_PER_H", "MAX_FLOW_L_PER_H
            "MAX_CONCENTRATION", "RATIO_RANGE", "LOG10_K_RANGE", "MAX_LOADING", "MAX_ACID", "ION_CHARGE",
            "KA2_BISULFATE", "ConstantDParams", "ConstantBetaParams", "MassActionParams", "EmpiricalPhParams",
            "ModelParams", "CascadeSpec", "load_cascade", "spec_from_document", "check_cascade", "beta_flows",
-           "check_beta_flows", "target_components", "NON_RARE_EARTH_MODELS", "LOADED_ORGANIC_MODELS"]
+           "check_beta_flows", "target_components", "NON_RARE_EARTH_MODELS", "LOADED_ORGANIC_MODELS",
+           "STAGE_EFFICIENCY_MODELS"]
 
 MODELS = ("constant_d", "constant_beta", "mass_action", "empirical_ph")
 # The limits of a cascade: the one statement used by the document's schema (magcycle.sx.schema),
@@ -189,6 +190,15 @@ class CascadeSpec:
     source: str | None = field(default=None, compare=False)
     #: metal already loaded on the organic entering stage 1 [mol/L] per component (None: barren)
     organic_inlet: np.ndarray | None = None
+    #: Murphree stage efficiency of the organic phase (0, 1] [-], every stage
+    murphree: float = 1.0
+    #: volume fraction of aqueous entrained in the organic leaving each stage [0, 1) [-]
+    entrainment: float = 0.0
+
+    @property
+    def entrained_L_per_L(self) -> float:
+        """Entrained aqueous per volume of organic [L/L] = phi / (1 - phi)."""
+        return self.entrainment / (1.0 - self.entrainment)
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, CascadeSpec):
@@ -327,6 +337,8 @@ class CascadeSpec:
                 "extraction_stages": self.extraction_stages,
                 "scrub_stages": self.scrub_stages,
                 "strip_stages": self.strip_stages,
+                **({"murphree_efficiency": self.murphree} if self.murphree != 1.0 else {}),
+                **({"entrainment": self.entrainment} if self.entrainment else {}),
             },
             "flows": {
                 "organic": self.organic,
@@ -509,7 +521,8 @@ def spec_from_document(doc, source: str | None = None) -> CascadeSpec:
                        strip_stages=c.strip_stages, organic=float(q.organic), feed_flow=float(q.feed),
                        scrub=float(q.scrub), strip=float(q.strip), components=comps,
                        feed=_frozen([doc.feed[el] for el in comps]), params=_model_params(doc, comps),
-                       source=source, organic_inlet=_organic_inlet(doc, comps))
+                       source=source, organic_inlet=_organic_inlet(doc, comps),
+                       murphree=float(c.murphree_efficiency), entrainment=float(c.entrainment))
     check_cascade(spec)
     return spec
 
@@ -556,7 +569,9 @@ def _check_feed(spec: CascadeSpec) -> None:
 
 #: the models whose components may be other metals than the rare earths, and which take a loaded organic
 NON_RARE_EARTH_MODELS = ("constant_d", "empirical_ph")
-LOADED_ORGANIC_MODELS = ("empirical_ph",)
+LOADED_ORGANIC_MODELS = ("constant_d", "empirical_ph")
+#: the models that take a Murphree efficiency below 1 and entrainment
+STAGE_EFFICIENCY_MODELS = ("constant_d",)
 
 
 def _check_component_names(model: str, components) -> None:
@@ -569,7 +584,28 @@ def _check_component_names(model: str, components) -> None:
                                            f"({' or '.join(NON_RARE_EARTH_MODELS)} take other metals)")
 
 
+def _check_stage_model(spec: CascadeSpec) -> None:
+    """Murphree efficiency in (0, 1] and entrainment in [0, 1), for the models that take them; the
+    entrained aqueous must leave the raffinate a positive flow."""
+    if not 0.0 < spec.murphree <= 1.0:
+        raise InputError("cascade.murphree_efficiency", f"must be in (0, 1], got {spec.murphree!r}")
+    if not 0.0 <= spec.entrainment < 1.0:
+        raise InputError("cascade.entrainment", f"must be in [0, 1), got {spec.entrainment!r}")
+    for key, value, default in (("murphree_efficiency", spec.murphree, 1.0), ("entrainment", spec.entrainment, 0.0)):
+        if value != default and spec.model not in STAGE_EFFICIENCY_MODELS:
+            raise InputError(f"cascade.{key}", f"not available for model {spec.model} yet (only "
+                                               f"{', '.join(STAGE_EFFICIENCY_MODELS)})")
+    if spec.entrainment and spec.murphree < 1.0:
+        raise InputError("cascade.entrainment", "entrainment with a Murphree efficiency below 1 is not available: "
+                                                "the entrained aqueous and the organic reach the next stage at "
+                                                "different compositions")
+    if spec.entrainment and not spec.entrained_L_per_L * spec.organic < spec.feed_flow + spec.scrub:
+        raise InputError("cascade.entrainment", "the aqueous entrained up the cascade would exceed the feed and "
+                                                "scrub that come down it (the raffinate flow would not be > 0)")
+
+
 def _check_components(spec: CascadeSpec) -> None:
+    _check_stage_model(spec)
     if spec.organic_inlet is not None:
         if spec.model not in LOADED_ORGANIC_MODELS:
             raise InputError("organic_inlet", f"a loaded organic inlet needs model {' or '.join(LOADED_ORGANIC_MODELS)}")
@@ -601,9 +637,13 @@ def _check_empirical_ph(spec: CascadeSpec) -> None:
             if on and not np.isfinite(v):
                 raise InputError(f"model.log10_D.{el}.{key}", f"must be a finite number, got {v!r}")
     if spec.organic_inlet is not None:
-        loaded = p.extractant_per_charge * float(np.dot(p.charge, spec.organic_inlet))
-        if not np.isfinite(loaded):
-            raise InputError("organic_inlet", "loading not finite")
+        # the loaded metal holds extractant too: free plus loaded may not exceed neat extractant
+        loaded = p.extractant_per_charge * float(np.dot(p.charge, spec.organic_inlet))  # [mol/L]
+        total_pct = p.extractant_vol_pct + 100.0 * loaded * p.extractant_molar_mass / p.extractant_density
+        if not total_pct < 100.0:
+            raise InputError("organic_inlet", f"the entering organic would hold {total_pct:.4g} vol % of extractant "
+                                              f"(free {p.extractant_vol_pct:g} plus {loaded:.4g} mol/L loaded); "
+                                              "it must stay below neat extractant (100 vol %)")
 
 
 def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:
