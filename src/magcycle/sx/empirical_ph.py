@@ -189,14 +189,14 @@ class EmpiricalPhCascade:
     """The empirical_ph model of one cascade (see the module docstring).
 
     Parameters: a validated :class:`magcycle.sx.spec.CascadeSpec` of model empirical_ph, and
-    ``load``, a factor on every metal entering (feed and loaded organic; 1 is the spec): the
-    continuation parameter of a cold start, from a trace of metal whose solution is the
-    nothing-extracted state up to the specified feed.
+    ``load``, a factor on every metal entering (feed and loaded organic; 1 is the spec), and
+    ``acid``, a factor on every acid entering: the continuation parameters of a cold start (from
+    a trace of metal, or from strong acid, where little is extracted, to the specification).
     """
 
-    def __init__(self, spec, load: float = 1.0):
+    def __init__(self, spec, load: float = 1.0, acid: float = 1.0):
         p = spec.params
-        self.load = load
+        self.load, self.acid = load, acid
         self.spec = spec
         self.C = C = len(spec.components)
         self.n, self.m, self.k = n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
@@ -228,10 +228,10 @@ class EmpiricalPhCascade:
         self.src = src
         # proton sources [mol/h] and sulfate [mol/L] per stage
         sH = np.zeros(N)
-        sH[n - 1] += spec.feed_flow * p.feed_acid
-        sH[n + m - 1] += spec.scrub * p.scrub_acid
+        sH[n - 1] += acid * spec.feed_flow * p.feed_acid
+        sH[n + m - 1] += acid * spec.scrub * p.scrub_acid
         if k:
-            sH[N - 1] += spec.strip * p.strip_acid
+            sH[N - 1] += acid * spec.strip * p.strip_acid
         self.sH = sH
         S = np.empty(N)
         S[:n] = (spec.feed_flow * p.feed_sulfate + spec.scrub * p.scrub_sulfate) / (spec.feed_flow + spec.scrub)

@@ -7,6 +7,8 @@ NEWTON_TOL (scaled), and its element closure is checked like every solve's.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from magcycle.errors import ConvergenceError
@@ -16,6 +18,7 @@ from magcycle.sx.newton import ptc_newton
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 
 __all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "trust_region_solve",
+           "acid_continuation",
            "TRUST_REGION_EVALUATIONS", "EMPIRICAL_ATTEMPTS",
            "CONTINUATION_START", "CONTINUATION_STEPS"]
 
@@ -132,7 +135,7 @@ def trust_region_solve(model: EmpiricalPhCascade, v0):
 
 
 #: the load a continuation starts from, and the most sub-solves it may take
-CONTINUATION_START, CONTINUATION_STEPS = 1e-9, 60
+CONTINUATION_START, CONTINUATION_STEPS = 1e-9, 24
 
 
 def load_continuation(model: EmpiricalPhCascade):
@@ -178,41 +181,85 @@ def _warm_v(model, warm_start):
     return np.concatenate((st[:, -2], st[:, -1]))
 
 
-def _converge(model, warm_start):
-    """(u, iterations, residual) of the first accepted attempt; raises ConvergenceError if none passes."""
-    total, last = 0, np.inf
-    v_warm = _warm_v(model, warm_start)
-    starts = ([] if v_warm is None else [(v_warm, 1e4, 1.0)]) + [(None, dt, st) for dt, st in EMPIRICAL_ATTEMPTS]
-    for v0, dt0, step in starts:
+def acid_continuation(model: EmpiricalPhCascade, start: float = 8.0):
+    """Reduced solves along a factor on every acid entering, from ``start`` (strong acid: little is
+    extracted, the cascade nearly linear) down to 1, each warm from the last; the step in ln(factor)
+    doubled after a success and quartered after a failure. Returns (u or None, iterations)."""
+    spec = model.spec
+    first = EmpiricalPhCascade(spec, acid=start)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        u, total = reduced_solve(first, first.initial(), dt0=10.0, max_step=2.0)
+    if u is None:
+        return None, total
+    level, v, step = math.log(start), np.concatenate((u[:, -2], u[:, -1])), math.log(start)
+    for _ in range(CONTINUATION_STEPS):
+        target = max(0.0, level - step)
+        trial = model if target == 0.0 else EmpiricalPhCascade(spec, acid=math.exp(target))
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            u, its = reduced_solve(model, model.initial() if v0 is None else v0, dt0=dt0, max_step=step,
-                                   max_iter=20 if v0 is not None else 300)
+            u, its = reduced_solve(trial, v, dt0=10.0, max_step=1.0, max_iter=40)
         total += its
-        norm = _accepted(model, u)
-        if norm is not None:
-            return u, total, norm
-    # a trust-region least-squares descent of the same residual, then Newton to round-off
-    u, its = trust_region_solve(model, model.initial())
-    total += its
-    norm = _accepted(model, u)
-    if norm is not None:
-        return u, total, norm
-    # continuation in the metal load from a trace (where the nothing-extracted state is the solution)
-    u, its = load_continuation(model)
-    total += its
-    norm = _accepted(model, u)
-    if norm is not None:
-        return u, total, norm
-    # fallback: the block Newton from the reduced solver's nothing-extracted start
+        if u is None:
+            step *= 0.25
+            continue
+        level, v = target, np.concatenate((u[:, -2], u[:, -1]))
+        if level == 0.0:
+            return u, total
+        step = min(2.0 * step, level)
+    return None, total
+
+
+def _block_from_start(model):
     v = model.initial()
     lna, _, _ = model.flows(v)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         out = block_solve(model, model.state(v, lna))
-    total += int(out.iterations[0])
-    last = float(out.residual[0])
-    if out.converged[0]:
-        return out.u[0], total, last
-    raise ConvergenceError("empirical_ph cascade did not converge", last, total)
+    return (out.u[0] if out.converged[0] else None), int(out.iterations[0])
+
+
+def _converge(model, warm_start):
+    """(u, iterations, residual) of the first accepted attempt; raises ConvergenceError if none passes.
+
+    Order: the reduced Newton (warm if a neighbour fits, then cold); a trust-region descent;
+    continuation from strong acid; continuation in the metal load; the block Newton.
+    """
+    total = 0
+    v_warm = _warm_v(model, warm_start)
+    starts = ([] if v_warm is None else [(v_warm, 1e4, 1.0)]) + [(None, dt, st) for dt, st in EMPIRICAL_ATTEMPTS]
+    attempts = [lambda v0=v0, dt0=dt0, step=step: reduced_solve(
+        model, model.initial() if v0 is None else v0, dt0=dt0, max_step=step, max_iter=20 if v0 is not None else 300)
+        for v0, dt0, step in starts]
+    attempts += [lambda: trust_region_solve(model, model.initial()), lambda: acid_continuation(model),
+                 lambda: load_continuation(model), lambda: _block_from_start(model)]
+    for attempt in attempts:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u, its = attempt()
+        total += its
+        norm = _accepted(model, u)
+        if norm is not None:
+            return u, total, norm
+    raise ConvergenceError(_failure_reason(model), float("nan"), total)
+
+
+def _failure_reason(model) -> str:
+    """Why no steady state was found: where a descent leaves a stage's pH beyond 14, its acid cannot
+    balance what the organic brings (no steady state of this model there)."""
+    from scipy.optimize import least_squares
+
+    base = "empirical_ph cascade did not converge"
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        try:
+            out = least_squares(lambda v: np.nan_to_num(model.residual(v)[0], nan=1e3, posinf=1e3, neginf=-1e3),
+                                model.initial(), method="trf", max_nfev=200)
+        except (ValueError, np.linalg.LinAlgError):
+            return base
+    pH = -out.x[:model.N] / math.log(10.0)
+    if np.nanmax(pH) > 14.0:
+        k = int(np.nanargmax(pH))
+        section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
+        return (f"{base}: stage {k + 1} ({section}) runs to pH above 14, so its acid cannot balance the metal the "
+                f"organic carries (no steady state of this model; more {section if section != 'extraction' else 'feed'}"
+                f" acid or a lighter load)")
+    return base
 
 
 def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:

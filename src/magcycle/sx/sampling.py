@@ -118,13 +118,21 @@ def _empirical_ph_sections(rng, doc, els, log_beta, frac, strip) -> None:
     fit = {e: correlation(base + lb / np.log(10)) for e, lb in zip(els, log_beta)}
     const = _impurity_distribution(rng, imp, fit, correlation)
     model = {"medium": medium, "extractant_vol_pct": float(vol), "log10_D": fit,
-             "feed_acid": feed_acid, "scrub_acid": float(rng.uniform(0.1, 2.0)),
+             "feed_acid": feed_acid, "scrub_acid": _scrub_acid(rng, doc, charge),
              "strip_acid": float(rng.uniform(1.0, 4.0))}
     if const:
         model["D"] = const
     if medium == "sulfate":
         model["feed_sulfate"] = float(rng.uniform(0.05, 1.0))
     doc["model"] = model
+
+
+def _scrub_acid(rng, doc, charge) -> float:
+    """A scrub acid [mol/L] with H+ for at least half the charge of the feed's metal (with less it
+    cannot scrub: its first stage's pH has no steady state below pH 14)."""
+    feed_charge = sum(charge[e] * c for e, c in doc["feed"].items())  # [mol/h] at 1 L/h of feed
+    acid = max(float(rng.uniform(0.1, 2.0)), rng.uniform(0.5, 2.0) * feed_charge / doc["flows"]["scrub"])
+    return float(min(acid, 20.0))
 
 
 def _impurity_distribution(rng, imp, fit, correlation) -> dict:
