@@ -88,7 +88,7 @@ class _Blocks:
         return Lo, Di, Up
 
 
-def block_solve(model: EmpiricalPhCascade, u0, *, dt0: float = 1.0, max_iter: int = 400):
+def block_solve(model: EmpiricalPhCascade, u0, *, dt0: float = 1.0, max_iter: int = 200):
     """PTC Newton on all N (C + 2) stage unknowns from u0 (N, C + 2); a NewtonOutcome."""
     return ptc_newton(_Blocks(model), u0[None], dt0=dt0, tol=NEWTON_TOL, max_iter=max_iter, max_step=1.0)
 
@@ -97,13 +97,15 @@ def block_solve(model: EmpiricalPhCascade, u0, *, dt0: float = 1.0, max_iter: in
 TRUST_REGION_EVALUATIONS = 400
 
 
-def trust_region_solve(model: EmpiricalPhCascade, v0):
+def trust_region_solve(model: EmpiricalPhCascade, v0, *, differences: bool = False):
     """Minimise |R(v)|^2 of the reduced residual by scipy's trust-region reflective method (analytic
     Jacobian), then finish with the PTC Newton from its point.
 
     A descent on the squared residual does not stall where the pseudo-transient march does (a
     trapped component loading the feed stages far beyond the extractant), at the price of more
-    evaluations. Returns (u or None, evaluations + iterations).
+    evaluations. ``differences``: forward-difference Jacobian instead of the analytic one, whose
+    differences of Green's functions lose digits where a trapped component's stage flows span
+    many decades. Returns (u or None, evaluations + iterations).
     """
     from scipy.optimize import least_squares
 
@@ -123,8 +125,8 @@ def trust_region_solve(model: EmpiricalPhCascade, v0):
         return np.where(np.isfinite(J), J, 0.0)
 
     try:
-        out = least_squares(fun, v0, jac=jac, method="trf", xtol=1e-15, ftol=1e-15, gtol=1e-15,
-                            max_nfev=TRUST_REGION_EVALUATIONS)
+        out = least_squares(fun, v0, jac="2-point" if differences else jac, method="trf", xtol=1e-15, ftol=1e-15,
+                            gtol=1e-15, max_nfev=TRUST_REGION_EVALUATIONS)
     except (ValueError, np.linalg.LinAlgError):
         return None, TRUST_REGION_EVALUATIONS
     if not np.all(np.isfinite(out.x)):
@@ -228,7 +230,8 @@ def _converge(model, warm_start):
     attempts = [lambda v0=v0, dt0=dt0, step=step: reduced_solve(
         model, model.initial() if v0 is None else v0, dt0=dt0, max_step=step, max_iter=20 if v0 is not None else 300)
         for v0, dt0, step in starts]
-    attempts += [lambda: trust_region_solve(model, model.initial()), lambda: acid_continuation(model),
+    attempts += [lambda: trust_region_solve(model, model.initial()),
+                 lambda: trust_region_solve(model, model.initial(), differences=True), lambda: acid_continuation(model),
                  lambda: load_continuation(model), lambda: _block_from_start(model)]
     for attempt in attempts:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -237,12 +240,14 @@ def _converge(model, warm_start):
         norm = _accepted(model, u)
         if norm is not None:
             return u, total, norm
-    raise ConvergenceError(_failure_reason(model), float("nan"), total)
+    reason, residual = _failure_reason(model)
+    raise ConvergenceError(reason, residual, total)
 
 
-def _failure_reason(model) -> str:
-    """Why no steady state was found: where a descent leaves a stage's pH beyond 14, its acid cannot
-    balance what the organic brings (no steady state of this model there)."""
+def _failure_reason(model) -> tuple[str, float]:
+    """Why no steady state was found, and the least residual a descent reached: where it leaves a
+    stage's pH beyond 14, that stage's acid cannot balance what the organic brings (no steady state
+    of this model there)."""
     from scipy.optimize import least_squares
 
     base = "empirical_ph cascade did not converge"
@@ -251,15 +256,16 @@ def _failure_reason(model) -> str:
             out = least_squares(lambda v: np.nan_to_num(model.residual(v)[0], nan=1e3, posinf=1e3, neginf=-1e3),
                                 model.initial(), method="trf", max_nfev=200)
         except (ValueError, np.linalg.LinAlgError):
-            return base
+            return base, float("nan")
+    residual = float(np.max(np.abs(out.fun)))
     pH = -out.x[:model.N] / math.log(10.0)
     if np.nanmax(pH) > 14.0:
         k = int(np.nanargmax(pH))
         section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
         return (f"{base}: stage {k + 1} ({section}) runs to pH above 14, so its acid cannot balance the metal the "
                 f"organic carries (no steady state of this model; more {section if section != 'extraction' else 'feed'}"
-                f" acid or a lighter load)")
-    return base
+                f" acid or a lighter load)"), residual
+    return base, residual
 
 
 def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:
