@@ -177,11 +177,12 @@ def _run_flows(le, lsrc):
     green = segment_green(le)
     lnrho, lnsig, lnr, lnp = green
     L = le.shape[1]
-    below = np.arange(L)[:, None] <= np.arange(L)[None, :]
+    j = np.flatnonzero(np.any(np.isfinite(lsrc), axis=0))  # the stages that receive metal (one or two)
+    below = np.arange(L)[:, None] <= j[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lg = np.where(below[None], lnr[:, None, :] + lnrho[:, :, None],
-                      lnp[:, None, :] + (lnsig - le)[:, :, None])
-        lna = np.logaddexp.reduce(lg + lsrc[:, None, :], axis=2)
+        lg = np.where(below[None], lnr[:, None, j] + lnrho[:, :, None],
+                      lnp[:, None, j] + (lnsig - le)[:, :, None])
+        lna = np.logaddexp.reduce(lg + lsrc[:, None, j], axis=2)
     return lna, green
 
 

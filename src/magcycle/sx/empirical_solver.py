@@ -28,15 +28,23 @@ NEWTON_TOL = 1e-12
 EMPIRICAL_ATTEMPTS = ((10.0, 2.0),)
 
 
-def reduced_solve(model: EmpiricalPhCascade, v0, *, dt0: float, max_step: float, max_iter: int = 300):
-    """PTC Newton on the 2N unknowns (ln h, ln f) from v0; returns (u (N, C+2) or None, iterations)."""
+def reduced_solve(model: EmpiricalPhCascade, v0, *, dt0: float, max_step: float, max_iter: int = 300,
+                  chord=None, keep: dict | None = None):
+    """PTC Newton on the 2N unknowns (ln h, ln f) from v0; returns (u (N, C+2) or None, iterations).
+
+    ``chord``: the factorised Jacobian of a neighbouring solution, tried first (chord steps cost one
+    evaluation each); ``keep``, a dict, receives the factors of the last Jacobian factorised.
+    """
     def evaluate(v):
         R, lna, state = model.residual(v)
         return R, (lna, state)
 
-    v, (lna, _), norm, its, _ = _dense_ptc(evaluate, lambda st: model.jacobian(st[1]), v0, holdup=-1.0,
-                                           tol=0.1 * NEWTON_TOL, max_iter=max_iter, dt0=dt0, max_step=max_step,
-                                           growth_limit=10.0, upper=model.upper)
+    v, (lna, _), norm, its, factors = _dense_ptc(evaluate, lambda st: model.jacobian(st[1]), v0, holdup=-1.0,
+                                                 tol=0.1 * NEWTON_TOL, max_iter=max_iter, dt0=dt0,
+                                                 max_step=max_step, growth_limit=10.0, upper=model.upper,
+                                                 chord=chord)
+    if keep is not None:
+        keep["factors"] = factors
     if not np.isfinite(norm) or norm > 1e-8:
         return None, its
     return model.state(v, lna), its
@@ -218,7 +226,15 @@ def _block_from_start(model):
     return (out.u[0] if out.converged[0] else None), int(out.iterations[0])
 
 
-def _converge(model, warm_start):
+def _warm_chord(model, warm_start):
+    """The factorised reduced Jacobian a neighbouring empirical_ph result carries, if it fits."""
+    red = getattr(warm_start, "reduced", None)
+    if not red or red[1] is None or red[1].lu.shape != (2 * model.N, 2 * model.N):
+        return None
+    return red[1]
+
+
+def _converge(model, warm_start, keep):
     """(u, iterations, residual) of the first accepted attempt; raises ConvergenceError if none passes.
 
     Order: the reduced Newton (warm if a neighbour fits, then cold); a trust-region descent;
@@ -226,9 +242,11 @@ def _converge(model, warm_start):
     """
     total = 0
     v_warm = _warm_v(model, warm_start)
+    chord = _warm_chord(model, warm_start) if v_warm is not None else None
     starts = ([] if v_warm is None else [(v_warm, 1e4, 1.0)]) + [(None, dt, st) for dt, st in EMPIRICAL_ATTEMPTS]
     attempts = [lambda v0=v0, dt0=dt0, step=step: reduced_solve(
-        model, model.initial() if v0 is None else v0, dt0=dt0, max_step=step, max_iter=20 if v0 is not None else 300)
+        model, model.initial() if v0 is None else v0, dt0=dt0, max_step=step, max_iter=20 if v0 is not None else 300,
+        chord=chord if v0 is not None else None, keep=keep)
         for v0, dt0, step in starts]
     attempts += [lambda: trust_region_solve(model, model.initial()),
                  lambda: trust_region_solve(model, model.initial(), differences=True), lambda: acid_continuation(model),
@@ -271,7 +289,8 @@ def _failure_reason(model) -> tuple[str, float]:
 def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:
     """Steady state of an empirical_ph cascade (:func:`magcycle.sx.solve` dispatches here)."""
     model = EmpiricalPhCascade(spec)
-    u, iterations, residual = _converge(model, warm_start)
+    keep: dict = {}
+    u, iterations, residual = _converge(model, warm_start, keep)
     C, Ne = model.C, model.Ne
     x = np.exp(u[:, :C])
     le, _, _ = model.log_e(u[:, C], u[:, C + 1])
@@ -291,6 +310,6 @@ def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:
     T, _ = model.acidity(u[:, C])
     return CascadeResult(
         spec=spec, converged=True, iterations=int(iterations), closure=closure, outlets=outlets,
-        profile=(x, y, residual), pH=-np.log10(h), state=u,
+        profile=(x, y, residual), pH=-np.log10(h), state=u, reduced=(None, keep.get("factors")),
         extra={"free_extractant_mol_per_L": f, "free_extractant_vol_pct": f * model.vol_pct_per_mol,
                "titratable_acid_mol_per_L": T, "sulfate_mol_per_L": model.S.copy()})
