@@ -28,6 +28,8 @@ import numpy as np
 from magcycle.sx import solve, solve_many
 from magcycle.sx.sampling import random_cascade
 
+from _shared import median_time
+
 GEOMETRY = {  # total stages -> (n, m, k) per model
     "constant_d": lambda N: (N // 2, N - N // 2, 0),
     "constant_beta": lambda N: (N // 2, N - N // 2, 0),
@@ -36,14 +38,6 @@ GEOMETRY = {  # total stages -> (n, m, k) per model
 FIRST_PARAM = {"constant_d": "model.D", "constant_beta": "model.beta", "mass_action": "model.log10_K"}
 BATCH = {"constant_d": 100_000, "constant_beta": 2_000, "mass_action": 300}
 
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def neighbour(spec, factor=1.01):

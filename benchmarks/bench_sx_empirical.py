@@ -27,16 +27,10 @@ from magcycle.sx import load_cascade, solve
 from magcycle.sx import empirical_solver
 from magcycle.sx.sampling import random_cascade
 
+from _shared import median_time
+
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
 
 
 def fmt(s: float) -> str:

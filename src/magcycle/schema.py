@@ -255,8 +255,14 @@ def error_field(err: dict, data: Any, prefix: str = "") -> tuple[str, str]:
         parts.append(ctx["key"])
     elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
         parts.append(str(ctx.get("discriminator", "type")).strip("'"))
-    path = ".".join(p for p in [prefix, *(clip(q) for q in parts)] if p) or "document"
-    return path.replace(".[", "["), _reason(err)
+    path = prefix
+    for q in parts:  # a list index attaches as [i]; a key, even one that starts with "[", after a dot
+        path = path + q if isinstance(q, _Index) and path else (f"{path}.{clip(q)}" if path else clip(q))
+    return path or "document", _reason(err)
+
+
+class _Index(str):
+    """A list index in a field path, written ``[i]`` right after its list's name."""
 
 
 def _path(loc: tuple, data: Any, keep_missing: bool = True) -> list[str]:
@@ -271,7 +277,7 @@ def _path(loc: tuple, data: Any, keep_missing: bool = True) -> list[str]:
             out.append(str(seg))
             node = node[seg]
         elif isinstance(node, (list, tuple)) and isinstance(seg, int) and 0 <= seg < len(node):
-            out.append(f"[{seg}]")
+            out.append(_Index(f"[{seg}]"))
             node = node[seg]
         elif keep_missing and i == len(loc) - 1 and isinstance(node, Mapping) and isinstance(seg, str):
             out.append(seg)

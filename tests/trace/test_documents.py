@@ -109,3 +109,14 @@ def test_campaign_dates_and_masses():
     with pytest.raises(InputError) as e:
         validate(CampaignFile, CAMPAIGN | {"custody": "book_and_claim"})
     assert e.value.field == "custody"
+
+
+def test_a_key_that_starts_with_a_bracket_stays_a_key_of_its_table():
+    """Found by the test above: a lot named "[" was reported as field "lots[" (a list index's form),
+    naming no field of the campaign; it is "lots.[" and a list index still reads "[i]"."""
+    with pytest.raises(InputError) as err:
+        validate(CampaignFile, CAMPAIGN | {"lots": {"[": 0}})
+    assert err.value.field == "lots.["
+    with pytest.raises(InputError) as err:
+        validate(Receipt, GOOD | {"assay": [1]})
+    assert "\n" not in str(err.value)

@@ -156,21 +156,28 @@ def load_continuation(model: EmpiricalPhCascade):
     after a success and quartered after a failure. Returns (u or None, iterations).
     """
     spec = model.spec
-    lam, v = CONTINUATION_START, EmpiricalPhCascade(spec, load=CONTINUATION_START).initial()
-    step, total = 1.0 - lam, 0
+    v = EmpiricalPhCascade(spec, load=CONTINUATION_START).initial()
+    return _march(model, lambda lam: EmpiricalPhCascade(spec, load=lam), CONTINUATION_START, 1.0, v, 0)
+
+
+def _march(model, make, start: float, end: float, v, total: int):
+    """Warm reduced solves from the solution v at parameter ``start`` to ``end`` (the model itself);
+    ``make(p)`` is the model at p. The step doubles after a success and is quartered after a
+    failure. Returns (u or None, iterations)."""
+    at, step = start, end - start
     for _ in range(CONTINUATION_STEPS):
-        target = min(1.0, lam + step)
-        trial = model if target == 1.0 else EmpiricalPhCascade(spec, load=target)
+        target = end if abs(step) >= abs(end - at) else at + step
+        trial = model if target == end else make(target)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             u, its = reduced_solve(trial, v, dt0=10.0, max_step=1.0, max_iter=40)
         total += its
         if u is None:
             step *= 0.25
             continue
-        lam, v = target, np.concatenate((u[:, -2], u[:, -1]))
-        if lam == 1.0:
+        at, v = target, np.concatenate((u[:, -2], u[:, -1]))
+        if at == end:
             return u, total
-        step = min(2.0 * step, 1.0 - lam)
+        step *= 2.0
     return None, total
 
 
@@ -201,21 +208,8 @@ def acid_continuation(model: EmpiricalPhCascade, start: float = 8.0):
         u, total = reduced_solve(first, first.initial(), dt0=10.0, max_step=2.0)
     if u is None:
         return None, total
-    level, v, step = math.log(start), np.concatenate((u[:, -2], u[:, -1])), math.log(start)
-    for _ in range(CONTINUATION_STEPS):
-        target = max(0.0, level - step)
-        trial = model if target == 0.0 else EmpiricalPhCascade(spec, acid=math.exp(target))
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            u, its = reduced_solve(trial, v, dt0=10.0, max_step=1.0, max_iter=40)
-        total += its
-        if u is None:
-            step *= 0.25
-            continue
-        level, v = target, np.concatenate((u[:, -2], u[:, -1]))
-        if level == 0.0:
-            return u, total
-        step = min(2.0 * step, level)
-    return None, total
+    v = np.concatenate((u[:, -2], u[:, -1]))
+    return _march(model, lambda level: EmpiricalPhCascade(spec, acid=math.exp(level)), math.log(start), 0.0, v, total)
 
 
 def _block_from_start(model):
