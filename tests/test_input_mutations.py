@@ -60,6 +60,10 @@ DOCUMENTS = {
                 [("cascade",), ("cascade", "model"), ("cascade", "extraction_stages"), ("flows",),
                  ("flows", "organic"), ("flows", "feed"), ("feed",), ("model",), ("model", "D")],
                 [("cascade",), ("flows",), ("feed",), ("model",), ("model", "D")]),
+    "empirical": (_read("examples", "prommis_d2ehpa_3stage.toml"),
+                  [("cascade", "model"), ("flows", "organic"), ("feed",), ("model",), ("model", "medium"),
+                   ("model", "extractant_vol_pct"), ("model", "feed_sulfate"), ("model", "log10_D", "Nd", "m0")],
+                  [("feed",), ("model",), ("model", "log10_D", "Nd")]),
     "design": (DESIGN, [("flows",), ("feed",), ("model",), ("targets",), ("model", "beta")],
                [("flows",), ("feed",), ("model",), ("targets",), ("targets", "extract")]),
     "flowsheet": (_read("plants", "reference.toml"),
@@ -78,7 +82,7 @@ OPEN = {("opex", "reagent_usd_per_kg"), ("revenue", "base")}
 
 
 def _command(kind: str, path, out) -> list[str]:
-    return {"cascade": ["sx", "solve", path], "design": ["sx", "design", path],
+    return {"cascade": ["sx", "solve", path], "empirical": ["sx", "solve", path], "design": ["sx", "design", path],
             "flowsheet": ["run", path, "--out", out], "assay": ["run", "--feed", path, "--out", out],
             "study": ["uq", path, "--out", out, "--scheduler", "serial", "--quiet"],
             "assumptions": ["tea", "--assumptions", path, "--out", out]}[kind]
@@ -231,6 +235,6 @@ def test_the_unmutated_documents_are_valid(kind):
         from magcycle.econ.tea import merge_assumptions
 
         doc = merge_assumptions(default_assumptions(), doc)
-    model = {"cascade": CascadeDocument, "design": CascadeDocument, "flowsheet": FlowsheetDocument,
+    model = {"cascade": CascadeDocument, "empirical": CascadeDocument, "design": CascadeDocument, "flowsheet": FlowsheetDocument,
              "assay": AssayDocument, "study": StudyDocument, "assumptions": AssumptionsDocument}[kind]
     model.model_validate(doc)

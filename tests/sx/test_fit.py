@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from magcycle.errors import ConvergenceError
 from magcycle.sx.fit import ShakeOut, fit_shakeouts, read_shakeouts
@@ -187,3 +188,51 @@ def test_cli_bad_data_is_one_line(tmp_path, text, args, status, field):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and field in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+_JUNK = ["", "abc", "nan", "inf", "-inf", "-1", "0", "1e309", "Xx", "Fe", "\u221e", "1,5", " ", "1e-320"]
+
+
+@st.composite
+def _malformed_csv(draw):
+    """A valid shake-out table with one random defect: a cell replaced, a column dropped, a header
+    doubled, a row cut short, a junk row, or the separator changed."""
+    rows = [r.split(",") for r in _csv(0.02, 5).strip().splitlines()[:9]]
+    how = draw(st.sampled_from(["cell", "drop", "double", "short", "junk", "separator"]))
+    if how == "cell":
+        i, j = draw(st.integers(0, len(rows) - 1)), draw(st.integers(0, len(rows[0]) - 1))
+        rows[i][j] = draw(st.sampled_from(_JUNK) | st.text(max_size=6))
+    elif how == "drop":
+        j = draw(st.integers(0, len(rows[0]) - 1))
+        rows = [r[:j] + r[j + 1:] for r in rows]
+    elif how == "double":
+        rows[0][draw(st.integers(1, len(rows[0]) - 1))] = rows[0][0]
+    elif how == "short":
+        i = draw(st.integers(1, len(rows) - 1))
+        rows[i] = rows[i][:draw(st.integers(0, len(rows[i]) - 1))]
+    elif how == "junk":
+        rows.insert(draw(st.integers(1, len(rows))), [draw(st.text(max_size=12))])
+    text = "\n".join((";" if how == "separator" else ",").join(r) for r in rows) + "\n"
+    return how, text
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=_malformed_csv(), model=st.sampled_from(["empirical_ph", "mass_action", "constant_beta"]))
+def test_random_malformed_data_is_one_line_and_writes_nothing(tmp_path_factory, capsys, case, model):
+    """Any defect ends with exit 0 (the data still hold a fit), 1 (not identifiable) or 2 (bad data),
+    never a traceback; a refusal is one line and leaves no --out folder behind."""
+    from magcycle import cli
+
+    how, text = case
+    folder = tmp_path_factory.mktemp("fit")
+    data, out = folder / "data.csv", folder / "out"
+    data.write_text(text, encoding="utf-8")
+    status = cli.main(["sx", "fit", str(data), "--model", model, "--out", str(out)])
+    stdout, err = capsys.readouterr()
+    assert status in (0, 1, 2), (how, text, err)
+    assert "Traceback" not in err
+    if status:
+        assert len(err.strip().splitlines()) == 1 and stdout == "", (how, text, err)
+        assert not out.exists()
+    else:
+        assert sorted(p.name for p in out.iterdir()) == ["fit.html", "fit.json", "parameters.toml"]
