@@ -162,27 +162,28 @@ def segment_green(le):
     return lnrho, lnsig, lnsig - den, top - den
 
 
-def _organic_green(le, green):
-    """Go[c, k, j]: organic leaving stage k for a unit source at stage j (C, L, L), formed in
-    logarithms (an extraction factor beyond the double range times a vanishing aqueous flow)."""
+def _log_aqueous_green(le, green, j):
+    """ln of the aqueous leaving stage k for a unit source at each stage of ``j`` (C, L, len(j)):
+    r_j rho_k below and at the source, p_j sigma_k / e_k above it."""
     lnrho, lnsig, lnr, lnp = green
-    L = le.shape[1]
-    below = np.arange(L)[:, None] <= np.arange(L)[None, :]  # k <= j
-    lg = np.where(below[None], lnr[:, None, :] + (lnrho + le)[:, :, None], lnp[:, None, :] + lnsig[:, :, None])
-    return np.exp(lg)
+    below = np.arange(le.shape[1])[:, None] <= j[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(below[None], lnr[:, None, j] + lnrho[:, :, None], lnp[:, None, j] + (lnsig - le)[:, :, None])
+
+
+def _organic_green(le, green):
+    """Go[c, k, j]: organic leaving stage k for a unit source at stage j (C, L, L), e_k times the aqueous
+    response formed in logarithms (an extraction factor beyond the double range times a vanishing
+    aqueous flow)."""
+    return np.exp(_log_aqueous_green(le, green, np.arange(le.shape[1])) + le[:, :, None])
 
 
 def _run_flows(le, lsrc):
     """ln a (C, L) of one aqueous run for sources ln s (C, L) (-inf where none) and its Green's functions."""
     green = segment_green(le)
-    lnrho, lnsig, lnr, lnp = green
-    L = le.shape[1]
     j = np.flatnonzero(np.any(np.isfinite(lsrc), axis=0))  # the stages that receive metal (one or two)
-    below = np.arange(L)[:, None] <= j[None, :]
     with np.errstate(divide="ignore", invalid="ignore"):
-        lg = np.where(below[None], lnr[:, None, j] + lnrho[:, :, None],
-                      lnp[:, None, j] + (lnsig - le)[:, :, None])
-        lna = np.logaddexp.reduce(lg + lsrc[:, None, j], axis=2)
+        lna = np.logaddexp.reduce(_log_aqueous_green(le, green, j) + lsrc[:, None, j], axis=2)
     return lna, green
 
 

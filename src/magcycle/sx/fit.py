@@ -288,8 +288,8 @@ def free_extractant(data: ShakeOut) -> np.ndarray:
     return free
 
 
-def _fit_mass_action(data: ShakeOut, idx, element) -> ElementFit:
-    free = free_extractant(data)[idx]
+def _fit_mass_action(data: ShakeOut, idx, element, free) -> ElementFit:
+    free = free[idx]
     if not np.all(free > 0):
         bad = int(idx[np.argmax(~(free > 0))])
         raise InputError(f"row {bad + 2}.extractant", "the metal loaded in its test holds all of the extractant "
@@ -357,15 +357,15 @@ def fit_shakeouts(data: ShakeOut, model: str, *, elements=None, reference: str |
             raise InputError(f"element {el}", f"not in the data (it holds {', '.join(present)})")
     if model == "constant_beta":
         return _beta_result(data, reference or present[0], present, wanted if elements else None)
-    fitter = _fit_empirical if model == "empirical_ph" else _fit_mass_action
+    free = free_extractant(data) if model == "mass_action" else None  # of every row, once
     fits, obs, pred, els, pHs = [], [], [], [], []
     elem = np.array(data.element)
     for el in wanted:
         idx = np.flatnonzero(elem == el)
-        fit = fitter(data, idx, el)
+        fit = _fit_empirical(data, idx, el) if free is None else _fit_mass_action(data, idx, el, free)
         fits.append(fit)
         obs.append(data.log10_D[idx])
-        pred.append(_predict(model, fit, data, idx))
+        pred.append(_predict(fit, data, idx, free))
         els += [el] * idx.size
         pHs.append(data.pH[idx])
     return FitResult(model, fits, np.concatenate(obs), np.concatenate(pred), tuple(els), np.concatenate(pHs))
@@ -385,10 +385,11 @@ def _beta_result(data: ShakeOut, ref: str, present: list, wanted) -> FitResult:
                      reference=ref)
 
 
-def _predict(model, fit: ElementFit, data: ShakeOut, idx) -> np.ndarray:
+def _predict(fit: ElementFit, data: ShakeOut, idx, free) -> np.ndarray:
+    """Fitted log10 D of the rows ``idx``: mass_action's where ``free`` (the free extractant) is given."""
     pH, d = data.pH[idx], data.extractant[idx]
-    if model == "mass_action":
-        return fit.value[0] + 3.0 * np.log10(free_extractant(data)[idx] / 2.0) + 3.0 * pH
+    if free is not None:
+        return fit.value[0] + 3.0 * np.log10(free[idx] / 2.0) + 3.0 * pH
     p = dict(zip(fit.names, fit.value))
     p.update(fit.fixed)
     return (p["m0"] + p["m1"] * d) * pH + p["B0"] + p["B1"] * np.log10(d)

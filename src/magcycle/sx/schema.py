@@ -203,6 +203,23 @@ Targets = Annotated[dict[Literal["extract", "raffinate"],
                     Field(min_length=1)]
 
 
+def _concentrations(table: dict, low: float, hint: str) -> dict:
+    """mol/L of each element of a table (numbers or unit strings, converted with the element's molar
+    mass), each in [low, MAX_CONCENTRATION]; a failure names the element."""
+    from magcycle.chem.quantities import parse_quantity
+
+    out = {}
+    for el, value in table.items():
+        try:
+            c = parse_quantity(value, "concentration", field=el, element=el)
+        except InputError as exc:
+            raise fail((el,), exc.reason, value) from None
+        if not low <= c <= MAX_CONCENTRATION:
+            raise fail((el,), f"must be in [{low:g}, {MAX_CONCENTRATION:g}] mol/L{hint}, got {c:g}", value)
+        out[el] = c
+    return out
+
+
 class CascadeDocument(Strict):
     """A cascade file: the configuration of one counter-current cascade."""
 
@@ -226,37 +243,12 @@ class CascadeDocument(Strict):
     @field_validator("organic_inlet", mode="after")
     @classmethod
     def _loadings(cls, table: dict | None) -> dict | None:
-        from magcycle.chem.quantities import parse_quantity
-
-        if table is None:
-            return None
-        out = {}
-        for el, value in table.items():
-            try:
-                c = parse_quantity(value, "concentration", field=el, element=el)
-            except InputError as exc:
-                raise fail((el,), exc.reason, value) from None
-            if not 0.0 <= c <= MAX_CONCENTRATION:
-                raise fail((el,), f"must be in [0, {MAX_CONCENTRATION:g}] mol/L, got {c:g}", value)
-            out[el] = c
-        return out
+        return None if table is None else _concentrations(table, 0.0, "")
 
     @field_validator("feed", mode="after")
     @classmethod
     def _concentrations(cls, feed: dict) -> dict:
-        from magcycle.chem.quantities import parse_quantity
-
-        out = {}
-        for el, value in feed.items():
-            try:
-                c = parse_quantity(value, "concentration", field=el, element=el)
-            except InputError as exc:
-                raise fail((el,), exc.reason, value) from None
-            if not MIN_CONCENTRATION <= c <= MAX_CONCENTRATION:
-                raise fail((el,), f"must be in [{MIN_CONCENTRATION:g}, {MAX_CONCENTRATION:g}] mol/L (leave the "
-                                  f"element out instead of 0), got {c:g}", value)
-            out[el] = c
-        return out
+        return _concentrations(feed, MIN_CONCENTRATION, " (leave the element out instead of 0)")
 
     @field_validator("model", mode="wrap")
     @classmethod

@@ -168,19 +168,13 @@ def _solve_constant_d_general(spec: CascadeSpec) -> CascadeResult:
 
 
 def _general_stage_residual(spec, a, o, E, inlet, e) -> float:
-    """Largest residual of the balances and Murphree relations, relative to the stage's flows."""
-    n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
-    Ne = n + m
+    """Largest residual of the balances (:func:`_linear_stage_residual`) and of the Murphree relations,
+    relative to the stage's flows."""
+    balances = _linear_stage_residual(spec, {"aqueous_flow": a.T, "organic_flow": o.T}, inlet=inlet)
     prev = np.concatenate((inlet[:, None], o[:, :-1]), axis=1)
-    r = prev - a - o
-    r[:, :-1] += a[:, 1:]
-    if k:
-        r[:, Ne - 1] -= a[:, Ne]
-    r[:, n - 1] += spec.feed_flow * spec.feed
     murphree = o - (1.0 - E) * prev - E * e * a
-    scale = np.maximum(a + o, FLOW_FLOOR)
     with np.errstate(invalid="ignore"):
-        return float(max(np.max(np.abs(r) / scale), np.max(np.abs(murphree) / scale)))
+        return float(max(balances, np.max(np.abs(murphree) / np.maximum(a + o, FLOW_FLOOR))))
 
 
 def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
@@ -216,9 +210,9 @@ def _solve_constant_d(spec: CascadeSpec) -> CascadeResult:
 FLOW_FLOOR = float(np.finfo(float).tiny / np.finfo(float).eps)
 
 
-def _linear_stage_residual(spec: CascadeSpec, sol) -> float:
+def _linear_stage_residual(spec: CascadeSpec, sol, inlet=None) -> float:
     """Largest stage balance residual of a solution, relative to the stage's flows (or to
-    FLOW_FLOOR where they are smaller)."""
+    FLOW_FLOOR where they are smaller); ``inlet`` [mol/h], metal on the organic entering stage 1."""
     a, o = sol["aqueous_flow"], sol["organic_flow"]
     n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
     with np.errstate(invalid="ignore"):  # inf - inf: a stage flow beyond the double range, refused
@@ -227,7 +221,9 @@ def _linear_stage_residual(spec: CascadeSpec, sol) -> float:
         if k:
             r[n + m - 1] -= a[n + m]  # the strip liquor does not flow into the scrub
         r[1:] += o[:-1]
-        r[n - 1] += spec.feed_mol_per_h
+        r[n - 1] += spec.feed_flow * spec.feed
+        if inlet is not None:
+            r[0] += inlet
         return float(np.max(np.abs(r) / np.maximum(a + o, FLOW_FLOOR)))
 
 
