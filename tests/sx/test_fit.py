@@ -236,3 +236,60 @@ def test_random_malformed_data_is_one_line_and_writes_nothing(tmp_path_factory, 
         assert not out.exists()
     else:
         assert sorted(p.name for p in out.iterdir()) == ["fit.html", "fit.json", "parameters.toml"]
+
+
+# ------------------------------------------------------------------ a published data set
+
+_LEE = __import__("pathlib").Path(__file__).parent / "data" / "llepe_pc88a_hcl_nd_lee2005.csv"
+#: PC88A, C16H35O3P: 16 x 12.011 + 35 x 1.008 + 3 x 15.999 + 30.974 = 306.427 g/mol (CIAAW
+#: conventional masses); 960 g/L, the extractant density LLEPE's fitting set-up uses
+PC88A_G_PER_MOL, PC88A_G_PER_L = 306.427, 960.0
+
+
+def _lee_rows():
+    import csv
+
+    with open(_LEE, newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    return [(float(r[2]), float(r[3]), float(r[5]), float(r[6]), float(r[7])) for r in rows]  # h, C, feed, x, D
+
+
+def test_a_published_isotherm_fits_mass_action_as_the_mean_by_hand(tmp_path):
+    """The 18 Nd/PC88A shake-outs of LLEPE's "Lee (2005)" set (tests/sx/data/README.md), given as
+    aqueous before and after: log10 K = log10 D - 3 log10 z - 3 pH per shake-out, with
+    D = (feed - x) / x and z = (C - 6 (feed - x)) / 2 the free dimer; one parameter with unit weights
+    is their mean, its 95 % interval the mean +- t(0.975, 17) s / sqrt(18)."""
+    from scipy.stats import t as student
+
+    rows = _lee_rows()
+    text = "element,acid,extractant,aqueous_initial,aqueous,test\n" + "".join(
+        f"Nd,{h!r},{C!r},{feed!r},{x!r},T{i}\n" for i, (h, C, feed, x, _) in enumerate(rows))
+    proc = _run(tmp_path, text, "--model", "mass_action", "--json")
+    assert proc.returncode == 0, proc.stderr
+    fit = json.loads(proc.stdout)["elements"]["Nd"]
+    per = [math.log10((feed - x) / x) - 3 * math.log10((C - 6 * (feed - x)) / 2) + 3 * math.log10(h)
+           for h, C, feed, x, _ in rows]
+    mean, sd = float(np.mean(per)), float(np.std(per, ddof=1))
+    half = student.ppf(0.975, len(per) - 1) * sd / math.sqrt(len(per))
+    assert fit["parameters"]["log10_K"] == pytest.approx(mean, abs=1e-10)
+    lo, hi = fit["interval_95"]["log10_K"]
+    assert (lo, hi) == (pytest.approx(mean - half, abs=1e-9), pytest.approx(mean + half, abs=1e-9))
+
+
+def test_a_published_isotherm_fits_the_empirical_correlation_as_numpy_lstsq(tmp_path):
+    """The same shake-outs, with D as published and the extractant in vol %: the four coefficients
+    of log10 D = (m0 + m1 d) pH + B0 + B1 log10 d equal numpy's least squares on the design matrix
+    [pH, d pH, 1, log10 d] written here."""
+    rows = _lee_rows()
+    d = [C * PC88A_G_PER_MOL / PC88A_G_PER_L * 100.0 for _, C, _, _, _ in rows]
+    text = "element,acid,extractant,D\n" + "".join(
+        f"Nd,{h!r},{dd!r},{D!r}\n" for (h, _, _, _, D), dd in zip(rows, d))
+    proc = _run(tmp_path, text, "--model", "empirical_ph", "--json")
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout)["elements"]["Nd"]["parameters"]
+    pH = np.array([-math.log10(h) for h, *_ in rows])
+    dd = np.array(d)
+    X = np.column_stack((pH, dd * pH, np.ones_like(pH), np.log10(dd)))
+    y = np.log10([D for *_, D in rows])
+    want, *_ = np.linalg.lstsq(X, y, rcond=None)
+    np.testing.assert_allclose([got[k] for k in ("m0", "m1", "B0", "B1")], want, rtol=0, atol=1e-9)

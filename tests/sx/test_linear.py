@@ -133,10 +133,10 @@ def test_bad_stage_settings_name_the_field(cascade, field):
     assert err.value.field == field
 
 
-def test_other_models_refuse_a_murphree_efficiency_on_the_command_line(tmp_path):
+def test_a_murphree_efficiency_above_one_is_one_line_on_the_command_line(tmp_path):
     path = tmp_path / "beta.toml"
     path.write_text('[cascade]\nmodel = "constant_beta"\nextraction_stages = 3\nscrub_stages = 3\n'
-                    'murphree_efficiency = 0.8\n[flows]\norganic = 3.3\nfeed = 1.0\nscrub = 2.5\n'
+                    'murphree_efficiency = 1.2\n[flows]\norganic = 3.3\nfeed = 1.0\nscrub = 2.5\n'
                     '[feed]\nNd = 0.75\nPr = 0.25\n[model]\nbeta = { Nd = 1.5, Pr = 1.0 }\n'
                     'organic_loading = 1.0\nscrub_acid = 3.0\n')
     proc = subprocess.run([sys.executable, "-m", "magcycle", "sx", "solve", str(path)], capture_output=True,

@@ -251,7 +251,11 @@ def solve_many(spec: CascadeSpec, variants: dict, *, on_failure: str = "raise") 
     p = variant_parameters(spec, variants, B)
     comps = spec.components
     feed = _vector(p, "feed", comps) * p["flows.feed"][:, None]
-    if spec.model == "constant_d":
+    if _extended(spec):
+        outlets, conv, its = _many_one_by_one(spec, variants, B)
+        if spec.organic_inlet is not None:
+            feed = feed + p["flows.organic"][:, None] * spec.organic_inlet[None]
+    elif spec.model == "constant_d":
         outlets, conv, its = _many_constant_d(spec, p, feed)
     elif spec.model == "constant_beta":
         outlets, conv, its = _many_nonlinear(spec, p, feed, _beta_chunk)
@@ -268,6 +272,44 @@ def solve_many(spec: CascadeSpec, variants: dict, *, on_failure: str = "raise") 
         i = int(np.argmax(~conv))
         raise ConvergenceError(f"variant {i} of the batch did not converge", float("nan"), int(its[i]))
     return BatchResult(comps, outlets, feed, conv, its, closure)
+
+
+def _extended(spec) -> bool:
+    """A spec with a Murphree efficiency, entrainment, a loaded organic or the other extensions of
+    :mod:`magcycle.sx.stagewise`: its variants are solved one by one (the batched solvers hold the
+    plain stage equations only)."""
+    from magcycle.sx.stagewise import needs_stagewise
+
+    return (spec.murphree < 1.0 or spec.entrainment > 0.0 or spec.organic_inlet is not None
+            or needs_stagewise(spec))
+
+
+def _many_one_by_one(spec, variants, B):
+    """Each variant as its own validated spec (the document merged with its values), solved by
+    :func:`magcycle.sx.solve`; a variant that does not converge is marked."""
+    outlets, conv, its = None, np.zeros(B, dtype=bool), np.zeros(B, dtype=int)
+    for b in range(B):
+        changes: dict = {}
+        for path, values in variants.items():
+            keys = path.split(".")
+            table = changes
+            for key in keys[:-1]:
+                table = table.setdefault(key, {})
+            table[keys[-1]] = float(np.asarray(values, dtype=float)[b])
+        variant = spec.replace(changes)
+        try:
+            res = solve(variant)
+        except ConvergenceError as exc:
+            its[b] = int(exc.iterations)
+            continue
+        if outlets is None:
+            outlets = {name: np.full((B, len(spec.components)), np.nan) for name in res.outlets}
+        for name, outlet in res.outlets.items():
+            outlets[name][b] = outlet.mol_per_h
+        conv[b], its[b] = True, res.iterations
+    if outlets is None:
+        outlets = {name: np.full((B, len(spec.components)), np.nan) for name in solve(spec).outlets}
+    return outlets, conv, its
 
 
 def _many_constant_d(spec, p, feed):

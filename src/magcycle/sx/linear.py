@@ -46,11 +46,14 @@ import numpy as np
 __all__ = ["run_recursions", "run_flows", "solve_linear_cascade"]
 
 
-def run_recursions(le, lE, l1E):
+def run_recursions(le, lE, l1E, top=None):
     """ln rho (C, L+1), ln pi (C, L+1), ln sigma (C, L+1), ln tau (C, L+1) of one run.
 
     le : (C, L) ln e_k; lE, l1E : (L,) ln E_k and ln(1 - E_k) (-inf where E = 1).
     Index k holds stage k (1..L); index 0 holds pi_0 = 0 and sigma_0, tau_0.
+    ``top``: (ln sigma_L, ln tau_L) (C,) each, where a reflux returns the fraction q of the
+    stream leaving stage L up into its aqueous inlet: per unit of the net product p,
+    sigma_L = 1 / (1 - q), tau_L = q / (1 - q) (default: no reflux, sigma_L = 1, tau_L = 0).
 
     >>> import numpy as np
     >>> le = np.log(np.full((1, 5), 1.2))
@@ -67,7 +70,10 @@ def run_recursions(le, lE, l1E):
         lrho[:, k + 1] = np.logaddexp(lpi[:, k], 0.0)
     lsig = np.full((C, L + 1), -np.inf)
     ltau = np.full((C, L + 1), -np.inf)
-    lsig[:, L] = 0.0
+    if top is None:
+        lsig[:, L] = 0.0
+    else:
+        lsig[:, L], ltau[:, L] = top
     for k in range(L, 0, -1):
         den = np.logaddexp(l1E[k - 1], lE[k - 1] + le[:, k - 1])
         lsig[:, k - 1] = np.logaddexp(lsig[:, k], lE[k - 1] + le[:, k - 1]) - den
@@ -75,17 +81,18 @@ def run_recursions(le, lE, l1E):
     return lrho[:, :L + 1], lpi, lsig, ltau
 
 
-def run_flows(le, E, sources: dict, l_inlet):
+def run_flows(le, E, sources: dict, l_inlet, top=None):
     """ln a, ln o (C, L) [ln mol/h] of one run.
 
     le : (C, L) ln e; E : (L,) Murphree efficiencies; sources : {stage j (1-based): (C,) mol/h};
-    l_inlet : (C,) ln of the metal on the entering organic [ln mol/h] (-inf: barren).
+    l_inlet : (C,) ln of the metal on the entering organic [ln mol/h] (-inf: barren); ``top``:
+    the reflux boundary of :func:`run_recursions`.
     """
     C, L = le.shape
     E = np.asarray(E, float)
     with np.errstate(divide="ignore"):
         lE, l1E = np.log(E), np.log1p(-E)
-    lrho, lpi, lsig, ltau = run_recursions(le, lE, l1E)
+    lrho, lpi, lsig, ltau = run_recursions(le, lE, l1E, top)
     k = np.arange(1, L + 1)
     lna = np.full((C, L), -np.inf)
     lno = np.full((C, L), -np.inf)

@@ -522,8 +522,9 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
     scrub_allowed = spec.scrub > 0
     max_stages = min(max_stages, MAX_SECTION_STAGES * (2 if scrub_allowed else 1))
     lo_bound = min(max(1, at_least), max_stages)
-    if spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2:
-        # binary constant beta: no cascade beats total reflux (Fenske)
+    if (spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2
+            and np.array_equal(spec.params.beta_scrub, spec.params.beta)):
+        # binary constant beta: no cascade of equilibrium (or less efficient) stages beats total reflux (Fenske)
         lo_bound = max(lo_bound, int(math.floor(est["fenske_min_stages"] + 1e-9)))
     hi = smallest_feasible_total(ev, scrub_allowed, lo_bound, start, max_stages, ratio)
     if hi is None:
@@ -566,7 +567,9 @@ def _mass_balance_reason(spec: CascadeSpec, targets) -> str | None:
     >>> _mass_balance_reason(spec, t)[:48]     # P = 3.3 - 2.5 = 0.8 mol/h, Nd 0.75: at most 0.9375
     'mass balance: the extract carries 0.8 mol/h of r'
     """
-    if spec.model != "constant_beta":
+    from magcycle.sx.stagewise import needs_stagewise
+
+    if spec.model != "constant_beta" or needs_stagewise(spec):  # Xu's fixed outlet flows only
         return None
     from magcycle.sx.spec import beta_flows
 

@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from magcycle.errors import InputError
-from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, ElementSymbol, Fraction, RareEarthSymbol,
+from magcycle.schema import (MAX_STAGES, Concentration, Dimensionless, ElementSymbol, Fraction,
                              StageCount, Strict, VolumetricFlow, fail, field, quantity)
 from magcycle.sx.spec import (LOG10_K_RANGE, MAX_ACID, MAX_CONCENTRATION, MAX_FLOW_L_PER_H, MAX_LOADING,
                               MIN_CONCENTRATION, MIN_FLOW_L_PER_H, RATIO_RANGE, target_components)
@@ -51,13 +51,13 @@ class CascadeSection(Strict):
     scrub_stages: StageCount = field(0, unit="stages", ge=0, le=MAX_STAGES,
                                      description="m: scrub stages above the feed stage")
     strip_stages: StageCount = field(0, unit="stages", ge=0, le=MAX_STAGES,
-                                     description="k: strip stages (constant_d, mass_action and empirical_ph)")
+                                     description="k: strip stages")
     murphree_efficiency: float = field(1.0, unit="-", gt=0.0, le=1.0, allow_inf_nan=False,
-                                       description="Murphree stage efficiency of the organic phase, every stage "
-                                                   "(constant_d): y_k = y_k-1 + E (D x_k - y_k-1)")
+                                       description="Murphree stage efficiency of the organic phase, every stage: "
+                                                   "y_k = y_k-1 + E (D x_k - y_k-1)")
     entrainment: float = field(0.0, unit="-", ge=0.0, lt=1.0, allow_inf_nan=False,
                                description="volume fraction of aqueous entrained in the organic leaving each "
-                                           "stage, carried one stage up (constant_d, with E = 1)")
+                                           "stage, carried one stage up (with E = 1)")
 
 
 class Flows(Strict):
@@ -88,6 +88,9 @@ class ConstantDModel(Strict):
                                                                    "strip stages)")
 
 
+_Charges = dict[ElementSymbol, Annotated[int, Field(ge=1, le=4)]]
+
+
 class ConstantBetaModel(Strict):
     """``[model]`` of ``constant_beta``: relative extractabilities, loading and scrub acid."""
 
@@ -97,12 +100,19 @@ class ConstantBetaModel(Strict):
                                            description="rare earth per litre of loaded (saturated) organic")
     scrub_acid: Concentration = field(unit="mol/L", gt=0.0, le=MAX_ACID,
                                       description="H+ of the scrub solution; three H+ return one RE3+ (W)")
+    beta_scrub: _ByElement | None = field(None, unit="-", description="relative extractabilities in the scrub "
+                                                                      "section (default: beta)")
+    D_strip: _ByElement | None = field(None, unit="-", description="distribution ratio of each component in the "
+                                                                   "strip section (required with strip stages; the "
+                                                                   "fraction W/S of the strip liquor is the reflux)")
+    charge: _Charges | None = field(None, description="charge of the ion loaded, where not the usual one; the "
+                                                      "organic's saturation is counted in charge (3 per RE3+)")
 
 
 class MassActionModel(Strict):
-    """``[model]`` of ``mass_action``: Ln3+ + 3 (HA)2 = Ln(HA2)3 + 3 H+."""
+    """``[model]`` of ``mass_action``: M^z+ + z (HA)2 = M(HA2)z + z H+ (z = 3 for the rare earths)."""
 
-    log10_K: dict[RareEarthSymbol, Annotated[float, Field(ge=LOG10_K_RANGE[0], le=LOG10_K_RANGE[1])]] = field(
+    log10_K: dict[ElementSymbol, Annotated[float, Field(ge=LOG10_K_RANGE[0], le=LOG10_K_RANGE[1])]] = field(
         unit="log10 of (mol/L)^0", description="log10 of the extraction constant K of each component")
     extractant: Concentration = field(unit="mol/L", gt=0.0, le=MAX_LOADING,
                                       description="extractant HA in the organic, as monomer")
@@ -114,6 +124,8 @@ class MassActionModel(Strict):
                                       description="H+ of the scrub (required > 0 with scrub stages)")
     strip_acid: Concentration = field(0.0, unit="mol/L", ge=0.0, le=MAX_ACID,
                                       description="H+ of the strip (required > 0 with strip stages)")
+    charge: _Charges | None = field(None, description="charge z of the ion loaded, where not the usual one (RE, "
+                                                      "Sc, Fe, Al 3; Ca, Mg, Mn, Co, Ni, Cu, Zn 2)")
 
 
 class Correlation(Strict):
@@ -150,7 +162,7 @@ class EmpiricalPhModel(Strict):
         None, description="per component: log10 D = (m0 + m1 d) pH + B0 + B1 log10 d")
     D: _ByElement | None = field(None, unit="-", description="per component: a constant distribution ratio "
                                                                "(instead of a correlation)")
-    charge: dict[ElementSymbol, Annotated[int, Field(ge=1, le=4)]] | None = field(
+    charge: _Charges | None = field(
         None, description="charge of the ion loaded, where not the usual one (RE, Sc, Fe, Al 3; Ca, Mg, Mn, "
                           "Co, Ni, Cu, Zn 2)")
     feed_acid: _Acid | None = field(None, unit="mol/L", description="titratable acid of the feed: free H+ plus "
@@ -227,12 +239,12 @@ class CascadeDocument(Strict):
     flows: Flows
     feed: dict[ElementSymbol, float | str] = field(
         unit="mol/L", min_length=1,
-        description="mol/L of each component in the aqueous feed, > 0: rare earths (La..Lu, Y) and, for "
-                    "constant_d and empirical_ph, Sc, Fe, Al, Ca, Mg, Mn, Co, Ni, Cu, Zn; mass "
+        description="mol/L of each component in the aqueous feed, > 0: rare earths (La..Lu, Y), Sc, Fe, Al, "
+                    "Ca, Mg, Mn, Co, Ni, Cu, Zn; mass "
                     "concentrations such as '36 g/L' are converted with the element's molar mass")
     organic_inlet: dict[ElementSymbol, float | str] | None = field(
-        None, unit="mol/L", description="metal already loaded on the organic entering stage 1 (constant_d, "
-                                        "empirical_ph), by component of [feed]; default barren")
+        None, unit="mol/L", description="metal already loaded on the organic entering stage 1, by component of "
+                                        "[feed]; default barren")
     model: ConstantDModel | ConstantBetaModel | MassActionModel | EmpiricalPhModel = field(
         description="parameters of the model named in [cascade]")
     targets: Targets | None = field(None, description="design files: minimum purity or recovery, e.g. "

@@ -99,6 +99,10 @@ def solve(spec: CascadeSpec, *, warm_start: CascadeResult | None = None) -> Casc
     """
     if spec.model == "constant_d":
         return _solve_constant_d(spec)
+    from magcycle.sx.stagewise import needs_stagewise, solve_stagewise
+
+    if needs_stagewise(spec):
+        return solve_stagewise(spec, warm_start)
     if spec.model == "constant_beta":
         return _solve_constant_beta(spec, warm_start)
     if spec.model == "empirical_ph":
@@ -417,8 +421,11 @@ def _solve_alone(spec, warm_start):
 def _joins(spec, warm_start) -> bool:
     """Whether a constant-beta spec can be solved jointly from this warm start: the same
     components and sections, and the reduced solver's multipliers on the result."""
+    from magcycle.sx.stagewise import needs_stagewise
+
     red = getattr(warm_start, "reduced", None)
     return (spec.model == "constant_beta" and red is not None and warm_start.model == "constant_beta"
+            and not needs_stagewise(spec)
             and warm_start.components == spec.components and spec.strip_stages == 0
             and warm_start.spec.extraction_stages == spec.extraction_stages
             and warm_start.spec.scrub_stages == spec.scrub_stages

@@ -89,11 +89,22 @@ class ConstantDParams:
 
 @dataclass(frozen=True, eq=False)
 class ConstantBetaParams:
-    """Relative extractabilities [-], organic loading [mol/L], scrub acid [mol/L H+]."""
+    """Relative extractabilities [-] of the extraction and the scrub sections, organic loading
+    [mol/L of trivalent equivalent], scrub acid [mol/L H+], strip-section distribution ratios
+    [-] (with strip stages) and the charge of each component's ion [-]."""
 
     beta: np.ndarray
     organic_loading: float
     scrub_acid: float
+    beta_scrub: np.ndarray | None = None
+    D_strip: np.ndarray | None = None
+    charge: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.beta_scrub is None:
+            object.__setattr__(self, "beta_scrub", self.beta)
+        if self.charge is None:
+            object.__setattr__(self, "charge", _frozen(np.full(len(self.beta), 3.0)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -114,6 +125,12 @@ class MassActionParams:
     feed_acid: float
     scrub_acid: float
     strip_acid: float
+    #: charge z of each component's ion [-] (M^z+ + z (HA)2 = M(HA2)z + z H+)
+    charge: np.ndarray | None = None
+
+    def __post_init__(self):
+        if self.charge is None:
+            object.__setattr__(self, "charge", _frozen(np.full(len(self.log10_K), 3.0)))
 
 
 @dataclass(frozen=True, eq=False)
@@ -319,6 +336,11 @@ class CascadeSpec:
                 "organic_loading": p.organic_loading,
                 "scrub_acid": p.scrub_acid,
             }
+            if not np.array_equal(p.beta_scrub, p.beta):
+                model["beta_scrub"] = per(p.beta_scrub)
+            if p.D_strip is not None:
+                model["D_strip"] = per(p.D_strip)
+            model.update(_charges(p, comps))
         elif isinstance(p, EmpiricalPhParams):
             model = _empirical_ph_dict(p, comps)
         else:
@@ -330,6 +352,7 @@ class CascadeSpec:
                 "feed_acid": p.feed_acid,
                 "scrub_acid": p.scrub_acid,
                 "strip_acid": p.strip_acid,
+                **_charges(p, comps),
             }
         doc = {
             "cascade": {
@@ -352,6 +375,14 @@ class CascadeSpec:
         if self.organic_inlet is not None:
             doc["organic_inlet"] = {c: float(v) for c, v in zip(comps, self.organic_inlet) if v > 0}
         return doc
+
+
+def _charges(p, comps) -> dict:
+    """``charge`` of a constant_beta or mass_action ``[model]`` where some ion is not the usual one."""
+    usual = [ION_CHARGE[c] for c in comps]
+    if np.array_equal(p.charge, usual):
+        return {}
+    return {"charge": {c: int(z) for c, z in zip(comps, p.charge)}}
 
 
 def _empirical_ph_dict(p: "EmpiricalPhParams", comps) -> dict:
@@ -442,13 +473,25 @@ def _model_params(doc, comps) -> ModelParams:
                                D_strip=_per_component(m.D_strip, "D_strip", comps, required=False))
     if doc.cascade.model == "empirical_ph":
         return _empirical_ph_params(m, comps)
+    charge = _charge_table(m.charge, comps)
     if doc.cascade.model == "constant_beta":
-        return ConstantBetaParams(beta=_per_component(m.beta, "beta", comps),
-                                  organic_loading=float(m.organic_loading), scrub_acid=float(m.scrub_acid))
+        beta = _per_component(m.beta, "beta", comps)
+        Bs = _per_component(m.beta_scrub, "beta_scrub", comps, required=False)
+        return ConstantBetaParams(beta=beta, organic_loading=float(m.organic_loading), scrub_acid=float(m.scrub_acid),
+                                  beta_scrub=beta if Bs is None else Bs,
+                                  D_strip=_per_component(m.D_strip, "D_strip", comps, required=False), charge=charge)
     return MassActionParams(log10_K=_per_component(m.log10_K, "log10_K", comps), extractant=float(m.extractant),
                             saponification=float(m.saponification), counter_ion=m.counter_ion,
                             feed_acid=float(m.feed_acid), scrub_acid=float(m.scrub_acid),
-                            strip_acid=float(m.strip_acid))
+                            strip_acid=float(m.strip_acid), charge=charge)
+
+
+def _charge_table(table, comps) -> np.ndarray:
+    """Each component's ion charge: ``[model.charge]`` where given, else the usual one (ION_CHARGE)."""
+    for el in table or {}:
+        if el not in comps:
+            raise InputError(f"model.charge.{el}", f"{el} is not in [feed] ({', '.join(comps)})")
+    return _frozen([(table or {}).get(el, ION_CHARGE.get(el, 3)) for el in comps])
 
 
 def _organic_inlet(doc, comps) -> np.ndarray | None:
@@ -503,7 +546,7 @@ def _empirical_ph_params(m, comps) -> EmpiricalPhParams:
     fit, const = m.log10_D or {}, m.D or {}
     nan = float("nan")
     coef = {k: _frozen([getattr(fit[el], k) if el in fit else nan for el in comps]) for k in ("m0", "m1", "B0", "B1")}
-    charge = _frozen([(m.charge or {}).get(el, ION_CHARGE.get(el, 0)) for el in comps])
+    charge = _charge_table(m.charge, comps)
     return EmpiricalPhParams(
         medium=m.medium, extractant_vol_pct=float(m.extractant_vol_pct),
         extractant_molar_mass=float(m.extractant_molar_mass), extractant_density=float(m.extractant_density),
@@ -568,10 +611,10 @@ def _check_feed(spec: CascadeSpec) -> None:
 
 
 #: the models whose components may be other metals than the rare earths, and which take a loaded organic
-NON_RARE_EARTH_MODELS = ("constant_d", "empirical_ph")
-LOADED_ORGANIC_MODELS = ("constant_d", "empirical_ph")
+NON_RARE_EARTH_MODELS = MODELS
+LOADED_ORGANIC_MODELS = MODELS
 #: the models that take a Murphree efficiency below 1 and entrainment
-STAGE_EFFICIENCY_MODELS = ("constant_d",)
+STAGE_EFFICIENCY_MODELS = MODELS
 
 
 def _check_component_names(model: str, components) -> None:
@@ -646,6 +689,20 @@ def _check_empirical_ph(spec: CascadeSpec) -> None:
                                               "it must stay below neat extractant (100 vol %)")
 
 
+def _check_loaded_capacity(spec: CascadeSpec) -> None:
+    """A loaded organic inlet of constant_beta or mass_action within what its organic can hold."""
+    p, y = spec.params, spec.organic_inlet
+    if y is None or spec.model not in ("constant_beta", "mass_action"):
+        return
+    charge = float(np.dot(p.charge, y))  # [mol/L of charge]
+    if spec.model == "constant_beta" and not charge / 3.0 < p.organic_loading:
+        raise InputError("organic_inlet", f"the entering organic would carry {charge / 3.0:.4g} mol/L (trivalent "
+                                          f"equivalent), not below model.organic_loading = {p.organic_loading:g}")
+    if spec.model == "mass_action" and not 2.0 * charge < p.extractant:
+        raise InputError("organic_inlet", f"the loaded metal would hold {2.0 * charge:.4g} mol/L of extractant, not "
+                                          f"below model.extractant = {p.extractant:g}")
+
+
 def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:
     """The rules of a valid cascade, for a spec from a document or a variant of one.
 
@@ -666,6 +723,7 @@ def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:
     _check_section_flows(spec)
     _check_feed(spec)
     _check_components(spec)
+    _check_loaded_capacity(spec)
     p, k = spec.params, spec.strip_stages
     if spec.model == "constant_d":
         if k > 0 and p.D_strip is None:
@@ -673,9 +731,10 @@ def check_cascade(spec: CascadeSpec, *, stages: bool = True) -> None:
     elif spec.model == "empirical_ph":
         _check_empirical_ph(spec)
     elif spec.model == "constant_beta":
-        if k > 0:
-            raise InputError("cascade.strip_stages",
-                             "must be 0 for constant_beta (the loaded organic is totally refluxed)")
+        if k > 0 and p.D_strip is None:
+            raise InputError("model.D_strip", f"missing; required when strip_stages = {k}")
+        if k == 0 and p.D_strip is not None:
+            raise InputError("model.D_strip", "only with strip stages (cascade.strip_stages > 0)")
         check_beta_flows(spec)
     else:
         _check_mass_action(spec)
@@ -709,19 +768,60 @@ def check_beta_flows(spec: CascadeSpec) -> None:
     p = spec.params
     S, W = spec.organic * p.organic_loading, spec.scrub * p.scrub_acid / 3.0
     F = spec.feed_flow * sum(spec.feed.tolist())
+    if spec.organic_inlet is not None or not all(z == 3.0 for z in p.charge.tolist()):
+        # other charges and a loaded organic: trivalent equivalents
+        F = spec.feed_flow * float(np.dot(p.charge, spec.feed)) / 3.0
+        if spec.organic_inlet is not None:
+            F += spec.organic * float(np.dot(p.charge, spec.organic_inlet)) / 3.0
     R = F + W - S
+    general = spec.murphree < 1.0 or spec.strip_stages
+    if general:
+        R = F - _least_net_extract(spec, S, W)
     if not S > W:
         raise InputError(
             "flows.organic",
             f"organic rare-earth flow S = {S:.6g} mol/h must exceed the scrub reflux "
             f"W = {W:.6g} mol/h (raise the organic flow or loading, or lower the scrub)",
         )
+    if not R > 0 and general:
+        raise InputError("flows.organic", f"no steady state: the raffinate would be at most {R:.6g} mol/h, as the "
+                                          f"organic (S = {S:.6g} mol/h) takes more than the feed (F = {F:.6g}) brings "
+                                          "once the reflux returns what the strip section strips (lower the "
+                                          "organic flow or loading, or strip more)")
     if not R > 0:
         raise InputError(
             "flows.organic",
             f"raffinate R = F + W - S = {R:.6g} mol/h must be > 0: the organic "
             f"(S = {S:.6g} mol/h) would take all of the feed (F = {F:.6g}) and scrub (W = {W:.6g})",
         )
+
+
+def _least_net_extract(spec: CascadeSpec, S: float, W: float) -> float:
+    """The least that a constant_beta organic takes out of the cascade [mol/h, trivalent equivalent],
+    with a Murphree efficiency or a strip section (magcycle.sx.stagewise).
+
+    The organic in equilibrium with each stage's aqueous holds S, so the charge the organic
+    carries follows whatever the composition: U_k = S - (S - U_0)(1 - E)^k, U_0 that of the
+    inlet (entrainment only adds to it). The reflux returns at most the fraction
+    q_max = (W/S) max_i T_i of the organic leaving the scrub, T_i the share of component i
+    the strip section strips (1 without strip stages). The raffinate F - U_Ne (1 - q_max)
+    (F including the inlet) must stay positive for a steady state to exist.
+    """
+    from magcycle.sx.linear import run_recursions
+
+    p = spec.params
+    U0 = 0.0 if spec.organic_inlet is None else spec.organic * float(np.dot(p.charge, spec.organic_inlet)) / 3.0
+    Ne, k = spec.extraction_stages + spec.scrub_stages, spec.strip_stages
+    U = S - (S - U0) * (1.0 - spec.murphree) ** Ne
+    T = 1.0
+    if k:
+        phi = spec.entrained_L_per_L
+        le = np.log((p.D_strip + phi) * spec.organic / spec.strip)[:, None] * np.ones((1, k))
+        E = np.full(k, spec.murphree)
+        with np.errstate(divide="ignore"):
+            _, _, ls, lt = run_recursions(le, np.log(E), np.log1p(-E))
+        T = float(np.max(np.exp(lt[:, 0] - ls[:, 0])))
+    return U * (1.0 - W / S * T)
 
 
 def _check_mass_action(spec: CascadeSpec) -> None:
@@ -732,7 +832,8 @@ def _check_mass_action(spec: CascadeSpec) -> None:
         raise InputError("model.strip_acid", f"must be > 0 mol/L when strip_stages = {k}")
     # Electroneutrality of the stage-1 aqueous: the counter-ion released by the
     # saponified organic must leave room for H+ and RE3+ within the chloride.
-    chloride = spec.feed_flow * (3.0 * float(np.sum(spec.feed)) + p.feed_acid) + spec.scrub * p.scrub_acid  # [mol/h]
+    charge_fed = 3.0 * float(np.sum(spec.feed)) if np.all(p.charge == 3.0) else float(np.dot(p.charge, spec.feed))
+    chloride = spec.feed_flow * (charge_fed + p.feed_acid) + spec.scrub * p.scrub_acid  # [mol/h]
     released = p.saponification * p.extractant * spec.organic  # [mol/h]
     if released >= chloride:
         raise InputError(
