@@ -15,7 +15,7 @@ import numpy as np
 from magcycle.errors import InputError
 from magcycle.sx.spec import CascadeSpec
 
-__all__ = ["ELEMENTS", "IMPURITIES", "random_cascade"]
+__all__ = ["ELEMENTS", "IMPURITIES", "random_cascade", "random_extension"]
 
 #: magnet-relevant rare earths in order of increasing extractability by P507
 ELEMENTS = ("La", "Ce", "Pr", "Nd", "Sm", "Gd", "Tb", "Dy", "Ho")
@@ -182,3 +182,30 @@ def random_cascade(rng: np.random.Generator, model: str, *, components: int | No
         except InputError:
             continue
     raise RuntimeError("no valid cascade drawn in 1000 tries")  # pragma: no cover
+
+
+def random_extension(rng: np.random.Generator, spec):
+    """A random variant of a valid spec with the extensions of :mod:`magcycle.sx.stagewise`: a
+    Murphree efficiency in [0.2, 1) (half of the draws) or entrainment up to 10 %, a loaded organic
+    of up to 0.02 mol/L of the first component, and for constant_beta scrub separation factors
+    within 30 % of the extraction's and a strip section of 1 to 5 stages (D_strip 1e-3 to 1). The
+    variant is validated like every document: an InputError where the draw has no steady state by
+    the model's rules."""
+    change: dict = {"cascade": {}}
+    if rng.random() < 0.5:
+        change["cascade"]["murphree_efficiency"] = float(rng.uniform(0.2, 1.0))
+    else:
+        change["cascade"]["entrainment"] = float(rng.uniform(0.0, 0.1))
+    if spec.model != "empirical_ph" and rng.random() < 0.4:
+        change["organic_inlet"] = {spec.components[0]: float(0.02 * rng.random())}
+    if spec.model == "constant_beta":
+        p = spec.params
+        if rng.random() < 0.4:
+            change["model"] = {"beta_scrub": {c: float(b * rng.uniform(0.7, 1.3))
+                                              for c, b in zip(spec.components, p.beta)}}
+        if rng.random() < 0.4:
+            change["cascade"]["strip_stages"] = int(rng.integers(1, 6))
+            change["flows"] = {"strip": float(spec.organic * rng.uniform(0.2, 2.0))}
+            change.setdefault("model", {})["D_strip"] = {c: float(10.0 ** rng.uniform(-3.0, 0.0))
+                                                         for c in spec.components}
+    return spec.replace(change)

@@ -461,8 +461,8 @@ def _failure(spec, model, at, v) -> str:
 
 
 def _plain(spec):
-    """The same cascade without the extensions, solved by its model's own solver (None if it is not
-    a valid cascade or does not solve)."""
+    """The same cascade without the extensions, solved by its model's own solver (the error if it is
+    not a valid cascade or does not solve)."""
     from magcycle.sx.solver import solve
 
     p = spec.params
@@ -477,8 +477,8 @@ def _plain(spec):
                                 strip=0.0 if spec.model == "constant_beta" else spec.strip)
     try:
         return solve(plain)
-    except (ConvergenceError, MassBalanceError, InputError):
-        return None
+    except (ConvergenceError, MassBalanceError, InputError) as exc:
+        return exc
 
 
 def _warm(spec, warm_start, size):
@@ -500,6 +500,8 @@ def _converge(spec, warm_start):
         if v is not None:
             return model, v, total
     plain = _plain(spec)
+    failed = plain if isinstance(plain, Exception) else None
+    plain = None if failed else plain
     v0 = model.start(plain)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         v, its = _newton(model, v0)
@@ -510,6 +512,10 @@ def _converge(spec, warm_start):
     if v is None:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             R, _ = model.evaluate(last)
+        if failed is not None:
+            raise ConvergenceError(f"{spec.model} cascade with stage efficiency, entrainment, a loaded organic or other "
+                                   f"charges did not converge, nor did the same cascade without them ({failed})",
+                                   float(np.max(np.abs(R))), total)
         raise ConvergenceError(_failure(spec, model, at, last), float(np.max(np.abs(R))), total)
     return model, v, total
 
