@@ -293,3 +293,12 @@ def test_a_published_isotherm_fits_the_empirical_correlation_as_numpy_lstsq(tmp_
     y = np.log10([D for *_, D in rows])
     want, *_ = np.linalg.lstsq(X, y, rcond=None)
     np.testing.assert_allclose([got[k] for k in ("m0", "m1", "B0", "B1")], want, rtol=0, atol=1e-9)
+
+
+def test_mass_action_fits_a_divalent_metal_with_its_own_power():
+    """Ca2+ + 2 (HA)2 = Ca(HA2)2 + 2 H+: D = K (C/2)^2 / h^2 by hand at four acids and extractants."""
+    K = 10 ** -3.2
+    rows = ["element,acid,extractant,D"] + [f"Ca,{h},{C},{K * (C / 2) ** 2 / h ** 2!r}"
+                                            for h, C in ((0.01, 1.0), (0.03, 1.0), (0.1, 1.5), (0.05, 0.8))]
+    fit = fit_shakeouts(read_shakeouts("\n".join(rows), "mass_action"), "mass_action")
+    assert fit.fits[0].value[0] == pytest.approx(-3.2, abs=1e-12)

@@ -303,20 +303,35 @@ def test_a_mass_action_inlet_beyond_its_extractant_names_the_inlet():
     assert err.value.field == "organic_inlet"
 
 
-def test_an_organic_that_takes_all_the_feed_is_reported_as_such():
-    """constant_beta, Murphree 0.3 and a strip that leaves Pr on the organic: along the continuation
-    the raffinate falls to nothing (seeded case found by a random sweep; the a-priori bound of
-    check_beta_flows, with the best-stripped component, does not catch it)."""
+def test_an_organic_that_must_take_more_than_the_feed_brings_is_bad_input():
+    """constant_beta, Murphree 0.3 and a strip that leaves Pr on the organic (seeded case found by a
+    random sweep): the organic carries U = 3S - 3S (1 - E)^(n+m) of charge out of the scrub, more than
+    sum_i z_i F_i / (1 - (W/S) T_i), the most the feed can supply with no raffinate at all (T_i the
+    share of i the strip strips, Kremser with Murphree: computed here by hand)."""
     rng = np.random.default_rng(1025)
     stages = (int(rng.integers(1, 25)), int(rng.integers(0, 20)), 0)
     rng.integers(0, 8)
-    spec = random_cascade(rng, "constant_beta", components=int(rng.integers(1, 6)), stages=stages)
-    spec = spec.replace({"cascade": {"murphree_efficiency": 0.298, "strip_stages": 4},
-                         "organic_inlet": {"Ce": 0.00166}, "flows": {"strip": 1.905},
-                         "model": {"D_strip": {"Ce": 0.0107, "Pr": 0.247, "Gd": 0.0103, "Tb": 0.00966}}})
-    with pytest.raises(ConvergenceError) as err:
-        solve(spec)
-    assert "raffinate carries" in str(err.value) and "steady state" in str(err.value)
+    base = random_cascade(rng, "constant_beta", components=int(rng.integers(1, 6)), stages=stages)
+    E, k, Qt = 0.298, 4, 1.905
+    D = {"Ce": 0.0107, "Pr": 0.247, "Gd": 0.0103, "Tb": 0.00966}
+    change = {"cascade": {"murphree_efficiency": E, "strip_stages": k}, "organic_inlet": {"Ce": 0.00166},
+              "flows": {"strip": Qt}, "model": {"D_strip": D}}
+    # the bound by hand: the strip run from the top, o_k = p sigma_k, sigma_k-1 = (sigma_k + E e)/(1 - E + E e)
+    S, W = base.organic * base.params.organic_loading, base.scrub * base.params.scrub_acid / 3.0
+    Ne = base.extraction_stages + base.scrub_stages
+    U = 3 * S - (3 * S - 3 * base.organic * 0.00166) * (1 - E) ** Ne
+    supply = 0.0
+    for el, F in zip(base.components, base.feed_flow * base.feed):
+        e = D[el] * base.organic / Qt
+        sigma = 1.0
+        for _ in range(k):
+            sigma = (sigma + E * e) / (1 - E + E * e)
+        T = 1 - 1 / sigma
+        supply += 3 * (F + (base.organic * 0.00166 if el == "Ce" else 0.0)) / (1 - W / S * T)
+    assert supply < U  # the case is infeasible by this bound
+    with pytest.raises(InputError) as err:
+        base.replace(change)
+    assert err.value.field == "flows.organic" and "no steady state" in err.value.reason
 
 
 def test_the_command_line_solves_a_constant_beta_file_with_a_strip_section(tmp_path):
@@ -391,3 +406,33 @@ def test_warm_batches_do_not_join_an_extended_spec_to_xus_equations():
     np.testing.assert_allclose(out[1].outlets["extract"].mol_per_h, solve(murphree).outlets["extract"].mol_per_h,
                                rtol=1e-12)
     assert _equations(out[1]) < 1e-9
+
+
+def test_an_invalid_variant_of_an_extended_batch_names_the_variant():
+    from magcycle.sx import solve_many
+
+    spec = CascadeSpec.from_dict({**BETA, "cascade": {**BETA["cascade"], "murphree_efficiency": 0.8}})
+    with pytest.raises(InputError) as err:
+        solve_many(spec, {"flows.organic": np.array([3.3, 1.0])})  # S = 1 < W = 2.5
+    assert err.value.field == "variants[1]" and "flows.organic" in err.value.reason
+
+
+def test_design_with_a_strip_section_is_the_fewest_stages_by_enumeration(tmp_path):
+    """sx design of a constant_beta cascade with a strip section and Murphree stages: the total it
+    returns meets the targets at its split, and no split of one stage fewer does (each solved here)."""
+    from magcycle.sx.optimise import achieved, minimum_stages, parse_targets
+
+    spec = CascadeSpec.from_dict({**BETA, "cascade": {**BETA["cascade"], "strip_stages": 3,
+                                                      "murphree_efficiency": 0.9},
+                                  "flows": {**BETA["flows"], "strip": 1.0},
+                                  "model": {**BETA["model"], "D_strip": {"Pr": 0.01, "Nd": 0.02}}})
+    targets = parse_targets({"extract": {"Nd": {"purity": 0.9}}, "raffinate": {"Pr": {"purity": 0.95}}},
+                            spec.components)
+    design = minimum_stages(spec, targets, max_stages=60)
+    assert design.feasible
+    N = design.spec.extraction_stages + design.spec.scrub_stages
+    got = achieved(solve(design.spec), targets)
+    assert all(v >= t.minimum for v, t in zip(got, targets))
+    for n in range(1, N - 1):
+        r = solve(spec.with_stages(extraction=n, scrub=N - 1 - n))
+        assert not all(v >= t.minimum for v, t in zip(achieved(r, targets), targets)), n

@@ -286,8 +286,11 @@ def _extended(spec) -> bool:
 
 def _many_one_by_one(spec, variants, B):
     """Each variant as its own validated spec (the document merged with its values), solved by
-    :func:`magcycle.sx.solve`; a variant that does not converge is marked."""
-    outlets, conv, its = None, np.zeros(B, dtype=bool), np.zeros(B, dtype=int)
+    :func:`magcycle.sx.solve`; a variant that does not converge is marked (solve_many raises or
+    keeps the mark), one that is not a valid cascade is an InputError naming it."""
+    names = ["raffinate", "extract"] + (["stripped_organic"] if spec.strip_stages else [])
+    outlets = {name: np.full((B, len(spec.components)), np.nan) for name in names}
+    conv, its = np.zeros(B, dtype=bool), np.zeros(B, dtype=int)
     for b in range(B):
         changes: dict = {}
         for path, values in variants.items():
@@ -296,19 +299,18 @@ def _many_one_by_one(spec, variants, B):
             for key in keys[:-1]:
                 table = table.setdefault(key, {})
             table[keys[-1]] = float(np.asarray(values, dtype=float)[b])
-        variant = spec.replace(changes)
+        try:
+            variant = spec.replace(changes)
+        except InputError as exc:
+            raise InputError(f"variants[{b}]", f"{exc.field}: {exc.reason}") from None
         try:
             res = solve(variant)
-        except ConvergenceError as exc:
+        except ConvergenceError as exc:  # a lost mass (MassBalanceError) is raised, as for every batch
             its[b] = int(exc.iterations)
             continue
-        if outlets is None:
-            outlets = {name: np.full((B, len(spec.components)), np.nan) for name in res.outlets}
         for name, outlet in res.outlets.items():
             outlets[name][b] = outlet.mol_per_h
         conv[b], its[b] = True, res.iterations
-    if outlets is None:
-        outlets = {name: np.full((B, len(spec.components)), np.nan) for name in solve(spec).outlets}
     return outlets, conv, its
 
 

@@ -18,8 +18,10 @@ Models and parameters (the residual is in log10 D: shake-out errors are relative
     empirical_ph     log10 D = (m0 + m1 d) pH + B0 + B1 log10 d per element: (m0, m1, B0, B1);
                      with one extractant level in the data, m1 = B1 = 0 (not identifiable) and
                      (m0, B0) are fitted
-    mass_action      log10 D = log10 K + 3 log10(z) + 3 pH per element (the model's D =
-                     K [(HA)2]^3 / [H+]^3): log10 K; the free dimer z is half the extractant less
+    mass_action      log10 D = log10 K + c log10(z) + c pH per element (the model's D =
+                     K [(HA)2]^c / [H+]^c, c the charge of the element's ion: 3 for the rare
+                     earths, Sc, Fe, Al; 2 for Ca, Mg, Mn, Co, Ni, Cu, Zn): log10 K; the free
+                     dimer z is half the extractant less
                      what the test's loaded metal holds (2 z_i y_i of HA each), where the data give
                      the organic concentrations of the whole test
     constant_beta    log10 beta_i = log10(D_i / D_ref) in each test holding both (a ``test``
@@ -288,13 +290,21 @@ def free_extractant(data: ShakeOut) -> np.ndarray:
     return free
 
 
+def _charge(element: str) -> float:
+    """Charge z of the ion an element loads as (the cascade's default, magcycle.sx.spec.ION_CHARGE)."""
+    from magcycle.sx.spec import ION_CHARGE
+
+    return float(ION_CHARGE[element])
+
+
 def _fit_mass_action(data: ShakeOut, idx, element, free) -> ElementFit:
     free = free[idx]
     if not np.all(free > 0):
         bad = int(idx[np.argmax(~(free > 0))])
         raise InputError(f"row {bad + 2}.extractant", "the metal loaded in its test holds all of the extractant "
                                                       f"({data.extractant[bad]:g} mol/L)")
-    y = data.log10_D[idx] - 3.0 * np.log10(free / 2.0) - 3.0 * data.pH[idx]
+    z = _charge(element)
+    y = data.log10_D[idx] - z * np.log10(free / 2.0) - z * data.pH[idx]
     return _wls(np.ones((idx.size, 1)), y, data.weight[idx], element, ("log10_K",), rows=idx)
 
 
@@ -389,7 +399,8 @@ def _predict(fit: ElementFit, data: ShakeOut, idx, free) -> np.ndarray:
     """Fitted log10 D of the rows ``idx``: mass_action's where ``free`` (the free extractant) is given."""
     pH, d = data.pH[idx], data.extractant[idx]
     if free is not None:
-        return fit.value[0] + 3.0 * np.log10(free[idx] / 2.0) + 3.0 * pH
+        z = _charge(fit.element)
+        return fit.value[0] + z * np.log10(free[idx] / 2.0) + z * pH
     p = dict(zip(fit.names, fit.value))
     p.update(fit.fixed)
     return (p["m0"] + p["m1"] * d) * pH + p["B0"] + p["B1"] * np.log10(d)

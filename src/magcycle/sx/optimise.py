@@ -254,6 +254,12 @@ def _short_cuts(out: dict, spec: CascadeSpec, beta: float, f_A: float, PA: float
         if spec.model != "constant_beta":
             out["notes"].append("Underwood and Xu apply to constant_beta only")
             return
+        from magcycle.sx.stagewise import needs_stagewise
+
+        if needs_stagewise(spec):
+            out["notes"].append("Underwood and Xu assume Xu's cascade (equilibrium stages, one beta, a barren "
+                                "organic, total stripping)")
+            return
         S_min, W_min = sd.minimum_extractant(beta, f_A, PA, PB)
         F = float(np.sum(spec.feed_mol_per_h))
         S = spec.organic * spec.params.organic_loading / F
@@ -522,9 +528,11 @@ def minimum_stages(spec: CascadeSpec, targets, *, max_stages: int = DEFAULT_MAX_
     scrub_allowed = spec.scrub > 0
     max_stages = min(max_stages, MAX_SECTION_STAGES * (2 if scrub_allowed else 1))
     lo_bound = min(max(1, at_least), max_stages)
+    p = spec.params
     if (spec.model == "constant_beta" and est["fenske_min_stages"] is not None and len(spec.components) == 2
-            and np.array_equal(spec.params.beta_scrub, spec.params.beta)):
-        # binary constant beta: no cascade of equilibrium (or less efficient) stages beats total reflux (Fenske)
+            and np.array_equal(p.beta_scrub, p.beta) and not spec.strip_stages and spec.organic_inlet is None):
+        # binary constant beta: no cascade of equilibrium stages (or of less efficient ones, or with
+        # entrainment's back-mixing) beats total reflux (Fenske); a strip section separates further
         lo_bound = max(lo_bound, int(math.floor(est["fenske_min_stages"] + 1e-9)))
     hi = smallest_feasible_total(ev, scrub_allowed, lo_bound, start, max_stages, ratio)
     if hi is None:

@@ -698,8 +698,9 @@ def _check_loaded_capacity(spec: CascadeSpec) -> None:
     if spec.model == "constant_beta" and not charge / 3.0 < p.organic_loading:
         raise InputError("organic_inlet", f"the entering organic would carry {charge / 3.0:.4g} mol/L (trivalent "
                                           f"equivalent), not below model.organic_loading = {p.organic_loading:g}")
-    if spec.model == "mass_action" and not 2.0 * charge < p.extractant:
-        raise InputError("organic_inlet", f"the loaded metal would hold {2.0 * charge:.4g} mol/L of extractant, not "
+    if spec.model == "mass_action" and not 2.0 * charge + p.saponification * p.extractant < p.extractant:
+        raise InputError("organic_inlet", f"the loaded metal would hold {2.0 * charge:.4g} mol/L of extractant and "
+                                          f"the saponification {p.saponification * p.extractant:.4g}, together not "
                                           f"below model.extractant = {p.extractant:g}")
 
 
@@ -775,19 +776,15 @@ def check_beta_flows(spec: CascadeSpec) -> None:
             F += spec.organic * float(np.dot(p.charge, spec.organic_inlet)) / 3.0
     R = F + W - S
     general = spec.murphree < 1.0 or spec.strip_stages
-    if general:
-        R = F - _least_net_extract(spec, S, W)
     if not S > W:
         raise InputError(
             "flows.organic",
             f"organic rare-earth flow S = {S:.6g} mol/h must exceed the scrub reflux "
             f"W = {W:.6g} mol/h (raise the organic flow or loading, or lower the scrub)",
         )
-    if not R > 0 and general:
-        raise InputError("flows.organic", f"no steady state: the raffinate would be at most {R:.6g} mol/h, as the "
-                                          f"organic (S = {S:.6g} mol/h) takes more than the feed (F = {F:.6g}) brings "
-                                          "once the reflux returns what the strip section strips (lower the "
-                                          "organic flow or loading, or strip more)")
+    if general:
+        _check_beta_supply(spec, S, W)
+        return
     if not R > 0:
         raise InputError(
             "flows.organic",
@@ -796,32 +793,41 @@ def check_beta_flows(spec: CascadeSpec) -> None:
         )
 
 
-def _least_net_extract(spec: CascadeSpec, S: float, W: float) -> float:
-    """The least that a constant_beta organic takes out of the cascade [mol/h, trivalent equivalent],
-    with a Murphree efficiency or a strip section (magcycle.sx.stagewise).
+def _check_beta_supply(spec: CascadeSpec, S: float, W: float) -> None:
+    """The rule R > 0 of a constant_beta cascade with a Murphree efficiency or a strip section
+    (magcycle.sx.stagewise), where the outlet flows are no longer fixed by S and W.
 
-    The organic in equilibrium with each stage's aqueous holds S, so the charge the organic
-    carries follows whatever the composition: U_k = S - (S - U_0)(1 - E)^k, U_0 that of the
-    inlet (entrainment only adds to it). The reflux returns at most the fraction
-    q_max = (W/S) max_i T_i of the organic leaving the scrub, T_i the share of component i
-    the strip section strips (1 without strip stages). The raffinate F - U_Ne (1 - q_max)
-    (F including the inlet) must stay positive for a steady state to exist.
+    The organic in equilibrium with each stage's aqueous holds 3 S of charge, so the charge the
+    organic carries follows whatever the composition: U_k = 3S - (3S - U_0)(1 - E)^k, U_0 that of
+    the inlet (entrainment only adds to it). Of component i's part U_i of U_{n+m}, the reflux
+    returns q_i = (W/S) T_i, T_i the share the strip section strips (1 without strip stages), so
+    F_i = R_i + U_i (1 - q_i), F_i what enters (feed and inlet). A steady state with R_i >= 0
+    therefore needs sum_i z_i F_i / (1 - q_i) > U_{n+m}; without stage efficiency or a strip this
+    is R = F + W - S > 0.
     """
     from magcycle.sx.linear import run_recursions
 
     p = spec.params
-    U0 = 0.0 if spec.organic_inlet is None else spec.organic * float(np.dot(p.charge, spec.organic_inlet)) / 3.0
+    Fi = spec.feed_mol_per_h
+    U0 = 0.0 if spec.organic_inlet is None else spec.organic * float(np.dot(p.charge, spec.organic_inlet))
     Ne, k = spec.extraction_stages + spec.scrub_stages, spec.strip_stages
-    U = S - (S - U0) * (1.0 - spec.murphree) ** Ne
-    T = 1.0
+    U = 3.0 * S - (3.0 * S - U0) * (1.0 - spec.murphree) ** Ne
+    one_less_q = np.full(len(Fi), 1.0 - W / S)
     if k:
         phi = spec.entrained_L_per_L
         le = np.log((p.D_strip + phi) * spec.organic / spec.strip)[:, None] * np.ones((1, k))
         E = np.full(k, spec.murphree)
         with np.errstate(divide="ignore"):
             _, _, ls, lt = run_recursions(le, np.log(E), np.log1p(-E))
-        T = float(np.max(np.exp(lt[:, 0] - ls[:, 0])))
-    return U * (1.0 - W / S * T)
+        one_less_q = (1.0 - W / S) + W / S * np.exp(-ls[:, 0])  # 1 - (W/S) T, T = 1 - 1/sigma_0
+    supply = float(np.sum(p.charge * Fi / one_less_q))
+    if not supply > U:
+        where = " once the reflux returns what the strip section strips" if k else ""
+        raise InputError("flows.organic", f"no steady state: the organic carries {U / 3.0:.6g} mol/h (trivalent "
+                                          f"equivalent) out of the scrub, more than the feed can supply "
+                                          f"({supply / 3.0:.6g} mol/h even with no raffinate){where} (lower the "
+                                          "organic flow or loading, or raise the scrub" + (", or strip more)" if k
+                                                                                           else ")"))
 
 
 def _check_mass_action(spec: CascadeSpec) -> None:

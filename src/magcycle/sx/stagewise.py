@@ -89,10 +89,11 @@ def needs_stagewise(spec) -> bool:
     return spec.model == "constant_beta" and (spec.strip_stages > 0 or not np.array_equal(p.beta_scrub, p.beta))
 
 
-def _downflows(spec) -> np.ndarray:
-    """Aqueous leaving each stage down [L/h]: the section's, less the entrained aqueous on stage 1."""
+def _downflows(spec, phi: float) -> np.ndarray:
+    """Aqueous leaving each stage down [L/h]: the section's, less the entrained aqueous (phi' [L/L] of
+    the organic) on stage 1."""
     Q = spec.aqueous_flows()
-    Q[0] -= spec.entrained_L_per_L * spec.organic
+    Q[0] -= phi * spec.organic
     return Q
 
 
@@ -134,13 +135,12 @@ def cascade_flows(le, E, n: int, m: int, k: int, feed, l_inlet, reflux=None):
     return np.concatenate((lna1, lna2), axis=1), np.concatenate((lno1, lno2), axis=1)
 
 
-def _inert(spec, sources, Qd):
+def _inert(spec, sources, Qd, phi: float):
     """Concentration (N,) [mol/L] of a solute that is not extracted, from its sources (N,) [mol/h]:
     each section's inflow concentration, carried one stage up by entrainment where there is any
-    (then the linear recursions with e = phi' Q_o / Q_down)."""
+    (phi' [L/L]; then the linear recursions with e = phi' Q_o / Q_down)."""
     n, m, k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
     N, Ne = n + m + k, n + m
-    phi = spec.entrained_L_per_L
     if not phi:
         c = np.empty(N)
         c[:Ne] = np.cumsum(sources[:Ne][::-1])[::-1] / spec.aqueous_flows()[:Ne]
@@ -180,8 +180,8 @@ class _Stages:
         self.n, self.m, self.k = spec.extraction_stages, spec.scrub_stages, spec.strip_stages
         self.N, self.Ne = self.n + self.m + self.k, self.n + self.m
         self.Qo = spec.organic
-        self.Qd = _downflows(spec)
         self.phi = t * spec.entrained_L_per_L
+        self.Qd = _downflows(spec, self.phi)
         self.E = np.full(self.N, 1.0 - t * (1.0 - spec.murphree))
         inlet = np.zeros(self.C) if spec.organic_inlet is None else t * spec.organic * spec.organic_inlet
         self.inlet = inlet
@@ -296,10 +296,10 @@ class MassActionStages(_Stages):
         cl[Ne - 1] += spec.scrub * p.scrub_acid
         if self.k:
             cl[N - 1] = spec.strip * p.strip_acid
-        self.Cl = _inert(spec, cl, self.Qd)
+        self.Cl = _inert(spec, cl, self.Qd, self.phi)
         cat = np.zeros(N)
         cat[0] = p.saponification * p.extractant * spec.organic
-        self.cation = _inert(spec, cat, self.Qd)
+        self.cation = _inert(spec, cat, self.Qd, self.phi)
         self.upper = np.concatenate((np.full(N, math.log(self.CHA / 2.0)), np.log(np.maximum(self.Cl, 1e-300))))
 
     def log_D(self, v):
@@ -341,7 +341,7 @@ class EmpiricalStages(_Stages):
         sul[Ne - 1] += spec.scrub * p.scrub_sulfate
         if self.k:
             sul[N - 1] = spec.strip * p.strip_sulfate
-        self.S = _inert(spec, sul, self.Qd)
+        self.S = _inert(spec, sul, self.Qd, self.phi)
         self.sH = base.sH
         self.connected = np.ones(N, dtype=bool)
         self.connected[-1] = False
@@ -471,12 +471,16 @@ def _plain(spec):
         params = dataclasses.replace(p, charge=np.full(len(spec.components), 3.0))
         if spec.model == "constant_beta":
             params = dataclasses.replace(params, beta_scrub=p.beta, D_strip=None)
+    from magcycle.sx.spec import check_cascade
+
     plain = dataclasses.replace(spec, murphree=1.0, entrainment=0.0, params=params,
                                 organic_inlet=None if spec.model != "empirical_ph" else spec.organic_inlet,
                                 strip_stages=0 if spec.model == "constant_beta" else spec.strip_stages,
                                 strip=0.0 if spec.model == "constant_beta" else spec.strip)
     try:
-        return solve(plain)
+        check_cascade(plain)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return solve(plain)
     except (ConvergenceError, MassBalanceError, InputError) as exc:
         return exc
 
