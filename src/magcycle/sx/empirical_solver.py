@@ -18,7 +18,7 @@ from magcycle.sx.newton import ptc_newton
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 
 __all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "trust_region_solve",
-           "acid_continuation",
+           "acid_continuation", "arclength_continuation", "ARCLENGTH_STEPS",
            "TRUST_REGION_EVALUATIONS", "EMPIRICAL_ATTEMPTS",
            "CONTINUATION_START", "CONTINUATION_STEPS"]
 
@@ -212,6 +212,98 @@ def acid_continuation(model: EmpiricalPhCascade, start: float = 8.0):
     return _march(model, lambda level: EmpiricalPhCascade(spec, acid=math.exp(level)), math.log(start), 0.0, v, total)
 
 
+#: most predictor-corrector steps of :func:`arclength_continuation`, and its longest step
+ARCLENGTH_STEPS, ARCLENGTH_MAX_STEP = 300, 2.0
+
+
+def _acid_system(spec, w):
+    """R (2N,), the bordered Jacobian [dR/dv | dR/ds] (2N, 2N + 1) and ln a at w = (v, s), s the ln of the
+    factor on every acid entering. Only the proton rows see s, through their supply:
+    d ln(sum_{j>=k} a s^H_j + z.o_top) / ds = a sum_{j>=k} s^H_j / supply_k."""
+    model = EmpiricalPhCascade(spec, acid=math.exp(w[-1]))
+    R, lna, state = model.residual(w[:-1])
+    Rs = np.zeros_like(R)
+    Rs[:model.N] = model.acid_above / state[5]
+    return R, np.column_stack((model.jacobian(state), Rs)), lna
+
+
+def _tangent(A, t):
+    """Unit tangent of the branch R(w) = 0 at a point with bordered Jacobian A (2N, 2N + 1), oriented
+    along the previous tangent t:  [A; t^T] t_new = (0, ..., 0, 1),  t_new / |t_new|."""
+    rhs = np.zeros(A.shape[1])
+    rhs[-1] = 1.0
+    tn = np.linalg.solve(np.vstack((A, t)), rhs)
+    return tn / np.linalg.norm(tn)
+
+
+def _correct(spec, wp, t, max_iter: int = 8):
+    """Newton on R(w) = 0 with the arclength condition t.(w - wp) = 0 from the predictor wp.
+    Returns (w, A, iterations) once max |R| <= 1e-10, or None."""
+    w = wp.copy()
+    for it in range(max_iter):
+        R, A, _ = _acid_system(spec, w)
+        if not np.all(np.isfinite(R)) or not np.all(np.isfinite(A)):
+            return None
+        if float(np.max(np.abs(R))) <= 1e-10:
+            return w, A, it
+        try:
+            w = w - np.linalg.solve(np.vstack((A, t)), np.append(R, t @ (w - wp)))
+        except np.linalg.LinAlgError:
+            return None
+    return None
+
+
+def _finish_at_one(model, before, after):
+    """Reduced solve at factor 1 from the branch's crossing of s = 0, linear between the points
+    ``before`` (s > 0) and ``after`` (s <= 0). Returns (u or None, iterations)."""
+    theta = before[-1] / (before[-1] - after[-1])
+    v0 = before[:-1] + theta * (after[:-1] - before[:-1])
+    u, its = reduced_solve(model, v0, dt0=1e4, max_step=1.0, max_iter=40)
+    if u is None:
+        u, more = reduced_solve(model, v0, dt0=10.0, max_step=1.0, max_iter=300)
+        its += more
+    return u, its
+
+
+def arclength_continuation(model: EmpiricalPhCascade, start: float = 8.0):
+    """Pseudo-arclength continuation of the reduced roots in s = ln(acid factor) from ``start`` to 0.
+
+    Unknowns w = (ln h, ln f, s); predictor w + h t along the unit tangent t (the null vector of
+    [dR/dv | dR/ds]); corrector Newton on R(w) = 0 with t.(w - w_pred) = 0, whose bordered matrix
+    stays regular where dR/dv is singular, so the march passes turning points of the branch
+    (where the natural continuation of :func:`acid_continuation` stalls). The step h grows 1.5-fold
+    after a quick correction and halves after a failed one. Where s crosses 0 the reduced Newton
+    finishes at factor 1; where the march ends first (ARCLENGTH_STEPS), it is tried from the last
+    point of the branch. Returns (u or None, iterations).
+    """
+    spec = model.spec
+    first = EmpiricalPhCascade(spec, acid=start)
+    u, total = reduced_solve(first, first.initial(), dt0=10.0, max_step=2.0)
+    if u is None:
+        return None, total
+    w = np.append(np.concatenate((u[:, -2], u[:, -1])), math.log(start))
+    _, A, _ = _acid_system(spec, w)
+    t = np.linalg.svd(A)[2][-1]
+    t = -t if t[-1] > 0 else t  # towards less acid
+    h = 0.1
+    for _ in range(ARCLENGTH_STEPS):
+        out = _correct(spec, w + h * t, t)
+        if out is None:
+            h *= 0.5
+            if h < 1e-6:
+                break
+            continue
+        x, A, its = out
+        total += its + 1
+        if x[-1] <= 0.0:
+            u, its = _finish_at_one(model, w, x)
+            return u, total + its
+        w, t = x, _tangent(A, t)
+        h = min(1.5 * h, ARCLENGTH_MAX_STEP) if its <= 3 else h
+    u, its = reduced_solve(model, w[:-1], dt0=10.0, max_step=1.0, max_iter=300)
+    return u, total + its
+
+
 def _block_from_start(model):
     v = model.initial()
     lna, _, _ = model.flows(v)
@@ -232,7 +324,8 @@ def _converge(model, warm_start, keep):
     """(u, iterations, residual) of the first accepted attempt; raises ConvergenceError if none passes.
 
     Order: the reduced Newton (warm if a neighbour fits, then cold); a trust-region descent;
-    continuation from strong acid; continuation in the metal load; the block Newton.
+    continuation from strong acid (natural, then pseudo-arclength); continuation in the metal load;
+    the block Newton.
     """
     total = 0
     v_warm = _warm_v(model, warm_start)
@@ -244,7 +337,7 @@ def _converge(model, warm_start, keep):
         for v0, dt0, step in starts]
     attempts += [lambda: trust_region_solve(model, model.initial()),
                  lambda: trust_region_solve(model, model.initial(), differences=True), lambda: acid_continuation(model),
-                 lambda: load_continuation(model), lambda: _block_from_start(model)]
+                 lambda: arclength_continuation(model), lambda: load_continuation(model), lambda: _block_from_start(model)]
     for attempt in attempts:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             u, its = attempt()
