@@ -20,7 +20,7 @@ from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_clo
 __all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "trust_region_solve",
            "acid_continuation", "arclength_continuation", "ARCLENGTH_STEPS",
            "TRUST_REGION_EVALUATIONS", "EMPIRICAL_ATTEMPTS",
-           "CONTINUATION_START", "CONTINUATION_STEPS"]
+           "CONTINUATION_START", "CONTINUATION_STEPS", "SATURATED"]
 
 #: scaled-residual tolerance (that of every nonlinear model, magcycle.sx.solver.NEWTON_TOL)
 NEWTON_TOL = 1e-12
@@ -221,10 +221,11 @@ def _acid_system(spec, w):
     factor on every acid entering. Only the proton rows see s, through their supply:
     d ln(sum_{j>=k} a s^H_j + z.o_top) / ds = a sum_{j>=k} s^H_j / supply_k."""
     model = EmpiricalPhCascade(spec, acid=math.exp(w[-1]))
-    R, lna, state = model.residual(w[:-1])
-    Rs = np.zeros_like(R)
-    Rs[:model.N] = model.acid_above / state[5]
-    return R, np.column_stack((model.jacobian(state), Rs)), lna
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        R, lna, state = model.residual(w[:-1])
+        Rs = np.zeros_like(R)
+        Rs[:model.N] = model.acid_above / state[5]
+        return R, np.column_stack((model.jacobian(state), Rs)), lna
 
 
 def _tangent(A, t):
@@ -352,7 +353,8 @@ def _converge(model, warm_start, keep):
 def _failure_reason(model) -> tuple[str, float]:
     """Why no steady state was found, and the least residual a descent reached: where it leaves a
     stage's pH beyond 14, that stage's acid cannot balance what the organic brings (no steady state
-    of this model there)."""
+    of this model there); where it leaves the organic saturated, which metal fills it
+    (:func:`_saturation_reason`)."""
     from scipy.optimize import least_squares
 
     base = "empirical_ph cascade did not converge"
@@ -364,13 +366,43 @@ def _failure_reason(model) -> tuple[str, float]:
             return base, float("nan")
     residual = float(np.max(np.abs(out.fun)))
     pH = -out.x[:model.N] / math.log(10.0)
-    if np.nanmax(pH) > 14.0:
-        k = int(np.nanargmax(pH))
-        section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
-        return (f"{base}: stage {k + 1} ({section}) runs to pH above 14, so its acid cannot balance the metal the "
-                f"organic carries (no steady state of this model; more {section if section != 'extraction' else 'feed'}"
-                f" acid or a lighter load)"), residual
-    return base, residual
+    if not np.any(np.isfinite(out.x)):
+        return base, residual
+    if not np.nanmax(pH) > 14.0:
+        return _saturation_reason(model, out.x, base), residual
+    k = int(np.nanargmax(pH))
+    section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
+    return (f"{base}: stage {k + 1} ({section}) runs to pH above 14, so its acid cannot balance the metal the "
+            f"organic carries (no steady state of this model; more {section if section != 'extraction' else 'feed'}"
+            f" acid or a lighter load)"), residual
+
+
+#: free extractant over the organic's total below which a failure is reported as a saturated organic
+SATURATED = 1e-4
+
+
+def _saturation_reason(model, v, base: str) -> str:
+    """The failure message where the least-residual point v leaves the organic saturated: the free
+    extractant f_k below SATURATED E at some stage k; the metal named is the one with the largest share
+    nu z_i y_ki / E of the extractant there. A metal trapped between the extraction and the scrub
+    section (e = D Q_o / Q_a above 1 at the feed's pH, below 1 at the scrub's) accumulates until the
+    organic is full, the more so the less its D falls with the free extractant (small B1, constant D)."""
+    N = model.N
+    lf = np.where(np.isfinite(v[N:]), v[N:], np.inf)
+    k = int(np.argmin(lf))
+    if not np.isfinite(lf[k]) or math.exp(lf[k]) >= SATURATED * model.E:
+        return base
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _, lno, _ = model.flows(v)
+        share = model.nu * model.z * np.exp(lno[:, k]) / (model.Qo * model.E)
+    c = int(np.nanargmax(share))
+    order = f"extractant order {model.B1[c]:.2f}" if model.corr[c] else "a constant D"
+    section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
+    return (f"{base}: the nearest point found saturates the organic (free extractant {math.exp(lf[k]) / model.E:.1e} "
+            f"of the total at stage {k + 1} ({section}), {share[c]:.0%} of it holding "
+            f"{model.spec.components[c]}, {order}), as a metal trapped between the extraction and scrub sections "
+            f"does; no steady state was found (more scrub acid, more extractant or less "
+            f"{model.spec.components[c]} may give one)")
 
 
 def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:
