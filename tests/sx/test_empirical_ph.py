@@ -403,7 +403,7 @@ def test_a_distribution_ratio_beyond_the_double_range_still_closes():
     assert res.closure <= 1e-9 and np.all(np.isfinite(res.organic))
 
 
-@pytest.mark.parametrize("strategy", ["trust_region", "acid", "load", "block"])
+@pytest.mark.parametrize("strategy", ["trust_region", "acid", "arclength", "load", "block"])
 def test_every_fallback_reaches_the_root_of_the_direct_solve(strategy):
     """Each fallback of the solver, run on its own from its own start, ends at the state of the direct
     reduced Newton (a different path to the same root), and meets every stage equation."""
@@ -416,6 +416,8 @@ def test_every_fallback_reaches_the_root_of_the_direct_solve(strategy):
         u, _ = es.trust_region_solve(model, model.initial())
     elif strategy == "acid":
         u, _ = es.acid_continuation(model)
+    elif strategy == "arclength":
+        u, _ = es.arclength_continuation(model)
     elif strategy == "load":
         u, _ = es.load_continuation(model)
     else:
@@ -509,3 +511,39 @@ def test_a_scrub_without_enough_acid_says_where_the_ph_runs_away():
         solve(CascadeSpec.from_dict(WEAK_SCRUB))
     assert "pH above 14" in str(err.value) and "(scrub)" in str(err.value)
     assert np.isfinite(err.value.residual) and err.value.residual > 1e-3
+
+
+def _closure_of_state(model, u):
+    """Largest |in - out| / in per element of a full-model state u, from the outlets alone."""
+    C, Ne = model.C, model.Ne
+    le, _, _ = model.log_e(u[:, C], u[:, C + 1])
+    a = np.exp(u[:, :C].T + np.log(model.Qa)[None])  # aqueous leaving each stage [mol/h]
+    o = a * np.exp(le)
+    out = a[:, 0] + (a[:, Ne] + o[:, -1] if model.k else o[:, Ne - 1])
+    into = model.src.sum(axis=1)
+    return float(np.max(np.abs(into - out) / into))
+
+
+@pytest.mark.parametrize("seed", [647, 648])
+def test_arclength_solves_seeds_where_every_other_path_stalled(seed):
+    """Random specifications the natural acid continuation (and every other path) failed on, solved by
+    the pseudo-arclength continuation alone: every stage equation holds and the elements close."""
+    from magcycle.sx import empirical_solver as es
+
+    model = EmpiricalPhCascade(random_cascade(np.random.default_rng(seed), "empirical_ph"))
+    u, _ = es.arclength_continuation(model)
+    assert u is not None
+    assert np.max(np.abs(model.full_residual(u))) <= 1e-12
+    assert _closure_of_state(model, u) <= 1e-9
+
+
+def test_a_saturated_organic_is_named_in_the_failure():
+    """Seed 50 (a trapped Cu with extractant order 0.08 fills the organic along the branch from strong
+    acid): the failure names the saturation, the stage and the metal, and the least residual found."""
+    from magcycle.sx import empirical_solver as es
+
+    spec = random_cascade(np.random.default_rng(50), "empirical_ph")
+    reason, residual = es._failure_reason(EmpiricalPhCascade(spec))
+    assert "saturates the organic" in reason and "stage" in reason
+    assert any(c in reason for c in spec.components)
+    assert np.isfinite(residual) and residual > 1e-3

@@ -18,9 +18,9 @@ from magcycle.sx.newton import ptc_newton
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 
 __all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "trust_region_solve",
-           "acid_continuation",
+           "acid_continuation", "arclength_continuation", "ARCLENGTH_STEPS",
            "TRUST_REGION_EVALUATIONS", "EMPIRICAL_ATTEMPTS",
-           "CONTINUATION_START", "CONTINUATION_STEPS"]
+           "CONTINUATION_START", "CONTINUATION_STEPS", "SATURATED"]
 
 #: scaled-residual tolerance (that of every nonlinear model, magcycle.sx.solver.NEWTON_TOL)
 NEWTON_TOL = 1e-12
@@ -212,6 +212,99 @@ def acid_continuation(model: EmpiricalPhCascade, start: float = 8.0):
     return _march(model, lambda level: EmpiricalPhCascade(spec, acid=math.exp(level)), math.log(start), 0.0, v, total)
 
 
+#: most predictor-corrector steps of :func:`arclength_continuation`, and its longest step
+ARCLENGTH_STEPS, ARCLENGTH_MAX_STEP = 300, 2.0
+
+
+def _acid_system(spec, w):
+    """R (2N,), the bordered Jacobian [dR/dv | dR/ds] (2N, 2N + 1) and ln a at w = (v, s), s the ln of the
+    factor on every acid entering. Only the proton rows see s, through their supply:
+    d ln(sum_{j>=k} a s^H_j + z.o_top) / ds = a sum_{j>=k} s^H_j / supply_k."""
+    model = EmpiricalPhCascade(spec, acid=math.exp(w[-1]))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        R, lna, state = model.residual(w[:-1])
+        Rs = np.zeros_like(R)
+        Rs[:model.N] = model.acid_above / state[5]
+        return R, np.column_stack((model.jacobian(state), Rs)), lna
+
+
+def _tangent(A, t):
+    """Unit tangent of the branch R(w) = 0 at a point with bordered Jacobian A (2N, 2N + 1), oriented
+    along the previous tangent t:  [A; t^T] t_new = (0, ..., 0, 1),  t_new / |t_new|."""
+    rhs = np.zeros(A.shape[1])
+    rhs[-1] = 1.0
+    tn = np.linalg.solve(np.vstack((A, t)), rhs)
+    return tn / np.linalg.norm(tn)
+
+
+def _correct(spec, wp, t, max_iter: int = 8):
+    """Newton on R(w) = 0 with the arclength condition t.(w - wp) = 0 from the predictor wp.
+    Returns (w, A, iterations) once max |R| <= 1e-10, or None."""
+    w = wp.copy()
+    for it in range(max_iter):
+        R, A, _ = _acid_system(spec, w)
+        if not np.all(np.isfinite(R)) or not np.all(np.isfinite(A)):
+            return None
+        if float(np.max(np.abs(R))) <= 1e-10:
+            return w, A, it
+        try:
+            w = w - np.linalg.solve(np.vstack((A, t)), np.append(R, t @ (w - wp)))
+        except np.linalg.LinAlgError:
+            return None
+    return None
+
+
+def _finish_at_one(model, before, after):
+    """Reduced solve at factor 1 from the branch's crossing of s = 0, linear between the points
+    ``before`` (s > 0) and ``after`` (s <= 0). Returns (u or None, iterations)."""
+    theta = before[-1] / (before[-1] - after[-1])
+    v0 = before[:-1] + theta * (after[:-1] - before[:-1])
+    u, its = reduced_solve(model, v0, dt0=1e4, max_step=1.0, max_iter=40)
+    if u is None:
+        u, more = reduced_solve(model, v0, dt0=10.0, max_step=1.0, max_iter=300)
+        its += more
+    return u, its
+
+
+def arclength_continuation(model: EmpiricalPhCascade, start: float = 8.0):
+    """Pseudo-arclength continuation of the reduced roots in s = ln(acid factor) from ``start`` to 0.
+
+    Unknowns w = (ln h, ln f, s); predictor w + h t along the unit tangent t (the null vector of
+    [dR/dv | dR/ds]); corrector Newton on R(w) = 0 with t.(w - w_pred) = 0, whose bordered matrix
+    stays regular where dR/dv is singular, so the march passes turning points of the branch
+    (where the natural continuation of :func:`acid_continuation` stalls). The step h grows 1.5-fold
+    after a quick correction and halves after a failed one. Where s crosses 0 the reduced Newton
+    finishes at factor 1; where the march ends first (ARCLENGTH_STEPS), it is tried from the last
+    point of the branch. Returns (u or None, iterations).
+    """
+    spec = model.spec
+    first = EmpiricalPhCascade(spec, acid=start)
+    u, total = reduced_solve(first, first.initial(), dt0=10.0, max_step=2.0)
+    if u is None:
+        return None, total
+    w = np.append(np.concatenate((u[:, -2], u[:, -1])), math.log(start))
+    _, A, _ = _acid_system(spec, w)
+    t = np.linalg.svd(A)[2][-1]
+    t = -t if t[-1] > 0 else t  # towards less acid
+    h = 0.1
+    for _ in range(ARCLENGTH_STEPS):
+        out = _correct(spec, w + h * t, t)
+        if out is None:
+            h *= 0.5
+            if h < 1e-6:
+                break
+            continue
+        x, A, its = out
+        total += its + 1
+        if x[-1] <= 0.0:
+            u, its = _finish_at_one(model, w, x)
+            return u, total + its
+        w, t = x, _tangent(A, t)
+        h = min(1.5 * h, ARCLENGTH_MAX_STEP) if its <= 3 else h
+    u, its = reduced_solve(model, w[:-1], dt0=10.0, max_step=1.0, max_iter=300)
+    return u, total + its
+
+
 def _block_from_start(model):
     v = model.initial()
     lna, _, _ = model.flows(v)
@@ -232,7 +325,8 @@ def _converge(model, warm_start, keep):
     """(u, iterations, residual) of the first accepted attempt; raises ConvergenceError if none passes.
 
     Order: the reduced Newton (warm if a neighbour fits, then cold); a trust-region descent;
-    continuation from strong acid; continuation in the metal load; the block Newton.
+    continuation from strong acid (natural, then pseudo-arclength); continuation in the metal load;
+    the block Newton.
     """
     total = 0
     v_warm = _warm_v(model, warm_start)
@@ -244,7 +338,7 @@ def _converge(model, warm_start, keep):
         for v0, dt0, step in starts]
     attempts += [lambda: trust_region_solve(model, model.initial()),
                  lambda: trust_region_solve(model, model.initial(), differences=True), lambda: acid_continuation(model),
-                 lambda: load_continuation(model), lambda: _block_from_start(model)]
+                 lambda: arclength_continuation(model), lambda: load_continuation(model), lambda: _block_from_start(model)]
     for attempt in attempts:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             u, its = attempt()
@@ -259,7 +353,8 @@ def _converge(model, warm_start, keep):
 def _failure_reason(model) -> tuple[str, float]:
     """Why no steady state was found, and the least residual a descent reached: where it leaves a
     stage's pH beyond 14, that stage's acid cannot balance what the organic brings (no steady state
-    of this model there)."""
+    of this model there); where it leaves the organic saturated, which metal fills it
+    (:func:`_saturation_reason`)."""
     from scipy.optimize import least_squares
 
     base = "empirical_ph cascade did not converge"
@@ -271,13 +366,43 @@ def _failure_reason(model) -> tuple[str, float]:
             return base, float("nan")
     residual = float(np.max(np.abs(out.fun)))
     pH = -out.x[:model.N] / math.log(10.0)
-    if np.nanmax(pH) > 14.0:
-        k = int(np.nanargmax(pH))
-        section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
-        return (f"{base}: stage {k + 1} ({section}) runs to pH above 14, so its acid cannot balance the metal the "
-                f"organic carries (no steady state of this model; more {section if section != 'extraction' else 'feed'}"
-                f" acid or a lighter load)"), residual
-    return base, residual
+    if not np.any(np.isfinite(out.x)):
+        return base, residual
+    if not np.nanmax(pH) > 14.0:
+        return _saturation_reason(model, out.x, base), residual
+    k = int(np.nanargmax(pH))
+    section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
+    return (f"{base}: stage {k + 1} ({section}) runs to pH above 14, so its acid cannot balance the metal the "
+            f"organic carries (no steady state of this model; more {section if section != 'extraction' else 'feed'}"
+            f" acid or a lighter load)"), residual
+
+
+#: free extractant over the organic's total below which a failure is reported as a saturated organic
+SATURATED = 1e-4
+
+
+def _saturation_reason(model, v, base: str) -> str:
+    """The failure message where the least-residual point v leaves the organic saturated: the free
+    extractant f_k below SATURATED E at some stage k; the metal named is the one with the largest share
+    nu z_i y_ki / E of the extractant there. A metal trapped between the extraction and the scrub
+    section (e = D Q_o / Q_a above 1 at the feed's pH, below 1 at the scrub's) accumulates until the
+    organic is full, the more so the less its D falls with the free extractant (small B1, constant D)."""
+    N = model.N
+    lf = np.where(np.isfinite(v[N:]), v[N:], np.inf)
+    k = int(np.argmin(lf))
+    if not np.isfinite(lf[k]) or math.exp(lf[k]) >= SATURATED * model.E:
+        return base
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        _, lno, _ = model.flows(v)
+        share = model.nu * model.z * np.exp(lno[:, k]) / (model.Qo * model.E)
+    c = int(np.nanargmax(share))
+    order = f"extractant order {model.B1[c]:.2f}" if model.corr[c] else "a constant D"
+    section = "extraction" if k < model.n else ("scrub" if k < model.Ne else "strip")
+    return (f"{base}: the nearest point found saturates the organic (free extractant {math.exp(lf[k]) / model.E:.1e} "
+            f"of the total at stage {k + 1} ({section}), {share[c]:.0%} of it holding "
+            f"{model.spec.components[c]}, {order}), as a metal trapped between the extraction and scrub sections "
+            f"does; no steady state was found (more scrub acid, more extractant or less "
+            f"{model.spec.components[c]} may give one)")
 
 
 def solve_empirical_ph(spec, warm_start=None) -> CascadeResult:
