@@ -403,7 +403,7 @@ def test_a_distribution_ratio_beyond_the_double_range_still_closes():
     assert res.closure <= 1e-9 and np.all(np.isfinite(res.organic))
 
 
-@pytest.mark.parametrize("strategy", ["trust_region", "acid", "arclength", "load", "block"])
+@pytest.mark.parametrize("strategy", ["trust_region", "acid", "arclength", "extractant", "load", "block"])
 def test_every_fallback_reaches_the_root_of_the_direct_solve(strategy):
     """Each fallback of the solver, run on its own from its own start, ends at the state of the direct
     reduced Newton (a different path to the same root), and meets every stage equation."""
@@ -418,6 +418,8 @@ def test_every_fallback_reaches_the_root_of_the_direct_solve(strategy):
         u, _ = es.acid_continuation(model)
     elif strategy == "arclength":
         u, _ = es.arclength_continuation(model)
+    elif strategy == "extractant":
+        u, _ = es.extractant_continuation(model)
     elif strategy == "load":
         u, _ = es.load_continuation(model)
     else:
@@ -537,9 +539,25 @@ def test_arclength_solves_seeds_where_every_other_path_stalled(seed):
     assert _closure_of_state(model, u) <= 1e-9
 
 
+@pytest.mark.parametrize("seed", [50, 856])
+def test_a_richer_organic_diluted_solves_seeds_whose_acid_branches_saturate(seed):
+    """Seeds 50 and 856: from strong acid every branch fills the organic with a metal whose D hardly
+    falls with the free extractant (seed 50: constant-D Ni and Cu of extractant order 0.08), and no
+    other path converges. From a richer organic, diluted to the spec's extractant, the march reaches a
+    root: every stage equation holds and the elements close."""
+    from magcycle.sx import empirical_solver as es
+
+    model = EmpiricalPhCascade(random_cascade(np.random.default_rng(seed), "empirical_ph"))
+    u, _ = es.extractant_continuation(model)
+    assert u is not None
+    assert np.max(np.abs(model.full_residual(u))) <= 1e-12
+    assert _closure_of_state(model, u) <= 1e-9
+
+
 def test_a_saturated_organic_is_named_in_the_failure():
     """Seed 50 (a trapped Cu with extractant order 0.08 fills the organic along the branch from strong
-    acid): the failure names the saturation, the stage and the metal, and the least residual found."""
+    acid): the message a failure there would carry (the descent's nearest point) names the saturation,
+    the stage and the metal, and the least residual found."""
     from magcycle.sx import empirical_solver as es
 
     spec = random_cascade(np.random.default_rng(50), "empirical_ph")

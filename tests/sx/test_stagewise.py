@@ -366,8 +366,8 @@ def test_any_combination_solves_with_every_equation_or_says_why(seed, model, E, 
         return
     try:
         r = solve(spec)
-    except ConvergenceError as exc:
-        assert "steady state" in str(exc)
+    except ConvergenceError as exc:  # it says what ran away, or that the plain cascade fails too
+        assert "steady state" in str(exc) or "nor did the same cascade without them" in str(exc)
         return
     assert _equations(r) < 1e-9 and r.closure < 1e-12
 

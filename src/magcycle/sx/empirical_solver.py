@@ -18,7 +18,8 @@ from magcycle.sx.newton import ptc_newton
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 
 __all__ = ["solve_empirical_ph", "reduced_solve", "block_solve", "load_continuation", "trust_region_solve",
-           "acid_continuation", "arclength_continuation", "ARCLENGTH_STEPS",
+           "acid_continuation", "arclength_continuation", "ARCLENGTH_STEPS", "extractant_continuation",
+           "EXTRACTANT_STARTS",
            "TRUST_REGION_EVALUATIONS", "EMPIRICAL_ATTEMPTS",
            "CONTINUATION_START", "CONTINUATION_STEPS", "SATURATED"]
 
@@ -305,6 +306,85 @@ def arclength_continuation(model: EmpiricalPhCascade, start: float = 8.0):
     return u, total + its
 
 
+#: richer organics an extractant continuation starts from [vol %], tried in turn (above the spec's)
+EXTRACTANT_STARTS = (90.0, 40.0, 20.0)
+
+
+def _with_extractant(spec, d: float):
+    """The spec with another free extractant d [vol %] (None if that is not a valid cascade)."""
+    from magcycle.errors import InputError
+
+    try:
+        return spec.replace({"model": {"extractant_vol_pct": d}})
+    except InputError:
+        return None
+
+
+def _root_at(model):
+    """A root of ``model`` by the cold reduced Newton, then the acid continuations (or None, its)."""
+    total = 0
+    for attempt in (lambda: reduced_solve(model, model.initial(), dt0=10.0, max_step=2.0),
+                    lambda: acid_continuation(model), lambda: arclength_continuation(model)):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u, its = attempt()
+        total += its
+        if _accepted(model, u) is not None:
+            return u, total
+    return None, total
+
+
+def extractant_continuation(model: EmpiricalPhCascade):
+    """Reduced solves along the free extractant d from a richer organic (EXTRACTANT_STARTS) down to
+    the spec's, each warm from the last (ln f shifted by the change of ln d), the step in ln d doubled
+    after a success and quartered after a failure. A richer organic does not saturate: a metal whose
+    D hardly falls with the free extractant (a constant D, a small extractant order B1) can fill the
+    organic of the spec and drive the other continuations onto a branch with the organic nearly
+    saturated, while from the richer organic the march follows the branch a plant reaches by
+    diluting its extractant. Returns (u or None, iterations)."""
+    spec = model.spec
+    d0 = spec.params.extractant_vol_pct
+    total = 0
+    for d in EXTRACTANT_STARTS:
+        rich = _with_extractant(spec, d) if d > 1.5 * d0 else None
+        if rich is None:
+            continue
+        u, its = _root_at(EmpiricalPhCascade(rich))
+        total += its
+        if u is None:
+            continue
+        u, its = _dilute(model, spec, math.log(d), math.log(d0), np.concatenate((u[:, -2], u[:, -1])))
+        total += its
+        if u is not None:
+            return u, total
+    return None, total
+
+
+def _dilute(model, spec, at: float, end: float, v):
+    """Warm reduced solves from ln d = ``at`` (solved: v) to ``end`` (the model); (u or None, its)."""
+    N, total, step = model.N, 0, end - at
+    for _ in range(4 * CONTINUATION_STEPS):
+        target = end if abs(step) >= abs(end - at) else at + step
+        trial = model if target == end else _with_extractant(spec, math.exp(target))
+        if trial is None:
+            return None, total
+        trial = trial if target == end else EmpiricalPhCascade(trial)
+        v0 = v.copy()
+        v0[N:] += target - at  # the free extractant scales with the organic's
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            u, its = reduced_solve(trial, v0, dt0=10.0, max_step=1.0, max_iter=60)
+        total += its
+        if u is None:
+            step *= 0.25
+            if abs(step) < 1e-6:
+                return None, total
+            continue
+        at, v = target, np.concatenate((u[:, -2], u[:, -1]))
+        if at == end:
+            return u, total
+        step *= 2.0
+    return None, total
+
+
 def _block_from_start(model):
     v = model.initial()
     lna, _, _ = model.flows(v)
@@ -325,8 +405,8 @@ def _converge(model, warm_start, keep):
     """(u, iterations, residual) of the first accepted attempt; raises ConvergenceError if none passes.
 
     Order: the reduced Newton (warm if a neighbour fits, then cold); a trust-region descent;
-    continuation from strong acid (natural, then pseudo-arclength); continuation in the metal load;
-    the block Newton.
+    continuation from strong acid (natural, then pseudo-arclength); continuation from a richer organic
+    down to the spec's extractant; continuation in the metal load; the block Newton.
     """
     total = 0
     v_warm = _warm_v(model, warm_start)
@@ -338,7 +418,8 @@ def _converge(model, warm_start, keep):
         for v0, dt0, step in starts]
     attempts += [lambda: trust_region_solve(model, model.initial()),
                  lambda: trust_region_solve(model, model.initial(), differences=True), lambda: acid_continuation(model),
-                 lambda: arclength_continuation(model), lambda: load_continuation(model), lambda: _block_from_start(model)]
+                 lambda: arclength_continuation(model), lambda: extractant_continuation(model),
+                 lambda: load_continuation(model), lambda: _block_from_start(model)]
     for attempt in attempts:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             u, its = attempt()

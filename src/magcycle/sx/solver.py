@@ -41,6 +41,7 @@ from magcycle.sx.multipliers import (
 from magcycle.sx.newton import NewtonOutcome, ptc_newton, require_converged
 from magcycle.sx.result import CLOSURE_LIMIT, CascadeResult, Outlet, checked_closure, closure_error
 from magcycle.sx.spec import CascadeSpec, beta_flows
+from magcycle.sx.stagewise import needs_stagewise, solve_stagewise
 
 __all__ = ["NEWTON_TOL", "CLOSURE_TARGET", "DT_COLD", "DT_WARM", "WARM_MAX_ITER", "REDUCED_MAX_UNKNOWNS",
            "MULTIPLIER_DT_COLD", "MASS_ACTION_ATTEMPTS", "solve", "solve_warm_many", "constant_d_factors",
@@ -99,8 +100,6 @@ def solve(spec: CascadeSpec, *, warm_start: CascadeResult | None = None) -> Casc
     """
     if spec.model == "constant_d":
         return _solve_constant_d(spec)
-    from magcycle.sx.stagewise import needs_stagewise, solve_stagewise
-
     if needs_stagewise(spec):
         return solve_stagewise(spec, warm_start)
     if spec.model == "constant_beta":
@@ -421,8 +420,6 @@ def _solve_alone(spec, warm_start):
 def _joins(spec, warm_start) -> bool:
     """Whether a constant-beta spec can be solved jointly from this warm start: the same
     components and sections, and the reduced solver's multipliers on the result."""
-    from magcycle.sx.stagewise import needs_stagewise
-
     red = getattr(warm_start, "reduced", None)
     return (spec.model == "constant_beta" and red is not None and warm_start.model == "constant_beta"
             and not needs_stagewise(spec)

@@ -84,9 +84,11 @@ def needs_stagewise(spec) -> bool:
     if spec.model == "empirical_ph":
         return False
     p = spec.params
-    if spec.organic_inlet is not None or np.any(p.charge != 3.0):
+    if spec.organic_inlet is not None or any(z != 3.0 for z in p.charge.tolist()):
         return True
-    return spec.model == "constant_beta" and (spec.strip_stages > 0 or not np.array_equal(p.beta_scrub, p.beta))
+    # plain lists: this runs before every solve of these models
+    return spec.model == "constant_beta" and (spec.strip_stages > 0 or (p.beta_scrub is not p.beta
+                                                                        and p.beta_scrub.tolist() != p.beta.tolist()))
 
 
 def _downflows(spec, phi: float) -> np.ndarray:
