@@ -436,3 +436,21 @@ def test_design_with_a_strip_section_is_the_fewest_stages_by_enumeration(tmp_pat
     for n in range(1, N - 1):
         r = solve(spec.with_stages(extraction=n, scrub=N - 1 - n))
         assert not all(v >= t.minimum for v, t in zip(achieved(r, targets), targets)), n
+
+
+def test_a_scrub_the_reflux_cannot_feed_is_bad_input():
+    """Murphree 0.05 on one extraction and ten scrub stages: the organic's charge grows as
+    U_k = 3S (1 - 0.95^k) (barren inlet, whatever the composition), so across the scrub it takes up
+    U_11 - U_1, while the reflux returns (W/S) U_11 at most: by hand 9.9 (0.431 - 0.05) = 3.77 against
+    0.758 x 4.27 = 3.23 mol/h of charge, so no aqueous can leave the scrub's bottom stage."""
+    S, W = 3.3, 2.5
+    U = [3 * S * (1 - 0.95 ** k) for k in (1, 11)]
+    assert W / S * U[1] < U[1] - U[0]
+    with pytest.raises(InputError) as err:
+        CascadeSpec.from_dict({**BETA, "cascade": {"model": "constant_beta", "extraction_stages": 1,
+                                                   "scrub_stages": 10, "murphree_efficiency": 0.05}})
+    assert err.value.field == "flows.scrub" and "no steady state" in err.value.reason
+    # with E = 0.5 the scrub's gain (9.9 (0.5^1 - 0.5^11) = 4.95) is below the reflux (0.758 x 9.895 = 7.50)
+    spec = CascadeSpec.from_dict({**BETA, "cascade": {"model": "constant_beta", "extraction_stages": 1,
+                                                      "scrub_stages": 10, "murphree_efficiency": 0.5}})
+    assert _equations(solve(spec)) < 1e-9

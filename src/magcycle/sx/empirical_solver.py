@@ -161,16 +161,21 @@ def load_continuation(model: EmpiricalPhCascade):
     return _march(model, lambda lam: EmpiricalPhCascade(spec, load=lam), CONTINUATION_START, 1.0, v, 0)
 
 
-def _march(model, make, start: float, end: float, v, total: int):
+def _march(model, make, start: float, end: float, v, total: int, *, shift=None, steps: int = CONTINUATION_STEPS,
+           max_iter: int = 40):
     """Warm reduced solves from the solution v at parameter ``start`` to ``end`` (the model itself);
-    ``make(p)`` is the model at p. The step doubles after a success and is quartered after a
-    failure. Returns (u or None, iterations)."""
+    ``make(p)`` is the model at p (None: no valid cascade there, the march stops); ``shift(v, a, b)``,
+    if given, moves v from parameter a to b before the solve. The step doubles after a success and is
+    quartered after a failure. Returns (u or None, iterations)."""
     at, step = start, end - start
-    for _ in range(CONTINUATION_STEPS):
+    for _ in range(steps):
         target = end if abs(step) >= abs(end - at) else at + step
         trial = model if target == end else make(target)
+        if trial is None:
+            return None, total
+        v0 = v if shift is None else shift(v, at, target)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            u, its = reduced_solve(trial, v, dt0=10.0, max_step=1.0, max_iter=40)
+            u, its = reduced_solve(trial, v0, dt0=10.0, max_step=1.0, max_iter=max_iter)
         total += its
         if u is None:
             step *= 0.25
@@ -360,29 +365,20 @@ def extractant_continuation(model: EmpiricalPhCascade):
 
 
 def _dilute(model, spec, at: float, end: float, v):
-    """Warm reduced solves from ln d = ``at`` (solved: v) to ``end`` (the model); (u or None, its)."""
-    N, total, step = model.N, 0, end - at
-    for _ in range(4 * CONTINUATION_STEPS):
-        target = end if abs(step) >= abs(end - at) else at + step
-        trial = model if target == end else _with_extractant(spec, math.exp(target))
-        if trial is None:
-            return None, total
-        trial = trial if target == end else EmpiricalPhCascade(trial)
-        v0 = v.copy()
-        v0[N:] += target - at  # the free extractant scales with the organic's
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            u, its = reduced_solve(trial, v0, dt0=10.0, max_step=1.0, max_iter=60)
-        total += its
-        if u is None:
-            step *= 0.25
-            if abs(step) < 1e-6:
-                return None, total
-            continue
-        at, v = target, np.concatenate((u[:, -2], u[:, -1]))
-        if at == end:
-            return u, total
-        step *= 2.0
-    return None, total
+    """Warm reduced solves from ln d = ``at`` (solved: v) to ``end`` (the model); (u or None, its).
+    The free extractant scales with the organic's: ln f moves with ln d before each solve."""
+    N = model.N
+
+    def make(level):
+        variant = _with_extractant(spec, math.exp(level))
+        return None if variant is None else EmpiricalPhCascade(variant)
+
+    def shift(x, a, b):
+        y = x.copy()
+        y[N:] += b - a
+        return y
+
+    return _march(model, make, at, end, v, 0, shift=shift, steps=4 * CONTINUATION_STEPS, max_iter=60)
 
 
 def _block_from_start(model):

@@ -803,7 +803,9 @@ def _check_beta_supply(spec: CascadeSpec, S: float, W: float) -> None:
     returns q_i = (W/S) T_i, T_i the share the strip section strips (1 without strip stages), so
     F_i = R_i + U_i (1 - q_i), F_i what enters (feed and inlet). A steady state with R_i >= 0
     therefore needs sum_i z_i F_i / (1 - q_i) > U_{n+m}; without stage efficiency or a strip this
-    is R = F + W - S > 0.
+    is R = F + W - S > 0. Across the scrub the organic takes up U_{n+m} - U_n, which only the reflux
+    brings (at most max_i q_i U_{n+m}): the aqueous leaving the scrub's bottom stage stays positive
+    only if that is larger.
     """
     from magcycle.sx.linear import run_recursions
 
@@ -821,6 +823,15 @@ def _check_beta_supply(spec: CascadeSpec, S: float, W: float) -> None:
             _, _, ls, lt = run_recursions(le, np.log(E), np.log1p(-E))
         one_less_q = (1.0 - W / S) + W / S * np.exp(-ls[:, 0])  # 1 - (W/S) T, T = 1 - 1/sigma_0
     supply = float(np.sum(p.charge * Fi / one_less_q))
+    # the scrub: the organic gains U - U_n of charge across it, which only the reflux can bring
+    # (at most the largest q_i of U); the aqueous leaving its bottom stage must stay positive
+    U_n = 3.0 * S - (3.0 * S - U0) * (1.0 - spec.murphree) ** spec.extraction_stages
+    reflux = float(np.max(1.0 - one_less_q)) * U
+    if spec.scrub_stages and not reflux > U - U_n:
+        raise InputError("flows.scrub", f"no steady state: across the scrub the organic takes up {(U - U_n) / 3.0:.6g} "
+                                        f"mol/h (trivalent equivalent; Murphree efficiency {spec.murphree:g}), more "
+                                        f"than the reflux can return ({reflux / 3.0:.6g} mol/h at most) (raise the scrub "
+                                        "acid or flow, strip more, or fewer scrub stages)")
     if not supply > U:
         where = " once the reflux returns what the strip section strips" if k else ""
         raise InputError("flows.organic", f"no steady state: the organic carries {U / 3.0:.6g} mol/h (trivalent "
