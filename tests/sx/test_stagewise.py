@@ -454,3 +454,17 @@ def test_a_scrub_the_reflux_cannot_feed_is_bad_input():
     spec = CascadeSpec.from_dict({**BETA, "cascade": {"model": "constant_beta", "extraction_stages": 1,
                                                       "scrub_stages": 10, "murphree_efficiency": 0.5}})
     assert _equations(solve(spec)) < 1e-9
+
+
+@pytest.mark.parametrize("change", [{"murphree_efficiency": 0.7}, {"entrainment": 0.005}])
+def test_prommis_case_with_its_loaded_organic_and_an_extension_holds_every_equation(change):
+    """PrOMMiS's D2EHPA case (a loaded organic, sulfate, twelve metals) with a Murphree efficiency or
+    entrainment: every stage equation, written out here, holds."""
+    from pathlib import Path
+
+    from magcycle.sx import load_cascade
+
+    spec = load_cascade(Path(__file__).resolve().parents[2] / "examples" / "prommis_d2ehpa_3stage.toml")
+    r = solve(spec.replace({"cascade": change}))
+    assert "stagewise_unknowns" in r.extra
+    assert _equations(r) < 1e-9 and r.closure < 1e-12

@@ -185,7 +185,9 @@ class _Stages:
         self.phi = t * spec.entrained_L_per_L
         self.Qd = _downflows(spec, self.phi)
         self.E = np.full(self.N, 1.0 - t * (1.0 - spec.murphree))
-        inlet = np.zeros(self.C) if spec.organic_inlet is None else t * spec.organic * spec.organic_inlet
+        # the plain cascade of constant_beta and mass_action is barren; empirical_ph's keeps its inlet
+        load = 1.0 if spec.model == "empirical_ph" else t
+        inlet = np.zeros(self.C) if spec.organic_inlet is None else load * spec.organic * spec.organic_inlet
         self.inlet = inlet
         with np.errstate(divide="ignore"):
             self.l_inlet = np.log(inlet)
@@ -245,7 +247,8 @@ class BetaStages(_Stages):
         return np.full(self.Ne, np.inf)
 
     def log_D(self, g):
-        """ln(D Q_o / Q_down) per stage in this model's flow basis: beta lambda; ln D_strip Q_o/Q_down."""
+        """ln of the distribution per stage: on extraction and scrub stages in this model's flow basis,
+        ln(beta lambda) = ln(D Q_o / Q_down); on strip stages ln D_strip (upflow_factor adds Q_o / Q_down)."""
         out = np.empty((self.C, self.N))
         out[:, :self.Ne] = self.lb + g[None]
         if self.k:
